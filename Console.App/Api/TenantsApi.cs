@@ -1,0 +1,118 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.App.Auth;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Channels;
+using OperatorConsole.Infrastructure.Security;
+using OperatorConsole.Infrastructure.Tenancy;
+using OperatorConsole.Infrastructure.Tenants;
+
+namespace OperatorConsole.App.Api;
+
+public sealed record CreateTenantRequest(string? Name, string? Slug, string? Plan, string? OwnerEmail, string? OwnerPassword);
+public sealed record CreatedTenant(Guid Id, string Slug);
+public sealed record TenantUsage(int Channels, int Contacts, int OpenConversations, int MessagesToday, int MessagesThisMonth);
+public sealed record TenantSummary(Guid Id, string Name, string Slug, string Plan, string Status, bool BotEnabled, string TimeZone,
+    DateTimeOffset CreatedAt, string SubscriptionStatus, TenantUsage Usage);
+public sealed record CreateApiKeyRequest(string? Name);
+public sealed record CreatedApiKey(Guid Id, string Key, string Prefix);
+public sealed record CreateChannelRequest(string? Kind, string? ExternalId, string? AccountId, string? DisplayName, string? AccessToken,
+    string? AppSecret, string? VerifyToken);
+public sealed record CreatedChannel(Guid Id, string WebhookUrl);
+
+public static class TenantsApi
+{
+    public static RouteGroupBuilder MapTenantsApi(this RouteGroupBuilder api)
+    {
+        var tenants = api.MapGroup("/tenants").WithTags("Tenants");
+        tenants.MapPost("/", CreateTenant).WithSummary("Create a tenant with its owner (platform key only).");
+        tenants.MapGet("/{t}", GetTenant).WithSummary("Tenant summary with plan, subscription status and usage.");
+        tenants.MapPost("/{t}/api-keys", CreateApiKey).WithSummary("Issue a tenant API key; the key is shown only in this response.");
+        tenants.MapPost("/{t}/channels", CreateChannel).WithSummary("Connect a WhatsApp, Messenger, Instagram or TikTok channel.");
+        return api;
+    }
+
+    private static async Task<Results<Created<CreatedTenant>, ProblemHttpResult>> CreateTenant(CreateTenantRequest body,
+        ClaimsPrincipal caller, TenantProvisioning provisioning, CancellationToken ct)
+    {
+        if (!caller.IsPlatformApiCaller())
+            return Problem(StatusCodes.Status403Forbidden, "Only the platform API key can create tenants.");
+        if (string.IsNullOrWhiteSpace(body.Name) || string.IsNullOrWhiteSpace(body.Slug) || string.IsNullOrWhiteSpace(body.OwnerEmail))
+            return Problem(StatusCodes.Status400BadRequest, "name, slug and ownerEmail are required.");
+        var plan = Plan.Starter;
+        if (!string.IsNullOrEmpty(body.Plan) && !Enum.TryParse(body.Plan, ignoreCase: true, out plan))
+            return Problem(StatusCodes.Status400BadRequest, $"Unknown plan '{body.Plan}'. Use one of: {string.Join(", ", Enum.GetNames<Plan>())}.");
+        var created = await provisioning.CreateAsync(new NewTenant(body.Name, body.Slug, plan, body.OwnerEmail, body.OwnerPassword),
+            caller.Identity?.Name ?? "api", ct);
+        return TypedResults.Created($"/api/v1/tenants/{created.Id}", new CreatedTenant(created.Id, created.Slug));
+    }
+
+    private static async Task<Results<Ok<TenantSummary>, ProblemHttpResult>> GetTenant(string t, ClaimsPrincipal caller,
+        ContextScopes scopes, TimeProvider clock, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        await using var work = scopes.ForTenant(tenant!.Id);
+        var now = clock.GetUtcNow();
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var usage = new TenantUsage(
+            await work.Db.Channels.CountAsync(ct),
+            await work.Db.Contacts.CountAsync(ct),
+            await work.Db.Conversations.CountAsync(c => c.Status != ConversationStatus.Resolved, ct),
+            await work.Db.Messages.CountAsync(m => m.CreatedAt >= today, ct),
+            await work.Db.Messages.CountAsync(m => m.CreatedAt >= month, ct));
+        // Subscriptions arrive with the Billing step; until then every tenant is on its plan without one.
+        return TypedResults.Ok(new TenantSummary(tenant.Id, tenant.Name, tenant.Slug, tenant.Plan.ToString(), tenant.Status.ToString(),
+            tenant.BotEnabled, tenant.TimeZone, tenant.CreatedAt, "none", usage));
+    }
+
+    private static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateApiKey(string t, CreateApiKeyRequest? body,
+        ClaimsPrincipal caller, ContextScopes scopes, ApiKeyService apiKeys, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        var issued = await apiKeys.IssueAsync(tenant!.Id, body?.Name, ct);
+        return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/api-keys/{issued.Id}", new CreatedApiKey(issued.Id, issued.Key, issued.Prefix));
+    }
+
+    private static async Task<Results<Created<CreatedChannel>, ProblemHttpResult>> CreateChannel(string t, CreateChannelRequest body,
+        ClaimsPrincipal caller, ContextScopes scopes, ChannelConnections channels, HttpRequest request, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        if (!Enum.TryParse<ChannelKind>(body.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
+            return Problem(StatusCodes.Status400BadRequest, "kind must be one of: whatsapp, messenger, instagram, tiktok.");
+        if (string.IsNullOrWhiteSpace(body.ExternalId) || string.IsNullOrWhiteSpace(body.AccessToken))
+            return Problem(StatusCodes.Status400BadRequest, "externalId and accessToken are required.");
+        var channel = await channels.ConnectAsync(tenant!.Id, new ConnectChannel(kind, body.ExternalId, body.AccountId, body.DisplayName,
+            body.AccessToken, body.AppSecret, body.VerifyToken), caller.Identity?.Name ?? "api", ct);
+        var url = $"{request.Scheme}://{request.Host}{ChannelConnections.WebhookPath(kind, tenant.Slug)}";
+        return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/channels/{channel.Id}", new CreatedChannel(channel.Id, url));
+    }
+
+    /// <summary>
+    /// Finds the tenant by id or slug and checks the caller may reach it. A tenant key asking for any other tenant
+    /// gets 403 whether or not that tenant exists, so keys cannot probe for other tenants.
+    /// </summary>
+    private static async Task<(Tenant? Tenant, ProblemHttpResult? Problem)> ResolveAsync(string t, ClaimsPrincipal caller,
+        ContextScopes scopes, CancellationToken ct)
+    {
+        Tenant? tenant;
+        await using (var work = scopes.ForSystem("api tenant lookup"))
+        {
+            tenant = Guid.TryParse(t, out var id)
+                ? await work.Db.Tenants.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
+                : await work.Db.Tenants.AsNoTracking().SingleOrDefaultAsync(x => x.Slug == t.ToLowerInvariant(), ct);
+        }
+        if (!caller.IsPlatformApiCaller() && (tenant is null || caller.GetTenantId() != tenant.Id))
+            return (null, Problem(StatusCodes.Status403Forbidden, "This API key belongs to another tenant."));
+        if (tenant is null) return (null, Problem(StatusCodes.Status404NotFound, $"No tenant '{t}'."));
+        return (tenant, null);
+    }
+
+    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
+}

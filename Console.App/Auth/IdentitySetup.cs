@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.Identity;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Identity;
+
+namespace OperatorConsole.App.Auth;
+
+public static class IdentitySetup
+{
+    public static IServiceCollection AddConsoleIdentity(this IServiceCollection services)
+    {
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
+        services.AddScoped<CircuitHandler, TenantCircuitHandler>();
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        services.AddIdentityCore<ApplicationUser>(o =>
+            {
+                o.SignIn.RequireConfirmedAccount = false;
+                o.User.RequireUniqueEmail = true;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Password.RequiredLength = 8;
+            })
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders()
+            .AddClaimsPrincipalFactory<ConsoleClaimsPrincipalFactory>();
+
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/Account/Login";
+            o.LogoutPath = "/Account/Logout";
+            o.AccessDeniedPath = "/Account/AccessDenied";
+            o.Cookie.Name = ".Console.Auth";
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromDays(7);
+            // A signed-in user without the right gets 403 with the access-denied page re-executed in place,
+            // not a redirect: a direct URL to Billing or Admin answers 403.
+            o.Events.OnRedirectToAccessDenied = ctx =>
+            {
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+        });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Member, p => p.RequireAuthenticatedUser().RequireClaim(ConsoleClaims.TenantId))
+            .AddPolicy(Policies.Manager, p => p.RequireAuthenticatedUser()
+                .RequireClaim(ConsoleClaims.TenantRole, nameof(TenantRole.Owner), nameof(TenantRole.Admin)))
+            .AddPolicy(Policies.SuperAdmin, p => p.RequireAuthenticatedUser().RequireRole(Roles.SuperAdmin))
+            .AddPolicy(Policies.Simulator, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
+                c.User.IsInRole(Roles.SuperAdmin) || c.User.GetTenantRole() is TenantRole.Owner or TenantRole.Admin))
+            .AddPolicy(Policies.Api, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireClaim(ConsoleClaims.ApiScope));
+        return services;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.App.Auth;
+
+/// <summary>Re-checks the security stamp of a connected circuit's user, so a password change or removal ends old sessions.</summary>
+public sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory,
+    IOptions<IdentityOptions> options) : RevalidatingServerAuthenticationStateProvider(loggerFactory)
+{
+    protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(5);
+
+    protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken ct)
+    {
+        await using var scope = scopeFactory.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = await users.GetUserAsync(authenticationState.User);
+        if (user is null) return false;
+        if (!users.SupportsUserSecurityStamp) return true;
+        var principalStamp = authenticationState.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+        return principalStamp == await users.GetSecurityStampAsync(user);
+    }
+}
+
+/// <summary>A circuit's scope is not a request's: copy the circuit user's tenant into the circuit's TenantContext.</summary>
+public sealed class TenantCircuitHandler(AuthenticationStateProvider auth, TenantContext tenant) : CircuitHandler
+{
+    public override async Task OnCircuitOpenedAsync(Circuit circuit, CancellationToken cancellationToken)
+    {
+        var state = await auth.GetAuthenticationStateAsync();
+        state.User.ApplyTo(tenant);
+        await base.OnCircuitOpenedAsync(circuit, cancellationToken);
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Localization;
+using MudBlazor.Services;
+using OperatorConsole.App.Auth;
+
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.App.Hosting;
+
+public static class Pipeline
+{
+    public static readonly string[] Cultures = ["es", "en"];
+
+    public static IServiceCollection AddConsoleUi(this IServiceCollection services)
+    {
+        services.AddLocalization();
+        // Spanish text stays readable in the HTML (ñ, á…) instead of being escaped as character references.
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+            o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddHttpContextAccessor();
+        services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database", tags: ["ready"]);
+        return services;
+    }
+
+    public static WebApplication UseConsolePipeline(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseExceptionHandler();
+        app.UseRequestLocalization(o =>
+        {
+            // Spanish first: most of our customers are in Latin America.
+            o.SetDefaultCulture("es").AddSupportedCultures(Cultures).AddSupportedUICultures(Cultures);
+            o.RequestCultureProviders = [new QueryStringRequestCultureProvider(), new CookieRequestCultureProvider(),
+                new AcceptLanguageHeaderRequestCultureProvider()];
+        });
+        // Pages answer 403/404 with a page, in place; the API and webhooks answer with problem details instead.
+        app.UseWhen(c => !IsMachineRoute(c.Request.Path),
+            b => b.UseStatusCodePagesWithReExecute("/Account/AccessDenied", createScopeForStatusCodePages: true));
+        // Routing after the re-execution point, so the re-executed request is routed to the access-denied page.
+        app.UseRouting();
+        app.UseAuthentication();
+        app.Use((context, next) =>
+        {
+            context.User.ApplyTo(context.RequestServices.GetRequiredService<TenantContext>());
+            return next(context);
+        });
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        return app;
+    }
+
+    public static bool IsMachineRoute(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/health")
+        || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments("/_framework");
+
+    public static WebApplication MapConsoleHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+
+    public static WebApplication MapConsoleUi(this WebApplication app)
+    {
+        app.MapStaticAssets();
+        app.MapRazorComponents<OperatorConsole.App.Components.App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}

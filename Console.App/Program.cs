@@ -1,0 +1,35 @@
+using OperatorConsole.App.Api;
+using OperatorConsole.App.Auth;
+using OperatorConsole.App.Hosting;
+using OperatorConsole.Infrastructure;
+using OperatorConsole.Infrastructure.Data;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings.json and wwwroot live at the repository root (mandated layout).
+    ContentRootPath = AppPaths.ContentRoot,
+    WebRootPath = Path.Combine(AppPaths.ContentRoot, "wwwroot"),
+});
+
+// Serve _framework and package assets from the build output in every environment (a no-op once published).
+builder.WebHost.UseStaticWebAssets();
+builder.AddConsoleLogging();
+builder.Services.AddConsoleInfrastructure(builder.Configuration);
+builder.Services.AddConsoleIdentity();
+builder.Services.AddConsoleApi();
+builder.Services.AddConsoleUi();
+
+var app = builder.Build();
+
+await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
+
+app.UseConsolePipeline();
+app.MapConsoleHealth();
+app.MapConsoleApi();
+app.MapAccountEndpoints();
+app.MapConsoleUi();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,106 @@
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Channels;
+
+public enum ChannelKind { WhatsApp, Messenger, Instagram, TikTok }
+
+public enum ChannelStatus { Active, Error, Disconnected }
+
+/// <summary>
+/// A connected WhatsApp number, Facebook page, Instagram account or TikTok business.
+/// Credentials are held only as ciphertext produced by the infrastructure's protector.
+/// </summary>
+public sealed class Channel : ITenantOwned
+{
+    private Channel() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public ChannelKind Kind { get; private set; }
+
+    /// <summary>phone_number_id (WhatsApp), page id (Messenger), IG account id (Instagram), business id (TikTok).</summary>
+    public string ExternalId { get; private set; } = "";
+
+    /// <summary>WABA id or other parent account id, when the channel has one.</summary>
+    public string? AccountId { get; private set; }
+    public string DisplayName { get; private set; } = "";
+    public string ProtectedAccessToken { get; private set; } = "";
+    public string? ProtectedAppSecret { get; private set; }
+    public string? ProtectedVerifyToken { get; private set; }
+    public bool BotEnabled { get; private set; }
+    public ChannelStatus Status { get; private set; }
+    public string? StatusReason { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static Channel Connect(Guid tenantId, ChannelKind kind, string externalId, string? accountId, string? displayName,
+        ProtectedCredentials credentials, DateTimeOffset now)
+    {
+        externalId = externalId?.Trim() ?? "";
+        if (externalId.Length is 0 or > 64 || !externalId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            throw new DomainException("channel.externalId", "The external id is required: letters, digits, '-', '_' or '.', at most 64 characters.");
+        if (string.IsNullOrEmpty(credentials.AccessToken))
+            throw new DomainException("channel.accessToken", "An access token is required.");
+        return new Channel
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            Kind = kind,
+            ExternalId = externalId,
+            AccountId = string.IsNullOrWhiteSpace(accountId) ? null : accountId.Trim(),
+            DisplayName = string.IsNullOrWhiteSpace(displayName) ? $"{kind} {externalId}" : displayName.Trim(),
+            ProtectedAccessToken = credentials.AccessToken,
+            ProtectedAppSecret = credentials.AppSecret,
+            ProtectedVerifyToken = credentials.VerifyToken,
+            BotEnabled = true,
+            Status = ChannelStatus.Active,
+            CreatedAt = now,
+        };
+    }
+
+    public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
+
+    public void Rename(string displayName) => DisplayName = displayName.Trim();
+
+    public void ReplaceCredentials(ProtectedCredentials credentials)
+    {
+        ProtectedAccessToken = credentials.AccessToken;
+        ProtectedAppSecret = credentials.AppSecret ?? ProtectedAppSecret;
+        ProtectedVerifyToken = credentials.VerifyToken ?? ProtectedVerifyToken;
+        MarkHealthy();
+    }
+
+    /// <summary>e.g. Graph error 190 (token expired): sends stop until the owner reconnects.</summary>
+    public void MarkError(string reason)
+    {
+        Status = ChannelStatus.Error;
+        StatusReason = reason;
+    }
+
+    public void MarkHealthy()
+    {
+        Status = ChannelStatus.Active;
+        StatusReason = null;
+    }
+}
+
+/// <summary>Already-encrypted credential values (ciphertext), never plain secrets.</summary>
+public sealed record ProtectedCredentials(string AccessToken, string? AppSecret, string? VerifyToken);
+
+/// <summary>Which members work which channels. A member with no rows works every channel.</summary>
+public sealed class ChannelAccess : ITenantOwned
+{
+    private ChannelAccess() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public Guid ChannelId { get; private set; }
+    public Guid MemberId { get; private set; }
+
+    public static ChannelAccess Grant(Guid tenantId, Guid channelId, Guid memberId) => new()
+    {
+        Id = Guid.NewGuid(),
+        TenantId = tenantId,
+        ChannelId = channelId,
+        MemberId = memberId,
+    };
+}

@@ -1,0 +1,127 @@
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Contacts;
+
+public enum LeadStage { New, Contacted, Qualified, Proposal, Won, Lost }
+
+public enum LeadTemperature { Cold, Warm, Hot }
+
+public enum IdentityKind { WaId, Bsuid, Psid, Igsid, OpenId }
+
+/// <summary>The customer. Identified per channel by one or more <see cref="ContactIdentity"/> rows.</summary>
+public sealed class Contact : ITenantOwned
+{
+    public const int InitialScore = 50;
+
+    private readonly List<ContactIdentity> _identities = [];
+    private Dictionary<string, string> _fields = [];
+
+    private Contact() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public string? Name { get; private set; }
+    public string? PhoneE164 { get; private set; }
+    public string? Email { get; private set; }
+    public string? Company { get; private set; }
+    public LeadStage Stage { get; private set; }
+    public int Score { get; private set; }
+    public LeadTemperature Temperature { get; private set; }
+    public bool BotEnabled { get; private set; }
+    public string? Summary { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? LastSeenAt { get; private set; }
+    public IReadOnlyCollection<ContactIdentity> Identities => _identities.AsReadOnly();
+    public IReadOnlyDictionary<string, string> Fields => _fields;
+
+    public static Contact Create(Guid tenantId, string? name, string? phone, DateTimeOffset now)
+    {
+        var contact = new Contact
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            Name = string.IsNullOrWhiteSpace(name) ? null : name.Trim(),
+            PhoneE164 = PhoneNumberNormalizer.ToE164(phone),
+            Stage = LeadStage.New,
+            BotEnabled = true,
+            CreatedAt = now,
+        };
+        contact.SetScore(InitialScore);
+        return contact;
+    }
+
+    public ContactIdentity AddIdentity(Guid channelId, IdentityKind kind, string value)
+    {
+        var existing = _identities.FirstOrDefault(i => i.ChannelId == channelId && i.Kind == kind && i.Value == value);
+        if (existing is not null) return existing;
+        var identity = ContactIdentity.Create(TenantId, Id, channelId, kind, value);
+        _identities.Add(identity);
+        if (kind == IdentityKind.WaId && PhoneE164 is null) PhoneE164 = PhoneNumberNormalizer.ToE164(value);
+        return identity;
+    }
+
+    public static LeadTemperature TemperatureFor(int score) => score switch
+    {
+        >= 70 => LeadTemperature.Hot,
+        >= 40 => LeadTemperature.Warm,
+        _ => LeadTemperature.Cold,
+    };
+
+    /// <summary>Score is clamped to 0–100 and the temperature always follows it.</summary>
+    public void SetScore(int score)
+    {
+        Score = Math.Clamp(score, 0, 100);
+        Temperature = TemperatureFor(Score);
+    }
+
+    public void AdjustScore(int delta) => SetScore(Score + delta);
+
+    public void MoveTo(LeadStage stage) => Stage = stage;
+
+    public void UpdateProfile(string? name, string? email, string? company)
+    {
+        if (!string.IsNullOrWhiteSpace(name)) Name = name.Trim();
+        if (!string.IsNullOrWhiteSpace(email)) Email = email.Trim();
+        if (!string.IsNullOrWhiteSpace(company)) Company = company.Trim();
+    }
+
+    public void SetPhone(string? phone) => PhoneE164 = PhoneNumberNormalizer.ToE164(phone) ?? PhoneE164;
+
+    public void SetField(string key, string? value)
+    {
+        var copy = new Dictionary<string, string>(_fields);
+        if (value is null) copy.Remove(key); else copy[key] = value;
+        _fields = copy;
+    }
+
+    public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
+
+    public void SetSummary(string? summary) => Summary = summary;
+
+    public void Seen(DateTimeOffset at)
+    {
+        if (LastSeenAt is null || at > LastSeenAt) LastSeenAt = at;
+    }
+}
+
+public sealed class ContactIdentity : ITenantOwned
+{
+    private ContactIdentity() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public Guid ContactId { get; private set; }
+    public Guid ChannelId { get; private set; }
+    public IdentityKind Kind { get; private set; }
+    public string Value { get; private set; } = "";
+
+    internal static ContactIdentity Create(Guid tenantId, Guid contactId, Guid channelId, IdentityKind kind, string value) => new()
+    {
+        Id = Guid.NewGuid(),
+        TenantId = tenantId,
+        ContactId = contactId,
+        ChannelId = channelId,
+        Kind = kind,
+        Value = value.Trim(),
+    };
+}

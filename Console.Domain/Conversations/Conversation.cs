@@ -1,0 +1,166 @@
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Conversations;
+
+public enum ConversationStatus { Open, Pending, Snoozed, Resolved }
+
+/// <summary>Who answers: the bot, a specific human agent, or nobody yet (a human is needed but unassigned).</summary>
+public enum ConversationOwner { Bot, Human, Unassigned }
+
+public enum HandoffPriority { Normal, Urgent, Critical }
+
+public enum HandoffReason
+{
+    UserRequested, UserFrustrated, AgentError, RepeatedFailures, HighValueLead, PaymentIssue, Keyword, MessageCountLimit,
+    HumanReplied,
+}
+
+public sealed class Conversation : ITenantOwned
+{
+    private Conversation() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public Guid ChannelId { get; private set; }
+    public Guid ContactId { get; private set; }
+    public ConversationStatus Status { get; private set; }
+    public ConversationOwner Owner { get; private set; }
+    public Guid? AssignedMemberId { get; private set; }
+    public HandoffReason? HandoffReason { get; private set; }
+    public HandoffPriority? Priority { get; private set; }
+    public DateTimeOffset? SlaDueAt { get; private set; }
+    public DateTimeOffset? CustomerWindowExpiresAt { get; private set; }
+    public DateTimeOffset? SnoozedUntil { get; private set; }
+
+    /// <summary>When set, an agent turn should run at (or after) this time. Cleared when the turn is claimed.</summary>
+    public DateTimeOffset? AgentDueAt { get; private set; }
+    public int UnreadCount { get; private set; }
+    public DateTimeOffset? LastMessageAt { get; private set; }
+    public string? LastMessagePreview { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? ResolvedAt { get; private set; }
+
+    public static Conversation Start(Guid tenantId, Guid channelId, Guid contactId, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = tenantId,
+        ChannelId = channelId,
+        ContactId = contactId,
+        Status = ConversationStatus.Open,
+        Owner = ConversationOwner.Bot,
+        CreatedAt = now,
+    };
+
+    public static TimeSpan SlaFor(HandoffPriority priority) => priority switch
+    {
+        HandoffPriority.Critical => TimeSpan.FromMinutes(2),
+        HandoffPriority.Urgent => TimeSpan.FromMinutes(5),
+        _ => TimeSpan.FromMinutes(15),
+    };
+
+    public bool IsBotOwned => Owner == ConversationOwner.Bot;
+
+    public bool IsCustomerWindowOpen(DateTimeOffset now) => CustomerWindowExpiresAt is { } e && e > now;
+
+    /// <summary>A customer's message: the window is measured from the channel's own timestamp, never from arrival.</summary>
+    public void RecordInbound(DateTimeOffset sentAt, TimeSpan window, string? preview, DateTimeOffset now)
+    {
+        var expires = sentAt + window;
+        if (CustomerWindowExpiresAt is null || expires > CustomerWindowExpiresAt) CustomerWindowExpiresAt = expires;
+        if (LastMessageAt is null || sentAt >= LastMessageAt)
+        {
+            LastMessageAt = sentAt;
+            LastMessagePreview = Truncate(preview);
+        }
+        UnreadCount++;
+        if (Status is ConversationStatus.Resolved or ConversationStatus.Snoozed)
+        {
+            Status = ConversationStatus.Open;
+            SnoozedUntil = null;
+            ResolvedAt = null;
+        }
+        _ = now;
+    }
+
+    public void RecordOutbound(DateTimeOffset at, string? preview)
+    {
+        if (LastMessageAt is null || at >= LastMessageAt)
+        {
+            LastMessageAt = at;
+            LastMessagePreview = Truncate(preview);
+        }
+    }
+
+    /// <summary>Schedules the agent turn after the buffer; a burst keeps pushing it out so one turn sees all of it.</summary>
+    public void ScheduleAgentTurn(DateTimeOffset dueAt)
+    {
+        if (!IsBotOwned) return;
+        AgentDueAt = dueAt;
+    }
+
+    public void ClearAgentTurn() => AgentDueAt = null;
+
+    public void MarkRead() => UnreadCount = 0;
+
+    /// <summary>A human takes over: the bot goes silent for this conversation and any pending turn is cancelled.</summary>
+    public void TakeOver(Guid memberId)
+    {
+        if (Status == ConversationStatus.Resolved)
+            throw new DomainException("conversation.resolved", "Reopen the conversation before taking it over.");
+        Owner = ConversationOwner.Human;
+        AssignedMemberId = memberId;
+        AgentDueAt = null;
+        SlaDueAt = null;
+    }
+
+    public void AssignTo(Guid memberId)
+    {
+        Owner = ConversationOwner.Human;
+        AssignedMemberId = memberId;
+        AgentDueAt = null;
+    }
+
+    /// <summary>The bot (or a rule) asks for a human: nobody owns it yet, the SLA clock starts.</summary>
+    public void HandOff(HandoffReason reason, HandoffPriority priority, DateTimeOffset now)
+    {
+        Owner = AssignedMemberId is null ? ConversationOwner.Unassigned : ConversationOwner.Human;
+        HandoffReason = reason;
+        Priority = priority;
+        SlaDueAt = now + SlaFor(priority);
+        AgentDueAt = null;
+        if (Status != ConversationStatus.Open) Status = ConversationStatus.Open;
+    }
+
+    public void HandBackToBot()
+    {
+        Owner = ConversationOwner.Bot;
+        AssignedMemberId = null;
+        HandoffReason = null;
+        Priority = null;
+        SlaDueAt = null;
+    }
+
+    public void Resolve(DateTimeOffset now)
+    {
+        Status = ConversationStatus.Resolved;
+        ResolvedAt = now;
+        AgentDueAt = null;
+        SlaDueAt = null;
+    }
+
+    public void Snooze(DateTimeOffset until, DateTimeOffset now)
+    {
+        if (until <= now) throw new DomainException("conversation.snooze", "Snooze until a time in the future.");
+        Status = ConversationStatus.Snoozed;
+        SnoozedUntil = until;
+    }
+
+    public void Reopen()
+    {
+        Status = ConversationStatus.Open;
+        SnoozedUntil = null;
+        ResolvedAt = null;
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > 140 } ? text[..140] : text;
+}

@@ -1,0 +1,39 @@
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Conversations;
+
+public enum ConversationEventType
+{
+    Created, Assigned, TakenOver, HandedOff, HandedBack, BotPaused, BotResumed, Resolved, Reopened, Snoozed, ToolCalled,
+    LeadChanged, Note,
+}
+
+/// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>
+public sealed class ConversationEvent : ITenantOwned
+{
+    private ConversationEvent() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public Guid ConversationId { get; private set; }
+    public ConversationEventType Type { get; private set; }
+    public Guid? ActorMemberId { get; private set; }
+    public string? Text { get; private set; }
+
+    /// <summary>Structured details as JSON (tool input/output, reasons, old/new values).</summary>
+    public string? Data { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static ConversationEvent Record(Conversation conversation, ConversationEventType type, Guid? actor, string? text,
+        string? data, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = conversation.TenantId,
+        ConversationId = conversation.Id,
+        Type = type,
+        ActorMemberId = actor,
+        Text = text,
+        Data = data,
+        CreatedAt = now,
+    };
+}

@@ -1,0 +1,112 @@
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Conversations;
+
+public enum MessageDirection { Inbound, Outbound }
+
+public enum MessageSender { Contact, Bot, Agent, System }
+
+public enum MessageType
+{
+    Text, Image, Video, Audio, Document, Sticker, Location, Contacts, Interactive, Button, Reaction, Order, System,
+    Template, Unsupported,
+}
+
+/// <summary>
+/// Delivery status of a message. The numeric order is the lifecycle order; a status never moves backwards
+/// (Meta may deliver "delivered" after "read"). <see cref="Failed"/> is terminal.
+/// </summary>
+public enum DeliveryStatus { Received = 0, Queued = 1, Sent = 2, Delivered = 3, Read = 4, Played = 5, Failed = 9 }
+
+public sealed class Message : ITenantOwned
+{
+    private Message() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public Guid ConversationId { get; private set; }
+    public Guid ChannelId { get; private set; }
+    public MessageDirection Direction { get; private set; }
+    public MessageSender Sender { get; private set; }
+    public Guid? SenderMemberId { get; private set; }
+    public MessageType Type { get; private set; }
+    public string? Body { get; private set; }
+
+    /// <summary>Type-specific payload (media ids, location, buttons…) as JSON.</summary>
+    public string? Payload { get; private set; }
+
+    /// <summary>The channel's id for this message (wamid, mid, TikTok message id). Unique per channel.</summary>
+    public string? ExternalId { get; private set; }
+    public string? ReplyToExternalId { get; private set; }
+    public DeliveryStatus Status { get; private set; }
+    public string? ErrorCode { get; private set; }
+    public string? ErrorText { get; private set; }
+
+    /// <summary>When the message was sent, as the channel reports it (inbound) or when we created it (outbound).</summary>
+    public DateTimeOffset SentAt { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static Message Inbound(Conversation conversation, string externalId, MessageType type, string? body, string? payload,
+        DateTimeOffset sentAt, DateTimeOffset now, string? replyTo = null) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = conversation.TenantId,
+        ConversationId = conversation.Id,
+        ChannelId = conversation.ChannelId,
+        Direction = MessageDirection.Inbound,
+        Sender = MessageSender.Contact,
+        Type = type,
+        Body = body,
+        Payload = payload,
+        ExternalId = externalId,
+        ReplyToExternalId = replyTo,
+        Status = DeliveryStatus.Received,
+        SentAt = sentAt,
+        CreatedAt = now,
+    };
+
+    public static Message Outbound(Conversation conversation, MessageSender sender, Guid? memberId, MessageType type, string? body,
+        string? payload, DateTimeOffset now)
+    {
+        if (sender == MessageSender.Contact)
+            throw new DomainException("message.sender", "An outbound message is sent by the business, not the contact.");
+        return new Message
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = conversation.TenantId,
+            ConversationId = conversation.Id,
+            ChannelId = conversation.ChannelId,
+            Direction = MessageDirection.Outbound,
+            Sender = sender,
+            SenderMemberId = memberId,
+            Type = type,
+            Body = body,
+            Payload = payload,
+            Status = DeliveryStatus.Queued,
+            SentAt = now,
+            CreatedAt = now,
+        };
+    }
+
+    /// <summary>Applies a delivery status; returns false when it would move backwards or leave a terminal failure.</summary>
+    public bool AdvanceStatus(DeliveryStatus next, string? errorCode = null, string? errorText = null)
+    {
+        if (Status == DeliveryStatus.Failed) return false;
+        if (next == DeliveryStatus.Failed)
+        {
+            Status = next;
+            ErrorCode = errorCode;
+            ErrorText = errorText;
+            return true;
+        }
+        if (next <= Status) return false;
+        Status = next;
+        return true;
+    }
+
+    public void MarkSent(string externalId)
+    {
+        ExternalId = externalId;
+        AdvanceStatus(DeliveryStatus.Sent);
+    }
+}

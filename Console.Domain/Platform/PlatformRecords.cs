@@ -1,0 +1,123 @@
+namespace OperatorConsole.Domain.Platform;
+
+public enum Severity { Debug, Info, Warning, Error, Critical }
+
+/// <summary>A platform-level event for the command center (unroutable webhook, channel token expired, tenant created…).</summary>
+public sealed class SystemEvent
+{
+    private SystemEvent() { }
+
+    public Guid Id { get; private set; }
+    public Guid? TenantId { get; private set; }
+    public Severity Severity { get; private set; }
+    public string Source { get; private set; } = "";
+    public string Message { get; private set; } = "";
+    public string? Details { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static SystemEvent Create(Severity severity, string source, string message, Guid? tenantId, string? details,
+        DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = tenantId,
+        Severity = severity,
+        Source = source,
+        Message = message,
+        Details = details,
+        CreatedAt = now,
+    };
+}
+
+/// <summary>Who did what to which record. Written for workspace changes and every entry into the platform context.</summary>
+public sealed class AuditEntry
+{
+    private AuditEntry() { }
+
+    public Guid Id { get; private set; }
+    public Guid? TenantId { get; private set; }
+    public Guid? ActorUserId { get; private set; }
+    public string Actor { get; private set; } = "";
+    public string Action { get; private set; } = "";
+    public string? EntityType { get; private set; }
+    public string? EntityId { get; private set; }
+    public string? Details { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static AuditEntry Create(Guid? tenantId, Guid? actorUserId, string actor, string action, string? entityType,
+        string? entityId, string? details, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = tenantId,
+        ActorUserId = actorUserId,
+        Actor = actor,
+        Action = action,
+        EntityType = entityType,
+        EntityId = entityId,
+        Details = details,
+        CreatedAt = now,
+    };
+}
+
+/// <summary>A tenant API key. Only a SHA-256 hash of the secret is stored; the key is shown once.</summary>
+public sealed class ApiKey : Common.ITenantOwned
+{
+    private ApiKey() { }
+
+    public Guid Id { get; private set; }
+    public Guid TenantId { get; private set; }
+    public string Name { get; private set; } = "";
+
+    /// <summary>The first characters of the key, to recognise it in lists.</summary>
+    public string Prefix { get; private set; } = "";
+    public string Hash { get; private set; } = "";
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? LastUsedAt { get; private set; }
+    public DateTimeOffset? RevokedAt { get; private set; }
+
+    public static ApiKey Create(Guid tenantId, string name, string prefix, string hash, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = tenantId,
+        Name = string.IsNullOrWhiteSpace(name) ? "API key" : name.Trim(),
+        Prefix = prefix,
+        Hash = hash,
+        CreatedAt = now,
+    };
+
+    public bool IsActive => RevokedAt is null;
+
+    public void Revoke(DateTimeOffset now) => RevokedAt ??= now;
+
+    public void Used(DateTimeOffset now) => LastUsedAt = now;
+}
+
+public enum EmailStatus { Sent, Stored, Failed }
+
+/// <summary>
+/// Every e-mail the platform produces. With no SMTP server configured it is kept here (Stored) and shown to super
+/// admins, so a password-reset link is never silently dropped.
+/// </summary>
+public sealed class OutboundEmail
+{
+    private OutboundEmail() { }
+
+    public Guid Id { get; private set; }
+    public string To { get; private set; } = "";
+    public string Subject { get; private set; } = "";
+    public string HtmlBody { get; private set; } = "";
+    public EmailStatus Status { get; private set; }
+    public string? Error { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static OutboundEmail Create(string to, string subject, string htmlBody, EmailStatus status, string? error,
+        DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        To = to,
+        Subject = subject,
+        HtmlBody = htmlBody,
+        Status = status,
+        Error = error,
+        CreatedAt = now,
+    };
+}

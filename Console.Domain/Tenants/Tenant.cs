@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using OperatorConsole.Domain.Common;
+
+namespace OperatorConsole.Domain.Tenants;
+
+public enum Plan { Starter, Growth, Pro, Enterprise }
+
+public enum TenantStatus { Active, Suspended }
+
+/// <summary>A business using Console. Not itself tenant-owned: it is the root of isolation.</summary>
+public sealed partial class Tenant
+{
+    private Tenant() { }
+
+    public Guid Id { get; private set; }
+    public string Name { get; private set; } = "";
+    public string Slug { get; private set; } = "";
+    public Plan Plan { get; private set; }
+    public TenantStatus Status { get; private set; }
+    public bool BotEnabled { get; private set; }
+    public string TimeZone { get; private set; } = "America/Mexico_City";
+    public string DefaultCulture { get; private set; } = "es";
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
+    {
+        name = name?.Trim() ?? "";
+        slug = NormalizeSlug(slug);
+        if (name.Length is 0 or > 120)
+            throw new DomainException("tenant.name", "A tenant name is required (at most 120 characters).");
+        return new Tenant
+        {
+            Id = Guid.CreateVersion7(now),
+            Name = name,
+            Slug = slug,
+            Plan = plan,
+            Status = TenantStatus.Active,
+            BotEnabled = true,
+            CreatedAt = now,
+        };
+    }
+
+    /// <summary>Slugs appear in webhook URLs: lowercase letters, digits and single hyphens, 2–40 long.</summary>
+    public static string NormalizeSlug(string? slug)
+    {
+        var s = (slug ?? "").Trim().ToLowerInvariant();
+        if (!SlugPattern().IsMatch(s))
+            throw new DomainException("tenant.slug",
+                "A slug is 2 to 40 lowercase letters, digits or hyphens, starting and ending with a letter or digit.");
+        return s;
+    }
+
+    public void Rename(string name) =>
+        Name = string.IsNullOrWhiteSpace(name) ? throw new DomainException("tenant.name", "A tenant name is required.") : name.Trim();
+
+    public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
+
+    public void ChangePlan(Plan plan) => Plan = plan;
+
+    public void Suspend() => Status = TenantStatus.Suspended;
+
+    public void Reactivate() => Status = TenantStatus.Active;
+
+    public void SetLocale(string timeZone, string culture)
+    {
+        TimeZone = timeZone;
+        DefaultCulture = culture;
+    }
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,39}$")]
+    private static partial Regex SlugPattern();
+}

@@ -1,0 +1,76 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Data;
+
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantContext tenant)
+    : IdentityDbContext<ApplicationUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
+{
+    public TenantContext Tenant { get; } = tenant;
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<TenantMember> TenantMembers => Set<TenantMember>();
+    public DbSet<Channel> Channels => Set<Channel>();
+    public DbSet<ChannelAccess> ChannelAccess => Set<ChannelAccess>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<ContactIdentity> ContactIdentities => Set<ContactIdentity>();
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<ConversationEvent> ConversationEvents => Set<ConversationEvent>();
+    public DbSet<SystemEvent> SystemEvents => Set<SystemEvent>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<OutboundEmail> OutboundEmails => Set<OutboundEmail>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    // Read by the query filters at execution time (EF parameterizes members of the context instance).
+    private Guid? FilterTenantId => Tenant.TenantId;
+    private Guid? FilterUserId => Tenant.UserId;
+    private bool FilterPlatform => Tenant.IsPlatform;
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.HasPostgresExtension("unaccent");
+        builder.HasPostgresExtension("pg_trgm");
+        builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
+
+        // Identity tables: readable names instead of asp_net_users etc.
+        builder.Entity<ApplicationUser>().ToTable("users");
+        builder.Entity<IdentityRole<Guid>>().ToTable("roles");
+        builder.Entity<IdentityUserRole<Guid>>().ToTable("user_roles");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.Entity<IdentityRoleClaim<Guid>>().ToTable("role_claims");
+
+        foreach (var type in builder.Model.GetEntityTypes().Select(t => t.ClrType).Where(t => typeof(ITenantOwned).IsAssignableFrom(t)))
+        {
+            typeof(AppDbContext).GetMethod(nameof(ApplyTenantFilter), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                .MakeGenericMethod(type).Invoke(this, [builder]);
+        }
+    }
+
+    private void ApplyTenantFilter<T>(ModelBuilder builder) where T : class, ITenantOwned
+    {
+        Expression<Func<T, bool>> filter = e => FilterPlatform || e.TenantId == FilterTenantId;
+        if (typeof(T) == typeof(TenantMember))
+        {
+            // A user may always see their own memberships (to list and switch tenants), like the RLS policy.
+            builder.Entity<TenantMember>().HasQueryFilter(m => FilterPlatform || m.TenantId == FilterTenantId || m.UserId == FilterUserId);
+            return;
+        }
+        builder.Entity<T>().HasQueryFilter(filter);
+    }
+}

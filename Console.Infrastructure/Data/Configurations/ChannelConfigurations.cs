@@ -1,0 +1,34 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Tenants;
+
+namespace OperatorConsole.Infrastructure.Data.Configurations;
+
+public sealed class ChannelConfiguration : IEntityTypeConfiguration<Channel>
+{
+    public void Configure(EntityTypeBuilder<Channel> b)
+    {
+        b.ToTable("channels");
+        b.Property(c => c.Kind).HasConversion<string>().HasMaxLength(20);
+        b.Property(c => c.Status).HasConversion<string>().HasMaxLength(20);
+        b.Property(c => c.ExternalId).HasMaxLength(64);
+        b.Property(c => c.AccountId).HasMaxLength(64);
+        b.Property(c => c.DisplayName).HasMaxLength(120);
+        b.HasIndex(c => new { c.TenantId, c.Kind });
+        // Webhooks route by (kind, external id) before any tenant is known: a number belongs to one tenant only.
+        b.HasIndex(c => new { c.Kind, c.ExternalId }).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class ChannelAccessConfiguration : IEntityTypeConfiguration<ChannelAccess>
+{
+    public void Configure(EntityTypeBuilder<ChannelAccess> b)
+    {
+        b.ToTable("channel_access");
+        b.HasIndex(a => new { a.TenantId, a.ChannelId, a.MemberId }).IsUnique();
+        b.HasOne<Channel>().WithMany().HasForeignKey(a => a.ChannelId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<TenantMember>().WithMany().HasForeignKey(a => a.MemberId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Tenants;
+
+namespace OperatorConsole.Infrastructure.Data.Configurations;
+
+public sealed class ConversationConfiguration : IEntityTypeConfiguration<Conversation>
+{
+    public void Configure(EntityTypeBuilder<Conversation> b)
+    {
+        b.ToTable("conversations");
+        b.Property(c => c.Status).HasConversion<string>().HasMaxLength(20);
+        b.Property(c => c.Owner).HasConversion<string>().HasMaxLength(20);
+        b.Property(c => c.HandoffReason).HasConversion<string>().HasMaxLength(30);
+        b.Property(c => c.Priority).HasConversion<string>().HasMaxLength(20);
+        b.Property(c => c.LastMessagePreview).HasMaxLength(140);
+        b.HasIndex(c => new { c.TenantId, c.Status, c.LastMessageAt });
+        b.HasIndex(c => new { c.TenantId, c.ContactId });
+        // The agent dispatcher scans only due rows.
+        b.HasIndex(c => c.AgentDueAt).HasFilter("agent_due_at IS NOT NULL");
+        b.HasOne<Channel>().WithMany().HasForeignKey(c => c.ChannelId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Contact>().WithMany().HasForeignKey(c => c.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<TenantMember>().WithMany().HasForeignKey(c => c.AssignedMemberId).OnDelete(DeleteBehavior.SetNull);
+        // Concurrent operators and the agent runner update the same row: PostgreSQL's xmin makes the loser retry.
+        b.Property<uint>("Version").IsRowVersion();
+    }
+}
+
+public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
+{
+    public void Configure(EntityTypeBuilder<Message> b)
+    {
+        b.ToTable("messages");
+        b.Property(m => m.Direction).HasConversion<string>().HasMaxLength(10);
+        b.Property(m => m.Sender).HasConversion<string>().HasMaxLength(10);
+        b.Property(m => m.Type).HasConversion<string>().HasMaxLength(20);
+        b.Property(m => m.Status).HasConversion<string>().HasMaxLength(10);
+        b.Property(m => m.Payload).HasColumnType("jsonb");
+        b.Property(m => m.ExternalId).HasMaxLength(256);
+        b.Property(m => m.ReplyToExternalId).HasMaxLength(256);
+        b.Property(m => m.ErrorCode).HasMaxLength(20);
+        b.HasIndex(m => new { m.TenantId, m.ConversationId, m.SentAt });
+        // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.
+        b.HasIndex(m => new { m.TenantId, m.ChannelId, m.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
+        b.HasOne<Conversation>().WithMany().HasForeignKey(m => m.ConversationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class ConversationEventConfiguration : IEntityTypeConfiguration<ConversationEvent>
+{
+    public void Configure(EntityTypeBuilder<ConversationEvent> b)
+    {
+        b.ToTable("conversation_events");
+        b.Property(e => e.Type).HasConversion<string>().HasMaxLength(20);
+        b.Property(e => e.Data).HasColumnType("jsonb");
+        b.HasIndex(e => new { e.TenantId, e.ConversationId, e.CreatedAt });
+        b.HasOne<Conversation>().WithMany().HasForeignKey(e => e.ConversationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Domain.Tenants;
+
+namespace OperatorConsole.Infrastructure.Data.Configurations;
+
+public sealed class SystemEventConfiguration : IEntityTypeConfiguration<SystemEvent>
+{
+    public void Configure(EntityTypeBuilder<SystemEvent> b)
+    {
+        b.ToTable("system_events");
+        b.Property(e => e.Severity).HasConversion<string>().HasMaxLength(10);
+        b.Property(e => e.Source).HasMaxLength(80);
+        b.HasIndex(e => e.CreatedAt);
+        b.HasIndex(e => new { e.TenantId, e.CreatedAt });
+    }
+}
+
+public sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> b)
+    {
+        b.ToTable("audit_entries");
+        b.Property(e => e.Action).HasMaxLength(80);
+        b.Property(e => e.Actor).HasMaxLength(256);
+        b.HasIndex(e => new { e.TenantId, e.CreatedAt });
+    }
+}
+
+public sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+{
+    public void Configure(EntityTypeBuilder<ApiKey> b)
+    {
+        b.ToTable("api_keys");
+        b.Property(k => k.Prefix).HasMaxLength(16);
+        b.Property(k => k.Hash).HasMaxLength(64);
+        b.Property(k => k.Name).HasMaxLength(120);
+        b.HasIndex(k => new { k.TenantId, k.CreatedAt });
+        // Authentication looks a key up by hash before the tenant is known.
+        b.HasIndex(k => k.Hash).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class OutboundEmailConfiguration : IEntityTypeConfiguration<OutboundEmail>
+{
+    public void Configure(EntityTypeBuilder<OutboundEmail> b)
+    {
+        b.ToTable("outbound_emails");
+        b.Property(e => e.Status).HasConversion<string>().HasMaxLength(10);
+        b.Property(e => e.To).HasMaxLength(254);
+        b.HasIndex(e => e.CreatedAt);
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Identity;
+
+namespace OperatorConsole.Infrastructure.Data.Configurations;
+
+public sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
+{
+    public void Configure(EntityTypeBuilder<Tenant> b)
+    {
+        b.ToTable("tenants");
+        b.Property(t => t.Name).HasMaxLength(120);
+        b.Property(t => t.Slug).HasMaxLength(40);
+        b.HasIndex(t => t.Slug).IsUnique();
+        b.Property(t => t.Plan).HasConversion<string>().HasMaxLength(20);
+        b.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
+        b.Property(t => t.TimeZone).HasMaxLength(64);
+        b.Property(t => t.DefaultCulture).HasMaxLength(8);
+    }
+}
+
+public sealed class TenantMemberConfiguration : IEntityTypeConfiguration<TenantMember>
+{
+    public void Configure(EntityTypeBuilder<TenantMember> b)
+    {
+        b.ToTable("tenant_members");
+        b.Property(m => m.Role).HasConversion<string>().HasMaxLength(20);
+        b.HasIndex(m => new { m.TenantId, m.UserId }).IsUnique();
+        // Listing "my tenants" at sign-in searches by user across tenants.
+        b.HasIndex(m => m.UserId);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(m => m.TenantId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<ApplicationUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Data;
+
+public static class DatabaseSetup
+{
+    private static readonly TenantConnectionInterceptor ConnectionInterceptor = new();
+    private static readonly TenantStampInterceptor StampInterceptor = new();
+
+    public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options
+            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention()
+            .AddInterceptors(ConnectionInterceptor, StampInterceptor);
+
+    /// <summary>Tables isolated by row-level security, with the tenant column each policy checks.</summary>
+    public static readonly IReadOnlyList<string> TenantTables =
+    [
+        "tenant_members", "channels", "channel_access", "contacts", "contact_identities", "conversations", "messages",
+        "conversation_events", "api_keys",
+    ];
+
+    /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
+    public static readonly IReadOnlyList<string> MixedTables = ["system_events", "audit_entries"];
+
+    /// <summary>Tables only the platform context may read or write (password-reset links live in e-mails).</summary>
+    public static readonly IReadOnlyList<string> PlatformTables = ["outbound_emails"];
+
+    public static string DescribeUser(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Username ?? "";
+}

@@ -1,0 +1,150 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Channels;
+using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Tenancy;
+using OperatorConsole.Infrastructure.Tenants;
+
+namespace OperatorConsole.Infrastructure.Demo;
+
+/// <summary>
+/// The demo workspace documented in the README: a Spanish-speaking dental clinic with a WhatsApp number
+/// (phone_number_id 100000000000001), three users and a few past conversations. Idempotent: skipped when it exists.
+/// </summary>
+public sealed class DemoSeeder(
+    TenantProvisioning provisioning,
+    ChannelConnections channels,
+    UserManager<ApplicationUser> users,
+    ContextScopes scopes,
+    IConfiguration config,
+    TimeProvider clock,
+    ILogger<DemoSeeder> log)
+{
+    public const string Password = "Demo!2345";
+    public const string AdminEmail = "admin@console.local";
+    public const string OwnerEmail = "owner@demo.local";
+    public const string AgentEmail = "agent@demo.local";
+    public const string TenantSlug = "demo";
+    public const string SecondTenantSlug = "demo-spa";
+    public const string WhatsAppPhoneNumberId = "100000000000001";
+
+    public async Task SeedAsync(CancellationToken ct = default)
+    {
+        await using (var check = scopes.ForSystem("demo seed check"))
+        {
+            if (await check.Db.Tenants.AnyAsync(t => t.Slug == TenantSlug, ct)) return;
+        }
+        log.LogInformation("Seeding the demo workspace");
+        var now = clock.GetUtcNow();
+
+        var admin = await EnsureUserAsync(AdminEmail, "Super Admin", "en", now);
+        if (!await users.IsInRoleAsync(admin, Roles.SuperAdmin)) await users.AddToRoleAsync(admin, Roles.SuperAdmin);
+
+        var demo = await provisioning.CreateAsync(
+            new NewTenant("Clínica Dental Sonrisa", TenantSlug, Plan.Growth, OwnerEmail, Password, "Olivia Dueñas"), "demo seed", ct);
+        var spa = await provisioning.CreateAsync(
+            new NewTenant("Spa Serena", SecondTenantSlug, Plan.Starter, OwnerEmail, Password), "demo seed", ct);
+        _ = spa;
+        var agent = await EnsureUserAsync(AgentEmail, "Andrés Agente", "es", now);
+
+        var appSecret = config["Meta:AppSecret"];
+        var whatsapp = await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.WhatsApp, WhatsAppPhoneNumberId,
+            "200000000000001", "WhatsApp Sonrisa", "demo-access-token", appSecret, "demo-verify-token"), "demo seed", ct);
+        var messenger = await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.Messenger, "300000000000001",
+            null, "Facebook Sonrisa", "demo-page-token", appSecret, "demo-verify-token"), "demo seed", ct);
+
+        await using var work = scopes.ForTenant(demo.Id);
+        var agentMember = TenantMember.Create(demo.Id, agent.Id, TenantRole.Agent, now);
+        work.Db.TenantMembers.Add(agentMember);
+
+        var script = new (string Name, string Phone, LeadStage Stage, int Score, ConversationOwner Owner, (MessageSender S, string Text)[] Lines)[]
+        {
+            ("María González", "5215512345678", LeadStage.Qualified, 78, ConversationOwner.Bot,
+            [
+                (MessageSender.Contact, "Hola, ¿cuánto cuesta una limpieza dental?"),
+                (MessageSender.Bot, "¡Hola María! La limpieza dental cuesta $650 MXN e incluye revisión. ¿Te gustaría agendar una cita?"),
+                (MessageSender.Contact, "Sí, ¿tienen algo para este jueves por la tarde?"),
+            ]),
+            ("Carlos Ramírez", "5215598765432", LeadStage.Proposal, 85, ConversationOwner.Unassigned,
+            [
+                (MessageSender.Contact, "Quiero información sobre ortodoncia invisible para mí y mi esposa"),
+                (MessageSender.Bot, "Con gusto, Carlos. El tratamiento de ortodoncia invisible va de $35,000 a $55,000 MXN por persona."),
+                (MessageSender.Contact, "Necesito hablar con alguien, tenemos presupuesto y queremos empezar ya"),
+            ]),
+            ("Lucía Fernández", "5213312345678", LeadStage.New, 50, ConversationOwner.Human,
+            [
+                (MessageSender.Contact, "Buenas tardes, ¿aceptan seguro dental?"),
+                (MessageSender.Agent, "Hola Lucía, sí aceptamos la mayoría de aseguradoras. ¿Cuál es la tuya?"),
+            ]),
+            ("Jorge Herrera", "5218112345678", LeadStage.Lost, 22, ConversationOwner.Bot,
+            [
+                (MessageSender.Contact, "¿Hacen blanqueamiento?"),
+                (MessageSender.Bot, "Sí, el blanqueamiento cuesta $2,500 MXN. ¿Quieres agendar una valoración?"),
+                (MessageSender.Contact, "Está caro, gracias"),
+            ]),
+            ("Emily Carter", "14155550123", LeadStage.Contacted, 61, ConversationOwner.Bot,
+            [
+                (MessageSender.Contact, "Hi! Do you speak English? I need an emergency appointment, my tooth hurts"),
+                (MessageSender.Bot, "Hi Emily, yes we do. We have an emergency slot today at 5 pm. Shall I book it for you?"),
+            ]),
+        };
+
+        var minutesAgo = 600;
+        foreach (var (name, phone, stage, score, owner, lines) in script)
+        {
+            var contact = Contact.Create(demo.Id, name, phone, now.AddMinutes(-minutesAgo - 30));
+            contact.AddIdentity(whatsapp.Id, IdentityKind.WaId, phone);
+            contact.SetScore(score);
+            contact.MoveTo(stage);
+            work.Db.Contacts.Add(contact);
+            var conversation = Conversation.Start(demo.Id, whatsapp.Id, contact.Id, now.AddMinutes(-minutesAgo - 30));
+            if (owner == ConversationOwner.Unassigned)
+                conversation.HandOff(HandoffReason.HighValueLead, HandoffPriority.Urgent, now.AddMinutes(-3));
+            if (owner == ConversationOwner.Human) conversation.TakeOver(agentMember.Id);
+            work.Db.Conversations.Add(conversation);
+            var i = 0;
+            foreach (var (sender, text) in lines)
+            {
+                var at = now.AddMinutes(-minutesAgo + i++ * 2);
+                Message message;
+                if (sender == MessageSender.Contact)
+                {
+                    message = Message.Inbound(conversation, $"wamid.demo.{Guid.NewGuid():N}", MessageType.Text, text, null, at, at);
+                    conversation.RecordInbound(at, TimeSpan.FromHours(24), text, at);
+                }
+                else
+                {
+                    message = Message.Outbound(conversation, sender, sender == MessageSender.Agent ? agentMember.Id : null,
+                        MessageType.Text, text, null, at);
+                    message.MarkSent($"wamid.demo.{Guid.NewGuid():N}");
+                    message.AdvanceStatus(DeliveryStatus.Read);
+                    conversation.RecordOutbound(at, text);
+                }
+                work.Db.Messages.Add(message);
+            }
+            minutesAgo = minutesAgo * 2 / 3;
+        }
+        _ = messenger;
+        await work.Db.SaveChangesAsync(ct);
+    }
+
+    private async Task<ApplicationUser> EnsureUserAsync(string email, string name, string culture, DateTimeOffset now)
+    {
+        var user = await users.FindByEmailAsync(email);
+        if (user is not null) return user;
+        user = new ApplicationUser
+        {
+            Id = Guid.CreateVersion7(now), UserName = email, Email = email, EmailConfirmed = true, DisplayName = name,
+            Culture = culture, CreatedAt = now,
+        };
+        var result = await users.CreateAsync(user, Password);
+        if (!result.Succeeded) throw new InvalidOperationException(string.Join(" ", result.Errors.Select(e => e.Description)));
+        return user;
+    }
+}

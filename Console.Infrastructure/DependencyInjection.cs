@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OperatorConsole.Infrastructure.Channels;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Infrastructure.Email;
+using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Options;
+using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Security;
+using OperatorConsole.Infrastructure.Tenancy;
+using OperatorConsole.Infrastructure.Tenants;
+
+namespace OperatorConsole.Infrastructure;
+
+public static class DependencyInjection
+{
+    public static IServiceCollection AddConsoleInfrastructure(this IServiceCollection services, IConfiguration config)
+    {
+        var connectionString = config.GetConnectionString("Default")
+            ?? throw new InvalidOperationException("ConnectionStrings:Default is not set (./console.sh run sets it).");
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddScoped<TenantContext>();
+        // Scoped factory: contexts it creates get the scope's TenantContext (circuits, requests, job scopes).
+        services.AddDbContextFactory<AppDbContext>(o => DatabaseSetup.Configure(o, connectionString), ServiceLifetime.Scoped);
+        services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
+
+        services.AddDataProtection()
+            .SetApplicationName("OperatorConsole")
+            .PersistKeysToDbContext<AppDbContext>();
+
+        services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
+        services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TikTokOptions>().BindConfiguration("TikTok");
+        services.AddOptions<LlmOptions>().BindConfiguration("Llm");
+        services.AddOptions<StripeOptions>().BindConfiguration("Stripe");
+        services.AddOptions<OutboundOptions>().BindConfiguration("Outbound");
+        services.AddOptions<PlatformOptions>().BindConfiguration("Platform");
+        services.AddSingleton<ContextScopes>();
+        services.AddSingleton<SecretProtector>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<SystemEventWriter>();
+        services.AddSingleton<EmailOutbox>();
+        services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<ChannelConnections>();
+        services.AddScoped<TenantProvisioning>();
+        services.AddScoped<DemoSeeder>();
+        services.AddSingleton<DatabaseInitializer>();
+        return services;
+    }
+}

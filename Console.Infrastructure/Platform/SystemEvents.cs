@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Platform;
+
+/// <summary>Writes platform events for the command center. A failure to record is logged, never thrown at the caller.</summary>
+public sealed class SystemEventWriter(ContextScopes scopes, TimeProvider clock, ILogger<SystemEventWriter> log)
+{
+    public async Task WriteAsync(Severity severity, string source, string message, Guid? tenantId = null, string? details = null,
+        CancellationToken ct = default)
+    {
+        log.Log(ToLogLevel(severity), "SystemEvent {Source}: {Message} (tenant {TenantId})", source, message, tenantId);
+        try
+        {
+            await using var work = scopes.ForSystem("system event");
+            work.Db.SystemEvents.Add(SystemEvent.Create(severity, source, message, tenantId, details, clock.GetUtcNow()));
+            await work.Db.SaveChangesAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Could not record system event {Source}: {Message}", source, message);
+        }
+    }
+
+    private static LogLevel ToLogLevel(Severity severity) => severity switch
+    {
+        Severity.Debug => LogLevel.Debug,
+        Severity.Info => LogLevel.Information,
+        Severity.Warning => LogLevel.Warning,
+        Severity.Error => LogLevel.Error,
+        _ => LogLevel.Critical,
+    };
+}

@@ -1,0 +1,41 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using OperatorConsole.App.Auth;
+using OperatorConsole.App.Components.Layout;
+
+namespace OperatorConsole.Tests.Components;
+
+public class NavMenuTests
+{
+    private static async Task<IRenderedComponent<NavMenu>> RenderAsAsync(BunitContext ctx, params string[] policies)
+    {
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices();
+        ctx.Services.AddLocalization();
+        var auth = ctx.AddAuthorization();
+        auth.SetAuthorized("someone@demo.local");
+        auth.SetPolicies(policies);
+        await Task.CompletedTask;
+        return ctx.Render<NavMenu>();
+    }
+
+    [Fact]
+    public async Task An_agent_sees_the_inbox_but_not_billing_or_admin()
+    {
+        await using var ctx = new BunitContext();
+        var menu = await RenderAsAsync(ctx, Policies.Member);
+        var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Equal(["inbox", "leads", "appointments"], links);
+    }
+
+    [Fact]
+    public async Task A_super_admin_who_owns_a_business_sees_everything()
+    {
+        await using var ctx = new BunitContext();
+        var menu = await RenderAsAsync(ctx, Policies.Member, Policies.Manager, Policies.Simulator, Policies.SuperAdmin);
+        var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Equal(["inbox", "leads", "appointments", "agent", "channels", "team", "billing", "simulator", "admin"], links);
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Playwright;
+
+namespace OperatorConsole.Tests.Support;
+
+/// <summary>Debian's chromium driven by Playwright (Playwright cannot download its own browser here).</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CONSOLE_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+            ],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.CloseAsync();
+        _playwright?.Dispose();
+    }
+
+    /// <summary>Where screenshots worth keeping are written (docs/screenshots at the repository root).</summary>
+    public static string ScreenshotPath(string name)
+    {
+        var dir = Path.Combine(App.Hosting.AppPaths.ContentRoot, "docs", "screenshots");
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, name);
+    }
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Console: run the app, run the tests, or stop the private PostgreSQL clusters.
+#   ./console.sh run    install PostgreSQL if missing, start a private cluster under .data/, migrate, seed, serve :5080
+#   ./console.sh test   the same bootstrap (a throwaway cluster) plus Debian's chromium, then the whole test suite
+#   ./console.sh stop   stop the private clusters
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CMD="${1:-run}"
+RUN_PORT="${CONSOLE_PG_PORT:-55432}"
+TEST_PORT="${CONSOLE_TEST_PG_PORT:-55433}"
+HASH="$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+  is_root || die "'$*' is missing and installing it needs root (apt-get). Install it, or run as root."
+  if [ -z "${_APT_UPDATED:-}" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    _APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+ensure_postgres() {
+  if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then apt_install postgresql; fi
+  PG_BIN="$(pg_bin)"
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found after install."
+  command -v psql >/dev/null || apt_install postgresql-client
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+# initdb and pg_ctl refuse root: as root the cluster belongs to the 'postgres' user.
+as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# The data directory must be enterable by the cluster's user. CI may clone under /root (mode 700):
+# then fall back to /tmp.
+data_dir() {
+  local name="$1" preferred="$ROOT/.data/$name"
+  mkdir -p "$ROOT/.data"
+  if is_root && ! runuser -u postgres -- test -x "$ROOT/.data" 2>/dev/null; then
+    echo "/tmp/console-$HASH-$name"
+  else
+    echo "$preferred"
+  fi
+}
+
+psql_admin() { # dir port sql...
+  local dir="$1" port="$2"; shift 2
+  as_pg "$(command -v psql)" -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"
+}
+
+start_cluster() { # name port extra-options
+  local name="$1" port="$2" extra="$3" dir
+  dir="$(data_dir "$name")"
+  if [ ! -s "$dir/PG_VERSION" ]; then
+    log "initdb $dir"
+    mkdir -p "$dir"
+    is_root && chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    as_pg "$PG_BIN/initdb" -D "$dir" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  fi
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    log "starting PostgreSQL ($name) on 127.0.0.1:$port"
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' -c max_connections=300 $extra" start >/dev/null \
+      || { tail -n 20 "$dir/server.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  # Roles: postgres (superuser, tests' admin), console_owner (owns the schema, runs migrations),
+  # console_app (serves requests; no superuser, no BYPASSRLS, so row-level security applies to it).
+  psql_admin "$dir" "$port" <<'SQL'
+ALTER ROLE postgres PASSWORD 'postgres';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_owner') THEN
+    CREATE ROLE console_owner LOGIN CREATEDB PASSWORD 'console_owner';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_app') THEN
+    CREATE ROLE console_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'console_app';
+  END IF;
+END $$;
+SQL
+  CLUSTER_DIR="$dir"
+}
+
+stop_cluster() {
+  local name="$1" dir
+  dir="$(data_dir "$name")"
+  if [ -s "$dir/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    log "stopping PostgreSQL ($name)"
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+  fi
+}
+
+cmd_run() {
+  ensure_postgres
+  if [ -z "${ConnectionStrings__Default:-}" ]; then
+    start_cluster run "$RUN_PORT" ""
+    if ! psql_admin "$CLUSTER_DIR" "$RUN_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'console'" | grep -q 1; then
+      psql_admin "$CLUSTER_DIR" "$RUN_PORT" -c "CREATE DATABASE console OWNER console_owner"
+    fi
+    export ConnectionStrings__Default="Host=127.0.0.1;Port=$RUN_PORT;Database=console;Username=console_app;Password=console_app"
+    export ConnectionStrings__Migrations="Host=127.0.0.1;Port=$RUN_PORT;Database=console;Username=console_owner;Password=console_owner"
+  fi
+  export Demo__Seed="${Demo__Seed:-true}"
+  export Outbound__Mode="${Outbound__Mode:-Loopback}"
+  export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:5080}"
+  export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+  log "building"
+  dotnet build "$ROOT/Console.App/Console.App.csproj" -c Release -nologo -v q
+  local url="${ASPNETCORE_URLS%%;*}"
+  cat <<INFO
+
+  Console is starting on $url
+  Demo logins (password Demo!2345):
+    admin@console.local   super admin
+    owner@demo.local      owner of "Clínica Dental Sonrisa" (and "Spa Serena")
+    agent@demo.local      agent
+  Stop the app with Ctrl+C; stop the database with ./console.sh stop
+
+INFO
+  cd "$ROOT"
+  exec dotnet "$ROOT/Console.App/bin/Release/net10.0/OperatorConsole.App.dll"
+}
+
+cmd_test() {
+  ensure_postgres
+  ensure_chromium
+  # A throwaway cluster for every run: tests start from nothing, fsync off for speed (never for real data).
+  stop_cluster test 2>/dev/null || true
+  rm -rf "$(data_dir test)"
+  start_cluster test "$TEST_PORT" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  trap 'stop_cluster test || true' EXIT
+  export CONSOLE_TEST_PG="Host=127.0.0.1;Port=$TEST_PORT;Username=postgres;Password=postgres"
+  export CONSOLE_CHROMIUM=/usr/bin/chromium
+  log "building"
+  dotnet build "$ROOT/Console.sln" -c Release -nologo -v q
+  log "running the test suite"
+  local out rc=0
+  out="$(mktemp)"
+  dotnet test "$ROOT/Console.sln" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$out" || rc=$?
+  # One plain closing line for CI: "N passed, N failed".
+  local passed failed
+  passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
+  failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
+  rm -f "$out"
+  echo "${passed:-0} passed, ${failed:-0} failed"
+  return "$rc"
+}
+
+cmd_stop() {
+  ensure_postgres
+  stop_cluster run
+  stop_cluster test
+}
+
+case "$CMD" in
+  run) cmd_run ;;
+  test) cmd_test ;;
+  stop) cmd_stop ;;
+  *) die "usage: ./console.sh run|test|stop" ;;
+esac
