@@ -2,6 +2,7 @@
 # Console: run the app, run the tests, or stop the private PostgreSQL clusters.
 #   ./console.sh run    install PostgreSQL if missing, start a private cluster under .data/, migrate, seed, serve :5080
 #   ./console.sh test   the same bootstrap (a throwaway cluster) plus Debian's chromium, then the whole test suite
+#                       (extra arguments go to dotnet test, e.g. ./console.sh test --filter Browser)
 #   ./console.sh stop   stop the private clusters
 set -euo pipefail
 
@@ -147,7 +148,7 @@ cmd_test() {
   log "running the test suite"
   local out rc=0
   out="$(mktemp)"
-  dotnet test "$ROOT/Console.sln" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$out" || rc=$?
+  dotnet test "$ROOT/Console.sln" -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out" || rc=$?
   # One plain closing line for CI: "N passed, N failed".
   local passed failed
   passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
@@ -165,7 +166,7 @@ cmd_stop() {
 
 case "$CMD" in
   run) cmd_run ;;
-  test) cmd_test ;;
+  test) shift; cmd_test "$@" ;;
   stop) cmd_stop ;;
   *) die "usage: ./console.sh run|test|stop" ;;
 esac

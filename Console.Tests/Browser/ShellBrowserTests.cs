@@ -1,5 +1,8 @@
 using Microsoft.Playwright;
+using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Infrastructure.Tenants;
 using OperatorConsole.Tests.Support;
 
 namespace OperatorConsole.Tests.Browser;
@@ -7,7 +10,7 @@ namespace OperatorConsole.Tests.Browser;
 public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     : IClassFixture<BrowserAppFactory>, IClassFixture<BrowserFixture>
 {
-    private async Task<IPage> SignInAsync(string email, int width = 1366, int height = 860)
+    private async Task<IPage> SignInAsync(string email, int width = 1366, int height = 860, string password = DemoSeeder.Password)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -18,7 +21,7 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login");
         await page.GetByLabel("Correo electrónico").FillAsync(email);
-        await page.GetByLabel("Contraseña").FillAsync(DemoSeeder.Password);
+        await page.GetByLabel("Contraseña").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
         await page.WaitForURLAsync("**/inbox");
         return page;
@@ -44,8 +47,8 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("shell-es.png") });
 
         await WaitForInteractiveAsync(page);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Idioma" }).ClickAsync();
-        await page.GetByText("English").ClickAsync();
+        await page.GetByLabel("Idioma", new() { Exact = true }).ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText("English").ClickAsync();
         var navEn = page.GetByRole(AriaRole.Navigation, new() { Name = "Main navigation" });
         await Assertions.Expect(navEn.GetByRole(AriaRole.Link, new() { Name = "Inbox" })).ToBeVisibleAsync();
         await Assertions.Expect(navEn.GetByRole(AriaRole.Link, new() { Name = "Billing" })).ToBeVisibleAsync();
@@ -60,14 +63,41 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     [Fact]
     public async Task Owner_of_two_businesses_switches_tenant_in_the_top_bar()
     {
-        var page = await SignInAsync(DemoSeeder.OwnerEmail);
+        // Its own owner and businesses: switching changes the user's remembered tenant, which no other test may see.
+        var email = TestData.Unique("multi") + "@owner.test";
+        ProvisionedTenant bakery;
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var provisioning = scope.ServiceProvider.GetRequiredService<TenantProvisioning>();
+            bakery = await provisioning.CreateAsync(new NewTenant("Panadería Aurora", TestData.Unique("pan"), Plan.Starter, email, "Str0ng!Pass"), "test");
+            await provisioning.CreateAsync(new NewTenant("Taller Orión", TestData.Unique("tal"), Plan.Starter, email, null), "test");
+        }
+        await app.ConversationAsync(bakery.Id, "Rosa Pan", "¿Tienen conchas?");
+
+        var page = await SignInAsync(email, password: "Str0ng!Pass");
+        await Assertions.Expect(page.GetByText("Rosa Pan")).ToBeVisibleAsync();
         await WaitForInteractiveAsync(page);
-        await page.GetByText("Clínica Dental Sonrisa").First.ClickAsync();
-        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Spa Serena" }).ClickAsync();
+        await page.GetByLabel("Cambiar de negocio", new() { Exact = true }).ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText("Taller Orión").ClickAsync();
         await page.WaitForURLAsync("**/inbox");
-        await Assertions.Expect(page.GetByText("Spa Serena").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("Cambiar de negocio", new() { Exact = true })).ToContainTextAsync("Taller Orión");
         // The other business's conversations are gone from the list.
-        await Assertions.Expect(page.GetByText("María González")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByText("Rosa Pan")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task The_login_page_follows_the_browser_language()
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString(), Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/inbox");
+        await page.WaitForURLAsync("**/Account/Login**");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await page.GetByLabel("E-mail").FillAsync(DemoSeeder.AgentEmail);
+        await page.GetByLabel("Password").FillAsync("not-the-password");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("login-en.png") });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("Wrong e-mail or password.");
     }
 
     [Fact]

@@ -17,3 +17,26 @@ public static class TestData
         return await provisioning.CreateAsync(new NewTenant(name ?? slug, slug, Plan.Starter, $"{slug}@owner.test", password), "test");
     }
 }
+
+public static class ConversationData
+{
+    /// <summary>A WhatsApp channel, a contact and an open conversation with one inbound message, owned by the tenant.</summary>
+    public static async Task<OperatorConsole.Domain.Conversations.Conversation> ConversationAsync(this ConsoleAppFactory app, Guid tenantId,
+        string contactName, string text = "Hola")
+    {
+        var channel = await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
+            new OperatorConsole.Infrastructure.Channels.ConnectChannel(OperatorConsole.Domain.Channels.ChannelKind.WhatsApp,
+                Random.Shared.NextInt64(100000000000000, 999999999999999).ToString(), null, null, "token", null, null), "test");
+        var now = DateTimeOffset.UtcNow;
+        await using var work = app.Scopes.ForTenant(tenantId);
+        var contact = OperatorConsole.Domain.Contacts.Contact.Create(tenantId, contactName, null, now);
+        var conversation = OperatorConsole.Domain.Conversations.Conversation.Start(tenantId, channel.Id, contact.Id, now);
+        conversation.RecordInbound(now, TimeSpan.FromHours(24), text, now);
+        work.Db.Contacts.Add(contact);
+        work.Db.Conversations.Add(conversation);
+        work.Db.Messages.Add(OperatorConsole.Domain.Conversations.Message.Inbound(conversation, "wamid." + Guid.NewGuid().ToString("N"),
+            OperatorConsole.Domain.Conversations.MessageType.Text, text, null, now, now));
+        await work.Db.SaveChangesAsync();
+        return conversation;
+    }
+}

@@ -35,6 +35,7 @@ public static class ConsoleTheme
         {
             Default = new DefaultTypography { FontFamily = Fonts },
             H4 = new H4Typography { FontFamily = Fonts, FontSize = "1.6rem", FontWeight = "600" },
+            Button = new ButtonTypography { FontFamily = Fonts, TextTransform = "none", FontWeight = "500" },
         },
         LayoutProperties = new LayoutProperties { DefaultBorderRadius = "8px" },
     };
