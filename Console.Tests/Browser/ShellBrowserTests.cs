@@ -93,7 +93,7 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await page.GotoAsync("/inbox");
         await page.WaitForURLAsync("**/Account/Login**");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
-        await page.GetByLabel("E-mail").FillAsync(DemoSeeder.AgentEmail);
+        await page.GetByLabel("E-mail").FillAsync("nobody@demo.local");
         await page.GetByLabel("Password").FillAsync("not-the-password");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("login-en.png") });
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
