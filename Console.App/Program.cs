@@ -1,6 +1,7 @@
 using OperatorConsole.App.Api;
 using OperatorConsole.App.Auth;
 using OperatorConsole.App.Hosting;
+using OperatorConsole.App.Webhooks;
 using OperatorConsole.Infrastructure;
 using OperatorConsole.Infrastructure.Data;
 
@@ -27,6 +28,7 @@ await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
 app.UseConsolePipeline();
 app.MapConsoleHealth();
 app.MapConsoleApi();
+app.MapWebhooks();
 app.MapAccountEndpoints();
 app.MapConsoleUi();
 

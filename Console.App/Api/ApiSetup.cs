@@ -27,6 +27,7 @@ public static class ApiSetup
         app.MapOpenApi("/openapi/{documentName}.json");
         var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery();
         api.MapTenantsApi();
+        api.MapConversationsApi();
         return app;
     }
 }
@@ -39,8 +40,10 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
         var (status, title, detail, code) = exception switch
         {
+            DomainException { Code: "conversation.not_found" } d => (StatusCodes.Status404NotFound, "Not found", d.Message, d.Code),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, "Invalid request", d.Message, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, "Conflict", c.Message, c.Code),
+            Infrastructure.Channels.Outbound.WindowClosedException w => (StatusCodes.Status409Conflict, "Customer window closed", w.Message, "window_closed"),
             TenantIsolationException => (StatusCodes.Status403Forbidden, "Forbidden", "That resource belongs to another tenant.", "tenant.isolation"),
             BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, "request.invalid"),
             _ => (0, "", "", ""),

@@ -98,7 +98,7 @@ public static class TenantsApi
     /// Finds the tenant by id or slug and checks the caller may reach it. A tenant key asking for any other tenant
     /// gets 403 whether or not that tenant exists, so keys cannot probe for other tenants.
     /// </summary>
-    private static async Task<(Tenant? Tenant, ProblemHttpResult? Problem)> ResolveAsync(string t, ClaimsPrincipal caller,
+    internal static async Task<(Tenant? Tenant, ProblemHttpResult? Problem)> ResolveAsync(string t, ClaimsPrincipal caller,
         ContextScopes scopes, CancellationToken ct)
     {
         Tenant? tenant;

@@ -40,6 +40,14 @@ public sealed class Conversation : ITenantOwned
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? ResolvedAt { get; private set; }
 
+    /// <summary>The channel's own conversation id when replies must name it (TikTok).</summary>
+    public string? ExternalThreadId { get; private set; }
+
+    public void SetExternalThread(string? threadId)
+    {
+        if (!string.IsNullOrEmpty(threadId)) ExternalThreadId = threadId;
+    }
+
     public static Conversation Start(Guid tenantId, Guid channelId, Guid contactId, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
@@ -94,7 +102,7 @@ public sealed class Conversation : ITenantOwned
     /// <summary>Schedules the agent turn after the buffer; a burst keeps pushing it out so one turn sees all of it.</summary>
     public void ScheduleAgentTurn(DateTimeOffset dueAt)
     {
-        if (!IsBotOwned) return;
+        if (!IsBotOwned || Status == ConversationStatus.Resolved) return;
         AgentDueAt = dueAt;
     }
 
@@ -109,6 +117,18 @@ public sealed class Conversation : ITenantOwned
             throw new DomainException("conversation.resolved", "Reopen the conversation before taking it over.");
         Owner = ConversationOwner.Human;
         AssignedMemberId = memberId;
+        AgentDueAt = null;
+        SlaDueAt = null;
+    }
+
+    /// <summary>
+    /// Someone at the business answered from another tool (an echo we did not send): a human has the conversation,
+    /// so the bot goes silent until someone hands it back.
+    /// </summary>
+    public void HumanRepliedElsewhere()
+    {
+        Owner = ConversationOwner.Human;
+        HandoffReason = Conversations.HandoffReason.HumanReplied;
         AgentDueAt = null;
         SlaDueAt = null;
     }

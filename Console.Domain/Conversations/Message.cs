@@ -46,6 +46,15 @@ public sealed class Message : ITenantOwned
     public DateTimeOffset SentAt { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>Outbound delivery attempts so far; the dispatcher retries with backoff until it gives up.</summary>
+    public int Attempts { get; private set; }
+
+    /// <summary>Outbound: not before this time (backoff). Inbound: unused.</summary>
+    public DateTimeOffset? NextAttemptAt { get; private set; }
+
+    /// <summary>The customer deleted (unsent) this message on their side.</summary>
+    public DateTimeOffset? DeletedAt { get; private set; }
+
     public static Message Inbound(Conversation conversation, string externalId, MessageType type, string? body, string? payload,
         DateTimeOffset sentAt, DateTimeOffset now, string? replyTo = null) => new()
     {
@@ -107,6 +116,45 @@ public sealed class Message : ITenantOwned
     public void MarkSent(string externalId)
     {
         ExternalId = externalId;
+        Attempts++;
+        NextAttemptAt = null;
         AdvanceStatus(DeliveryStatus.Sent);
     }
+
+    /// <summary>A transient send failure: stays queued until <paramref name="retryAt"/>, keeping the last error visible.</summary>
+    public void ScheduleRetry(DateTimeOffset retryAt, string errorCode, string errorText)
+    {
+        Attempts++;
+        NextAttemptAt = retryAt;
+        ErrorCode = errorCode;
+        ErrorText = errorText;
+    }
+
+    public void FailSend(string errorCode, string errorText)
+    {
+        Attempts++;
+        NextAttemptAt = null;
+        AdvanceStatus(DeliveryStatus.Failed, errorCode, errorText);
+    }
+
+    public void MarkDeletedByCustomer(DateTimeOffset at) => DeletedAt ??= at;
+
+    /// <summary>A business message sent from another tool (Meta Business Suite, the phone app), seen as an echo.</summary>
+    public static Message Echo(Conversation conversation, string externalId, MessageType type, string? body, string? payload,
+        DateTimeOffset sentAt, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        TenantId = conversation.TenantId,
+        ConversationId = conversation.Id,
+        ChannelId = conversation.ChannelId,
+        Direction = MessageDirection.Outbound,
+        Sender = MessageSender.Agent,
+        Type = type,
+        Body = body,
+        Payload = payload,
+        ExternalId = externalId,
+        Status = DeliveryStatus.Sent,
+        SentAt = sentAt,
+        CreatedAt = now,
+    };
 }

@@ -12,7 +12,7 @@ public sealed record ConnectChannel(ChannelKind Kind, string ExternalId, string?
     string? AppSecret, string? VerifyToken);
 
 /// <summary>Connects channels for a tenant; credentials are encrypted before they reach the entity.</summary>
-public sealed class ChannelConnections(ContextScopes scopes, SecretProtector protector, TimeProvider clock)
+public sealed class ChannelConnections(ContextScopes scopes, SecretProtector protector, Inbound.InboxSignal signal, TimeProvider clock)
 {
     public async Task<Channel> ConnectAsync(Guid tenantId, ConnectChannel request, string actor, CancellationToken ct = default)
     {
@@ -32,7 +32,20 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
             throw new ConflictException("channel.taken",
                 $"This {request.Kind} account ({channel.ExternalId}) is already connected to a workspace.");
         }
+        await ReleaseUnroutableAsync(channel, ct);
         return channel;
+    }
+
+    /// <summary>Deliveries that arrived for this account before anyone connected it are processed now.</summary>
+    private async Task ReleaseUnroutableAsync(Channel channel, CancellationToken ct)
+    {
+        await using var work = scopes.ForSystem("release unroutable webhooks");
+        var source = Inbound.InboundParsers.SourceOf(channel.Kind);
+        var released = await work.Db.Database.ExecuteSqlAsync($"""
+            UPDATE webhook_deliveries SET state = 'Pending', attempts = 0, next_attempt_at = now()
+            WHERE state = 'Unroutable' AND source = {source} AND {channel.ExternalId} = ANY (unroutable_ids)
+            """, ct);
+        if (released > 0) signal.Notify();
     }
 
     public static string WebhookPath(ChannelKind kind, string tenantSlug) => $"/webhooks/{kind.ToString().ToLowerInvariant()}/{tenantSlug}";

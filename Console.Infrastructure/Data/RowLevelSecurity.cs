@@ -3,8 +3,9 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace OperatorConsole.Infrastructure.Data;
 
 /// <summary>
-/// SQL for the tenant-isolation policies. FORCE makes them apply to the table owner too; superusers and BYPASSRLS
-/// roles still skip them, which is why the app serves requests as a separate, unprivileged role.
+/// SQL for the tenant-isolation policies, called from migrations (each migration names its own tables, so an old
+/// migration never depends on today's table list). FORCE makes the policies apply to the table owner too;
+/// superusers and BYPASSRLS roles still skip them, which is why the app serves requests as an unprivileged role.
 /// </summary>
 public static class RowLevelSecurity
 {
@@ -12,7 +13,8 @@ public static class RowLevelSecurity
     private const string CurrentUser = "NULLIF(current_setting('app.user_id', true), '')::uuid";
     private const string IsPlatform = "current_setting('app.platform', true) = 'on'";
 
-    public static void Enable(MigrationBuilder migration, string table, string? extraRead = null)
+    /// <summary>A tenant sees and writes only its own rows; the platform context sees all.</summary>
+    public static void EnableTenantTable(MigrationBuilder migration, string table, string? extraRead = null)
     {
         var read = $"{IsPlatform} OR tenant_id = {CurrentTenant}" + (extraRead is null ? "" : $" OR {extraRead}");
         migration.Sql($"""
@@ -24,18 +26,15 @@ public static class RowLevelSecurity
             """);
     }
 
-    public static void EnableAll(MigrationBuilder migration)
-    {
-        foreach (var table in DatabaseSetup.TenantTables)
-            Enable(migration, table, table == "tenant_members" ? $"user_id = {CurrentUser}" : null);
-        // Platform rows (tenant_id null) are for super admins; a tenant sees and writes only its own.
-        foreach (var table in DatabaseSetup.MixedTables)
-            Enable(migration, table);
-        foreach (var table in DatabaseSetup.PlatformTables)
-            migration.Sql($"""
-                ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-                ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
-                CREATE POLICY platform_only ON {table} USING ({IsPlatform}) WITH CHECK ({IsPlatform});
-                """);
-    }
+    /// <summary>Memberships: a user may also read their own rows in other tenants (to list and switch tenants).</summary>
+    public static void EnableMembershipTable(MigrationBuilder migration, string table) =>
+        EnableTenantTable(migration, table, $"user_id = {CurrentUser}");
+
+    /// <summary>Only the platform context may read or write (raw webhook bodies, e-mails with reset links).</summary>
+    public static void EnablePlatformTable(MigrationBuilder migration, string table) =>
+        migration.Sql($"""
+            ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+            CREATE POLICY platform_only ON {table} USING ({IsPlatform}) WITH CHECK ({IsPlatform});
+            """);
 }

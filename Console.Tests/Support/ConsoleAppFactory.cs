@@ -14,6 +14,18 @@ namespace OperatorConsole.Tests.Support;
 /// </summary>
 public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    private readonly string? _existingDatabase;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public ConsoleAppFactory() : this(null, null) { }
+
+    /// <summary>A second app instance on an existing database (another node, or the same node after a restart).</summary>
+    public ConsoleAppFactory(string? existingDatabase, IReadOnlyDictionary<string, string?>? settings)
+    {
+        _existingDatabase = existingDatabase;
+        _settings = settings ?? new Dictionary<string, string?>();
+    }
+
     public const string PlatformKey = "test-platform-key-0123456789";
 
     public string Database { get; private set; } = "";
@@ -28,7 +40,7 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Database = await TestDatabase.CreateAsync();
+        Database = _existingDatabase ?? await TestDatabase.CreateAsync();
         if (UseRealSocket)
         {
             UseKestrel(0);
@@ -43,7 +55,7 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public new async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        await TestDatabase.DropAsync(Database);
+        if (_existingDatabase is null) await TestDatabase.DropAsync(Database);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -57,6 +69,8 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Platform:BootstrapApiKey", PlatformKey);
         builder.UseSetting("Meta:AppSecret", "test-meta-app-secret");
         builder.UseSetting("Meta:VerifyToken", "test-meta-verify-token");
+        builder.UseSetting("TikTok:ClientSecret", "test-tiktok-client-secret");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 
     /// <summary>Base address of the real socket (only with <see cref="UseRealSocket"/>).</summary>

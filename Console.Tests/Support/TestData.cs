@@ -40,3 +40,15 @@ public static class ConversationData
         return conversation;
     }
 }
+
+public static class ChannelData
+{
+    public static string NewExternalId() => Random.Shared.NextInt64(100000000000000, 999999999999999).ToString();
+
+    public static Task<OperatorConsole.Domain.Channels.Channel> ChannelAsync(this ConsoleAppFactory app, Guid tenantId,
+        OperatorConsole.Domain.Channels.ChannelKind kind = OperatorConsole.Domain.Channels.ChannelKind.WhatsApp, string? externalId = null,
+        string? appSecret = null, string? verifyToken = null) =>
+        app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
+            new OperatorConsole.Infrastructure.Channels.ConnectChannel(kind, externalId ?? NewExternalId(), null, null, "token-" + Guid.NewGuid(),
+                appSecret, verifyToken), "test");
+}

@@ -22,6 +22,22 @@ public sealed class ChannelConfiguration : IEntityTypeConfiguration<Channel>
     }
 }
 
+public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<WebhookDelivery>
+{
+    public void Configure(EntityTypeBuilder<WebhookDelivery> b)
+    {
+        b.ToTable("webhook_deliveries");
+        b.Property(d => d.Source).HasMaxLength(20);
+        b.Property(d => d.State).HasConversion<string>().HasMaxLength(12);
+        b.Property(d => d.BodyHash).HasMaxLength(64);
+        // Identical retries of one delivery (Meta resends the same bytes) are stored once.
+        b.HasIndex(d => new { d.Source, d.BodyHash }).IsUnique();
+        // The processor scans only work that is due.
+        b.HasIndex(d => d.NextAttemptAt).HasFilter("state = 'Pending'");
+        b.HasIndex(d => d.ReceivedAt);
+    }
+}
+
 public sealed class ChannelAccessConfiguration : IEntityTypeConfiguration<ChannelAccess>
 {
     public void Configure(EntityTypeBuilder<ChannelAccess> b)

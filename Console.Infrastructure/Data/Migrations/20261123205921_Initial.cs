@@ -717,7 +717,13 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 unique: true);
         
             // Tenant isolation in the database itself (see RowLevelSecurity): policies are part of the schema.
-            RowLevelSecurity.EnableAll(migrationBuilder);
+            RowLevelSecurity.EnableMembershipTable(migrationBuilder, "tenant_members");
+            foreach (var table in new[] { "channels", "channel_access", "contacts", "contact_identities", "conversations", "messages", "conversation_events", "api_keys" })
+                RowLevelSecurity.EnableTenantTable(migrationBuilder, table);
+            // Platform rows (tenant_id null) are for super admins; a tenant sees and writes only its own.
+            RowLevelSecurity.EnableTenantTable(migrationBuilder, "system_events");
+            RowLevelSecurity.EnableTenantTable(migrationBuilder, "audit_entries");
+            RowLevelSecurity.EnablePlatformTable(migrationBuilder, "outbound_emails");
         }
 
         /// <inheritdoc />

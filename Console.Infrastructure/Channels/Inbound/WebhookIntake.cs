@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Infrastructure.Options;
+using OperatorConsole.Infrastructure.Security;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Channels.Inbound;
+
+public enum IntakeResult { Accepted, Duplicate, BadSignature, Unparseable, UnknownSource, Unavailable }
+
+public sealed class WebhookOptions
+{
+    /// <summary>Largest accepted body (Meta's can reach a few MB).</summary>
+    public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
+
+    /// <summary>Concurrent delivery processors per node.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>TikTok signature timestamps further than this from now are refused (replay protection).</summary>
+    public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Wakes the inbox workers as soon as a delivery is stored (they also poll, for other nodes' rows).</summary>
+public sealed class InboxSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+
+    public void Notify() => _signal.Release();
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+}
+
+/// <summary>
+/// The request side of a webhook: verify the signature on the raw bytes, check the body parses, store it durably,
+/// answer. Processing happens in <see cref="WebhookProcessor"/>, so the answer is fast and a processing bug can
+/// never lose an acknowledged delivery.
+/// </summary>
+public sealed class WebhookIntake(
+    ContextScopes scopes,
+    SecretProtector protector,
+    IOptionsMonitor<MetaOptions> meta,
+    IOptionsMonitor<TikTokOptions> tiktok,
+    IOptionsMonitor<WebhookOptions> options,
+    InboxSignal signal,
+    TimeProvider clock,
+    ILogger<WebhookIntake> log)
+{
+    public async Task<IntakeResult> ReceiveAsync(string source, string? tenantSlug, byte[] body, string? signatureHeader, CancellationToken ct)
+    {
+        if (!InboundParsers.Sources.TryGetValue(source, out var kind)) return IntakeResult.UnknownSource;
+        var now = clock.GetUtcNow();
+        try
+        {
+            Guid? routeTenant = null;
+            IEnumerable<string?> secrets;
+            if (tenantSlug is null)
+            {
+                secrets = [kind == ChannelKind.TikTok ? tiktok.CurrentValue.ClientSecret : meta.CurrentValue.AppSecret];
+            }
+            else
+            {
+                var own = await TenantSecretsAsync(tenantSlug, kind, s => s.AppSecret, ct);
+                if (own is null) return IntakeResult.BadSignature;
+                (routeTenant, secrets) = own.Value;
+            }
+            if (!secrets.Any(secret => IsSigned(kind, body, signatureHeader, secret, now))) return IntakeResult.BadSignature;
+
+            string? parseError = null;
+            try
+            {
+                InboundParsers.Parse(source, body);
+            }
+            catch (WebhookFormatException ex)
+            {
+                parseError = ex.Message;
+            }
+
+            var hash = Convert.ToHexStringLower(SHA256.HashData(body));
+            var stored = await StoreAsync(source, routeTenant, body, hash, parseError, now, ct);
+            if (parseError is not null)
+            {
+                log.LogWarning("Signed {Source} webhook could not be parsed: {Error}", source, parseError);
+                return IntakeResult.Unparseable;
+            }
+            if (!stored) return IntakeResult.Duplicate;
+            signal.Notify();
+            return IntakeResult.Accepted;
+        }
+        catch (Exception ex) when (IsDatabaseDown(ex))
+        {
+            log.LogError(ex, "Database unavailable while receiving a {Source} webhook", source);
+            return IntakeResult.Unavailable;
+        }
+    }
+
+    /// <summary>GET handshake: the platform verify token, or any of the tenant's channels' own verify tokens.</summary>
+    public async Task<bool> VerifyHandshakeAsync(string source, string? tenantSlug, string? mode, string? token, CancellationToken ct)
+    {
+        if (mode != "subscribe" || string.IsNullOrEmpty(token) || !InboundParsers.Sources.TryGetValue(source, out var kind)) return false;
+        IEnumerable<string?> expected;
+        if (tenantSlug is null) expected = [meta.CurrentValue.VerifyToken];
+        else expected = (await TenantSecretsAsync(tenantSlug, kind, s => s.VerifyToken, ct))?.Secrets ?? [];
+        var given = Encoding.UTF8.GetBytes(token);
+        return expected.Any(e => !string.IsNullOrEmpty(e) && CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(e)));
+    }
+
+    private bool IsSigned(ChannelKind kind, byte[] body, string? header, string? secret, DateTimeOffset now) =>
+        kind == ChannelKind.TikTok
+            ? WebhookSignatures.IsValidTikTok(body, header, secret, now, options.CurrentValue.TikTokTolerance)
+            : WebhookSignatures.IsValidMeta(body, header, secret);
+
+    private async Task<(Guid? TenantId, IEnumerable<string?> Secrets)?> TenantSecretsAsync(string slug, ChannelKind kind,
+        Func<ChannelSecrets, string?> pick, CancellationToken ct)
+    {
+        await using var work = scopes.ForSystem("tenant webhook secrets");
+        var tenantId = await work.Db.Tenants.Where(t => t.Slug == slug).Select(t => (Guid?)t.Id).SingleOrDefaultAsync(ct);
+        if (tenantId is null) return null;
+        var channels = await work.Db.Channels.AsNoTracking().Where(c => c.TenantId == tenantId && c.Kind == kind).ToListAsync(ct);
+        return (tenantId, channels.Select(c => pick(protector.Reveal(c))).ToList());
+    }
+
+    /// <summary>One round trip; an identical re-delivery hits the unique (source, body hash) index and stores nothing.</summary>
+    private async Task<bool> StoreAsync(string source, Guid? routeTenant, byte[] body, string hash, string? parseError, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        await using var work = scopes.ForSystem("webhook intake");
+        var state = parseError is null ? nameof(DeliveryState.Pending) : nameof(DeliveryState.Failed);
+        var nextAttempt = parseError is null ? now : (DateTimeOffset?)null;
+        var rows = await work.Db.Database.ExecuteSqlAsync($"""
+            INSERT INTO webhook_deliveries (id, source, route_tenant_id, body, body_hash, state, attempts, last_error, unroutable_ids, received_at, next_attempt_at)
+            VALUES ({Guid.CreateVersion7(now)}, {source}, {routeTenant}, {body}, {hash}, {state}, 0, {parseError}, {Array.Empty<string>()}, {now}, {nextAttempt})
+            ON CONFLICT (source, body_hash) DO NOTHING
+            """, ct);
+        return rows == 1;
+    }
+
+    private static bool IsDatabaseDown(Exception ex) =>
+        ex is NpgsqlException { IsTransient: true } || ex.InnerException is NpgsqlException { IsTransient: true }
+        || ex is TimeoutException || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
+}

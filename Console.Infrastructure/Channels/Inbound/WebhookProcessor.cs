@@ -1,0 +1,309 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Channels.Inbound;
+
+/// <summary>Thrown while applying a delivery when it should be tried again shortly (e.g. a status for a send not yet recorded).</summary>
+public sealed class RetryDeliveryException(string reason, TimeSpan after) : Exception(reason)
+{
+    public TimeSpan After { get; } = after;
+}
+
+/// <summary>
+/// Applies stored webhook deliveries: contacts, conversations, messages, statuses. Each delivery is claimed with
+/// FOR UPDATE SKIP LOCKED and applied in one transaction, so any number of workers on any number of nodes can run
+/// and a crash leaves the delivery pending for the next one. Every write is idempotent (unique indexes on channel +
+/// external id), so a replayed or re-delivered delivery changes nothing twice.
+/// </summary>
+public sealed class WebhookProcessor(
+    ContextScopes scopes,
+    ConversationNotifier notifier,
+    SystemEventWriter systemEvents,
+    TimeProvider clock,
+    ILogger<WebhookProcessor> log)
+{
+    /// <summary>Default wait after a customer's message before the agent answers, so a burst gets one reply.</summary>
+    public static readonly TimeSpan DefaultAgentBuffer = TimeSpan.FromSeconds(5);
+
+    /// <summary>Claims and applies one due delivery. Returns false when there was nothing to do.</summary>
+    public async Task<bool> ProcessNextAsync(CancellationToken ct)
+    {
+        var changes = new List<ConversationChanged>();
+        var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
+        Guid deliveryId;
+        string? failure = null;
+        TimeSpan? retryIn = null;
+
+        await using (var work = scopes.ForSystem("webhook processing"))
+        {
+            var db = work.Db;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = clock.GetUtcNow();
+            var claimed = await db.WebhookDeliveries
+                .FromSql($"""
+                    SELECT * FROM webhook_deliveries
+                    WHERE state = 'Pending' AND next_attempt_at <= {now}
+                    ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """)
+                .ToListAsync(ct);
+            if (claimed.Count == 0) return false;
+            var delivery = claimed[0];
+            deliveryId = delivery.Id;
+            try
+            {
+                var events = InboundParsers.Parse(delivery.Source, delivery.Body);
+                var unroutable = await ApplyAsync(db, delivery, events, changes, notices, ct);
+                delivery.MarkProcessed(unroutable, now);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failure = ex is WebhookFormatException or RetryDeliveryException ? ex.Message : ex.ToString();
+                retryIn = (ex as RetryDeliveryException)?.After;
+                if (ex is DbUpdateException dbx && (dbx.IsUniqueViolation() || dbx is DbUpdateConcurrencyException))
+                    retryIn = TimeSpan.FromMilliseconds(200); // lost a race with a concurrent delivery: the retry sees its rows
+                await tx.RollbackAsync(CancellationToken.None);
+                changes.Clear();
+                notices.Clear();
+            }
+        }
+
+        if (failure is not null)
+        {
+            // Record the failed attempt in its own transaction: the delivery stays durable and visible.
+            await using var work = scopes.ForSystem("webhook processing failure");
+            var delivery = await work.Db.WebhookDeliveries.SingleAsync(d => d.Id == deliveryId, ct);
+            delivery.MarkAttemptFailed(failure, clock.GetUtcNow(), retryIn);
+            await work.Db.SaveChangesAsync(ct);
+            if (retryIn is null) log.LogWarning("Webhook delivery {DeliveryId} failed (attempt {Attempt}): {Error}", deliveryId, delivery.Attempts, failure);
+            if (delivery.State == DeliveryState.Failed)
+                await systemEvents.WriteAsync(Severity.Error, "webhooks", $"Webhook delivery {deliveryId} failed {delivery.Attempts} times and was parked",
+                    null, failure, ct);
+            return true;
+        }
+
+        foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
+        foreach (var change in changes.Distinct()) notifier.Publish(change);
+        return true;
+    }
+
+    private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, WebhookDelivery delivery, IReadOnlyList<InboundEvent> events,
+        List<ConversationChanged> changes, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
+    {
+        var unroutable = new SortedSet<string>(StringComparer.Ordinal);
+        var channels = new Dictionary<(ChannelKind, string), Channel?>();
+        foreach (var e in events)
+        {
+            if (!channels.TryGetValue((e.Channel, e.ChannelExternalId), out var channel))
+            {
+                channel = await db.Channels.SingleOrDefaultAsync(c => c.Kind == e.Channel && c.ExternalId == e.ChannelExternalId, ct);
+                // A tenant's own endpoint may only feed that tenant's channels, whatever the body claims.
+                if (channel is not null && delivery.RouteTenantId is { } routeTenant && channel.TenantId != routeTenant) channel = null;
+                channels[(e.Channel, e.ChannelExternalId)] = channel;
+            }
+            if (channel is null)
+            {
+                unroutable.Add(e.ChannelExternalId);
+                continue;
+            }
+            var conversationId = e switch
+            {
+                InboundMessage m => await ApplyMessageAsync(db, channel, m, ct),
+                InboundEcho echo => await ApplyEchoAsync(db, channel, echo, delivery.Attempts, ct),
+                InboundStatus s => await ApplyStatusAsync(db, channel, s, delivery.Attempts, ct),
+                InboundWatermark w => await ApplyWatermarkAsync(db, channel, w, ct),
+                InboundReaction r => await ApplyReactionAsync(db, channel, r, ct),
+                InboundDeletion d => await ApplyDeletionAsync(db, channel, d, ct),
+                InboundChannelError err => Notice(notices, channel, err),
+                _ => null,
+            };
+            await db.SaveChangesAsync(ct);
+            if (conversationId is { } id) changes.Add(new ConversationChanged(channel.TenantId, id, e.GetType().Name));
+        }
+        if (unroutable.Count > 0)
+        {
+            notices.Add((Severity.Warning,
+                $"Webhook for {string.Join(", ", unroutable)} ({delivery.Source}): no tenant has connected it; kept and processed when it is",
+                delivery.RouteTenantId, $"delivery {delivery.Id}"));
+        }
+        return unroutable;
+    }
+
+    private static Guid? Notice(List<(Severity, string, Guid?, string?)> notices, Channel channel, InboundChannelError err)
+    {
+        notices.Add((Severity.Warning, $"{channel.Kind} {channel.ExternalId} reported error {err.Code}: {err.Title}", channel.TenantId, err.Details));
+        return null;
+    }
+
+    private async Task<Guid?> ApplyMessageAsync(AppDbContext db, Channel channel, InboundMessage m, CancellationToken ct)
+    {
+        if (await MessageExistsAsync(db, channel, m.ExternalId, ct)) return null; // a re-delivery
+        var now = clock.GetUtcNow();
+        var contact = await FindOrCreateContactAsync(db, channel, m.Customer, now, ct);
+        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        conversation.SetExternalThread(m.ChannelConversationId);
+        var payload = WithMedia(m.PayloadJson, m.Media);
+        db.Messages.Add(Message.Inbound(conversation, m.ExternalId, m.Type, m.Text, payload, m.SentAt, now, m.ReplyToExternalId));
+        conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]", now);
+        contact.Seen(m.SentAt);
+        conversation.ScheduleAgentTurn(now + DefaultAgentBuffer);
+        return conversation.Id;
+    }
+
+    private async Task<Guid?> ApplyEchoAsync(AppDbContext db, Channel channel, InboundEcho echo, int attempts, CancellationToken ct)
+    {
+        if (await MessageExistsAsync(db, channel, echo.ExternalId, ct)) return null; // our own send, already recorded
+        var now = clock.GetUtcNow();
+        var contact = await FindOrCreateContactAsync(db, channel, echo.Customer, now, ct);
+        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        // The echo of our own send can arrive before the send call returns its id: wait for in-flight sends first.
+        var inFlight = await db.Messages.AnyAsync(x => x.ConversationId == conversation.Id && x.Direction == MessageDirection.Outbound
+            && x.Status == DeliveryStatus.Queued && x.ExternalId == null, ct);
+        if (inFlight && attempts < 3) throw new RetryDeliveryException("Echo may belong to a send in flight", TimeSpan.FromSeconds(5));
+
+        conversation.SetExternalThread(echo.ChannelConversationId);
+        db.Messages.Add(Message.Echo(conversation, echo.ExternalId, echo.Type, echo.Text, echo.PayloadJson, echo.SentAt, now));
+        conversation.RecordOutbound(echo.SentAt, echo.Text);
+        if (conversation.Owner != ConversationOwner.Human || conversation.HandoffReason != HandoffReason.HumanReplied)
+        {
+            conversation.HumanRepliedElsewhere();
+            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
+                "A person replied from another app: the bot is paused for this conversation.", null, now));
+        }
+        return conversation.Id;
+    }
+
+    private async Task<Guid?> ApplyStatusAsync(AppDbContext db, Channel channel, InboundStatus s, int attempts, CancellationToken ct)
+    {
+        var message = await db.Messages.SingleOrDefaultAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id
+            && x.ExternalId == s.MessageExternalId, ct);
+        if (message is null)
+        {
+            // A status can outrun the recording of the send's id; after a few tries it is about a message we never sent.
+            if (attempts < 3) throw new RetryDeliveryException($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
+            return null;
+        }
+        return message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
+    }
+
+    private async Task<Guid?> ApplyWatermarkAsync(AppDbContext db, Channel channel, InboundWatermark w, CancellationToken ct)
+    {
+        var contactId = await FindContactIdAsync(db, channel, w.Customer, ct);
+        if (contactId is null) return null;
+        var conversationIds = db.Conversations.Where(c => c.ChannelId == channel.Id && c.ContactId == contactId).Select(c => c.Id);
+        var messages = await db.Messages
+            .Where(x => conversationIds.Contains(x.ConversationId) && x.Direction == MessageDirection.Outbound && x.Status < w.Status
+                && x.Status != DeliveryStatus.Failed && x.ExternalId != null
+                && (x.SentAt <= w.Watermark || w.MessageExternalIds.Contains(x.ExternalId!)))
+            .ToListAsync(ct);
+        Guid? changed = null;
+        foreach (var message in messages)
+            if (message.AdvanceStatus(w.Status)) changed = message.ConversationId;
+        return changed;
+    }
+
+    private async Task<Guid?> ApplyReactionAsync(AppDbContext db, Channel channel, InboundReaction r, CancellationToken ct)
+    {
+        if (await MessageExistsAsync(db, channel, r.ExternalId, ct)) return null;
+        var now = clock.GetUtcNow();
+        var contact = await FindOrCreateContactAsync(db, channel, r.Customer, now, ct);
+        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        var payload = JsonSerializer.Serialize(new { target = r.TargetExternalId, emoji = r.Emoji });
+        db.Messages.Add(Message.Inbound(conversation, r.ExternalId, MessageType.Reaction, r.Emoji, payload, r.At, now, r.TargetExternalId));
+        return conversation.Id;
+    }
+
+    private static async Task<Guid?> ApplyDeletionAsync(AppDbContext db, Channel channel, InboundDeletion d, CancellationToken ct)
+    {
+        var message = await db.Messages.SingleOrDefaultAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id
+            && x.ExternalId == d.MessageExternalId, ct);
+        message?.MarkDeletedByCustomer(d.At);
+        return message?.ConversationId;
+    }
+
+    private static Task<bool> MessageExistsAsync(AppDbContext db, Channel channel, string externalId, CancellationToken ct) =>
+        db.Messages.AnyAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id && x.ExternalId == externalId, ct);
+
+    private static async Task<Guid?> FindContactIdAsync(AppDbContext db, Channel channel, CustomerRef customer, CancellationToken ct)
+    {
+        var ids = Identities(customer).ToList();
+        foreach (var (kind, value) in ids)
+        {
+            var contactId = await db.ContactIdentities
+                .Where(i => i.TenantId == channel.TenantId && i.ChannelId == channel.Id && i.Kind == kind && i.Value == value)
+                .Select(i => (Guid?)i.ContactId).FirstOrDefaultAsync(ct);
+            if (contactId is not null) return contactId;
+        }
+        return null;
+    }
+
+    private static async Task<Contact> FindOrCreateContactAsync(AppDbContext db, Channel channel, CustomerRef customer, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var contactId = await FindContactIdAsync(db, channel, customer, ct);
+        Contact contact;
+        if (contactId is { } id)
+        {
+            contact = await db.Contacts.Include(c => c.Identities).SingleAsync(c => c.Id == id, ct);
+            if (contact.Name is null && !string.IsNullOrWhiteSpace(customer.ProfileName)) contact.UpdateProfile(customer.ProfileName, null, null);
+        }
+        else
+        {
+            var phone = Identities(customer).FirstOrDefault(i => i.Kind == IdentityKind.WaId).Value;
+            contact = Contact.Create(channel.TenantId, customer.ProfileName, phone, now);
+            db.Contacts.Add(contact);
+        }
+        // Keep every identity we learn (a BSUID arriving for a known wa_id, and the other way round).
+        foreach (var (kind, value) in Identities(customer))
+            if (!contact.Identities.Any(i => i.ChannelId == channel.Id && i.Kind == kind && i.Value == value))
+                db.ContactIdentities.Add(contact.AddIdentity(channel.Id, kind, value));
+        return contact;
+    }
+
+    private static IEnumerable<(IdentityKind Kind, string Value)> Identities(CustomerRef customer)
+    {
+        yield return (customer.Kind, customer.Id);
+        if (customer.AlsoKnownAs is { } alias) yield return (alias.Kind, alias.Id);
+    }
+
+    /// <summary>The contact's open conversation on this channel; a resolved one is closed for good and a new one starts.</summary>
+    private static async Task<Conversation> OpenConversationAsync(AppDbContext db, Channel channel, Contact contact, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var conversation = await db.Conversations
+            .Where(c => c.ContactId == contact.Id && c.ChannelId == channel.Id && c.Status != ConversationStatus.Resolved)
+            .OrderByDescending(c => c.CreatedAt).FirstOrDefaultAsync(ct);
+        if (conversation is not null) return conversation;
+        conversation = Conversation.Start(channel.TenantId, channel.Id, contact.Id, now);
+        db.Conversations.Add(conversation);
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Created, null, null, null, now));
+        return conversation;
+    }
+
+    /// <summary>How long the business may answer freely after the customer's message (channels.md §3).</summary>
+    public static TimeSpan CustomerWindow(ChannelKind kind, bool fromAd) => kind switch
+    {
+        ChannelKind.WhatsApp when fromAd => TimeSpan.FromHours(72),
+        ChannelKind.TikTok => TimeSpan.FromHours(48),
+        _ => TimeSpan.FromHours(24),
+    };
+
+    private static string? WithMedia(string? payloadJson, MediaRef? media)
+    {
+        if (media is null) return payloadJson;
+        var node = payloadJson is null ? new System.Text.Json.Nodes.JsonObject() : System.Text.Json.Nodes.JsonNode.Parse(payloadJson) as System.Text.Json.Nodes.JsonObject
+            ?? new System.Text.Json.Nodes.JsonObject();
+        node["media"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(media, JsonSerializerOptions.Web));
+        return node.ToJsonString();
+    }
+}

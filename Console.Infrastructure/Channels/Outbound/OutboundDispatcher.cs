@@ -1,0 +1,179 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Infrastructure.Options;
+using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Security;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Channels.Outbound;
+
+public sealed class OutboundDispatchOptions
+{
+    /// <summary>Concurrent sends per node.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>Transient failures are retried this many times (exponential backoff with jitter), then the message fails visibly.</summary>
+    public int MaxAttempts { get; set; } = 8;
+}
+
+/// <summary>
+/// Sends queued messages. A worker claims the oldest due message of a conversation with FOR UPDATE SKIP LOCKED and
+/// keeps the row locked while it calls the channel, so two workers (or nodes) never send the same message and a
+/// conversation's messages leave in order. The outcome is written in the same transaction; if the process dies
+/// mid-call the lock is released and the message is tried again.
+/// </summary>
+public sealed class OutboundDispatcher(
+    ContextScopes scopes,
+    IEnumerable<IChannelSender> senders,
+    SecretProtector protector,
+    IOptionsMonitor<OutboundOptions> mode,
+    IOptionsMonitor<OutboundDispatchOptions> options,
+    ConversationNotifier notifier,
+    SystemEventWriter systemEvents,
+    TimeProvider clock,
+    ILogger<OutboundDispatcher> log)
+{
+    public async Task<bool> DispatchNextAsync(CancellationToken ct)
+    {
+        (Guid TenantId, Guid ConversationId)? changed = null;
+        var notices = new List<(Severity, string, Guid?)>();
+        await using (var work = scopes.ForSystem("outbound dispatch"))
+        {
+            var db = work.Db;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = clock.GetUtcNow();
+            var claimed = await db.Messages.FromSql($"""
+                SELECT * FROM messages m
+                WHERE m.direction = 'Outbound' AND m.status = 'Queued' AND m.external_id IS NULL
+                  AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
+                  AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.direction = 'Outbound'
+                                  AND p.status = 'Queued' AND p.external_id IS NULL AND p.created_at < m.created_at)
+                ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct);
+            if (claimed.Count == 0) return false;
+            var message = claimed[0];
+            var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
+            var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
+            var result = await SendAsync(db, message, conversation, channel, ct);
+            Apply(message, channel, result, now, notices);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            changed = (message.TenantId, message.ConversationId);
+        }
+        foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
+        notifier.Publish(new ConversationChanged(changed.Value.TenantId, changed.Value.ConversationId, "outbound sent"));
+        return true;
+    }
+
+    private async Task<SendResult> SendAsync(Data.AppDbContext db, Message message, Conversation conversation, Channel channel, CancellationToken ct)
+    {
+        if (channel.Status == ChannelStatus.Error)
+            return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "channel_error",
+                $"The channel needs to be reconnected: {channel.StatusReason}"));
+        var envelope = OutboundEnvelope.Parse(message.Payload);
+        if (envelope is null)
+            return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "no_content", "The message has no content to send."));
+
+        var recipient = await RecipientAsync(db, channel, conversation, ct);
+        if (recipient is null)
+            return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "no_recipient", "The customer has no address on this channel."));
+
+        // Demo mode: record the send instead of calling the network; the customer simulator reads it from here.
+        if (mode.CurrentValue.Mode == OutboundMode.Loopback) return SendResult.Sent($"loopback.{message.Id:N}");
+
+        var sender = senders.FirstOrDefault(s => s.Handles(channel.Kind));
+        if (sender is null)
+            return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "no_sender", $"Sending on {channel.Kind} is not available."));
+        var request = new OutboundRequest(channel.Kind, channel.ExternalId, protector.Reveal(channel).AccessToken, recipient, envelope.Content,
+            null, envelope.HumanAgentTag, message.Id.ToString("N"));
+        return await sender.SendAsync(request, ct);
+    }
+
+    private static async Task<string?> RecipientAsync(Data.AppDbContext db, Channel channel, Conversation conversation, CancellationToken ct)
+    {
+        if (channel.Kind == ChannelKind.TikTok) return conversation.ExternalThreadId;
+        var preferred = channel.Kind switch
+        {
+            ChannelKind.WhatsApp => new[] { IdentityKind.WaId, IdentityKind.Bsuid },
+            ChannelKind.Messenger => [IdentityKind.Psid],
+            ChannelKind.Instagram => [IdentityKind.Igsid],
+            _ => [],
+        };
+        var identities = await db.ContactIdentities.AsNoTracking()
+            .Where(i => i.ContactId == conversation.ContactId && i.ChannelId == channel.Id).ToListAsync(ct);
+        return preferred.Select(k => identities.FirstOrDefault(i => i.Kind == k)?.Value).FirstOrDefault(v => v is not null);
+    }
+
+    private void Apply(Message message, Channel channel, SendResult result, DateTimeOffset now, List<(Severity, string, Guid?)> notices)
+    {
+        if (result.Succeeded)
+        {
+            message.MarkSent(result.ExternalId!);
+            return;
+        }
+        var failure = result.Failure!;
+        var text = failure.Message;
+        switch (failure.Kind)
+        {
+            case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient when message.Attempts + 1 < options.CurrentValue.MaxAttempts:
+                message.ScheduleRetry(now + failure.RetryAfter.GetValueOrDefault(Backoff(message.Attempts + 1)), failure.Code, text);
+                log.LogInformation("Send of {MessageId} will be retried ({Code}: {Error})", message.Id, failure.Code, text);
+                return;
+            case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient:
+                message.FailSend(failure.Code, $"Gave up after {message.Attempts + 1} attempts: {text}");
+                notices.Add((Severity.Error, $"A message on {channel.Kind} {channel.ExternalId} failed after retries: {text}", channel.TenantId));
+                return;
+            case SendFailureKind.TokenExpired:
+                channel.MarkError($"Access token expired or revoked ({failure.Code}): {text}");
+                notices.Add((Severity.Error, $"{channel.Kind} {channel.ExternalId}: access token expired; reconnect the channel", channel.TenantId));
+                break;
+            case SendFailureKind.Policy:
+                notices.Add((Severity.Error, $"{channel.Kind} {channel.ExternalId}: message blocked by policy ({failure.Code}): {text}", channel.TenantId));
+                break;
+        }
+        message.FailSend(failure.Code, failure.Kind == SendFailureKind.WindowClosed ? $"{OutboundMessages.WindowClosedText(channel.Kind)} ({text})" : text);
+    }
+
+    /// <summary>Exponential backoff with jitter: ~2 s, 4 s, 8 s … capped at 5 minutes.</summary>
+    public static TimeSpan Backoff(int attempt)
+    {
+        var seconds = Math.Min(300, Math.Pow(2, attempt));
+        return TimeSpan.FromSeconds(seconds * (0.75 + Random.Shared.NextDouble() * 0.5));
+    }
+}
+
+/// <summary>Runs the dispatcher on every node: woken when a message is queued, polling for retries and other nodes' rows.</summary>
+public sealed class OutboundWorker(OutboundDispatcher dispatcher, OutboundSignal signal, IOptions<OutboundDispatchOptions> options,
+    ILogger<OutboundWorker> log) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Math.Max(0, options.Value.Workers)).Select(_ => RunAsync(stoppingToken)));
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        await Task.Yield();
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await dispatcher.DispatchNextAsync(ct)) await signal.WaitAsync(TimeSpan.FromSeconds(1), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "Outbound worker error");
+                await Task.Delay(TimeSpan.FromSeconds(2), ct).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Channels.Outbound;
+
+/// <summary>What is stored in an outbound message's payload: the exact content and how it must be sent.</summary>
+public sealed record OutboundEnvelope(OutboundContent Content, bool HumanAgentTag)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public string Serialize() => JsonSerializer.Serialize(this, Json);
+
+    public static OutboundEnvelope? Parse(string? payload) => payload is null ? null : JsonSerializer.Deserialize<OutboundEnvelope>(payload, Json);
+}
+
+/// <summary>Raised when free text cannot go because the customer window is closed; the API answers 409.</summary>
+public sealed class WindowClosedException(string message) : Exception(message);
+
+/// <summary>Wakes the outbound dispatchers as soon as a message is queued.</summary>
+public sealed class OutboundSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+
+    public void Notify() => _signal.Release();
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+}
+
+/// <summary>
+/// Queues messages to customers. A message is a row first (Queued) and is sent by the dispatcher, so nothing is
+/// lost if the channel is down and a retry reuses the same row. Checks the channel's limits and the customer
+/// window before anything is stored.
+/// </summary>
+public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal, ConversationNotifier notifier, TimeProvider clock)
+{
+    /// <summary>Messenger and Instagram let a human (never the bot) answer up to 7 days with the HUMAN_AGENT tag.</summary>
+    public static readonly TimeSpan HumanAgentWindow = TimeSpan.FromDays(7);
+
+    public async Task<Message> QueueAsync(Guid tenantId, Guid conversationId, MessageSender sender, Guid? memberId, OutboundContent content,
+        CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var db = work.Db;
+        var conversation = await db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
+            ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
+        var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
+
+        var problems = OutboundValidator.Validate(channel.Kind, content);
+        if (problems.Count > 0)
+            throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+
+        var now = clock.GetUtcNow();
+        var humanAgentTag = false;
+        if (content.Template is null && !conversation.IsCustomerWindowOpen(now))
+        {
+            var lastInbound = conversation.CustomerWindowExpiresAt - PlatformWindow(channel.Kind);
+            humanAgentTag = channel.Kind is ChannelKind.Messenger or ChannelKind.Instagram && sender == MessageSender.Agent
+                && lastInbound is { } at && now - at < HumanAgentWindow;
+            if (!humanAgentTag) throw new WindowClosedException(WindowClosedText(channel.Kind));
+        }
+
+        var (type, body) = Describe(content);
+        var message = Message.Outbound(conversation, sender, memberId, type, body, new OutboundEnvelope(content, humanAgentTag).Serialize(), now);
+        db.Messages.Add(message);
+        conversation.RecordOutbound(now, body);
+        await db.SaveChangesAsync(ct);
+        signal.Notify();
+        notifier.Publish(new ConversationChanged(tenantId, conversationId, "outbound queued"));
+        return message;
+    }
+
+    public static string WindowClosedText(ChannelKind kind) => kind switch
+    {
+        ChannelKind.WhatsApp => "The 24-hour window is closed; send a template.",
+        ChannelKind.Messenger or ChannelKind.Instagram =>
+            "The 24-hour window is closed; only a person can still answer, within 7 days of the customer's last message.",
+        _ => "The customer window is closed; wait for the customer to write again.",
+    };
+
+    private static TimeSpan PlatformWindow(ChannelKind kind) => Inbound.WebhookProcessor.CustomerWindow(kind, fromAd: false);
+
+    public static (MessageType Type, string? Body) Describe(OutboundContent content) => content switch
+    {
+        { Text: { } text } => (MessageType.Text, text),
+        { Media: { } media } => (media.Kind switch
+        {
+            "image" => MessageType.Image,
+            "video" => MessageType.Video,
+            "audio" => MessageType.Audio,
+            _ => MessageType.Document,
+        }, media.Caption ?? media.FileName),
+        { Template: { } template } => (MessageType.Template, $"[{template.Name}] {string.Join(" · ", template.BodyParameters)}".TrimEnd()),
+        { Buttons: { } buttons } => (MessageType.Interactive, buttons.Body),
+        { List: { } list } => (MessageType.Interactive, list.Body),
+        _ => (MessageType.Text, null),
+    };
+}
