@@ -61,6 +61,8 @@ public static class DependencyInjection
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
         services.AddSingleton<Channels.Outbound.OutboundDispatcher>();
         services.AddHostedService<Channels.Outbound.OutboundWorker>();
+        services.AddHttpClient("simulator");
+        services.AddSingleton<Channels.Simulator.CustomerSimulator>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
