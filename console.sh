@@ -105,7 +105,7 @@ stop_cluster() {
 cmd_run() {
   ensure_postgres
   if [ -z "${ConnectionStrings__Default:-}" ]; then
-    start_cluster run "$RUN_PORT" ""
+    start_cluster "${CONSOLE_PG_NAME:-run}" "$RUN_PORT" "${CONSOLE_PG_OPTIONS:-}"
     if ! psql_admin "$CLUSTER_DIR" "$RUN_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'console'" | grep -q 1; then
       psql_admin "$CLUSTER_DIR" "$RUN_PORT" -c "CREATE DATABASE console OWNER console_owner"
     fi
@@ -160,7 +160,7 @@ cmd_test() {
 
 cmd_stop() {
   ensure_postgres
-  stop_cluster run
+  stop_cluster "${CONSOLE_PG_NAME:-run}"
   stop_cluster test
 }
 

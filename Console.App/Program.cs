@@ -29,6 +29,7 @@ app.UseConsolePipeline();
 app.MapConsoleHealth();
 app.MapConsoleApi();
 app.MapWebhooks();
+app.MapBenchEndpoints();
 app.MapAccountEndpoints();
 app.MapConsoleUi();
 

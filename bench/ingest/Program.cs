@@ -1,0 +1,184 @@
+// Ingest benchmark: signed single-message WhatsApp webhooks against the real app on local PostgreSQL.
+// Run it with bench/ingest.sh (starts PostgreSQL and the app, then this). Prints accept throughput, latency
+// percentiles, the same for the ceiling endpoint, the processing drain, and the lost/duplicated count.
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using OperatorConsole.Infrastructure.Channels.Inbound;
+
+var url = new Uri(Arg("--url", "http://127.0.0.1:5099/"));
+var ownerDb = Arg("--db", "");
+var secret = Arg("--secret", "bench-meta-secret");
+var platformKey = Arg("--key", "bench-platform-key");
+var total = int.Parse(Arg("--messages", "20000"));
+var concurrency = int.Parse(Arg("--concurrency", "64"));
+var rate = int.Parse(Arg("--rate", "500"));
+var rateSeconds = int.Parse(Arg("--rate-seconds", "10"));
+
+var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+{ BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", platformKey);
+
+// Its own tenant and WhatsApp number, so repeated runs never mix.
+var slug = "bench-" + Guid.NewGuid().ToString("N")[..8];
+var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Bench " + slug, slug, ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
+created.EnsureSuccessStatusCode();
+var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+var phoneNumberId = Random.Shared.NextInt64(100000000000000, 999999999999999).ToString();
+(await http.PostAsJsonAsync($"api/v1/tenants/{tenantId}/channels", new { kind = "whatsapp", externalId = phoneNumberId, accessToken = "bench" })).EnsureSuccessStatusCode();
+
+await using (var conn = new NpgsqlConnection(ownerDb))
+{
+    await conn.OpenAsync();
+    await using var cmd = new NpgsqlCommand(
+        "CREATE TABLE IF NOT EXISTS bench_ceiling (id uuid PRIMARY KEY, body bytea NOT NULL); GRANT INSERT ON bench_ceiling TO console_app; TRUNCATE bench_ceiling;", conn);
+    await cmd.ExecuteNonQueryAsync();
+}
+
+var sequence = 0;
+byte[] NewBody()
+{
+    var n = Interlocked.Increment(ref sequence);
+    var waId = "52155" + (10000000 + n % 5000).ToString(); // 5,000 customers writing repeatedly
+    return Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+    {
+        @object = "whatsapp_business_account",
+        entry = new[] { new { id = "WABA", changes = new[] { new { field = "messages", value = new {
+            messaging_product = "whatsapp",
+            metadata = new { display_phone_number = "15550000000", phone_number_id = phoneNumberId },
+            contacts = new[] { new { profile = new { name = "Cliente " + n % 5000 }, wa_id = waId } },
+            messages = new[] { new { from = waId, id = $"wamid.BENCH{slug}{n}", timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(), type = "text", text = new { body = "Hola, ¿precio? #" + n } } },
+        } } } } },
+    }));
+}
+
+async Task<double> PostAsync(string path, byte[] body)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+    request.Headers.Add("X-Hub-Signature-256", WebhookSignatures.SignMeta(body, secret));
+    var sw = Stopwatch.StartNew();
+    using var response = await http.SendAsync(request);
+    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}");
+    return sw.Elapsed.TotalMilliseconds;
+}
+
+var sent = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+var uniqueSent = 0;
+var duplicatesSent = 0;
+
+// Closed loop at saturation: `concurrency` senders back to back. Every 10th request re-sends an earlier body (a Meta retry).
+async Task<(double PerSecond, double[] Latencies)> SaturateAsync(string path, int count, bool trackUnique)
+{
+    var latencies = new double[count];
+    var next = -1;
+    var recent = new byte[1024][];
+    var sw = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            byte[] body;
+            if (i % 10 == 9 && recent[(i - 5) % recent.Length] is { } earlier)
+            {
+                body = earlier;
+                if (trackUnique) Interlocked.Increment(ref duplicatesSent);
+            }
+            else
+            {
+                body = NewBody();
+                recent[i % recent.Length] = body;
+                if (trackUnique) Interlocked.Increment(ref uniqueSent);
+            }
+            latencies[i] = await PostAsync(path, body);
+        }
+    }));
+    return (count / sw.Elapsed.TotalSeconds, latencies);
+}
+
+// Open loop at a fixed rate: latency when the app is not saturated.
+async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
+{
+    var count = perSecond * seconds;
+    var latencies = new double[count];
+    var start = Stopwatch.StartNew();
+    var tasks = new List<Task>(count);
+    for (var i = 0; i < count; i++)
+    {
+        var due = TimeSpan.FromSeconds((double)i / perSecond);
+        var wait = due - start.Elapsed;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
+        var index = i;
+        var body = NewBody();
+        Interlocked.Increment(ref uniqueSent);
+        tasks.Add(Task.Run(async () => latencies[index] = await PostAsync(path, body)));
+    }
+    await Task.WhenAll(tasks);
+    return latencies;
+}
+
+static double Pct(double[] values, double p)
+{
+    var sorted = values.Order().ToArray();
+    return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
+
+Console.WriteLine($"Ingest benchmark — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {total} requests per saturation phase, concurrency {concurrency}");
+await SaturateAsync("webhooks/whatsapp", 500, trackUnique: true); // warm-up (counted in the loss check)
+var processStart = Stopwatch.StartNew();
+var app = await SaturateAsync("webhooks/whatsapp", total, trackUnique: true);
+Console.WriteLine($"webhook   saturation: {app.PerSecond,8:F0} msg/s accepted   p50 {Pct(app.Latencies, 50),6:F1} ms   p99 {Pct(app.Latencies, 99),6:F1} ms   (10 % duplicates)");
+
+// Let processing drain before measuring the ceiling so the two phases do not share the CPU.
+async Task<(long Stored, long Distinct, long Pending)> CountAsync()
+{
+    await using var conn = new NpgsqlConnection(ownerDb);
+    await conn.OpenAsync();
+    await using var cmd = new NpgsqlCommand("""
+        SET app.platform = 'on';
+        SELECT (SELECT count(*) FROM messages WHERE tenant_id = @t),
+               (SELECT count(DISTINCT external_id) FROM messages WHERE tenant_id = @t),
+               (SELECT count(*) FROM webhook_deliveries WHERE state = 'Pending')
+        """, conn);
+    cmd.Parameters.AddWithValue("t", tenantId);
+    await using var reader = await cmd.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+}
+async Task<TimeSpan> DrainAsync()
+{
+    while (true)
+    {
+        var (stored, _, pending) = await CountAsync();
+        if (stored >= uniqueSent && pending == 0) return processStart.Elapsed;
+        if (processStart.Elapsed > TimeSpan.FromMinutes(10)) return processStart.Elapsed;
+        await Task.Delay(100);
+    }
+}
+var drained = await DrainAsync();
+var processedSoFar = (await CountAsync()).Stored;
+Console.WriteLine($"processing: {processedSoFar} messages stored {drained.TotalSeconds:F1} s after the phase started → {processedSoFar / drained.TotalSeconds:F0} msg/s end to end (accept + process)");
+
+var ceiling = await SaturateAsync("bench/ceiling", total, trackUnique: false);
+Console.WriteLine($"ceiling   saturation: {ceiling.PerSecond,8:F0} msg/s   p50 {Pct(ceiling.Latencies, 50),6:F1} ms   p99 {Pct(ceiling.Latencies, 99),6:F1} ms   (verify + one insert)");
+Console.WriteLine($"webhook / ceiling: {app.PerSecond / ceiling.PerSecond:P0}");
+
+processStart.Restart();
+var paced = await AtRateAsync("webhooks/whatsapp", rate, rateSeconds);
+Console.WriteLine($"webhook at {rate} msg/s for {rateSeconds} s: p50 {Pct(paced, 50):F1} ms   p99 {Pct(paced, 99):F1} ms");
+await DrainAsync();
+
+var (finalStored, finalDistinct, finalPending) = await CountAsync();
+Console.WriteLine($"sent {uniqueSent} unique + {duplicatesSent} duplicates; stored {finalStored} ({finalDistinct} distinct); pending {finalPending}");
+Console.WriteLine($"lost {uniqueSent - finalDistinct}, duplicated {finalStored - finalDistinct}");
+return uniqueSent == finalDistinct && finalStored == finalDistinct ? 0 : 1;
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
