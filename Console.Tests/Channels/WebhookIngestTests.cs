@@ -294,7 +294,7 @@ public class WebhookIngestTests(ConsoleAppFactory app) : IClassFixture<ConsoleAp
 /// <summary>A node acknowledges a delivery and dies before processing it; the next node to start processes it.</summary>
 public class CrashRecoveryTests : IAsyncLifetime
 {
-    private readonly ConsoleAppFactory _crashed = new(null, new Dictionary<string, string?> { ["Webhooks:Workers"] = "0" });
+    private readonly NodeAppFactory _crashed = new(null, new Dictionary<string, string?> { ["Webhooks:Workers"] = "0" });
 
     public Task InitializeAsync() => _crashed.InitializeAsync();
 
@@ -313,7 +313,7 @@ public class CrashRecoveryTests : IAsyncLifetime
         await using (var work = _crashed.Scopes.ForSystem("test"))
             Assert.Equal(DeliveryState.Pending, (await work.Db.WebhookDeliveries.SingleAsync()).State);
 
-        await using var restarted = new ConsoleAppFactory(_crashed.Database, null);
+        await using var restarted = new NodeAppFactory(_crashed.Database);
         await restarted.InitializeAsync();
         await Eventually.TrueAsync(async () =>
         {

@@ -19,8 +19,8 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public ConsoleAppFactory() : this(null, null) { }
 
-    /// <summary>A second app instance on an existing database (another node, or the same node after a restart).</summary>
-    public ConsoleAppFactory(string? existingDatabase, IReadOnlyDictionary<string, string?>? settings)
+    /// <summary>An app instance on an existing database (another node, or the same node after a restart); see <see cref="NodeAppFactory"/>.</summary>
+    protected ConsoleAppFactory(string? existingDatabase, IReadOnlyDictionary<string, string?>? settings)
     {
         _existingDatabase = existingDatabase;
         _settings = settings ?? new Dictionary<string, string?>();
@@ -90,3 +90,7 @@ public sealed class BrowserAppFactory : ConsoleAppFactory
     protected override bool SeedDemo => true;
     protected override bool UseRealSocket => true;
 }
+
+/// <summary>An app instance with its own settings, optionally on another instance's database (a second node, a restart).</summary>
+public sealed class NodeAppFactory(string? existingDatabase, IReadOnlyDictionary<string, string?>? settings = null)
+    : ConsoleAppFactory(existingDatabase, settings);
