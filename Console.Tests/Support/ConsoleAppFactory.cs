@@ -70,6 +70,10 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Meta:AppSecret", "test-meta-app-secret");
         builder.UseSetting("Meta:VerifyToken", "test-meta-verify-token");
         builder.UseSetting("TikTok:ClientSecret", "test-tiktok-client-secret");
+        // Tests never reach the internet: sends are recorded unless a test points them at a local fake.
+        builder.UseSetting("Outbound:Mode", "Loopback");
+        builder.UseSetting("Meta:GraphBaseUrl", "http://127.0.0.1:9");
+        builder.UseSetting("TikTok:ApiBaseUrl", "http://127.0.0.1:9");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 

@@ -22,20 +22,33 @@ public static class ConversationData
 {
     /// <summary>A WhatsApp channel, a contact and an open conversation with one inbound message, owned by the tenant.</summary>
     public static async Task<OperatorConsole.Domain.Conversations.Conversation> ConversationAsync(this ConsoleAppFactory app, Guid tenantId,
-        string contactName, string text = "Hola")
+        string contactName, string text = "Hola", OperatorConsole.Domain.Channels.Channel? channel = null, string? customerId = null,
+        DateTimeOffset? lastInboundAt = null)
     {
-        var channel = await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
+        channel ??= await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
             new OperatorConsole.Infrastructure.Channels.ConnectChannel(OperatorConsole.Domain.Channels.ChannelKind.WhatsApp,
                 Random.Shared.NextInt64(100000000000000, 999999999999999).ToString(), null, null, "token", null, null), "test");
         var now = DateTimeOffset.UtcNow;
+        var inboundAt = lastInboundAt ?? now;
         await using var work = app.Scopes.ForTenant(tenantId);
         var contact = OperatorConsole.Domain.Contacts.Contact.Create(tenantId, contactName, null, now);
+        if (customerId is not null)
+        {
+            var kind = channel.Kind switch
+            {
+                OperatorConsole.Domain.Channels.ChannelKind.WhatsApp => OperatorConsole.Domain.Contacts.IdentityKind.WaId,
+                OperatorConsole.Domain.Channels.ChannelKind.Messenger => OperatorConsole.Domain.Contacts.IdentityKind.Psid,
+                OperatorConsole.Domain.Channels.ChannelKind.Instagram => OperatorConsole.Domain.Contacts.IdentityKind.Igsid,
+                _ => OperatorConsole.Domain.Contacts.IdentityKind.OpenId,
+            };
+            contact.AddIdentity(channel.Id, kind, customerId);
+        }
         var conversation = OperatorConsole.Domain.Conversations.Conversation.Start(tenantId, channel.Id, contact.Id, now);
-        conversation.RecordInbound(now, TimeSpan.FromHours(24), text, now);
+        conversation.RecordInbound(inboundAt, OperatorConsole.Infrastructure.Channels.Inbound.WebhookProcessor.CustomerWindow(channel.Kind, false), text, now);
         work.Db.Contacts.Add(contact);
         work.Db.Conversations.Add(conversation);
         work.Db.Messages.Add(OperatorConsole.Domain.Conversations.Message.Inbound(conversation, "wamid." + Guid.NewGuid().ToString("N"),
-            OperatorConsole.Domain.Conversations.MessageType.Text, text, null, now, now));
+            OperatorConsole.Domain.Conversations.MessageType.Text, text, null, inboundAt, now));
         await work.Db.SaveChangesAsync();
         return conversation;
     }
