@@ -10,7 +10,8 @@ namespace OperatorConsole.Infrastructure.Channels.Outbound;
 /// </summary>
 public static class GraphErrorClassifier
 {
-    // WhatsApp 131047 (re-engagement); 470 is its name in the old on-premises API, still seen through some proxies.
+    // WhatsApp 131047 (re-engagement); 470, its number in the old on-premises API; Messenger's 551 ("this person
+    // isn't available right now"), read tolerantly as a closed window: the operator decides what to do next.
     private static readonly HashSet<long> WindowCodes = [131047, 470, 551];
 
     // Messenger 2018278 (outside the allowed window), 2018108, and Instagram's 2534022 for the same thing.

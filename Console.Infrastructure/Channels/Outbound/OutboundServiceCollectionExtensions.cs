@@ -11,7 +11,8 @@ public static class OutboundServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddChannelSenders(this IServiceCollection services)
     {
-        // Header values (bearer tokens, Access-Token) never reach the HttpClient logs.
+        // Header values (bearer tokens, Access-Token) never reach the HttpClient logs. .NET already redacts them by
+        // default; saying so here keeps a later logging change from quietly turning it off.
         services.AddHttpClient(ChannelHttp.GraphClient, c => c.Timeout = ChannelHttp.Timeout).RedactLoggedHeaders(_ => true);
         services.AddHttpClient(ChannelHttp.TikTokClient, c => c.Timeout = ChannelHttp.Timeout).RedactLoggedHeaders(_ => true);
 
