@@ -11,19 +11,23 @@ namespace OperatorConsole.Tests.Fakes;
 /// <summary>One request the fake Graph API received.</summary>
 public sealed record GraphRequest(string Method, string Path, string? Authorization, JsonNode? Body, DateTimeOffset At);
 
-/// <summary>An error the fake answers with, shaped like Meta's: {"error":{message,type,code,error_data,fbtrace_id}}.</summary>
+/// <summary>
+/// An error the fake answers with, shaped like Meta's: {"error":{message,type,code,error_subcode?,error_data,fbtrace_id}},
+/// optionally with a Retry-After header (seconds).
+/// </summary>
 public sealed record GraphError(int Code, int HttpStatus = 400, string Message = "(#131047) Re-engagement message",
-    string Type = "OAuthException", string? Details = null);
+    string Type = "OAuthException", string? Details = null, int? Subcode = null, int? RetryAfterSeconds = null);
 
 /// <summary>
 /// A local stand-in for Meta's Graph API speaking its wire format over real HTTP, so the app's real client code
 /// runs unchanged (point Meta:GraphBaseUrl at <see cref="BaseUrl"/>). Records every request; answers sends with
-/// Meta-shaped successes, or with queued errors (<see cref="FailNext"/>); serves media metadata and bytes.
+/// Meta-shaped successes, or with queued errors (<see cref="FailNext"/>), raw answers (<see cref="AnswerNextRaw"/>) or
+/// delays (<see cref="DelayNext"/>); serves media metadata and bytes.
 /// </summary>
 public sealed class FakeGraphApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<GraphError> _errors = new();
+    private readonly ConcurrentQueue<Scripted> _scripted = new();
     private readonly ConcurrentQueue<GraphRequest> _requests = new();
     private readonly ConcurrentDictionary<string, (string MimeType, byte[] Bytes)> _media = new();
     private int _sequence;
@@ -53,7 +57,14 @@ public sealed class FakeGraphApi : IAsyncDisposable
     }
 
     /// <summary>The next send is answered with this error (queued, one per send).</summary>
-    public void FailNext(GraphError error) => _errors.Enqueue(error);
+    public void FailNext(GraphError error) => _scripted.Enqueue(new Scripted(error, null, TimeSpan.Zero));
+
+    /// <summary>The next send is answered with this status and body as is (a proxy's HTML page, an empty 502).</summary>
+    public void AnswerNextRaw(int httpStatus, string body, string contentType = "text/html") =>
+        _scripted.Enqueue(new Scripted(null, new RawAnswer(httpStatus, body, contentType), TimeSpan.Zero));
+
+    /// <summary>The next send waits this long before its normal answer (or until the client gives up).</summary>
+    public void DelayNext(TimeSpan delay) => _scripted.Enqueue(new Scripted(null, null, delay));
 
     public void AddMedia(string mediaId, string mimeType, byte[] bytes) => _media[mediaId] = (mimeType, bytes);
 
@@ -61,19 +72,34 @@ public sealed class FakeGraphApi : IAsyncDisposable
     {
         var body = await JsonNode.ParseAsync(http.Request.Body);
         _requests.Enqueue(new GraphRequest("POST", http.Request.Path, http.Request.Headers.Authorization, body, DateTimeOffset.UtcNow));
-        if (_errors.TryDequeue(out var error))
+        if (_scripted.TryDequeue(out var scripted))
         {
-            return Results.Json(new
+            if (scripted.Delay > TimeSpan.Zero)
             {
-                error = new
+                try
                 {
-                    message = error.Message,
-                    type = error.Type,
-                    code = error.Code,
-                    error_data = new { messaging_product = "whatsapp", details = error.Details ?? error.Message },
-                    fbtrace_id = "AbCdEf" + Interlocked.Increment(ref _sequence),
-                },
-            }, statusCode: error.HttpStatus);
+                    await Task.Delay(scripted.Delay, http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Results.Empty; // the client gave up waiting
+                }
+            }
+            if (scripted.Raw is { } raw) return Results.Content(raw.Body, raw.ContentType, statusCode: raw.HttpStatus);
+            if (scripted.Error is { } error)
+            {
+                if (error.RetryAfterSeconds is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var fields = new JsonObject
+                {
+                    ["message"] = error.Message,
+                    ["type"] = error.Type,
+                    ["code"] = error.Code,
+                };
+                if (error.Subcode is { } subcode) fields["error_subcode"] = subcode;
+                fields["error_data"] = new JsonObject { ["messaging_product"] = "whatsapp", ["details"] = error.Details ?? error.Message };
+                fields["fbtrace_id"] = "AbCdEf" + Interlocked.Increment(ref _sequence);
+                return Results.Content(new JsonObject { ["error"] = fields }.ToJsonString(), "application/json", statusCode: error.HttpStatus);
+            }
         }
         var n = Interlocked.Increment(ref _sequence);
         if (body?["messaging_product"]?.GetValue<string>() == "whatsapp")
@@ -116,6 +142,10 @@ public sealed class FakeGraphApi : IAsyncDisposable
     }
 
     public static string Json(object value) => JsonSerializer.Serialize(value);
+
+    private sealed record RawAnswer(int HttpStatus, string Body, string ContentType);
+
+    private sealed record Scripted(GraphError? Error, RawAnswer? Raw, TimeSpan Delay);
 
     public async ValueTask DisposeAsync()
     {
