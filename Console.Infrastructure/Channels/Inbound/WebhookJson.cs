@@ -129,6 +129,6 @@ internal static class WebhookJson
     /// shape it did not expect. Anything else is a bug and must surface.
     /// </summary>
     public static bool IsBadElement(Exception ex) =>
-        ex is InvalidOperationException or FormatException or KeyNotFoundException or ArgumentException or OverflowException
-            or JsonException;
+        ex is InvalidOperationException or FormatException or KeyNotFoundException or ArgumentOutOfRangeException
+            or OverflowException or JsonException;
 }
