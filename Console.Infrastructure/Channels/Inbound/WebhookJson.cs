@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace OperatorConsole.Infrastructure.Channels.Inbound;
+
+/// <summary>
+/// Lenient readers shared by the webhook parsers. Channels disagree with their own docs about whether ids and
+/// timestamps are JSON numbers or strings, so every reader here accepts both and returns null instead of throwing.
+/// </summary>
+internal static class WebhookJson
+{
+    // Payloads are stored, not embedded in HTML: keep accents and emoji readable instead of \u-escaping them.
+    private static readonly JsonWriterOptions _writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // 1970..9999: anything outside is a corrupt value, not a date.
+    private const long MaxUnixSeconds = 253_402_300_799;
+
+    /// <summary>Parses a whole delivery; anything that is not one JSON object is a format error.</summary>
+    public static JsonDocument ParseDocument(ReadOnlySpan<byte> body, string channel)
+    {
+        JsonDocument? document = null;
+        try
+        {
+            var reader = new Utf8JsonReader(body, isFinalBlock: true, state: default);
+            document = JsonDocument.ParseValue(ref reader);
+            // ParseValue stops after the first value; reading on throws on trailing bytes (a truncated or concatenated body).
+            reader.Read();
+        }
+        catch (JsonException ex)
+        {
+            document?.Dispose();
+            throw new WebhookFormatException($"{channel} webhook body is not valid JSON: {ex.Message}", ex);
+        }
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new WebhookFormatException($"{channel} webhook body is not a JSON object.");
+        }
+        return document;
+    }
+
+    public static JsonElement? Prop(this JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? value
+            : null;
+
+    public static JsonElement? Obj(this JsonElement element, string name) =>
+        element.Prop(name) is { ValueKind: JsonValueKind.Object } value ? value : null;
+
+    /// <summary>The array's items, or nothing when the property is absent or not an array.</summary>
+    public static IEnumerable<JsonElement> Items(this JsonElement element, string name) =>
+        element.Prop(name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
+
+    /// <summary>A string, or a number's literal text (ids sometimes arrive as numbers); empty strings count as absent.</summary>
+    public static string? Str(this JsonElement element, string name) => element.Prop(name) is { } value ? AsString(value) : null;
+
+    public static string? AsString(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString() is { Length: > 0 } s ? s : null,
+        JsonValueKind.Number => value.GetRawText(),
+        _ => null,
+    };
+
+    public static bool Bool(this JsonElement element, string name) => element.Prop(name) switch
+    {
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.String } s => string.Equals(s.GetString(), "true", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    public static DateTimeOffset? UnixSeconds(this JsonElement element, string name) =>
+        Integer(element, name) is { } s && s is >= 0 and <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+
+    public static DateTimeOffset? UnixMilliseconds(this JsonElement element, string name) =>
+        Integer(element, name) is { } ms && ms is >= 0 and <= MaxUnixSeconds * 1000 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    private static long? Integer(JsonElement element, string name)
+    {
+        var value = element.Prop(name);
+        if (value is { ValueKind: JsonValueKind.Number } n)
+        {
+            if (n.TryGetInt64(out var l)) return l;
+            // Some SDKs serialize epoch values as doubles (1.458692752478E12).
+            return n.TryGetDouble(out var d) && d is >= long.MinValue and <= long.MaxValue ? (long)d : null;
+        }
+        return value is { ValueKind: JsonValueKind.String } s
+            && long.TryParse(s.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+    }
+
+    /// <summary>Writes one compact JSON object and returns it as a string.</summary>
+    public static string WriteObject(Action<Utf8JsonWriter> writeProperties)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, _writerOptions))
+        {
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The element re-written compactly (the wire may be pretty-printed).</summary>
+    public static string Compact(JsonElement element)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, _writerOptions))
+            element.WriteTo(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Copies the named properties that are present, under the same names.</summary>
+    public static void CopyProperties(Utf8JsonWriter writer, JsonElement source, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (source.Prop(name) is not { } value) continue;
+            writer.WritePropertyName(name);
+            value.WriteTo(writer);
+        }
+    }
+
+    /// <summary>
+    /// Whether a malformed item inside a batch can be skipped: these are what <see cref="JsonElement"/> throws on a
+    /// shape it did not expect. Anything else is a bug and must surface.
+    /// </summary>
+    public static bool IsBadElement(Exception ex) =>
+        ex is InvalidOperationException or FormatException or KeyNotFoundException or ArgumentOutOfRangeException
+            or OverflowException or JsonException;
+}
