@@ -72,7 +72,7 @@ public class WebhookIngestTests(ConsoleAppFactory app) : IClassFixture<ConsoleAp
     {
         var (tenantId, channel) = await WhatsAppTenantAsync();
         var wamid = Wamid();
-        var sentAt = DateTimeOffset.UtcNow.AddHours(-2).AddTicks(-(DateTimeOffset.UtcNow.Ticks % TimeSpan.TicksPerSecond));
+        var sentAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeSeconds()); // the wire has whole seconds
         var response = await Hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(channel.ExternalId, "5215512345678", wamid, "hola, ¿precio?", sentAt, "Ana López"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 

@@ -49,8 +49,9 @@ public sealed class OutboundDispatcher(
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
+            // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
             var claimed = await db.Messages.FromSql($"""
-                SELECT * FROM messages m
+                SELECT m.*, m.xmin FROM messages m
                 WHERE m.direction = 'Outbound' AND m.status = 'Queued' AND m.external_id IS NULL
                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
                   AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.direction = 'Outbound'

@@ -46,6 +46,9 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.
         b.HasIndex(m => new { m.TenantId, m.ChannelId, m.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
         b.HasOne<Conversation>().WithMany().HasForeignKey(m => m.ConversationId).OnDelete(DeleteBehavior.Cascade);
+        // Statuses for one message arrive in parallel deliveries: the loser of a race retries instead of overwriting
+        // "read" with "delivered".
+        b.Property<uint>("Version").IsRowVersion();
     }
 }
 
