@@ -5,10 +5,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export CONSOLE_PG_NAME=bench CONSOLE_PG_PORT=55434 CONSOLE_PG_OPTIONS="-c max_connections=300"
+export CONSOLE_PG_NAME=bench CONSOLE_PG_PORT=55434 CONSOLE_PG_OPTIONS="-c max_connections=300 ${BENCH_PG_OPTIONS:-}"
 export ASPNETCORE_URLS=http://127.0.0.1:5099 ASPNETCORE_ENVIRONMENT=Production
 export Demo__Seed=false Bench__Enabled=true Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret
-export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning
+export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning
 dotnet build bench/ingest/Ingest.csproj -c Release -nologo -v q
 ./console.sh run > /tmp/console-bench-app.log 2>&1 &
 APP=$!

@@ -45,6 +45,9 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         b.HasIndex(m => new { m.TenantId, m.ConversationId, m.SentAt });
         // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.
         b.HasIndex(m => new { m.TenantId, m.ChannelId, m.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
+        // The outbound dispatchers poll for queued sends on every node: without this they scan the whole table.
+        b.HasIndex(m => m.CreatedAt, "ix_messages_outbound_queue")
+            .HasFilter("direction = 'Outbound' AND status = 'Queued' AND external_id IS NULL");
         b.HasOne<Conversation>().WithMany().HasForeignKey(m => m.ConversationId).OnDelete(DeleteBehavior.Cascade);
         // Statuses for one message arrive in parallel deliveries: the loser of a race retries instead of overwriting
         // "read" with "delivered".

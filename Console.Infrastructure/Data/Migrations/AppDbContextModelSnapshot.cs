@@ -805,6 +805,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("TenantId", "ConversationId", "SentAt")
                         .HasDatabaseName("ix_messages_tenant_id_conversation_id_sent_at");
 
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_messages_outbound_queue")
+                        .HasDatabaseName("ix_messages_created_at")
+                        .HasFilter("direction = 'Outbound' AND status = 'Queued' AND external_id IS NULL");
+
                     b.ToTable("messages", (string)null);
                 });
 
