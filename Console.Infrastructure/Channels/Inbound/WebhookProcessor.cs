@@ -48,8 +48,8 @@ public sealed class WebhookProcessor(
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             // The raw delivery was committed durably at intake. If this commit were lost in a database crash the
-            // delivery would simply be Pending again and be re-applied (every write is idempotent), so it need not
-            // wait for the WAL flush: that wait was most of the processing time.
+            // delivery would simply be Pending again and be re-applied (every write is idempotent), so this
+            // transaction need not wait for the WAL flush.
             await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct);
             var now = clock.GetUtcNow();
             var claimed = await db.WebhookDeliveries
