@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace OperatorConsole.Infrastructure.Live;
@@ -34,6 +35,9 @@ public sealed class ConversationNotifier(ILogger<ConversationNotifier> log)
 
     private async Task Invoke(Subscription subscription, ConversationChanged change)
     {
+        // Publish runs on a background worker: render in the subscriber's language, not the worker's.
+        CultureInfo.CurrentCulture = subscription.Culture;
+        CultureInfo.CurrentUICulture = subscription.UICulture;
         try
         {
             await subscription.Handler(change);
@@ -49,6 +53,8 @@ public sealed class ConversationNotifier(ILogger<ConversationNotifier> log)
         public Guid Id { get; } = Guid.NewGuid();
         public Guid TenantId { get; } = tenantId;
         public Func<ConversationChanged, Task> Handler { get; } = handler;
+        public CultureInfo Culture { get; } = CultureInfo.CurrentCulture;
+        public CultureInfo UICulture { get; } = CultureInfo.CurrentUICulture;
 
         public void Dispose() => owner._subscriptions.TryRemove(Id, out _);
     }
