@@ -30,6 +30,7 @@ app.MapConsoleHealth();
 app.MapConsoleApi();
 app.MapWebhooks();
 app.MapBenchEndpoints();
+app.MapMediaEndpoints();
 app.MapAccountEndpoints();
 app.MapConsoleUi();
 

@@ -62,6 +62,12 @@ public static class DependencyInjection
         services.AddSingleton<Channels.Outbound.OutboundDispatcher>();
         services.AddHostedService<Channels.Outbound.OutboundWorker>();
         services.AddHttpClient("simulator");
+        services.AddOptions<Media.MediaOptions>().BindConfiguration("Media");
+        services.AddSingleton<Media.IMediaStore>(sp => new Media.LocalMediaStore(Path.Combine(
+            sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Media.MediaOptions>>().Value.Root)));
+        services.AddSingleton<Media.MediaFetcher>();
+        services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();

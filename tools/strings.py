@@ -35,6 +35,8 @@ S = {
  "Forbidden.Back": ("Back to the inbox", "Volver a la bandeja"),
  "NotFound.Title": ("Page not found", "Página no encontrada"),
  "NotFound.Body": ("The page you are looking for does not exist or was moved.", "La página que buscas no existe o se movió."),
+ "Status.Title": ("Something went wrong", "Algo salió mal"),
+ "Status.Body": ("The request could not be completed. Try again in a moment.", "No se pudo completar la solicitud. Inténtalo de nuevo en un momento."),
  "Home.NoTenant": ("You are not a member of any business yet.", "Todavía no eres miembro de ningún negocio."),
  "Login.Title": ("Sign in", "Iniciar sesión"),
  "Login.Subtitle": ("Welcome back. Your customers are waiting.", "Bienvenido de nuevo. Tus clientes te esperan."),

@@ -38,7 +38,7 @@ public static class Pipeline
         });
         // Pages answer 403/404 with a page, in place; the API and webhooks answer with problem details instead.
         app.UseWhen(c => !IsMachineRoute(c.Request.Path),
-            b => b.UseStatusCodePagesWithReExecute("/Account/AccessDenied", createScopeForStatusCodePages: true));
+            b => b.UseStatusCodePagesWithReExecute("/Account/Status/{0}", createScopeForStatusCodePages: true));
         // Routing after the re-execution point, so the re-executed request is routed to the access-denied page.
         app.UseRouting();
         app.UseAuthentication();
@@ -53,7 +53,7 @@ public static class Pipeline
     }
 
     public static bool IsMachineRoute(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/health")
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/health") || path.StartsWithSegments("/media")
         || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments("/_framework");
 
     public static WebApplication MapConsoleHealth(this WebApplication app)

@@ -16,6 +16,8 @@ public enum MessageType
 /// Delivery status of a message. The numeric order is the lifecycle order; a status never moves backwards
 /// (Meta may deliver "delivered" after "read"). <see cref="Failed"/> is terminal.
 /// </summary>
+public enum MediaState { Pending, Stored, Failed }
+
 public enum DeliveryStatus { Received = 0, Queued = 1, Sent = 2, Delivered = 3, Read = 4, Played = 5, Failed = 9 }
 
 public sealed class Message : ITenantOwned
@@ -51,6 +53,10 @@ public sealed class Message : ITenantOwned
 
     /// <summary>Outbound: not before this time (backoff). Inbound: unused.</summary>
     public DateTimeOffset? NextAttemptAt { get; private set; }
+
+    /// <summary>Inbound media: Pending until fetched from the channel and stored, then Stored (or Failed with the reason).</summary>
+    public MediaState? MediaState { get; private set; }
+    public string? MediaContentType { get; private set; }
 
     /// <summary>The customer deleted (unsent) this message on their side.</summary>
     public DateTimeOffset? DeletedAt { get; private set; }
@@ -138,6 +144,24 @@ public sealed class Message : ITenantOwned
     }
 
     public void MarkDeletedByCustomer(DateTimeOffset at) => DeletedAt ??= at;
+
+    public void ExpectMedia() => MediaState = Conversations.MediaState.Pending;
+
+    public void MediaStored(string contentType)
+    {
+        MediaState = Conversations.MediaState.Stored;
+        MediaContentType = contentType;
+        NextAttemptAt = null;
+    }
+
+    /// <summary>Media download failed: retry later, or give up (the link expires) keeping the reason.</summary>
+    public void MediaFailed(string error, DateTimeOffset? retryAt)
+    {
+        Attempts++;
+        ErrorText = error;
+        NextAttemptAt = retryAt;
+        if (retryAt is null) MediaState = Conversations.MediaState.Failed;
+    }
 
     /// <summary>A business message sent from another tool (Meta Business Suite, the phone app), seen as an echo.</summary>
     public static Message Echo(Conversation conversation, string externalId, MessageType type, string? body, string? payload,

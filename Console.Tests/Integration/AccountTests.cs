@@ -175,3 +175,20 @@ public class RoleAccessTests(DemoAppFactory app) : IClassFixture<DemoAppFactory>
         Assert.Contains("/Account/Login", response.Headers.Location!.OriginalString);
     }
 }
+
+public class StatusPageTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
+{
+    [Fact]
+    public async Task An_unknown_page_answers_404_with_a_not_found_page_not_an_access_denied_one()
+    {
+        var tenant = await app.TenantAsync(password: "Right!Pass1");
+        var http = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        http.DefaultRequestHeaders.AcceptLanguage.ParseAdd("es");
+        await new FormClient(http).LoginAsync($"{tenant.Slug}@owner.test", "Right!Pass1");
+        var response = await http.GetAsync("/no-such-page");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("Página no encontrada", html);
+        Assert.DoesNotContain("No tienes acceso", html);
+    }
+}

@@ -158,7 +158,9 @@ public sealed class WebhookProcessor(
         var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
         conversation.SetExternalThread(m.ChannelConversationId);
         var payload = WithMedia(m.PayloadJson, m.Media);
-        db.Messages.Add(Message.Inbound(conversation, m.ExternalId, m.Type, m.Text, payload, m.SentAt, now, m.ReplyToExternalId));
+        var message = Message.Inbound(conversation, m.ExternalId, m.Type, m.Text, payload, m.SentAt, now, m.ReplyToExternalId);
+        if (m.Media is { MediaId: not null } or { Url: not null }) message.ExpectMedia();
+        db.Messages.Add(message);
         conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]", now);
         contact.Seen(m.SentAt);
         conversation.ScheduleAgentTurn(now + DefaultAgentBuffer);

@@ -42,6 +42,9 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         b.Property(m => m.ExternalId).HasMaxLength(256);
         b.Property(m => m.ReplyToExternalId).HasMaxLength(256);
         b.Property(m => m.ErrorCode).HasMaxLength(20);
+        b.Property(m => m.MediaState).HasConversion<string>().HasMaxLength(10);
+        b.Property(m => m.MediaContentType).HasMaxLength(100);
+        b.HasIndex(m => m.NextAttemptAt, "ix_messages_media_queue").HasFilter("media_state = 'Pending'");
         b.HasIndex(m => new { m.TenantId, m.ConversationId, m.SentAt });
         // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.
         b.HasIndex(m => new { m.TenantId, m.ChannelId, m.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");

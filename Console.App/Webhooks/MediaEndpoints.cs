@@ -1,0 +1,30 @@
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.App.Auth;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Media;
+
+namespace OperatorConsole.App.Webhooks;
+
+/// <summary>
+/// /media/{messageId}: a customer's photo, voice note or document, only for signed-in members of the message's
+/// tenant. The lookup runs in the member's tenant context, so another tenant's message is simply not found.
+/// </summary>
+public static class MediaEndpoints
+{
+    public static WebApplication MapMediaEndpoints(this WebApplication app)
+    {
+        app.MapGet("/media/{messageId:guid}", async (Guid messageId, AppDbContext db, IMediaStore store, CancellationToken ct) =>
+        {
+            var message = await db.Messages.AsNoTracking()
+                .Where(m => m.Id == messageId && m.MediaState == MediaState.Stored)
+                .Select(m => new { m.TenantId, m.MediaContentType })
+                .SingleOrDefaultAsync(ct);
+            var file = message is null ? null : store.Open(message.TenantId, messageId);
+            return file is null
+                ? Results.NotFound()
+                : Results.Stream(file, message!.MediaContentType ?? "application/octet-stream", enableRangeProcessing: true);
+        }).RequireAuthorization(Policies.Member).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,42 @@
+namespace OperatorConsole.Infrastructure.Media;
+
+public sealed class MediaOptions
+{
+    /// <summary>Folder for the local store; relative paths are under the app's content root.</summary>
+    public string Root { get; set; } = ".data/media";
+
+    public int Workers { get; set; } = 2;
+
+    /// <summary>Largest file fetched (WhatsApp documents can reach 100 MB).</summary>
+    public long MaxBytes { get; set; } = 100 * 1024 * 1024;
+}
+
+/// <summary>Where customers' media lives. Local disk by default; an object store can replace it.</summary>
+public interface IMediaStore
+{
+    Task SaveAsync(Guid tenantId, Guid messageId, Stream content, CancellationToken ct);
+
+    Stream? Open(Guid tenantId, Guid messageId);
+}
+
+/// <summary>Files under {root}/{tenant}/{message}: a tenant's files never share a folder with another's.</summary>
+public sealed class LocalMediaStore(string root) : IMediaStore
+{
+    public async Task SaveAsync(Guid tenantId, Guid messageId, Stream content, CancellationToken ct)
+    {
+        var path = PathFor(tenantId, messageId);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Write to a temporary name and rename, so a crash never leaves a half file that looks complete.
+        var temporary = path + ".part";
+        await using (var file = File.Create(temporary)) await content.CopyToAsync(file, ct);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public Stream? Open(Guid tenantId, Guid messageId)
+    {
+        var path = PathFor(tenantId, messageId);
+        return File.Exists(path) ? File.OpenRead(path) : null;
+    }
+
+    private string PathFor(Guid tenantId, Guid messageId) => Path.Combine(root, tenantId.ToString("N"), messageId.ToString("N"));
+}
