@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
@@ -114,29 +113,12 @@ public sealed class MediaFetcher(
     }
 }
 
-public sealed class MediaWorker(MediaFetcher fetcher, IOptions<MediaOptions> options, ILogger<MediaWorker> log) : BackgroundService
+/// <summary>Runs the media fetcher on every node, polling each second for media still to fetch.</summary>
+public sealed class MediaWorker(MediaFetcher fetcher, IOptions<MediaOptions> options, ILogger<MediaWorker> log) : Hosting.WorkLoop(log)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(0, options.Value.Workers)).Select(_ => RunAsync(stoppingToken)));
+    protected override int Workers => options.Value.Workers;
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        await Task.Yield();
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                if (!await fetcher.FetchNextAsync(ct)) await Task.Delay(TimeSpan.FromSeconds(1), ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "Media worker error");
-                await Task.Delay(TimeSpan.FromSeconds(2), ct).ContinueWith(_ => { }, CancellationToken.None);
-            }
-        }
-    }
+    protected override Task<bool> RunOnceAsync(CancellationToken ct) => fetcher.FetchNextAsync(ct);
+
+    protected override Task IdleAsync(CancellationToken ct) => Task.Delay(TimeSpan.FromSeconds(1), ct);
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
@@ -152,29 +151,11 @@ public sealed class OutboundDispatcher(
 
 /// <summary>Runs the dispatcher on every node: woken when a message is queued, polling for retries and other nodes' rows.</summary>
 public sealed class OutboundWorker(OutboundDispatcher dispatcher, OutboundSignal signal, IOptions<OutboundDispatchOptions> options,
-    ILogger<OutboundWorker> log) : BackgroundService
+    ILogger<OutboundWorker> log) : Hosting.WorkLoop(log)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(0, options.Value.Workers)).Select(_ => RunAsync(stoppingToken)));
+    protected override int Workers => options.Value.Workers;
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        await Task.Yield();
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                if (!await dispatcher.DispatchNextAsync(ct)) await signal.WaitAsync(TimeSpan.FromSeconds(1), ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogError(ex, "Outbound worker error");
-                await Task.Delay(TimeSpan.FromSeconds(2), ct).ContinueWith(_ => { }, CancellationToken.None);
-            }
-        }
-    }
+    protected override Task<bool> RunOnceAsync(CancellationToken ct) => dispatcher.DispatchNextAsync(ct);
+
+    protected override Task IdleAsync(CancellationToken ct) => signal.WaitAsync(TimeSpan.FromSeconds(1), ct);
 }

@@ -147,6 +147,28 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "webhook_deliveries",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    source = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    route_tenant_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    body = table.Column<byte[]>(type: "bytea", nullable: false),
+                    body_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    state = table.Column<string>(type: "character varying(12)", maxLength: 12, nullable: false),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    last_error = table.Column<string>(type: "text", nullable: true),
+                    unroutable_ids = table.Column<string[]>(type: "text[]", nullable: false),
+                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    processed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_webhook_deliveries", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "role_claims",
                 columns: table => new
                 {
@@ -438,6 +460,7 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     last_message_preview = table.Column<string>(type: "character varying(140)", maxLength: 140, nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     resolved_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    external_thread_id = table.Column<string>(type: "text", nullable: true),
                     xmin = table.Column<uint>(type: "xid", rowVersion: true, nullable: false)
                 },
                 constraints: table =>
@@ -507,7 +530,13 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     error_code = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
                     error_text = table.Column<string>(type: "text", nullable: true),
                     sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    media_state = table.Column<string>(type: "character varying(10)", maxLength: 10, nullable: true),
+                    media_content_type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    deleted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    xmin = table.Column<uint>(type: "xid", rowVersion: true, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -636,6 +665,18 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 column: "conversation_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_messages_created_at",
+                table: "messages",
+                column: "created_at",
+                filter: "direction = 'Outbound' AND status = 'Queued' AND external_id IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_messages_next_attempt_at",
+                table: "messages",
+                column: "next_attempt_at",
+                filter: "media_state = 'Pending'");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_messages_tenant_id_channel_id_external_id",
                 table: "messages",
                 columns: new[] { "tenant_id", "channel_id", "external_id" },
@@ -715,6 +756,23 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 table: "users",
                 column: "normalized_user_name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_next_attempt_at",
+                table: "webhook_deliveries",
+                column: "next_attempt_at",
+                filter: "state = 'Pending'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_received_at",
+                table: "webhook_deliveries",
+                column: "received_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_source_body_hash",
+                table: "webhook_deliveries",
+                columns: new[] { "source", "body_hash" },
+                unique: true);
         
             // Tenant isolation in the database itself (see RowLevelSecurity): policies are part of the schema.
             RowLevelSecurity.EnableMembershipTable(migrationBuilder, "tenant_members");
@@ -723,7 +781,9 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
             // Platform rows (tenant_id null) are for super admins; a tenant sees and writes only its own.
             RowLevelSecurity.EnableTenantTable(migrationBuilder, "system_events");
             RowLevelSecurity.EnableTenantTable(migrationBuilder, "audit_entries");
+            // E-mails hold reset links and raw webhook bodies hold every tenant's messages: platform context only.
             RowLevelSecurity.EnablePlatformTable(migrationBuilder, "outbound_emails");
+            RowLevelSecurity.EnablePlatformTable(migrationBuilder, "webhook_deliveries");
         }
 
         /// <inheritdoc />
@@ -770,6 +830,9 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "user_tokens");
+
+            migrationBuilder.DropTable(
+                name: "webhook_deliveries");
 
             migrationBuilder.DropTable(
                 name: "conversations");

@@ -12,8 +12,8 @@ using OperatorConsole.Infrastructure.Data;
 namespace OperatorConsole.Infrastructure.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261123213527_MessageVersion")]
-    partial class MessageVersion
+    [Migration("20261123221157_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -745,6 +745,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(256)")
                         .HasColumnName("external_id");
 
+                    b.Property<string>("MediaContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("media_content_type");
+
+                    b.Property<string>("MediaState")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("media_state");
+
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
@@ -807,6 +817,14 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                     b.HasIndex("TenantId", "ConversationId", "SentAt")
                         .HasDatabaseName("ix_messages_tenant_id_conversation_id_sent_at");
+
+                    b.HasIndex(new[] { "NextAttemptAt" }, "ix_messages_media_queue")
+                        .HasDatabaseName("ix_messages_next_attempt_at")
+                        .HasFilter("media_state = 'Pending'");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_messages_outbound_queue")
+                        .HasDatabaseName("ix_messages_created_at")
+                        .HasFilter("direction = 'Outbound' AND status = 'Queued' AND external_id IS NULL");
 
                     b.ToTable("messages", (string)null);
                 });
