@@ -71,6 +71,30 @@ public class TenantIsolationTests(ConsoleAppFactory app) : IClassFixture<Console
     }
 
     [Fact]
+    public async Task Every_tenant_owned_and_platform_table_has_forced_row_level_security()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OperatorConsole.Infrastructure.Data.AppDbContext>();
+        // Every entity that carries a tenant id must be listed (and so get a policy in its migration).
+        var tenantOwned = db.Model.GetEntityTypes().Where(t => typeof(OperatorConsole.Domain.Common.ITenantOwned).IsAssignableFrom(t.ClrType))
+            .Select(t => t.GetTableName()!).ToList();
+        Assert.All(tenantOwned, t => Assert.Contains(t, OperatorConsole.Infrastructure.Data.DatabaseSetup.TenantTables));
+
+        await using var conn = new NpgsqlConnection(app.OwnerConnectionString);
+        await conn.OpenAsync();
+        var listed = OperatorConsole.Infrastructure.Data.DatabaseSetup.TenantTables
+            .Concat(OperatorConsole.Infrastructure.Data.DatabaseSetup.MixedTables)
+            .Concat(OperatorConsole.Infrastructure.Data.DatabaseSetup.PlatformTables).ToArray();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT relname FROM pg_class WHERE relname = ANY(@t) AND relrowsecurity AND relforcerowsecurity", conn);
+        cmd.Parameters.AddWithValue("t", listed);
+        var secured = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) secured.Add(reader.GetString(0));
+        Assert.Equal(listed.Order(), secured.Order());
+    }
+
+    [Fact]
     public async Task The_app_serves_requests_as_a_role_that_cannot_bypass_row_level_security()
     {
         await using var conn = new NpgsqlConnection(app.AppConnectionString);
