@@ -21,6 +21,9 @@ public sealed class WebhookOptions
     /// <summary>Concurrent delivery processors per node.</summary>
     public int Workers { get; set; } = 4;
 
+    /// <summary>Deliveries a processor claims and applies in one transaction.</summary>
+    public int BatchSize { get; set; } = 20;
+
     /// <summary>TikTok signature timestamps further than this from now are refused (replay protection).</summary>
     public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);
 }

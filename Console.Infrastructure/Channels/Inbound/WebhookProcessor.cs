@@ -34,8 +34,61 @@ public sealed class WebhookProcessor(
     /// <summary>Default wait after a customer's message before the agent answers, so a burst gets one reply.</summary>
     public static readonly TimeSpan DefaultAgentBuffer = TimeSpan.FromSeconds(5);
 
-    /// <summary>Claims and applies one due delivery. Returns false when there was nothing to do.</summary>
-    public async Task<bool> ProcessNextAsync(CancellationToken ct)
+    /// <summary>
+    /// Claims up to <paramref name="max"/> due deliveries and applies them in one transaction: the claim, the
+    /// transaction and the commit are paid once per batch instead of once per delivery. If any of them fails, the
+    /// whole batch is rolled back and each delivery is processed on its own, so one bad delivery cannot hold up or
+    /// change the outcome of the others. Returns how many deliveries were handled.
+    /// </summary>
+    public async Task<int> ProcessBatchAsync(int max, CancellationToken ct)
+    {
+        var changes = new List<ConversationChanged>();
+        var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
+        List<Guid> ids;
+        await using (var work = scopes.ForSystem("webhook processing batch"))
+        {
+            var db = work.Db;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct);
+            var now = clock.GetUtcNow();
+            var claimed = await db.WebhookDeliveries
+                .FromSql($"""
+                    SELECT * FROM webhook_deliveries
+                    WHERE state = 'Pending' AND next_attempt_at <= {now}
+                    ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
+                    """)
+                .ToListAsync(ct);
+            if (claimed.Count == 0) return 0;
+            ids = claimed.Select(d => d.Id).ToList();
+            if (claimed.Count > 1)
+            {
+                try
+                {
+                    foreach (var delivery in claimed)
+                    {
+                        var unroutable = await ApplyAsync(db, delivery, InboundParsers.Parse(delivery.Source, delivery.Body), changes, notices, ct);
+                        delivery.MarkProcessed(unroutable, now);
+                        // Later deliveries of the batch must see this one's new contacts and conversations.
+                        await db.SaveChangesAsync(ct);
+                    }
+                    await tx.CommitAsync(ct);
+                    foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
+                    foreach (var change in changes.Distinct()) notifier.Publish(change);
+                    return claimed.Count;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogDebug(ex, "A batch of {Count} deliveries failed; processing them one by one", claimed.Count);
+                }
+            }
+            await tx.RollbackAsync(CancellationToken.None);
+        }
+        foreach (var id in ids) await ProcessNextAsync(ct, id);
+        return ids.Count;
+    }
+
+    /// <summary>Claims and applies one due delivery (or the given one). Returns false when there was nothing to do.</summary>
+    public async Task<bool> ProcessNextAsync(CancellationToken ct, Guid? only = null)
     {
         var changes = new List<ConversationChanged>();
         var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
@@ -55,7 +108,7 @@ public sealed class WebhookProcessor(
             var claimed = await db.WebhookDeliveries
                 .FromSql($"""
                     SELECT * FROM webhook_deliveries
-                    WHERE state = 'Pending' AND next_attempt_at <= {now}
+                    WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only} IS NULL OR id = {only})
                     ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
                     """)
                 .ToListAsync(ct);
