@@ -71,7 +71,7 @@ public sealed class Conversation : ITenantOwned
     public bool IsCustomerWindowOpen(DateTimeOffset now) => CustomerWindowExpiresAt is { } e && e > now;
 
     /// <summary>A customer's message: the window is measured from the channel's own timestamp, never from arrival.</summary>
-    public void RecordInbound(DateTimeOffset sentAt, TimeSpan window, string? preview, DateTimeOffset now)
+    public void RecordInbound(DateTimeOffset sentAt, TimeSpan window, string? preview)
     {
         var expires = sentAt + window;
         if (CustomerWindowExpiresAt is null || expires > CustomerWindowExpiresAt) CustomerWindowExpiresAt = expires;
@@ -87,7 +87,6 @@ public sealed class Conversation : ITenantOwned
             SnoozedUntil = null;
             ResolvedAt = null;
         }
-        _ = now;
     }
 
     public void RecordOutbound(DateTimeOffset at, string? preview)

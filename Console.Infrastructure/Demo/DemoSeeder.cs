@@ -48,15 +48,14 @@ public sealed class DemoSeeder(
 
         var demo = await provisioning.CreateAsync(
             new NewTenant("Clínica Dental Sonrisa", TenantSlug, Plan.Growth, OwnerEmail, Password, "Olivia Dueñas"), "demo seed", ct);
-        var spa = await provisioning.CreateAsync(
+        await provisioning.CreateAsync(
             new NewTenant("Spa Serena", SecondTenantSlug, Plan.Starter, OwnerEmail, Password), "demo seed", ct);
-        _ = spa;
         var agent = await EnsureUserAsync(AgentEmail, "Andrés Agente", "es", now);
 
         var appSecret = config["Meta:AppSecret"];
         var whatsapp = await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.WhatsApp, WhatsAppPhoneNumberId,
             "200000000000001", "WhatsApp Sonrisa", "demo-access-token", appSecret, "demo-verify-token"), "demo seed", ct);
-        var messenger = await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.Messenger, "300000000000001",
+        await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.Messenger, "300000000000001",
             null, "Facebook Sonrisa", "demo-page-token", appSecret, "demo-verify-token"), "demo seed", ct);
 
         await using var work = scopes.ForTenant(demo.Id);
@@ -116,7 +115,7 @@ public sealed class DemoSeeder(
                 if (sender == MessageSender.Contact)
                 {
                     message = Message.Inbound(conversation, $"wamid.demo.{Guid.NewGuid():N}", MessageType.Text, text, null, at, at);
-                    conversation.RecordInbound(at, TimeSpan.FromHours(24), text, at);
+                    conversation.RecordInbound(at, TimeSpan.FromHours(24), text);
                 }
                 else
                 {
@@ -130,7 +129,6 @@ public sealed class DemoSeeder(
             }
             minutesAgo = minutesAgo * 2 / 3;
         }
-        _ = messenger;
         await work.Db.SaveChangesAsync(ct);
     }
 

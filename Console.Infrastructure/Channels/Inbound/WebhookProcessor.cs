@@ -214,7 +214,7 @@ public sealed class WebhookProcessor(
         var message = Message.Inbound(conversation, m.ExternalId, m.Type, m.Text, payload, m.SentAt, now, m.ReplyToExternalId);
         if (m.Media is { MediaId: not null } or { Url: not null }) message.ExpectMedia();
         db.Messages.Add(message);
-        conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]", now);
+        conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
         conversation.ScheduleAgentTurn(now + DefaultAgentBuffer);
         return conversation.Id;
