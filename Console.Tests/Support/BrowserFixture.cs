@@ -30,10 +30,15 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    /// <summary>Where screenshots worth keeping are written (docs/screenshots at the repository root).</summary>
+    /// <summary>
+    /// Where screenshots go: TestResults/screenshots normally, docs/screenshots (the ones kept in the repository) when
+    /// CONSOLE_UPDATE_SCREENSHOTS=1, so an ordinary test run never leaves the checkout modified.
+    /// </summary>
     public static string ScreenshotPath(string name)
     {
-        var dir = Path.Combine(App.Hosting.AppPaths.ContentRoot, "docs", "screenshots");
+        var dir = Environment.GetEnvironmentVariable("CONSOLE_UPDATE_SCREENSHOTS") == "1"
+            ? Path.Combine(App.Hosting.AppPaths.ContentRoot, "docs", "screenshots")
+            : Path.Combine(App.Hosting.AppPaths.ContentRoot, "TestResults", "screenshots");
         Directory.CreateDirectory(dir);
         return Path.Combine(dir, name);
     }
