@@ -1,0 +1,53 @@
+using Microsoft.Playwright;
+using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Tests.Support;
+
+namespace OperatorConsole.Tests.Browser;
+
+/// <summary>The workspace and command-center pages render their data for the roles that may see them.</summary>
+public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture browser)
+    : IClassFixture<BrowserAppFactory>, IClassFixture<BrowserFixture>
+{
+    private async Task<IPage> SignInAsync(string email, string returnUrl)
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        await page.GetByLabel("Correo electrónico").FillAsync(email);
+        await page.GetByLabel("Contraseña").FillAsync(DemoSeeder.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
+        await page.WaitForURLAsync("**" + returnUrl);
+        return page;
+    }
+
+    [Fact]
+    public async Task Owner_sees_scored_leads_and_connected_channels()
+    {
+        var page = await SignInAsync(DemoSeeder.OwnerEmail, "/leads");
+        var carlos = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Carlos Ramírez" });
+        await Assertions.Expect(carlos).ToContainTextAsync("85");
+        await Assertions.Expect(carlos).ToContainTextAsync("Caliente");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("leads-es.png") });
+
+        await page.GotoAsync("/channels");
+        var whatsapp = page.GetByRole(AriaRole.Row).Filter(new() { HasText = DemoSeeder.WhatsAppPhoneNumberId });
+        await Assertions.Expect(whatsapp).ToContainTextAsync("Activo");
+        await Assertions.Expect(whatsapp).ToContainTextAsync("/webhooks/whatsapp/demo");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-es.png") });
+    }
+
+    [Fact]
+    public async Task Super_admin_sees_tenants_and_system_events_in_the_command_center()
+    {
+        // The demo super admin chose English, and a saved choice wins over the browser's Spanish.
+        var page = await SignInAsync(DemoSeeder.AdminEmail, "/admin");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "demo", Exact = true })).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("admin-en.png") });
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await page.GetByRole(AriaRole.Tab, new() { Name = "System events" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("Tenant 'demo' created")).ToBeVisibleAsync();
+    }
+}
