@@ -165,20 +165,12 @@ public sealed class Message : ITenantOwned
 
     /// <summary>A business message sent from another tool (Meta Business Suite, the phone app), seen as an echo.</summary>
     public static Message Echo(Conversation conversation, string externalId, MessageType type, string? body, string? payload,
-        DateTimeOffset sentAt, DateTimeOffset now) => new()
+        DateTimeOffset sentAt, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now),
-        TenantId = conversation.TenantId,
-        ConversationId = conversation.Id,
-        ChannelId = conversation.ChannelId,
-        Direction = MessageDirection.Outbound,
-        Sender = MessageSender.Agent,
-        Type = type,
-        Body = body,
-        Payload = payload,
-        ExternalId = externalId,
-        Status = DeliveryStatus.Sent,
-        SentAt = sentAt,
-        CreatedAt = now,
-    };
+        var message = Outbound(conversation, MessageSender.Agent, null, type, body, payload, now);
+        message.ExternalId = externalId;
+        message.Status = DeliveryStatus.Sent;
+        message.SentAt = sentAt;
+        return message;
+    }
 }

@@ -49,37 +49,28 @@ public sealed class WebhookProcessor(
         {
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct);
             var now = clock.GetUtcNow();
-            var claimed = await db.WebhookDeliveries
-                .FromSql($"""
-                    SELECT * FROM webhook_deliveries
-                    WHERE state = 'Pending' AND next_attempt_at <= {now}
-                    ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
-                    """)
-                .ToListAsync(ct);
+            var claimed = await ClaimAsync(db, now, max, null, ct);
             if (claimed.Count == 0) return 0;
             ids = claimed.Select(d => d.Id).ToList();
-            if (claimed.Count > 1)
+            // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.
+            try
             {
-                try
+                foreach (var delivery in claimed)
                 {
-                    foreach (var delivery in claimed)
-                    {
-                        var unroutable = await ApplyAsync(db, delivery, InboundParsers.Parse(delivery.Source, delivery.Body), changes, notices, ct);
-                        delivery.MarkProcessed(unroutable, now);
-                        // Later deliveries of the batch must see this one's new contacts and conversations.
-                        await db.SaveChangesAsync(ct);
-                    }
-                    await tx.CommitAsync(ct);
-                    foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
-                    foreach (var change in changes.Distinct()) notifier.Publish(change);
-                    return claimed.Count;
+                    var unroutable = await ApplyAsync(db, delivery, InboundParsers.Parse(delivery.Source, delivery.Body), changes, notices, ct);
+                    delivery.MarkProcessed(unroutable, now);
+                    // Later deliveries of the batch must see this one's new contacts and conversations.
+                    await db.SaveChangesAsync(ct);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogDebug(ex, "A batch of {Count} deliveries failed; processing them one by one", claimed.Count);
-                }
+                await tx.CommitAsync(ct);
+                foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
+                foreach (var change in changes.Distinct()) notifier.Publish(change);
+                return claimed.Count;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogDebug(ex, "A batch of {Count} deliveries failed; processing them one by one", claimed.Count);
             }
             await tx.RollbackAsync(CancellationToken.None);
         }
@@ -100,18 +91,8 @@ public sealed class WebhookProcessor(
         {
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            // The raw delivery was committed durably at intake. If this commit were lost in a database crash the
-            // delivery would simply be Pending again and be re-applied (every write is idempotent), so this
-            // transaction need not wait for the WAL flush.
-            await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct);
             var now = clock.GetUtcNow();
-            var claimed = await db.WebhookDeliveries
-                .FromSql($"""
-                    SELECT * FROM webhook_deliveries
-                    WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only} IS NULL OR id = {only})
-                    ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                    """)
-                .ToListAsync(ct);
+            var claimed = await ClaimAsync(db, now, 1, only, ct);
             if (claimed.Count == 0) return false;
             var delivery = claimed[0];
             deliveryId = delivery.Id;
@@ -152,6 +133,23 @@ public sealed class WebhookProcessor(
         foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
         foreach (var change in changes.Distinct()) notifier.Publish(change);
         return true;
+    }
+
+    /// <summary>Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction.</summary>
+    private static async Task<List<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTimeOffset now, int max, Guid? only, CancellationToken ct)
+    {
+        // The raw delivery was committed durably at intake. If this commit were lost in a database crash the
+        // delivery would simply be Pending again and be re-applied (every write is idempotent), so this
+        // transaction need not wait for the WAL flush.
+        await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF", ct);
+        // A null parameter carries no type: the casts let PostgreSQL compare it.
+        return await db.WebhookDeliveries
+            .FromSql($"""
+                SELECT * FROM webhook_deliveries
+                WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only}::uuid IS NULL OR id = {only}::uuid)
+                ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
+                """)
+            .ToListAsync(ct);
     }
 
     private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, WebhookDelivery delivery, IReadOnlyList<InboundEvent> events,
