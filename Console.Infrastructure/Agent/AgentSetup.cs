@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+public static class AgentSetup
+{
+    public static IServiceCollection AddAgentRunner(this IServiceCollection services)
+    {
+        services.AddOptions<AgentOptions>().BindConfiguration("Agent");
+        services.AddSingleton<LlmGateway>();
+        services.AddSingleton<AgentBuffers>();
+        services.AddSingleton<AgentProfiles>();
+        services.AddSingleton<AgentEngine>();
+        services.AddSingleton<Handoffs>();
+        services.AddSingleton<LeadAnalyzer>();
+        services.AddSingleton<AgentRunner>();
+        services.AddScoped<KnowledgeBase>();
+        services.AddHostedService<AgentWorker>();
+        return services;
+    }
+}
