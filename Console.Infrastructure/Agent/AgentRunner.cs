@@ -79,11 +79,12 @@ public sealed class AgentRunner(
                   WHERE agent_due_at <= {now} AND (agent_lease_until IS NULL OR agent_lease_until < {now})
                   ORDER BY agent_due_at LIMIT 1 FOR UPDATE SKIP LOCKED) due
             WHERE c.id = due.id
-            RETURNING c.id AS "ConversationId", c.tenant_id AS "TenantId", c.agent_due_at AS "DueAt", c.agent_turn_attempts AS "Attempts"
+            RETURNING c.id AS conversation_id, c.tenant_id, c.agent_due_at AS due_at, c.agent_turn_attempts AS attempts
             """).ToListAsync(ct);
         return rows.Count == 0 ? null : new TurnClaim(rows[0].ConversationId, rows[0].TenantId, rows[0].DueAt, lease, rows[0].Attempts);
     }
 
+    // Column names follow the snake_case convention EF applies to SqlQuery results too.
     private sealed record ClaimRow(Guid ConversationId, Guid TenantId, DateTimeOffset DueAt, int Attempts);
 
     /// <summary>Claims and runs one due turn; false when none is due.</summary>
