@@ -27,7 +27,8 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
     public async Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct)
     {
         var zone = profile.Zone;
-        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(from.ToDateTime(TimeOnly.MinValue)));
+        // PostgreSQL timestamptz parameters must be UTC.
+        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(from.ToDateTime(TimeOnly.MinValue))).ToUniversalTime();
         var end = start.AddDays(to.DayNumber - from.DayNumber + 1);
         await using var work = scopes.ForTenant(tenantId);
         var booked = await work.Db.Appointments
@@ -76,6 +77,7 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
 
     public async Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct)
     {
+        start = start.ToUniversalTime();
         var local = TimeZoneInfo.ConvertTime(start, Profile.Zone);
         var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
         await using var work = Scopes.ForTenant(TenantId);
