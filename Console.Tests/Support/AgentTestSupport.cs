@@ -73,6 +73,10 @@ public sealed class TestCustomer
         return new TestCustomer(app, tenant.Id, channel.ExternalId, "52155" + Random.Shared.Next(10000000, 99999999));
     }
 
+    /// <summary>The same customer seen through another app instance on the same database (a restart, another node).</summary>
+    public static Task<TestCustomer> AttachAsync(ConsoleAppFactory app, TestCustomer customer) =>
+        Task.FromResult(new TestCustomer(app, customer.TenantId, customer.PhoneNumberId, customer.WaId));
+
     /// <summary>The customer writes (a signed WhatsApp webhook); returns the wamid.</summary>
     public async Task<string> SayAsync(string text, string? wamid = null)
     {
