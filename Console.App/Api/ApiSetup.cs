@@ -28,6 +28,7 @@ public static class ApiSetup
         var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery();
         api.MapTenantsApi();
         api.MapConversationsApi();
+        api.MapAgentApi();
         return app;
     }
 }
