@@ -46,6 +46,14 @@ public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
         return draft;
     }
 
+    public async Task<AgentProfile> SaveDraftAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
+    {
+        var draft = await GetDraftAsync(db, tenantId, ct);
+        draft.Update(settings, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        return draft;
+    }
+
     /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
     public async Task<AgentProfile> PublishDraftAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {

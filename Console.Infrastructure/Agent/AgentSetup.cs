@@ -15,6 +15,7 @@ public static class AgentSetup
         services.AddSingleton<Handoffs>();
         services.AddSingleton<LeadAnalyzer>();
         services.AddSingleton<AgentRunner>();
+        services.AddSingleton<AgentSandbox>();
         services.AddScoped<KnowledgeBase>();
         services.AddHostedService<AgentWorker>();
         return services;

@@ -18,7 +18,11 @@ namespace OperatorConsole.Infrastructure.Agent;
 public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffects effects)
 {
     public const int MaxOptions = 10;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Tool input and output are shown to people (chat panel, sandbox): keep accents and ¿ readable.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public IReadOnlyList<AIFunction> Functions =>
     [

@@ -123,3 +123,29 @@ public sealed class TestCustomer
         return await work.Db.ConversationEvents.AsNoTracking().OrderBy(e => e.CreatedAt).ToListAsync();
     }
 }
+
+/// <summary>The demo workspace on a real socket (browser tests) with a scripted LLM.</summary>
+public sealed class AgentBrowserApp : IAsyncLifetime
+{
+    public FakeLlm Llm { get; private set; } = default!;
+    public ConsoleAppFactory App { get; private set; } = default!;
+
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : ConsoleAppFactory(null, settings)
+    {
+        protected override bool SeedDemo => true;
+        protected override bool UseRealSocket => true;
+    }
+
+    public async Task InitializeAsync()
+    {
+        Llm = await FakeLlm.StartAsync();
+        App = new Factory(AgentApp.Settings(Llm));
+        await App.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Llm.DisposeAsync();
+    }
+}
