@@ -22,6 +22,7 @@ public sealed class DemoSeeder(
     ChannelConnections channels,
     UserManager<ApplicationUser> users,
     ContextScopes scopes,
+    Agent.AgentProfiles agentProfiles,
     IConfiguration config,
     TimeProvider clock,
     ILogger<DemoSeeder> log)
@@ -130,6 +131,28 @@ public sealed class DemoSeeder(
             minutesAgo = minutesAgo * 2 / 3;
         }
         await work.Db.SaveChangesAsync(ct);
+        await SeedAgentAsync(work.Db, demo.Id, now, ct);
+    }
+
+    /// <summary>The clinic's agent: its own prompt, opening hours, lead fields and a file it can send.</summary>
+    private async Task SeedAgentAsync(Data.AppDbContext db, Guid tenantId, DateTimeOffset now, CancellationToken ct)
+    {
+        var live = await agentProfiles.GetLiveAsync(db, tenantId, ct);
+        await agentProfiles.UpdateLiveAsync(db, tenantId, live.Settings with
+        {
+            SystemPrompt = "Eres Sofía, la asistente virtual de {{business_name}}, una clínica dental en la Ciudad de México. " +
+                           "Atiendes por WhatsApp con calidez y brevedad. Ayudas a resolver dudas de tratamientos y precios, agendas citas " +
+                           "de valoración y envías enlaces de pago del anticipo. Horario: {{business_hours}}. Ahora estamos {{is_open}}.",
+            Tone = "cálido, profesional, frases cortas, un emoji como máximo",
+            BufferSeconds = 3,
+            BusinessHours = Domain.Agent.BusinessHours.Typical,
+            LeadFields = ["tratamiento", "presupuesto"],
+            FewShotExamples = [new Domain.Agent.FewShotExample("¿Cuánto cuesta la limpieza?",
+                "La limpieza dental cuesta $650 MXN e incluye revisión 😊 ¿Te agendo una cita?")],
+        }, ct);
+        db.AgentFiles.Add(Domain.Agent.AgentFile.Create(tenantId, "Lista de precios", "https://example.com/sonrisa/lista-de-precios.pdf",
+            "document", "lista-de-precios.pdf", now));
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task<ApplicationUser> EnsureUserAsync(string email, string name, string culture, DateTimeOffset now)
