@@ -2,6 +2,9 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -41,7 +44,7 @@ public sealed class AssignmentService(
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var conversation = await db.Conversations
-                .FromSql($"SELECT * FROM conversations WHERE id = {conversationId} FOR UPDATE")
+                .FromSql($"SELECT c.*, c.xmin FROM conversations c WHERE c.id = {conversationId} FOR UPDATE")
                 .SingleOrDefaultAsync(ct);
             if (conversation is null) return null;
             if (conversation.AssignedMemberId is { } current) return current;
@@ -49,20 +52,7 @@ public sealed class AssignmentService(
 
             var now = clock.GetUtcNow();
             var seenSince = now - options.Value.PresenceTimeout;
-            var member = await db.TenantMembers
-                .FromSql($"""
-                    SELECT m.* FROM tenant_members m
-                    WHERE m.tenant_id = {tenantId} AND m.presence = 'Online' AND m.last_seen_at >= {seenSince}
-                      AND (NOT EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id)
-                           OR EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id
-                                      AND a.channel_id = {conversation.ChannelId}))
-                      AND (SELECT count(*) FROM conversations c
-                           WHERE c.tenant_id = m.tenant_id AND c.assigned_member_id = m.id AND c.status <> 'Resolved') < m.capacity
-                    ORDER BY m.last_assigned_at NULLS FIRST, m.created_at, m.id
-                    LIMIT 1
-                    FOR UPDATE OF m SKIP LOCKED
-                    """)
-                .SingleOrDefaultAsync(ct);
+            var member = await PickAsync(db, conversation, seenSince, ct);
             if (member is null)
             {
                 log.LogInformation("No member available for conversation {ConversationId}; it waits for a human", conversationId);
@@ -80,5 +70,49 @@ public sealed class AssignmentService(
         }
         notifier.Publish(new ConversationChanged(tenantId, conversationId, "assigned"));
         return chosen;
+    }
+
+    /// <summary>
+    /// Locks the next available member for this transaction. The capacity in the pick is counted in the statement's
+    /// snapshot, which can predate another node's just-committed assignment, so it is counted again once the row is
+    /// locked. Only a transaction holding no member lock yet waits for one (when SKIP LOCKED found nobody free), so
+    /// two assignments can never wait on each other.
+    /// </summary>
+    private static async Task<TenantMember?> PickAsync(AppDbContext db, Conversation conversation, DateTimeOffset seenSince, CancellationToken ct)
+    {
+        var passedOver = new List<Guid>();
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var member = await CandidateAsync(db, conversation, seenSince, [.. passedOver], skipLocked: true, ct)
+                ?? (passedOver.Count == 0 ? await CandidateAsync(db, conversation, seenSince, [], skipLocked: false, ct) : null);
+            if (member is null) return null;
+            var open = await db.Conversations.CountAsync(c => c.AssignedMemberId == member.Id && c.Status != ConversationStatus.Resolved, ct);
+            if (open < member.Capacity) return member;
+            passedOver.Add(member.Id);
+        }
+        return null;
+    }
+
+    private static Task<TenantMember?> CandidateAsync(AppDbContext db, Conversation conversation, DateTimeOffset seenSince, Guid[] passedOver,
+        bool skipLocked, CancellationToken ct)
+    {
+        // Round robin: least recently assigned first. The lock clause is one of two constants; every value is a parameter.
+        var sql = $"""
+            SELECT m.* FROM tenant_members m
+            WHERE m.tenant_id = @tenant AND m.presence = 'Online' AND m.last_seen_at >= @seen AND m.id <> ALL(@passed)
+              AND (NOT EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id)
+                   OR EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id AND a.channel_id = @channel))
+              AND (SELECT count(*) FROM conversations c
+                   WHERE c.tenant_id = m.tenant_id AND c.assigned_member_id = m.id AND c.status <> 'Resolved') < m.capacity
+            ORDER BY m.last_assigned_at NULLS FIRST, m.created_at, m.id
+            LIMIT 1
+            {(skipLocked ? "FOR UPDATE OF m SKIP LOCKED" : "FOR UPDATE OF m")}
+            """;
+        return db.TenantMembers.FromSqlRaw(sql,
+                new NpgsqlParameter("tenant", conversation.TenantId),
+                new NpgsqlParameter("seen", seenSince),
+                new NpgsqlParameter("passed", passedOver),
+                new NpgsqlParameter("channel", conversation.ChannelId))
+            .SingleOrDefaultAsync(ct);
     }
 }

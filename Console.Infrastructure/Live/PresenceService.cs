@@ -60,6 +60,12 @@ public sealed class PresenceService(
         _changed.Writer.TryWrite(key);
     }
 
+    /// <summary>How many live connections the member has on this node (diagnostics and tests).</summary>
+    public int ConnectionsHere(Guid tenantId, Guid userId)
+    {
+        lock (_lock) return _connections.GetValueOrDefault(new MemberKey(tenantId, userId));
+    }
+
     /// <summary>The member's presence as others should see it: a stale LastSeenAt means offline, whatever is stored.</summary>
     public async Task<MemberPresence> GetAsync(Guid tenantId, Guid userId, CancellationToken ct = default)
     {
