@@ -27,15 +27,23 @@ public sealed class ConsoleHub(ContextScopes scopes, PresenceService presence) :
         var tenantId = RequireTenant();
         await Groups.AddToGroupAsync(Context.ConnectionId, TenantGroup(tenantId), Context.ConnectionAborted);
         // An API key has no person behind it: only members' connections count towards presence.
-        if (Context.User?.GetUserId() is { } userId) presence.Connected(tenantId, userId);
+        if (Context.User?.GetUserId() is { } userId)
+        {
+            presence.Connected(tenantId, userId);
+            Context.Items[CountedForPresence] = (tenantId, userId);
+        }
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.User?.GetTenantId() is { } tenantId && Context.User.GetUserId() is { } userId) presence.Disconnected(tenantId, userId);
+        // Only a connection that was counted is uncounted: a failed start must not take away another tab's presence.
+        if (Context.Items.TryGetValue(CountedForPresence, out var counted) && counted is (Guid tenantId, Guid userId))
+            presence.Disconnected(tenantId, userId);
         await base.OnDisconnectedAsync(exception);
     }
+
+    private const string CountedForPresence = "console:presence";
 
     /// <summary>Starts receiving <c>conversationChanged</c> for one conversation of the caller's tenant.</summary>
     public async Task JoinConversation(Guid conversationId)
