@@ -49,8 +49,6 @@ public static class IdentitySetup
             o.Cookie.Name = ".Console.Auth";
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromDays(7);
-            // A signed-in user without the right gets 403 with the access-denied page re-executed in place,
-            // not a redirect: a direct URL to Billing or Admin answers 403.
             // The hub is for programs: an unauthenticated connection is refused with 401, not sent to a login page.
             var redirectToLogin = o.Events.OnRedirectToLogin;
             o.Events.OnRedirectToLogin = ctx =>
@@ -59,6 +57,8 @@ public static class IdentitySetup
                 ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 return Task.CompletedTask;
             };
+            // A signed-in user without the right gets 403 with the access-denied page re-executed in place,
+            // not a redirect: a direct URL to Billing or Admin answers 403.
             o.Events.OnRedirectToAccessDenied = ctx =>
             {
                 ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
