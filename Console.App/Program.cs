@@ -1,6 +1,7 @@
 using OperatorConsole.App.Api;
 using OperatorConsole.App.Auth;
 using OperatorConsole.App.Hosting;
+using OperatorConsole.App.Live;
 using OperatorConsole.App.Webhooks;
 using OperatorConsole.Infrastructure;
 using OperatorConsole.Infrastructure.Data;
@@ -20,6 +21,7 @@ builder.Services.AddConsoleInfrastructure(builder.Configuration);
 builder.Services.AddConsoleIdentity();
 builder.Services.AddConsoleApi();
 builder.Services.AddConsoleUi();
+builder.Services.AddConsoleLive();
 
 var app = builder.Build();
 
@@ -32,6 +34,7 @@ app.MapWebhooks();
 app.MapBenchEndpoints();
 app.MapMediaEndpoints();
 app.MapAccountEndpoints();
+app.MapConsoleLive();
 app.MapConsoleUi();
 
 app.Run();

@@ -55,7 +55,14 @@ public static class DependencyInjection
         services.AddSingleton<Channels.Inbound.WebhookIntake>();
         services.AddSingleton<Channels.Inbound.WebhookProcessor>();
         services.AddHostedService<Channels.Inbound.WebhookInboxWorker>();
+        services.AddOptions<Live.LiveOptions>().BindConfiguration("Live");
+        services.AddSingleton<Live.LiveNode>();
         services.AddSingleton<Live.ConversationNotifier>();
+        services.AddSingleton<Live.LiveChangesRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<Live.LiveChangesRelay>());
+        services.AddSingleton<Live.PresenceService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Live.PresenceService>());
+        services.AddSingleton<Live.AssignmentService>();
         services.AddChannelSenders();
         services.AddOptions<Channels.Outbound.OutboundDispatchOptions>().BindConfiguration("Outbound");
         services.AddSingleton<Channels.Outbound.OutboundSignal>();

@@ -49,6 +49,14 @@ public static class IdentitySetup
             o.Cookie.Name = ".Console.Auth";
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromDays(7);
+            // The hub is for programs: an unauthenticated connection is refused with 401, not sent to a login page.
+            var redirectToLogin = o.Events.OnRedirectToLogin;
+            o.Events.OnRedirectToLogin = ctx =>
+            {
+                if (!ctx.Request.Path.StartsWithSegments("/hubs")) return redirectToLogin(ctx);
+                ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Task.CompletedTask;
+            };
             // A signed-in user without the right gets 403 with the access-denied page re-executed in place,
             // not a redirect: a direct URL to Billing or Admin answers 403.
             o.Events.OnRedirectToAccessDenied = ctx =>

@@ -31,5 +31,18 @@ public sealed class TenantMemberConfiguration : IEntityTypeConfiguration<TenantM
         b.HasIndex(m => m.UserId);
         b.HasOne<Tenant>().WithMany().HasForeignKey(m => m.TenantId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<ApplicationUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        b.Property(m => m.Presence).HasConversion<string>().HasMaxLength(10);
+    }
+}
+
+public sealed class PresenceLeaseConfiguration : IEntityTypeConfiguration<PresenceLease>
+{
+    public void Configure(EntityTypeBuilder<PresenceLease> b)
+    {
+        b.ToTable("presence_leases");
+        b.HasKey(l => new { l.TenantId, l.MemberId, l.NodeId });
+        // Each node renews all of its own leases at once, across tenants.
+        b.HasIndex(l => l.NodeId);
+        b.HasOne<TenantMember>().WithMany().HasForeignKey(l => l.MemberId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1406,6 +1406,36 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("system_events", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Tenants.PresenceLease", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("MemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("member_id");
+
+                    b.Property<Guid>("NodeId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("node_id");
+
+                    b.Property<DateTimeOffset>("RenewedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("renewed_at");
+
+                    b.HasKey("TenantId", "MemberId", "NodeId")
+                        .HasName("pk_presence_leases");
+
+                    b.HasIndex("MemberId")
+                        .HasDatabaseName("ix_presence_leases_member_id");
+
+                    b.HasIndex("NodeId")
+                        .HasDatabaseName("ix_presence_leases_node_id");
+
+                    b.ToTable("presence_leases", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1474,9 +1504,27 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<int>("Capacity")
+                        .HasColumnType("integer")
+                        .HasColumnName("capacity");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("LastAssignedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_assigned_at");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("Presence")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("presence");
 
                     b.Property<string>("Role")
                         .IsRequired()
@@ -1827,6 +1875,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_keys_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Tenants.PresenceLease", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.TenantMember", null)
+                        .WithMany()
+                        .HasForeignKey("MemberId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_presence_leases_tenant_members_member_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.TenantMember", b =>

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.Identity;
+using OperatorConsole.App.Auth;
+
+namespace OperatorConsole.App.Live;
+
+public static class LiveSetup
+{
+    /// <summary>A member by cookie (browser) or a tenant API key (integrations), working in a tenant.</summary>
+    public const string HubPolicy = "LiveMember";
+
+    public static IServiceCollection AddConsoleLive(this IServiceCollection services)
+    {
+        services.AddSignalR();
+        services.AddHostedService<ConsoleHubBridge>();
+        services.AddScoped<CircuitHandler, PresenceCircuitHandler>();
+        services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p
+            .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireClaim(ConsoleClaims.TenantId));
+        return services;
+    }
+
+    public static WebApplication MapConsoleLive(this WebApplication app)
+    {
+        app.MapHub<ConsoleHub>(ConsoleHub.Path);
+        return app;
+    }
+}

@@ -1,0 +1,182 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace OperatorConsole.Infrastructure.Live;
+
+/// <summary>
+/// Carries conversation changes between nodes with PostgreSQL LISTEN/NOTIFY, the engine every node already has.
+/// Sending: changes published on this node are drained in bursts, duplicates coalesced, and sent as a few NOTIFYs
+/// on a pooled connection. Receiving: one dedicated connection LISTENs and waits; every notification from another
+/// node is handed to this node's subscribers. A lost connection is reopened with backoff; changes sent while it was
+/// down are not replayed (screens catch up on the next change, and the data itself is always in the database).
+/// Publish is called after the writer's commit, so a NOTIFY never announces a row others cannot see yet.
+/// </summary>
+public sealed class LiveChangesRelay(
+    ConversationNotifier notifier,
+    IConfiguration config,
+    IOptions<LiveOptions> options,
+    ILogger<LiveChangesRelay> log) : BackgroundService
+{
+    // NOTIFY payloads must stay under 8000 bytes; one entry is about 90.
+    private const int MaxPerNotify = 60;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
+
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _connectionString = config.GetConnectionString("Default") ?? "";
+    private readonly LiveOptions _options = options.Value;
+
+    /// <summary>True while the LISTEN connection is up.</summary>
+    public bool IsListening { get; private set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken);
+        if (!_options.CrossNode) return;
+        // A node that says it has started should already hear other nodes: wait (briefly) for the first LISTEN.
+        try
+        {
+            await _listening.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            log.LogWarning("Not yet listening for other nodes' changes; carrying on and retrying in the background");
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.CrossNode) return Task.CompletedTask;
+        var outbox = notifier.AttachRelay();
+        return Task.WhenAll(Task.Run(() => ListenAsync(stoppingToken), stoppingToken), Task.Run(() => SendAsync(outbox, stoppingToken), stoppingToken));
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        // Not pooled: LISTEN belongs to this session, and the pool's reset would end it. Keepalives notice a peer
+        // that vanished without closing the socket, which WaitAsync alone would wait on forever.
+        var builder = new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false, KeepAlive = 10, ApplicationName = "console-live-listener" };
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(builder.ConnectionString);
+                await conn.OpenAsync(ct);
+                conn.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand($"LISTEN {Quote(_options.NotifyChannel)}", conn))
+                    await listen.ExecuteNonQueryAsync(ct);
+                IsListening = true;
+                _listening.TrySetResult();
+                backoff = TimeSpan.FromMilliseconds(250);
+                log.LogDebug("Listening for changes from other nodes on {Channel}", _options.NotifyChannel);
+                while (true) await conn.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                IsListening = false;
+                log.LogWarning(ex, "Lost the connection that listens for other nodes' changes; reconnecting in {Backoff}", backoff);
+                await Task.Delay(backoff, ct).ContinueWith(_ => { }, CancellationToken.None);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+        IsListening = false;
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        Envelope? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize(e.Payload, RelayJson.Default.Envelope);
+        }
+        catch (JsonException ex)
+        {
+            log.LogWarning(ex, "Ignored a malformed change notification");
+            return;
+        }
+        // This node already told its own subscribers when it published.
+        if (envelope is null || envelope.Node == notifier.NodeId) return;
+        foreach (var c in envelope.Changes) notifier.DeliverLocally(new ConversationChanged(c.Tenant, c.Conversation, c.Reason));
+    }
+
+    private async Task SendAsync(ChannelReader<ConversationChanged> outbox, CancellationToken ct)
+    {
+        var pending = new List<ConversationChanged>();
+        try
+        {
+            while (await outbox.WaitToReadAsync(ct))
+            {
+                // Everything that piled up while the last NOTIFY was in flight goes out together, once per change.
+                pending.Clear();
+                while (pending.Count < 1000 && outbox.TryRead(out var change)) pending.Add(change);
+                var distinct = pending.Distinct().ToList();
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await NotifyAsync(distinct, ct);
+                        break;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        if (attempt >= 3)
+                        {
+                            log.LogWarning(ex, "Could not tell other nodes about {Count} changes; their screens refresh on the next change", distinct.Count);
+                            break;
+                        }
+                        await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task NotifyAsync(List<ConversationChanged> changes, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(_connectionString);
+        await conn.OpenAsync(ct);
+        await using var batch = new NpgsqlBatch(conn);
+        foreach (var chunk in changes.Chunk(MaxPerNotify))
+        {
+            var envelope = new Envelope(notifier.NodeId, chunk.Select(c => new Change(c.TenantId, c.ConversationId, Trim(c.Reason))).ToArray());
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter { Value = _options.NotifyChannel },
+                    new NpgsqlParameter { Value = JsonSerializer.Serialize(envelope, RelayJson.Default.Envelope) },
+                },
+            });
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string Trim(string reason) => reason.Length > 40 ? reason[..40] : reason;
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    internal sealed record Envelope(
+        [property: JsonPropertyName("n")] Guid Node,
+        [property: JsonPropertyName("c")] Change[] Changes);
+
+    internal sealed record Change(
+        [property: JsonPropertyName("t")] Guid Tenant,
+        [property: JsonPropertyName("v")] Guid Conversation,
+        [property: JsonPropertyName("r")] string Reason);
+}
+
+[JsonSerializable(typeof(LiveChangesRelay.Envelope))]
+internal sealed partial class RelayJson : JsonSerializerContext;
