@@ -18,7 +18,7 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// set one.
 /// </summary>
 public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, ConversationNotifier notifier, SystemEventWriter systemEvents,
-    TimeProvider clock, ILogger<Handoffs> log)
+    AssignmentService assignment, TimeProvider clock, ILogger<Handoffs> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -54,10 +54,22 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Co
         return true;
     }
 
-    /// <summary>After the handoff is committed: the inbox hears of it, and the team's number gets a short notice.</summary>
+    /// <summary>
+    /// After the handoff is committed: an online agent who works the channel gets it (round robin, within capacity;
+    /// nobody available leaves it in "needs a human"), the inbox hears of it, and the team's number gets a short notice.
+    /// </summary>
     public async Task AfterHandoffAsync(Guid tenantId, Guid conversationId, HandoffRequest request, CancellationToken ct)
     {
         notifier.Publish(new ConversationChanged(tenantId, conversationId, "handoff"));
+        try
+        {
+            await assignment.AutoAssignAsync(tenantId, conversationId, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Unassigned is a valid state: the conversation waits in "needs a human" with its SLA clock running.
+            log.LogWarning(ex, "Automatic assignment failed for {ConversationId}", conversationId);
+        }
         await systemEvents.WriteAsync(Severity.Info, "agent.handoff", $"Conversation handed to a human: {request.Reason} ({request.Priority})",
             tenantId, JsonSerializer.Serialize(new { conversationId, note = request.Note }, Json), ct);
         try

@@ -22,6 +22,14 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
     public async Task escalate_to_human_hands_off_with_the_priority_and_the_models_words_to_the_customer()
     {
         var customer = await TestCustomer.CreateAsync(agent.App);
+        Guid onlineMember;
+        await using (var work = agent.App.Scopes.ForTenant(customer.TenantId))
+        {
+            var owner = await work.Db.TenantMembers.SingleAsync();
+            owner.ChoosePresence(OperatorConsole.Domain.Tenants.MemberPresence.Online, DateTimeOffset.UtcNow);
+            await work.Db.SaveChangesAsync();
+            onlineMember = owner.Id;
+        }
         Llm.Reply(LlmAnswer.Call("escalate_to_human", new { reason = "user_frustrated", priority = "urgent" }),
             LlmAnswer.Say("Entiendo tu molestia, te paso con una persona ahora mismo."));
         await customer.SayAsync($"{customer.Marker} esto es terrible, llevo días esperando");
@@ -29,8 +37,10 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var replies = await customer.WaitForBotMessagesAsync(1);
         await customer.WaitUntilSettledAsync();
         Assert.Equal("Entiendo tu molestia, te paso con una persona ahora mismo.", replies.Single().Body);
-        var conversation = await customer.ConversationAsync();
-        Assert.Equal(ConversationOwner.Unassigned, conversation.Owner);
+        // The only online member of the business gets it at once (round robin among online agents).
+        var conversation = await Eventually.GetAsync(customer.ConversationAsync, c => c.AssignedMemberId is not null, "the automatic assignment");
+        Assert.Equal(onlineMember, conversation.AssignedMemberId);
+        Assert.Equal(ConversationOwner.Human, conversation.Owner);
         Assert.Equal(HandoffReason.UserFrustrated, conversation.HandoffReason);
         Assert.Equal(HandoffPriority.Urgent, conversation.Priority);
         var call = Assert.Single(await ToolEventsAsync(customer));
