@@ -77,6 +77,9 @@ public sealed class AgentRunner(
             SET agent_lease_id = {lease}, agent_lease_until = {until}, agent_turn_attempts = c.agent_turn_attempts + 1
             FROM (SELECT id FROM conversations
                   WHERE agent_due_at <= {now} AND (agent_lease_until IS NULL OR agent_lease_until < {now})
+                    -- A delivery accepted before the turn fell due may hold more of the customer's burst: answer once it is read.
+                    AND agent_due_at < (SELECT coalesce(min(d.received_at), 'infinity') FROM webhook_deliveries d
+                                        WHERE d.state = 'Pending' AND d.attempts = 0)
                   ORDER BY agent_due_at LIMIT 1 FOR UPDATE SKIP LOCKED) due
             WHERE c.id = due.id
             RETURNING c.id AS conversation_id, c.tenant_id, c.agent_due_at AS due_at, c.agent_turn_attempts AS attempts
@@ -92,12 +95,50 @@ public sealed class AgentRunner(
     {
         var claim = await ClaimAsync(ct);
         if (claim is null) return false;
-        await RunAsync(claim, ct);
+        try
+        {
+            await RunAsync(claim, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            // Give the turn back at once (a little later) instead of holding it until the lease runs out; the attempt
+            // count hands a turn that keeps failing to a human.
+            log.LogError(ex, "Agent turn for {ConversationId} failed (attempt {Attempt}); it will be retried", claim.ConversationId, claim.Attempts);
+            await ReleaseAsync(claim, clock.GetUtcNow().AddSeconds(Math.Min(30, 2 * claim.Attempts)), CancellationToken.None);
+        }
         return true;
+    }
+
+    /// <summary>
+    /// Lets go of the turn without answering; it is due again at <paramref name="dueAgainAt"/> unless something else
+    /// (a newer message, a takeover) changed it meanwhile. A plain conditional UPDATE: the webhook processors write
+    /// the same row all the time, and this must not lose a race with them.
+    /// </summary>
+    private async Task ReleaseAsync(TurnClaim claim, DateTimeOffset? dueAgainAt, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(claim.TenantId);
+        await work.Db.Database.ExecuteSqlAsync($"""
+            UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL,
+                agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} AND {dueAgainAt}::timestamptz IS NOT NULL THEN {dueAgainAt} ELSE agent_due_at END
+            WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
+            """, ct);
+    }
+
+    /// <summary>Nothing to answer for this due time: clear it (a newer message keeps its own due time).</summary>
+    private async Task FinishAsync(TurnClaim claim, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(claim.TenantId);
+        await work.Db.Database.ExecuteSqlAsync($"""
+            UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL, agent_turn_attempts = 0,
+                agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} THEN NULL ELSE agent_due_at END
+            WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
+            """, ct);
     }
 
     public async Task RunAsync(TurnClaim claim, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var modelTime = ModelTimer.Start();
         var prepared = await PrepareAsync(claim, ct);
         if (prepared is null) return;
         var (input, contactId) = prepared.Value;
@@ -109,6 +150,11 @@ public sealed class AgentRunner(
             await llm.RecordUsageAsync(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage, ct);
 
         var committed = await CommitAsync(claim, result, ct);
+        var total = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        // One line per turn: its cost to us (everything but the model) is what bench/agent.sh reports.
+        log.LogInformation("Agent turn {ConversationId} {Outcome} in {TotalMs:0.0} ms, model {ModelMs:0.0} ms, overhead {OverheadMs:0.0} ms",
+            claim.ConversationId, committed ? "answered" : "dropped", total.TotalMilliseconds, modelTime.Value.TotalMilliseconds,
+            (total - modelTime.Value).TotalMilliseconds);
         if (!committed) return;
         if (result.Handoff is { } handoff) await handoffs.AfterHandoffAsync(claim.TenantId, claim.ConversationId, handoff, ct);
         else if (llm.IsConfigured && result.Error is null)
@@ -133,8 +179,7 @@ public sealed class AgentRunner(
         if (blocked is not null)
         {
             log.LogDebug("Agent turn for {ConversationId} skipped: {Reason}", conversation.Id, blocked);
-            conversation.CompleteAgentTurn(claim.LeaseId);
-            await db.SaveChangesAsync(ct);
+            await FinishAsync(claim, ct);
             return null;
         }
 
@@ -143,8 +188,7 @@ public sealed class AgentRunner(
             .MaxAsync(m => (DateTimeOffset?)m.CreatedAt, ct);
         if (lastInbound is { } last && last + profile.Buffer > now)
         {
-            conversation.ReleaseAgentTurn(claim.LeaseId, last + profile.Buffer);
-            await db.SaveChangesAsync(ct);
+            await ReleaseAsync(claim, last + profile.Buffer, ct);
             return null;
         }
 
@@ -199,13 +243,13 @@ public sealed class AgentRunner(
         if (pause is null) return false;
 
         contact.PauseBot(now + pause.Value);
-        conversation.CompleteAgentTurn(claim.LeaseId);
         var why = perMinute > o.RateLimitPerMinute
             ? $"{perMinute} messages in a minute (limit {o.RateLimitPerMinute})"
             : $"{recent.Count} messages in an hour (limit {o.RateLimitPerHour})";
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
             $"Bot paused for this customer until {(now + pause.Value):HH:mm} UTC: {why}", null, now));
         await db.SaveChangesAsync(ct);
+        await FinishAsync(claim, ct);
         await systemEvents.WriteAsync(Severity.Warning, "agent.rate_limit", $"Customer rate limit reached: {why}; bot paused for {pause.Value.TotalMinutes:0} min",
             claim.TenantId, JsonSerializer.Serialize(new { conversationId = conversation.Id, contactId = contact.Id }, Json), ct);
         notifier.Publish(new ConversationChanged(claim.TenantId, conversation.Id, "bot paused"));

@@ -47,6 +47,8 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
                 f.MaximumIterationsPerRequest = 6;
                 f.IncludeDetailedErrors = false;
             })
+            // Innermost: times only the model's own calls (not our tools), so turn overhead can be measured apart.
+            .Use(inner => new ModelTimer(inner))
             .Build();
     }
 
@@ -78,5 +80,31 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
             loggers.CreateLogger<LlmGateway>().LogError(ex, "Could not record token usage for tenant {TenantId}", tenantId);
         }
         return row;
+    }
+}
+
+/// <summary>Adds the wall time of each model call to the current turn's <see cref="ModelTime"/>.</summary>
+public sealed class ModelTimer(IChatClient inner) : DelegatingChatClient(inner)
+{
+    private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<TimeSpan>?> Current = new();
+
+    /// <summary>Starts counting model time for the calling flow; read the box after the calls.</summary>
+    public static System.Runtime.CompilerServices.StrongBox<TimeSpan> Start() => Current.Value = new(TimeSpan.Zero);
+
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return await base.GetResponseAsync(messages, options, cancellationToken);
+        }
+        finally
+        {
+            if (Current.Value is { } box)
+            {
+                lock (box) box.Value += System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            }
+        }
     }
 }
