@@ -29,6 +29,7 @@ public static class ApiSetup
         api.MapTenantsApi();
         api.MapConversationsApi();
         api.MapAgentApi();
+        api.MapKnowledgeApi();
         return app;
     }
 }

@@ -41,6 +41,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<Appointment> Appointments => Set<Appointment>();
     public DbSet<AgentFile> AgentFiles => Set<AgentFile>();
     public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
+    public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
+    public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

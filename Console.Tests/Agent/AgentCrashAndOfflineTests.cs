@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Tests.Fakes;
 using OperatorConsole.Tests.Support;
@@ -63,6 +64,22 @@ public class OfflineResponderTests(OfflineAgentApp offline) : IClassFixture<Offl
         Assert.Contains("asistente automático", reply.Body);
         Assert.Contains("persona", reply.Body);
         Assert.Equal(ConversationOwner.Bot, (await customer.ConversationAsync()).Owner);
+    }
+
+    [Fact]
+    public async Task Without_an_llm_key_the_best_knowledge_passage_answers_and_says_it_is_automatic()
+    {
+        var customer = await TestCustomer.CreateAsync(offline.App);
+        await using (var work = offline.App.Scopes.ForTenant(customer.TenantId))
+        {
+            var kb = work.Services.GetRequiredService<OperatorConsole.Infrastructure.Agent.Knowledge.KnowledgeBase>();
+            await kb.AddAsync("Precios", "Limpieza dental: $600 MXN, incluye revisión.", default);
+            await kb.AddAsync("Horario", "Abrimos de lunes a viernes de 9:00 a 18:00.", default);
+        }
+        await customer.SayAsync("Hola, ¿cuánto cuesta la limpieza?");
+        var reply = (await customer.WaitForBotMessagesAsync(1)).Single();
+        Assert.Equal("(Asistente automático) Limpieza dental: $600 MXN, incluye revisión.", reply.Body);
+        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.KnowledgeUsed && e.Text == "Precios");
     }
 
     [Fact]

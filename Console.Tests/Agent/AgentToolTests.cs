@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
@@ -218,5 +219,28 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var conversation = await customer.ConversationAsync();
         Assert.Equal(HandoffReason.UserFrustrated, conversation.HandoffReason);
         Assert.Contains(await customer.BotMessagesAsync(), m => m.Body!.Contains("persona de nuestro equipo"));
+    }
+
+    [Fact]
+    public async Task Retrieved_knowledge_goes_into_the_prompt_and_search_knowledge_finds_more_on_request()
+    {
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        await using (var work = agent.App.Scopes.ForTenant(customer.TenantId))
+        {
+            var kb = work.Services.GetRequiredService<OperatorConsole.Infrastructure.Agent.Knowledge.KnowledgeBase>();
+            await kb.AddAsync("Precios", "Limpieza dental: $600 MXN, incluye revisión.", default);
+            await kb.AddAsync("Formas de pago", "Aceptamos tarjeta, efectivo y transferencia.", default);
+        }
+        Llm.Reply(LlmAnswer.Call("search_knowledge", new { query = "formas de pago transferencia" }), LlmAnswer.Say("Cuesta $600 y aceptamos transferencia."));
+        await customer.SayAsync($"{customer.Marker} ¿cuánto cuesta la limpieza?");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+
+        var call = Llm.ReplyRequests.First(r => r.ToJsonString().Contains(customer.Marker));
+        var system = call["messages"]!.AsArray().First(m => (string?)m!["role"] == "system")!["content"]!.ToString();
+        Assert.Contains("[1] Precios: Limpieza dental: $600 MXN", system);
+        var search = Assert.Single(await ToolEventsAsync(customer));
+        Assert.Contains("Aceptamos tarjeta, efectivo y transferencia", JsonDocument.Parse(search.Data!).RootElement.GetProperty("output").GetString());
+        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.KnowledgeUsed && e.Text!.Contains("Precios") && e.Text.Contains("Formas de pago"));
     }
 }

@@ -107,3 +107,28 @@ public sealed class PaymentLinkConfiguration : IEntityTypeConfiguration<PaymentL
         b.HasOne<Conversation>().WithMany().HasForeignKey(p => p.ConversationId).OnDelete(DeleteBehavior.SetNull);
     }
 }
+
+public sealed class KnowledgeDocumentConfiguration : IEntityTypeConfiguration<KnowledgeDocument>
+{
+    public void Configure(EntityTypeBuilder<KnowledgeDocument> b)
+    {
+        b.ToTable("knowledge_documents");
+        b.Property(d => d.Title).HasMaxLength(KnowledgeDocument.MaxTitle);
+        b.HasIndex(d => new { d.TenantId, d.CreatedAt });
+        b.HasMany(d => d.Chunks).WithOne().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
+        b.Navigation(d => d.Chunks).UsePropertyAccessMode(PropertyAccessMode.Field);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class KnowledgeChunkConfiguration : IEntityTypeConfiguration<KnowledgeChunk>
+{
+    public void Configure(EntityTypeBuilder<KnowledgeChunk> b)
+    {
+        b.ToTable("knowledge_chunks");
+        b.Property(c => c.Title).HasMaxLength(KnowledgeDocument.MaxTitle);
+        b.HasIndex(c => new { c.TenantId, c.DocumentId, c.Ordinal }).IsUnique();
+        // The search vector (Spanish + English, accent-insensitive) and its GIN and trigram indexes are added in the
+        // migration: a generated column over an immutable unaccent wrapper, which EF cannot express.
+    }
+}

@@ -453,6 +453,88 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("appointments", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeChunk", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("ordinal");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_chunks");
+
+                    b.HasIndex("DocumentId")
+                        .HasDatabaseName("ix_knowledge_chunks_document_id");
+
+                    b.HasIndex("TenantId", "DocumentId", "Ordinal")
+                        .IsUnique()
+                        .HasDatabaseName("ix_knowledge_chunks_tenant_id_document_id_ordinal");
+
+                    b.ToTable("knowledge_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeDocument", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Content")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_knowledge_documents");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_knowledge_documents_tenant_id_created_at");
+
+                    b.ToTable("knowledge_documents", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentLink", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1744,6 +1826,26 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasConstraintName("fk_appointments_conversations_conversation_id");
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeChunk", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Agent.KnowledgeDocument", null)
+                        .WithMany("Chunks")
+                        .HasForeignKey("DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_chunks_knowledge_documents_document_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeDocument", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_documents_tenants_tenant_id");
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentLink", b =>
                 {
                     b.HasOne("OperatorConsole.Domain.Contacts.Contact", null)
@@ -1902,6 +2004,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_tenant_members_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeDocument", b =>
+                {
+                    b.Navigation("Chunks");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Contacts.Contact", b =>
