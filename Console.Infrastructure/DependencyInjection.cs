@@ -69,6 +69,8 @@ public static class DependencyInjection
         services.AddSingleton<Media.MediaFetcher>();
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
+        services.AddSingleton<Inbox.InboxQueries>();
+        services.AddSingleton<Inbox.ConversationCommands>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
