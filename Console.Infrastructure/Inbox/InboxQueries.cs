@@ -182,10 +182,39 @@ public sealed class InboxQueries(ContextScopes scopes)
             .Select(c => new InboxChannel(c.Id, c.Kind, c.DisplayName, c.BotEnabled)).ToListAsync(ct);
     }
 
-    public async Task<bool> TenantBotEnabledAsync(Guid tenantId, CancellationToken ct = default)
+    /// <summary>The tenant's bot switch and time zone (date separators are drawn in the business's time zone).</summary>
+    public async Task<(bool BotEnabled, string TimeZone)> TenantSettingsAsync(Guid tenantId, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await work.Db.Tenants.Where(t => t.Id == tenantId).Select(t => t.BotEnabled).SingleAsync(ct);
+        var tenant = await work.Db.Tenants.AsNoTracking().Where(t => t.Id == tenantId)
+            .Select(t => new { t.BotEnabled, t.TimeZone }).SingleAsync(ct);
+        return (tenant.BotEnabled, tenant.TimeZone);
+    }
+
+    /// <summary>Notes that mention the member, written after <paramref name="since"/> by someone else (the mention badge).</summary>
+    public async Task<IReadOnlyList<(Guid ConversationId, string Author, DateTimeOffset At)>> MentionsSinceAsync(Guid tenantId, Guid memberId,
+        DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var containment = $"{{\"mentions\":[\"{memberId}\"]}}";
+        var notes = await work.Db.ConversationEvents.AsNoTracking()
+            .Where(e => e.Type == ConversationEventType.Note && e.CreatedAt > since && e.ActorMemberId != memberId
+                && EF.Functions.JsonContains(e.Data!, containment))
+            .OrderBy(e => e.CreatedAt).Take(20)
+            .Select(e => new { e.ConversationId, e.Data, e.CreatedAt }).ToListAsync(ct);
+        return notes.Select(n => (n.ConversationId, AuthorOf(n.Data), n.CreatedAt)).ToList();
+    }
+
+    private static string AuthorOf(string? data)
+    {
+        try
+        {
+            return data is null ? "" : System.Text.Json.JsonDocument.Parse(data).RootElement.TryGetProperty("actor", out var a) ? a.GetString() ?? "" : "";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
     }
 
     public async Task<ContactRow?> ContactAsync(Guid tenantId, Guid contactId, CancellationToken ct = default)
