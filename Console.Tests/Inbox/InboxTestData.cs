@@ -13,14 +13,14 @@ public static class InboxTestData
 {
     /// <summary>A new user who is a member of the tenant with the role; returns them as an inbox actor.</summary>
     public static async Task<InboxActor> MemberAsync(this ConsoleAppFactory app, Guid tenantId, string name, TenantRole role = TenantRole.Agent,
-        string password = "Str0ng!Pass")
+        string password = "Str0ng!Pass", string culture = "es")
     {
         await using var scope = app.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var email = $"{TestData.Unique("agent")}@agents.test";
         var user = new ApplicationUser
         {
-            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = name, Culture = "es",
+            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = name, Culture = culture,
             CreatedAt = DateTimeOffset.UtcNow, LastTenantId = tenantId,
         };
         var created = await users.CreateAsync(user, password);
