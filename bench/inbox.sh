@@ -18,14 +18,14 @@ rm -rf "$DIR"; mkdir -p "$DIR"; is_root && chown postgres:postgres "$DIR"; chmod
 as_pg "$PG_BIN/initdb" -D "$DIR" -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 \
   -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$DIR' -c shared_buffers=256MB" start >/dev/null
-trap 'as_pg "$PG_BIN/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null 2>&1; rm -rf "$DIR"' EXIT
+[ "${BENCH_KEEP:-}" = 1 ] || trap 'as_pg "$PG_BIN/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null 2>&1; rm -rf "$DIR"' EXIT
 as_pg psql -X -q -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL'
 ALTER ROLE postgres PASSWORD 'postgres';
 CREATE ROLE console_owner LOGIN CREATEDB PASSWORD 'console_owner';
 CREATE ROLE console_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'console_app';
 CREATE DATABASE console_bench OWNER console_owner;
 SQL
-dotnet build "$ROOT/bench/inbox/Inbox.csproj" -c Release -nologo -v q >/dev/null
+dotnet build "$ROOT/bench/inbox/Inbox.csproj" -c Release -nologo -v q | grep -E "error|Warn" || true
 C="Host=127.0.0.1;Port=$PORT;Database=console_bench"
 dotnet "$ROOT/bench/inbox/bin/Release/net10.0/OperatorConsole.Bench.Inbox.dll" \
   --admin "$C;Username=postgres;Password=postgres" --owner "$C;Username=console_owner;Password=console_owner" \

@@ -18,9 +18,6 @@ public sealed class InboxQueries(ContextScopes scopes)
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;
 
-    // Sorts a missing SLA after every real one (a plain value: PostgreSQL's 'infinity' does not round-trip).
-    private static readonly DateTimeOffset FarFuture = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     /// <summary>One page of the conversation list; pass the previous page's cursor for the next.</summary>
     public async Task<InboxPage> ListAsync(Guid tenantId, Guid? memberId, InboxFilter filter, string? cursor = null,
         int pageSize = DefaultPageSize, CancellationToken ct = default)
@@ -56,36 +53,24 @@ public sealed class InboxQueries(ContextScopes scopes)
             var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
             conversations = conversations.Where(c => contacts.Contains(c.ContactId));
         }
-        if (!string.IsNullOrWhiteSpace(filter.Search))
+        // Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of
+        // one of the conversation's messages (accents and case ignored).
+        foreach (var word in SearchWords(filter.Search))
         {
-            // Each side is answered by its own trigram index; the list then only probes two hashed id sets.
-            var pattern = LikePattern(filter.Search);
-            var byContact = db.Contacts
-                .Where(k => EF.Functions.ILike(k.Name!, pattern, "\\") || EF.Functions.ILike(k.PhoneE164!, pattern, "\\"))
-                .Select(k => k.Id);
-            var byText = db.Messages.Where(m => EF.Functions.ILike(m.Body!, pattern, "\\")).Select(m => m.ConversationId);
-            conversations = conversations.Where(c => byContact.Contains(c.ContactId) || byText.Contains(c.Id));
+            var matching = db.Database.SqlQuery<Guid>($"""
+                SELECT t.conversation_id AS "Value" FROM conversation_terms t
+                WHERE t.tenant_id = {tenantId} AND t.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND t.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                UNION
+                SELECT c.id FROM contact_terms k JOIN conversations c ON c.tenant_id = {tenantId} AND c.contact_id = k.contact_id
+                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                """);
+            conversations = conversations.Where(c => matching.Contains(c.Id));
         }
 
         List<InboxRow> rows;
-        if (filter.Tab == InboxTab.NeedsHuman)
-        {
-            // Most urgent first, then the SLA that runs out soonest.
-            var ranked = conversations.Select(c => new
-            {
-                C = c,
-                Rank = c.Priority == HandoffPriority.Critical ? 0 : c.Priority == HandoffPriority.Urgent ? 1 : 2,
-                Due = c.SlaDueAt ?? FarFuture,
-            });
-            if (Cursor.Parse(cursor) is { } after)
-            {
-                var (rank, due, id) = ((int)after.A, new DateTimeOffset(after.B, TimeSpan.Zero), after.Id);
-                ranked = ranked.Where(x => x.Rank > rank || (x.Rank == rank && (x.Due > due || (x.Due == due && x.C.Id > id))));
-            }
-            rows = await Project(ranked.OrderBy(x => x.Rank).ThenBy(x => x.Due).ThenBy(x => x.C.Id).Select(x => x.C), db)
-                .Take(pageSize + 1).ToListAsync(ct);
-            return Page(rows, pageSize, r => new Cursor(RankOf(r.Priority), (r.SlaDueAt ?? FarFuture).UtcTicks, r.Id));
-        }
+        if (filter.Tab == InboxTab.NeedsHuman) return await NeedingHumanAsync(db, conversations, cursor, pageSize, ct);
 
         if (Cursor.Parse(cursor) is { } next)
         {
@@ -105,6 +90,51 @@ public sealed class InboxQueries(ContextScopes scopes)
             .Take(pageSize + 1).ToListAsync(ct);
         return Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id));
     }
+
+    /// <summary>
+    /// Most urgent first, then the SLA that runs out soonest. One indexed range per priority, walked in order until the
+    /// page is full, instead of sorting every waiting conversation by a computed rank. Waiting conversations without an
+    /// SLA (reopened after a handoff) come last.
+    /// </summary>
+    private static async Task<InboxPage> NeedingHumanAsync(AppDbContext db, IQueryable<Conversation> conversations, string? cursor, int pageSize,
+        CancellationToken ct)
+    {
+        var after = Cursor.Parse(cursor);
+        var rows = new List<InboxRow>();
+        for (var group = (int)(after?.A ?? 0); group <= 3 && rows.Count <= pageSize; group++)
+        {
+            var part = group switch
+            {
+                0 => conversations.Where(c => c.Priority == HandoffPriority.Critical && c.SlaDueAt != null),
+                1 => conversations.Where(c => c.Priority == HandoffPriority.Urgent && c.SlaDueAt != null),
+                2 => conversations.Where(c => (c.Priority == HandoffPriority.Normal || c.Priority == null) && c.SlaDueAt != null),
+                _ => conversations.Where(c => c.SlaDueAt == null),
+            };
+            if (after is not null && group == after.A)
+            {
+                var (due, id) = (new DateTimeOffset(after.B, TimeSpan.Zero), after.Id);
+                part = group == 3
+                    ? part.Where(c => c.Id > id)
+                    : part.Where(c => c.SlaDueAt > due || (c.SlaDueAt == due && c.Id > id));
+            }
+            part = group == 3 ? part.OrderBy(c => c.Id) : part.OrderBy(c => c.SlaDueAt).ThenBy(c => c.Id);
+            rows.AddRange(await Project(part, db).Take(pageSize + 1 - rows.Count).ToListAsync(ct));
+        }
+        return Page(rows, pageSize, r => new Cursor(GroupOf(r), r.SlaDueAt?.UtcTicks ?? 0, r.Id));
+    }
+
+    private static long GroupOf(InboxRow r) => r.SlaDueAt is null ? 3 : r.Priority switch
+    {
+        HandoffPriority.Critical => 0,
+        HandoffPriority.Urgent => 1,
+        _ => 2,
+    };
+
+    /// <summary>The words of a search as the term tables hold them (split on anything but letters and digits), at most five.</summary>
+    public static IReadOnlyList<string> SearchWords(string? search) => string.IsNullOrWhiteSpace(search)
+        ? []
+        : search.Split(search.Where(ch => !char.IsLetterOrDigit(ch)).Distinct().ToArray(), StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.Length > 40 ? w[..40] : w).Distinct().Take(5).ToList();
 
     /// <summary>How many conversations wait for a human (the tab badge and the browser tab's title).</summary>
     public async Task<int> CountNeedingHumanAsync(Guid tenantId, CancellationToken ct = default)
@@ -233,11 +263,14 @@ public sealed class InboxQueries(ContextScopes scopes)
         var contacts = work.Db.Contacts.AsNoTracking();
         if (stage is { } s) contacts = contacts.Where(c => c.Stage == s);
         if (temperature is { } t) contacts = contacts.Where(c => c.Temperature == t);
-        if (!string.IsNullOrWhiteSpace(search))
+        foreach (var word in SearchWords(search))
         {
-            var pattern = LikePattern(search);
-            contacts = contacts.Where(c => EF.Functions.ILike(c.Name!, pattern, "\\") || EF.Functions.ILike(c.PhoneE164!, pattern, "\\")
-                || EF.Functions.ILike(c.Email!, pattern, "\\"));
+            var matching = work.Db.Database.SqlQuery<Guid>($"""
+                SELECT k.contact_id AS "Value" FROM contact_terms k
+                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                """);
+            contacts = contacts.Where(c => matching.Contains(c.Id));
         }
         if (Cursor.Parse(cursor) is { } after)
         {
@@ -280,17 +313,6 @@ public sealed class InboxQueries(ContextScopes scopes)
         if (more) rows.RemoveAt(rows.Count - 1);
         return new InboxPage(rows, more ? cursorOf(rows[^1]).Encode() : null);
     }
-
-    private static long RankOf(HandoffPriority? priority) => priority switch
-    {
-        HandoffPriority.Critical => 0,
-        HandoffPriority.Urgent => 1,
-        _ => 2,
-    };
-
-    /// <summary>'%text%' with LIKE's wildcards in the text escaped, so "50%" searches for "50%".</summary>
-    public static string LikePattern(string text) =>
-        "%" + text.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
 
     /// <summary>
     /// Keyset position: two sort values and the id of the last row seen. Opaque to callers (base64url); a cursor

@@ -55,7 +55,7 @@ await using (var conn = new NpgsqlConnection(admin))
 
         INSERT INTO contacts (id, tenant_id, name, phone_e164, stage, score, temperature, bot_enabled, created_at, fields)
         SELECT contact_id, '{tenantId}', name, phone, (ARRAY['New','Contacted','Qualified','Proposal','Won','Lost'])[1 + n % 6],
-               n % 101, CASE WHEN n % 101 >= 70 THEN 'Hot' WHEN n % 101 >= 40 THEN 'Warm' ELSE 'Cold' END, true, last_at - interval '1 day', '{{}}'
+               n % 101, CASE WHEN n % 101 >= 70 THEN 'Hot' WHEN n % 101 >= 40 THEN 'Warm' ELSE 'Cold' END, true, last_at - interval '1 day', jsonb_build_object()
         FROM seed;
 
         -- 60 % resolved history; of the rest most are the bot's, some an agent's, 10 % waiting for a human with an SLA.
@@ -99,7 +99,7 @@ services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new BenchEn
 services.AddConsoleInfrastructure(config);
 await using var provider = services.BuildServiceProvider();
 var inbox = provider.GetRequiredService<InboxQueries>();
-var me = members[1];
+var me = members[3]; // one of the agents conversations are assigned to
 
 var scenarios = new (string Name, InboxFilter Filter)[]
 {
