@@ -71,6 +71,7 @@ public static class DependencyInjection
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
         services.AddSingleton<Inbox.InboxQueries>();
         services.AddSingleton<Inbox.ConversationCommands>();
+        services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();

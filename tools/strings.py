@@ -175,6 +175,8 @@ S = {
  "Composer.Send": ("Send", "Enviar"),
  "Composer.AddNote": ("Add note", "Agregar nota"),
  "Composer.Emoji": ("Emoji", "Emoji"),
+ "Composer.Attach": ("Attach a file", "Adjuntar archivo"),
+ "Composer.TooLarge": ("The file is larger than 16 MB.", "El archivo pesa más de 16 MB."),
  "Composer.Mention": ("Mention a teammate", "Mencionar a un compañero"),
  "Composer.Notified": ("Notified: {0}", "Se avisó a: {0}"),
  "Composer.HumanAgentTag": ("Outside the 24 h window: sent as a human agent's reply (allowed for 7 days).",

@@ -29,7 +29,8 @@ public sealed record ContactPatch(string? Name = null, string? Email = null, Lea
 /// save is still checked against the row as it was loaded.
 /// </para>
 /// </summary>
-public sealed class ConversationCommands(ContextScopes scopes, ConversationNotifier notifier, OutboundMessages outbound, TimeProvider clock)
+public sealed class ConversationCommands(ContextScopes scopes, ConversationNotifier notifier, OutboundMessages outbound, TimeProvider clock,
+    Media.IMediaStore media, OutboundMediaLinks mediaLinks)
 {
     public const string ConflictCode = "conversation.changed";
 
@@ -149,6 +150,29 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     {
         if (actor.MemberId is not null) await TakeOverIfUnownedAsync(actor, conversationId, ct);
         return await outbound.QueueAsync(actor.TenantId, conversationId, MessageSender.Agent, actor.MemberId, content, ct);
+    }
+
+    /// <summary>
+    /// An attachment: stored in the media store, then sent as media whose link the channel fetches from
+    /// <paramref name="publicBase"/> (this app's public address) through a signed, time-limited URL.
+    /// </summary>
+    public async Task<Message> SendMediaAsync(InboxActor actor, Guid conversationId, Stream content, string fileName, string contentType,
+        string? caption, Uri publicBase, CancellationToken ct = default)
+    {
+        var key = Guid.CreateVersion7(clock.GetUtcNow());
+        await media.SaveAsync(actor.TenantId, key, content, ct);
+        var link = new Uri(publicBase, $"media/out/{mediaLinks.Token(actor.TenantId, key, contentType)}").AbsoluteUri;
+        var kind = contentType.Split('/')[0] switch
+        {
+            "image" => "image",
+            "audio" => "audio",
+            "video" => "video",
+            _ => "document",
+        };
+        return await SendAsync(actor, conversationId, new OutboundContent
+        {
+            Media = new MediaContent(kind, link, null, string.IsNullOrWhiteSpace(caption) ? null : caption.Trim(), kind == "document" ? fileName : null),
+        }, ct);
     }
 
     /// <summary>An internal note (never sent to the customer). Members named as <c>@Name</c> are notified.</summary>

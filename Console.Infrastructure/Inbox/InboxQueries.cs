@@ -57,16 +57,18 @@ public sealed class InboxQueries(ContextScopes scopes)
         // one of the conversation's messages (accents and case ignored).
         foreach (var word in SearchWords(filter.Search))
         {
-            var matching = db.Database.SqlQuery<Guid>($"""
+            // Two id sets PostgreSQL hashes once each; the list then walks its usual index and probes them.
+            var byMessage = db.Database.SqlQuery<Guid>($"""
                 SELECT t.conversation_id AS "Value" FROM conversation_terms t
                 WHERE t.tenant_id = {tenantId} AND t.term >= (lower(unaccent({word})) COLLATE "C")
                   AND t.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
-                UNION
-                SELECT c.id FROM contact_terms k JOIN conversations c ON c.tenant_id = {tenantId} AND c.contact_id = k.contact_id
+                """);
+            var byContact = db.Database.SqlQuery<Guid>($"""
+                SELECT k.contact_id AS "Value" FROM contact_terms k
                 WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
                   AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
                 """);
-            conversations = conversations.Where(c => matching.Contains(c.Id));
+            conversations = conversations.Where(c => byMessage.Contains(c.Id) || byContact.Contains(c.ContactId));
         }
 
         List<InboxRow> rows;

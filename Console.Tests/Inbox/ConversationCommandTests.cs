@@ -225,6 +225,29 @@ public class ConversationCommandTests(ConsoleAppFactory app) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task An_attachment_is_stored_sent_as_media_and_fetchable_only_through_its_signed_link()
+    {
+        var tenant = await app.TenantAsync();
+        var agent = await app.MemberAsync(tenant.Id, "Ana");
+        var conversation = await app.ConversationAsync(tenant.Id, "Cliente", "¿Me manda la receta?");
+        var bytes = "%PDF-1.4 receta"u8.ToArray();
+
+        var message = await app.Commands().SendMediaAsync(agent, conversation.Id, new MemoryStream(bytes), "receta.pdf", "application/pdf", null,
+            new Uri("http://localhost/"));
+
+        Assert.Equal((MessageType.Document, "receta.pdf"), (message.Type, message.Body));
+        var envelope = OperatorConsole.Infrastructure.Channels.Outbound.OutboundEnvelope.Parse(message.Payload)!;
+        var link = new Uri(envelope.Content.Media!.Link!);
+        var client = app.CreateClient(); // anonymous, like Meta fetching the link
+        var fetched = await client.GetAsync(link.PathAndQuery);
+        Assert.Equal(System.Net.HttpStatusCode.OK, fetched.StatusCode);
+        Assert.Equal("application/pdf", fetched.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(bytes, await fetched.Content.ReadAsByteArrayAsync());
+        var tampered = link.PathAndQuery[..^3] + "xyz";
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync(tampered)).StatusCode);
+    }
+
+    [Fact]
     public async Task Canned_replies_are_per_tenant_and_a_shortcut_is_used_once()
     {
         var tenant = await app.TenantAsync();

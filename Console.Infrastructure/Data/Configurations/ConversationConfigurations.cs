@@ -26,7 +26,7 @@ public sealed class ConversationConfiguration : IEntityTypeConfiguration<Convers
             .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
         b.HasIndex(c => new { c.TenantId, c.AssignedMemberId, c.LastMessageAt, c.Id }, "ix_conversations_inbox_member")
             .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
-        b.HasIndex(c => new { c.TenantId, c.SlaDueAt }, "ix_conversations_inbox_needs_human")
+        b.HasIndex(c => new { c.TenantId, c.Priority, c.SlaDueAt, c.Id }, "ix_conversations_inbox_needs_human")
             .HasFilter("status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
         // The agent dispatcher scans only due rows.
         b.HasIndex(c => c.AgentDueAt).HasFilter("agent_due_at IS NOT NULL");

@@ -685,8 +685,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasDatabaseName("ix_conversations_tenant_id_assigned_member_id_last_message_at_")
                         .HasFilter("status <> 'Resolved'");
 
-                    b.HasIndex(new[] { "TenantId", "SlaDueAt" }, "ix_conversations_inbox_needs_human")
-                        .HasDatabaseName("ix_conversations_tenant_id_sla_due_at")
+                    b.HasIndex(new[] { "TenantId", "Priority", "SlaDueAt", "Id" }, "ix_conversations_inbox_needs_human")
+                        .HasDatabaseName("ix_conversations_tenant_id_priority_sla_due_at_id")
                         .HasFilter("status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
 
                     b.HasIndex(new[] { "TenantId", "Owner", "LastMessageAt", "Id" }, "ix_conversations_inbox_owner")

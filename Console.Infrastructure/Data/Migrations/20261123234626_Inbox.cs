@@ -53,9 +53,9 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 filter: "status <> 'Resolved'");
 
             migrationBuilder.CreateIndex(
-                name: "ix_conversations_tenant_id_sla_due_at",
+                name: "ix_conversations_tenant_id_priority_sla_due_at_id",
                 table: "conversations",
-                columns: new[] { "tenant_id", "sla_due_at" },
+                columns: new[] { "tenant_id", "priority", "sla_due_at", "id" },
                 filter: "status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
 
             migrationBuilder.CreateIndex(
@@ -157,7 +157,7 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 table: "conversations");
 
             migrationBuilder.DropIndex(
-                name: "ix_conversations_tenant_id_sla_due_at",
+                name: "ix_conversations_tenant_id_priority_sla_due_at_id",
                 table: "conversations");
         }
     }
