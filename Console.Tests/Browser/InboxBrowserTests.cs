@@ -144,7 +144,7 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
         var (waId, conversationId) = await CustomerWritesAsync("¿Me confirman mi cita?", "Rita Ticks");
         var page = await SignInAsync(DemoSeeder.AgentEmail, $"/inbox/{conversationId}");
 
-        await page.GetByLabel("Escribe un mensaje (/ para respuestas rápidas)").FillAsync("Confirmada para el jueves a las 10:00");
+        await page.GetByLabel("Escribe un mensaje").FillAsync("Confirmada para el jueves a las 10:00");
         await page.GetByRole(AriaRole.Button, new() { Name = "Enviar", Exact = true }).ClickAsync();
 
         var send = await Eventually.GetAsync(() => Task.FromResult(live.Graph.Sends.FirstOrDefault(s => s.Body?["to"]?.GetValue<string>() == waId)),
@@ -179,7 +179,7 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
         var page = await SignInAsync(DemoSeeder.AgentEmail, $"/inbox/{conversation.Id}");
 
         await Assertions.Expect(page.GetByTestId("window-closed")).ToContainTextAsync("La ventana de 24 horas está cerrada");
-        await Assertions.Expect(page.GetByLabel("Escribe un mensaje (/ para respuestas rápidas)")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByLabel("Escribe un mensaje")).ToHaveCountAsync(0);
         await page.GetByLabel("Nombre de la plantilla").FillAsync("recordatorio_cita");
         await page.GetByLabel("Parámetro {1}").FillAsync("Olga");
         await page.GetByRole(AriaRole.Button, new() { Name = "Enviar plantilla" }).ClickAsync();
