@@ -220,6 +220,34 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
         await Assertions.Expect(page.GetByText("5512345678")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task A_note_mentioning_a_teammate_pops_up_on_their_screen_and_a_canned_reply_fills_the_composer()
+    {
+        var (_, conversationId) = await CustomerWritesAsync("¿A qué hora abren?", "Nora Notas");
+        var tenantId = await DemoTenantIdAsync();
+        var shortcut = "horario" + Random.Shared.Next(1000, 9999);
+        var owner = await SignInAsync(DemoSeeder.OwnerEmail, $"/inbox/{conversationId}");
+        await App.Commands().SaveCannedReplyAsync(OperatorConsole.Infrastructure.Inbox.InboxActor.Integration(tenantId), null, shortcut,
+            "Abrimos de lunes a sábado de 9:00 a 19:00.");
+        var agent = await SignInAsync(DemoSeeder.AgentEmail, "/inbox");
+
+        await owner.GetByRole(AriaRole.Radio, new() { Name = "Nota interna" }).ClickAsync();
+        await owner.GetByLabel("Nota para tu equipo; @nombre avisa").FillAsync("@Andrés Agente ¿le contestas tú?");
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Agregar nota" }).ClickAsync();
+
+        await Assertions.Expect(owner.GetByTestId("note").Filter(new() { HasText = "¿le contestas tú?" })).ToBeVisibleAsync();
+        await Assertions.Expect(agent.GetByText("Olivia Dueñas te mencionó en una nota")).ToBeVisibleAsync(new() { Timeout = 15000 });
+        await Assertions.Expect(agent.GetByLabel("1 menciones nuevas")).ToBeVisibleAsync();
+
+        await agent.GotoAsync($"/inbox/{conversationId}");
+        await agent.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await agent.GetByLabel("Escribe un mensaje").FillAsync("/" + shortcut[..5]);
+        await agent.GetByRole(AriaRole.Option).Filter(new() { HasText = "/" + shortcut }).ClickAsync();
+        await Assertions.Expect(agent.GetByLabel("Escribe un mensaje")).ToHaveValueAsync("Abrimos de lunes a sábado de 9:00 a 19:00.");
+        await agent.GetByRole(AriaRole.Button, new() { Name = "Enviar", Exact = true }).ClickAsync();
+        await Assertions.Expect(agent.GetByTestId("message").Filter(new() { HasText = "Abrimos de lunes a sábado" })).ToBeVisibleAsync();
+    }
+
     [Theory]
     [InlineData("es-MX", "es", 1440, 900)]
     [InlineData("en-US", "en", 1440, 900)]
