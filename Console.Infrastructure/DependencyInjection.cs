@@ -76,6 +76,9 @@ public static class DependencyInjection
         services.AddSingleton<Media.MediaFetcher>();
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
+        services.AddSingleton<Inbox.InboxQueries>();
+        services.AddSingleton<Inbox.ConversationCommands>();
+        services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();

@@ -24,6 +24,7 @@ public static class DatabaseSetup
         "tenant_members", "channels", "channel_access", "contacts", "contact_identities", "conversations", "messages",
         "conversation_events", "api_keys",
         "presence_leases",
+        "canned_replies", "conversation_terms", "contact_terms",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
