@@ -78,6 +78,9 @@ public static class DependencyInjection
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
         services.AddAgentRunner();
+        services.AddSingleton<Inbox.InboxQueries>();
+        services.AddSingleton<Inbox.ConversationCommands>();
+        services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();

@@ -25,6 +25,13 @@ public static class MediaEndpoints
                 ? Results.NotFound()
                 : Results.Stream(file, message!.MediaContentType ?? "application/octet-stream", enableRangeProcessing: true);
         }).RequireAuthorization(Policies.Member).ExcludeFromDescription();
+
+        // Files agents attach, fetched by the channel (Meta downloads the link itself): the signed token is the access.
+        app.MapGet("/media/out/{token}", (string token, Infrastructure.Inbox.OutboundMediaLinks links, IMediaStore store) =>
+        {
+            var file = links.Read(token) is { } found ? (found, store.Open(found.TenantId, found.Key)) : (default, null);
+            return file.Item2 is null ? Results.NotFound() : Results.Stream(file.Item2, file.found.ContentType, enableRangeProcessing: true);
+        }).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 }

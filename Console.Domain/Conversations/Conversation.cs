@@ -139,8 +139,11 @@ public sealed class Conversation : ITenantOwned
 
     public void MarkRead() => UnreadCount = 0;
 
-    /// <summary>A human takes over: the bot goes silent for this conversation and any pending turn is cancelled.</summary>
-    public void TakeOver(Guid memberId)
+    /// <summary>
+    /// A human takes over: the bot goes silent for this conversation and any pending turn is cancelled. Without a
+    /// member (an integration through the API) the conversation is human-owned but nobody's yet.
+    /// </summary>
+    public void TakeOver(Guid? memberId)
     {
         if (Status == ConversationStatus.Resolved)
             throw new DomainException("conversation.resolved", "Reopen the conversation before taking it over.");

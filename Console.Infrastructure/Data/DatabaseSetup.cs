@@ -26,6 +26,7 @@ public static class DatabaseSetup
         "agent_profiles", "token_usage", "appointments", "agent_files", "payment_links",
         "knowledge_documents", "knowledge_chunks",
         "presence_leases",
+        "canned_replies", "conversation_terms", "contact_terms",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

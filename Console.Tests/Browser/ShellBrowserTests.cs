@@ -42,8 +42,8 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Centro de mando" })).ToHaveCountAsync(0);
         // The seeded conversations are listed.
         await Assertions.Expect(page.GetByText("María González")).ToBeVisibleAsync();
-        await page.GetByText("Carlos Ramírez").ClickAsync();
-        await Assertions.Expect(page.Locator(".chat-panel").GetByText("Necesito hablar con alguien", new() { Exact = false })).ToBeVisibleAsync();
+        await page.GetByTestId("conversation-row").Filter(new() { HasText = "Carlos Ramírez" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("chat-timeline").GetByText("Necesito hablar con alguien", new() { Exact = false })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("shell-es.png") });
 
         await WaitForInteractiveAsync(page);

@@ -19,6 +19,15 @@ public sealed class ConversationConfiguration : IEntityTypeConfiguration<Convers
         b.Property(c => c.LastMessagePreview).HasMaxLength(140);
         b.HasIndex(c => new { c.TenantId, c.Status, c.LastMessageAt });
         b.HasIndex(c => new { c.TenantId, c.ContactId });
+        // Inbox list orders (newest activity first, keyset on the id): one index per tab, the working tabs partial
+        // so resolved history is never scanned. Trigram search indexes are created in the Inbox migration.
+        b.HasIndex(c => new { c.TenantId, c.LastMessageAt, c.Id }, "ix_conversations_inbox_all").IsDescending(false, true, true);
+        b.HasIndex(c => new { c.TenantId, c.Owner, c.LastMessageAt, c.Id }, "ix_conversations_inbox_owner")
+            .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
+        b.HasIndex(c => new { c.TenantId, c.AssignedMemberId, c.LastMessageAt, c.Id }, "ix_conversations_inbox_member")
+            .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
+        b.HasIndex(c => new { c.TenantId, c.Priority, c.SlaDueAt, c.Id }, "ix_conversations_inbox_needs_human")
+            .HasFilter("status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
         // The agent dispatcher scans only due rows.
         b.HasIndex(c => c.AgentDueAt).HasFilter("agent_due_at IS NOT NULL");
         b.HasOne<Channel>().WithMany().HasForeignKey(c => c.ChannelId).OnDelete(DeleteBehavior.Cascade);

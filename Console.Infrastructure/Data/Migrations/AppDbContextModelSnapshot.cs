@@ -975,6 +975,43 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("contact_identities", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.CannedReply", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Shortcut")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("shortcut");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_canned_replies");
+
+                    b.HasIndex("TenantId", "Shortcut")
+                        .IsUnique()
+                        .HasDatabaseName("ix_canned_replies_tenant_id_shortcut");
+
+                    b.ToTable("canned_replies", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Conversation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1100,6 +1137,24 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                     b.HasIndex("TenantId", "Status", "LastMessageAt")
                         .HasDatabaseName("ix_conversations_tenant_id_status_last_message_at");
+
+                    b.HasIndex(new[] { "TenantId", "LastMessageAt", "Id" }, "ix_conversations_inbox_all")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_conversations_tenant_id_last_message_at_id");
+
+                    b.HasIndex(new[] { "TenantId", "AssignedMemberId", "LastMessageAt", "Id" }, "ix_conversations_inbox_member")
+                        .IsDescending(false, false, true, true)
+                        .HasDatabaseName("ix_conversations_tenant_id_assigned_member_id_last_message_at_")
+                        .HasFilter("status <> 'Resolved'");
+
+                    b.HasIndex(new[] { "TenantId", "Priority", "SlaDueAt", "Id" }, "ix_conversations_inbox_needs_human")
+                        .HasDatabaseName("ix_conversations_tenant_id_priority_sla_due_at_id")
+                        .HasFilter("status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
+
+                    b.HasIndex(new[] { "TenantId", "Owner", "LastMessageAt", "Id" }, "ix_conversations_inbox_owner")
+                        .IsDescending(false, false, true, true)
+                        .HasDatabaseName("ix_conversations_tenant_id_owner_last_message_at_id")
+                        .HasFilter("status <> 'Resolved'");
 
                     b.ToTable("conversations", (string)null);
                 });
@@ -1924,6 +1979,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_contact_identities_contacts_contact_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.CannedReply", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_canned_replies_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Conversation", b =>

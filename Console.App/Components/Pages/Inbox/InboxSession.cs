@@ -1,0 +1,37 @@
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Infrastructure.Inbox;
+
+namespace OperatorConsole.App.Components.Pages.Inbox;
+
+/// <summary>What every inbox component needs to know about who is working and where; cascaded by the page.</summary>
+public sealed class InboxSession
+{
+    public required InboxActor Actor { get; init; }
+    public required IReadOnlyList<InboxMember> Members { get; set; }
+    public required IReadOnlyList<InboxChannel> Channels { get; set; }
+    public required TimeZoneInfo TimeZone { get; init; }
+    public bool TenantBotEnabled { get; set; }
+
+    public Guid TenantId => Actor.TenantId;
+    public Guid? MemberId => Actor.MemberId;
+
+    public string? MemberName(Guid? memberId) => memberId is null ? null : Members.FirstOrDefault(m => m.MemberId == memberId)?.Name;
+
+    public InboxChannel? Channel(Guid id) => Channels.FirstOrDefault(c => c.Id == id);
+
+    public ChannelKind? ChannelKind(Guid id) => Channel(id)?.Kind;
+
+    public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, TimeZone);
+
+    public static TimeZoneInfo FindZone(string id)
+    {
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return TimeZoneInfo.Utc;
+        }
+    }
+}

@@ -1,0 +1,331 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Channels.Outbound;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Infrastructure.Tenancy;
+using OperatorConsole.Infrastructure.Tenants;
+
+namespace OperatorConsole.Infrastructure.Inbox;
+
+/// <summary>A workspace-wide switch was refused: only owners and admins may turn the bot off for a channel or the tenant.</summary>
+public sealed class InboxForbiddenException(string message) : Exception(message);
+
+/// <summary>PATCH contacts/{id}: only the members given change; a field set to null is removed.</summary>
+public sealed record ContactPatch(string? Name = null, string? Email = null, LeadStage? Stage = null, bool? BotEnabled = null,
+    IReadOnlyDictionary<string, string?>? Fields = null);
+
+/// <summary>
+/// Every operator action on a conversation, for the inbox and the REST API alike. Each one runs in the actor's
+/// tenant scope, writes a <see cref="ConversationEvent"/> the chat panel shows inline, and publishes a
+/// <see cref="ConversationChanged"/> so every open screen updates.
+/// <para>
+/// Concurrency: conversations carry PostgreSQL's xmin as a row version. A caller that passes the version it showed
+/// the operator gets a <see cref="ConflictException"/> when someone else changed the conversation since (two agents
+/// taking the same conversation: the second one is told, not silently overwriting the first); without a version the
+/// save is still checked against the row as it was loaded.
+/// </para>
+/// </summary>
+public sealed class ConversationCommands(ContextScopes scopes, ConversationNotifier notifier, OutboundMessages outbound, TimeProvider clock,
+    Media.IMediaStore media, OutboundMediaLinks mediaLinks)
+{
+    public const string ConflictCode = "conversation.changed";
+
+    public Task TakeOverAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "taken over", (c, _) =>
+        {
+            var pending = c.AgentDueAt is not null;
+            c.TakeOver(actor.MemberId);
+            return Event(c, ConversationEventType.TakenOver, actor, $"Taken over by {actor.Name}", new { actor = actor.Name, cancelledTurn = pending });
+        }, ct);
+
+    public Task HandBackAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "handed back", (c, _) =>
+        {
+            c.HandBackToBot();
+            return Event(c, ConversationEventType.HandedBack, actor, $"Handed back to the bot by {actor.Name}", new { actor = actor.Name });
+        }, ct);
+
+    public Task AssignAsync(InboxActor actor, Guid conversationId, Guid memberId, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "assigned", async (c, db) =>
+        {
+            // The tenant scope's filter and RLS make another tenant's member id simply not found.
+            var target = await (from m in db.TenantMembers
+                                join u in db.Users on m.UserId equals u.Id
+                                where m.Id == memberId && m.TenantId == actor.TenantId
+                                select new { m.Id, Name = u.DisplayName == "" ? u.Email : u.DisplayName })
+                .SingleOrDefaultAsync(ct)
+                ?? throw new DomainException("member.not_found", "That person is not a member of this workspace.");
+            c.AssignTo(target.Id);
+            return Event(c, ConversationEventType.Assigned, actor, $"Assigned to {target.Name} by {actor.Name}",
+                new { actor = actor.Name, target = target.Name, targetMemberId = target.Id });
+        }, ct);
+
+    public Task ResolveAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "resolved", (c, _) =>
+        {
+            c.Resolve(clock.GetUtcNow());
+            return Event(c, ConversationEventType.Resolved, actor, $"Resolved by {actor.Name}", new { actor = actor.Name });
+        }, ct);
+
+    public Task SnoozeAsync(InboxActor actor, Guid conversationId, DateTimeOffset until, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "snoozed", (c, _) =>
+        {
+            c.Snooze(until, clock.GetUtcNow());
+            return Event(c, ConversationEventType.Snoozed, actor, $"Snoozed until {until:u} by {actor.Name}", new { actor = actor.Name, until });
+        }, ct);
+
+    public Task ReopenAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, version, "reopened", (c, _) =>
+        {
+            c.Reopen();
+            return Event(c, ConversationEventType.Reopened, actor, $"Reopened by {actor.Name}", new { actor = actor.Name });
+        }, ct);
+
+    /// <summary>The contact's own bot switch: kept on the contact, so it holds in every conversation with them.</summary>
+    public Task SetContactBotAsync(InboxActor actor, Guid conversationId, bool enabled, CancellationToken ct = default) =>
+        ChangeAsync(actor, conversationId, null, enabled ? "bot resumed" : "bot paused", async (c, db) =>
+        {
+            var contact = await db.Contacts.SingleAsync(k => k.Id == c.ContactId, ct);
+            contact.SetBotEnabled(enabled);
+            if (!enabled) c.ClearAgentTurn();
+            return Event(c, enabled ? ConversationEventType.BotResumed : ConversationEventType.BotPaused, actor,
+                $"Bot {(enabled ? "resumed" : "paused")} for this contact by {actor.Name}", new { actor = actor.Name, scope = "contact" });
+        }, ct);
+
+    public async Task SetChannelBotAsync(InboxActor actor, Guid channelId, bool enabled, CancellationToken ct = default)
+    {
+        RequireManager(actor);
+        await using var work = scopes.ForTenant(actor.TenantId);
+        var channel = await work.Db.Channels.SingleOrDefaultAsync(c => c.Id == channelId, ct)
+            ?? throw new DomainException("channel.not_found", "No such channel in this workspace.");
+        channel.SetBotEnabled(enabled);
+        await work.Db.SaveChangesAsync(ct);
+        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "channel bot switched"));
+    }
+
+    public async Task SetTenantBotAsync(InboxActor actor, bool enabled, CancellationToken ct = default)
+    {
+        RequireManager(actor);
+        await using var work = scopes.ForTenant(actor.TenantId);
+        var tenant = await work.Db.Tenants.SingleAsync(t => t.Id == actor.TenantId, ct);
+        tenant.SetBotEnabled(enabled);
+        await work.Db.SaveChangesAsync(ct);
+        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "tenant bot switched"));
+    }
+
+    /// <summary>The agent opened the conversation: the unread badge goes. No event (it would drown the timeline).</summary>
+    public async Task MarkReadAsync(InboxActor actor, Guid conversationId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        // One statement, no version check: marking read never conflicts with anything worth telling the agent about.
+        var changed = await work.Db.Conversations.Where(c => c.Id == conversationId && c.UnreadCount > 0)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.UnreadCount, 0), ct);
+        if (changed > 0) notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "read"));
+    }
+
+    /// <summary>
+    /// An agent's reply, through the outbound queue (window rules, limits, retries). Replying to a conversation the bot
+    /// or nobody owns takes it over first, so the bot never talks over the agent.
+    /// </summary>
+    public async Task<Message> SendTextAsync(InboxActor actor, Guid conversationId, string text, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(text)) throw new DomainException("message.empty", "Write a message first.");
+        return await SendAsync(actor, conversationId, new OutboundContent { Text = text.Trim() }, ct);
+    }
+
+    public Task<Message> SendTemplateAsync(InboxActor actor, Guid conversationId, string name, string language,
+        IReadOnlyList<string> parameters, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(language))
+            throw new DomainException("template.invalid", "A template needs a name and a language.");
+        return SendAsync(actor, conversationId,
+            new OutboundContent { Template = new TemplateContent(name.Trim(), language.Trim(), parameters.Select(p => p.Trim()).ToList()) }, ct);
+    }
+
+    public async Task<Message> SendAsync(InboxActor actor, Guid conversationId, OutboundContent content, CancellationToken ct = default)
+    {
+        if (actor.MemberId is not null) await TakeOverIfUnownedAsync(actor, conversationId, ct);
+        return await outbound.QueueAsync(actor.TenantId, conversationId, MessageSender.Agent, actor.MemberId, content, ct);
+    }
+
+    /// <summary>
+    /// An attachment: stored in the media store, then sent as media whose link the channel fetches from
+    /// <paramref name="publicBase"/> (this app's public address) through a signed, time-limited URL.
+    /// </summary>
+    public async Task<Message> SendMediaAsync(InboxActor actor, Guid conversationId, Stream content, string fileName, string contentType,
+        string? caption, Uri publicBase, CancellationToken ct = default)
+    {
+        var key = Guid.CreateVersion7(clock.GetUtcNow());
+        await media.SaveAsync(actor.TenantId, key, content, ct);
+        var link = new Uri(publicBase, $"media/out/{mediaLinks.Token(actor.TenantId, key, contentType)}").AbsoluteUri;
+        var kind = contentType.Split('/')[0] switch
+        {
+            "image" => "image",
+            "audio" => "audio",
+            "video" => "video",
+            _ => "document",
+        };
+        return await SendAsync(actor, conversationId, new OutboundContent
+        {
+            Media = new MediaContent(kind, link, null, string.IsNullOrWhiteSpace(caption) ? null : caption.Trim(), kind == "document" ? fileName : null),
+        }, ct);
+    }
+
+    /// <summary>An internal note (never sent to the customer). Members named as <c>@Name</c> are notified.</summary>
+    public async Task<IReadOnlyList<Guid>> AddNoteAsync(InboxActor actor, Guid conversationId, string text, CancellationToken ct = default)
+    {
+        text = text?.Trim() ?? "";
+        if (text.Length is 0 or > 4096) throw new DomainException("note.invalid", "A note is 1 to 4096 characters.");
+        IReadOnlyList<Guid> mentioned = [];
+        await ChangeAsync(actor, conversationId, null, "note", async (c, db) =>
+        {
+            var members = await (from m in db.TenantMembers
+                                 join u in db.Users on m.UserId equals u.Id
+                                 where m.TenantId == actor.TenantId
+                                 select new { m.Id, u.DisplayName, u.Email }).ToListAsync(ct);
+            mentioned = members.Where(m => Mentions(text, m.DisplayName) || Mentions(text, m.Email?.Split('@')[0])).Select(m => m.Id).ToList();
+            return Event(c, ConversationEventType.Note, actor, text, new { actor = actor.Name, mentions = mentioned });
+        }, ct);
+        return mentioned;
+    }
+
+    /// <summary>"@Andrés Agente" or "@andrés" (first name) mentions Andrés Agente; case and accents as typed.</summary>
+    public static bool Mentions(string text, string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return false;
+        foreach (var candidate in new[] { name.Trim(), name.Trim().Split(' ')[0] })
+        {
+            var at = text.IndexOf("@" + candidate, StringComparison.OrdinalIgnoreCase);
+            if (at < 0) continue;
+            var end = at + 1 + candidate.Length;
+            if (end == text.Length || !char.IsLetterOrDigit(text[end])) return true;
+        }
+        return false;
+    }
+
+    public async Task<ContactRow> UpdateContactAsync(InboxActor actor, Guid contactId, ContactPatch patch, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        var contact = await work.Db.Contacts.SingleOrDefaultAsync(c => c.Id == contactId, ct)
+            ?? throw new DomainException("contact.not_found", "No such contact in this workspace.");
+        if (patch.Email is { } email && (email.Length > 254 || !email.Contains('@')))
+            throw new DomainException("contact.email", "That e-mail address is not valid.");
+        contact.UpdateProfile(patch.Name, patch.Email, null);
+        if (patch.Stage is { } stage) contact.MoveTo(stage);
+        if (patch.BotEnabled is { } bot) contact.SetBotEnabled(bot);
+        foreach (var (key, value) in patch.Fields ?? new Dictionary<string, string?>())
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > 64) throw new DomainException("contact.field", "Field names are 1 to 64 characters.");
+            contact.SetField(key.Trim(), value);
+        }
+        await work.Db.SaveChangesAsync(ct);
+        var conversations = await work.Db.Conversations.Where(c => c.ContactId == contactId && c.Status != ConversationStatus.Resolved)
+            .Select(c => c.Id).ToListAsync(ct);
+        foreach (var id in conversations) notifier.Publish(new ConversationChanged(actor.TenantId, id, "contact updated"));
+        return InboxQueries.ToRow(contact);
+    }
+
+    public async Task<IReadOnlyList<CannedReply>> CannedRepliesAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.CannedReplies.AsNoTracking().OrderBy(r => r.Shortcut).ToListAsync(ct);
+    }
+
+    /// <summary>Creates (no id) or changes a canned reply. A shortcut already in use is a conflict, decided by the unique index.</summary>
+    public async Task<CannedReply> SaveCannedReplyAsync(InboxActor actor, Guid? id, string shortcut, string text, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        CannedReply reply;
+        if (id is { } existing)
+        {
+            reply = await work.Db.CannedReplies.SingleOrDefaultAsync(r => r.Id == existing, ct)
+                ?? throw new DomainException("canned.not_found", "That canned reply no longer exists.");
+            reply.Change(shortcut, text);
+        }
+        else
+        {
+            reply = CannedReply.Create(actor.TenantId, shortcut, text, clock.GetUtcNow());
+            work.Db.CannedReplies.Add(reply);
+        }
+        try
+        {
+            await work.Db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            throw new ConflictException("canned.duplicate", $"The shortcut /{reply.Shortcut} is already used.");
+        }
+        return reply;
+    }
+
+    public async Task DeleteCannedReplyAsync(InboxActor actor, Guid id, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        await work.Db.CannedReplies.Where(r => r.Id == id).ExecuteDeleteAsync(ct);
+    }
+
+    private async Task TakeOverIfUnownedAsync(InboxActor actor, Guid conversationId, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        var conversation = await work.Db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
+            ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
+        if (conversation.Owner == ConversationOwner.Human && conversation.AssignedMemberId is not null) return;
+        if (conversation.Status == ConversationStatus.Resolved) conversation.Reopen();
+        var pending = conversation.AgentDueAt is not null;
+        conversation.TakeOver(actor.MemberId);
+        work.Db.ConversationEvents.Add(Event(conversation, ConversationEventType.TakenOver, actor, $"Taken over by {actor.Name} (replied)",
+            new { actor = actor.Name, cancelledTurn = pending, replied = true }));
+        await SaveAsync(work.Db, ct);
+        notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "taken over"));
+    }
+
+    private Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
+        Func<Conversation, AppDbContext, ConversationEvent> change, CancellationToken ct) =>
+        ChangeAsync(actor, conversationId, version, reason, (c, db) => Task.FromResult(change(c, db)), ct);
+
+    private async Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
+        Func<Conversation, AppDbContext, Task<ConversationEvent>> change, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId, null);
+        var db = work.Db;
+        var conversation = await db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
+            ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
+        if (version is { } expected)
+        {
+            // Check against what the operator saw, not just what this request loaded.
+            var property = db.Entry(conversation).Property<uint>("Version");
+            if (property.CurrentValue != expected) throw Conflict();
+            property.OriginalValue = expected;
+        }
+        db.ConversationEvents.Add(await change(conversation, db));
+        await SaveAsync(db, ct);
+        notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, reason));
+    }
+
+    private static async Task SaveAsync(AppDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw Conflict();
+        }
+    }
+
+    private static ConflictException Conflict() => new(ConflictCode,
+        "Someone else changed this conversation a moment ago. It has been refreshed: check it and try again.");
+
+    private static void RequireManager(InboxActor actor)
+    {
+        if (!actor.CanManageWorkspace) throw new InboxForbiddenException("Only owners and admins can switch the bot for a channel or the whole workspace.");
+    }
+
+    private ConversationEvent Event(Conversation c, ConversationEventType type, InboxActor actor, string text, object data) =>
+        ConversationEvent.Record(c, type, actor.MemberId, text, JsonSerializer.Serialize(data, JsonSerializerOptions.Web), clock.GetUtcNow());
+}

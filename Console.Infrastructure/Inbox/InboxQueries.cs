@@ -1,0 +1,352 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Inbox;
+
+/// <summary>
+/// What the inbox reads: the conversation list (tabs, filters, search, keyset pages), one conversation's timeline,
+/// contacts, members and channels. Used by the Blazor inbox and the REST API alike; every read runs in the given
+/// tenant's scope, so another tenant's id is simply not found.
+/// </summary>
+public sealed class InboxQueries(ContextScopes scopes)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    /// <summary>One page of the conversation list; pass the previous page's cursor for the next.</summary>
+    public async Task<InboxPage> ListAsync(Guid tenantId, Guid? memberId, InboxFilter filter, string? cursor = null,
+        int pageSize = DefaultPageSize, CancellationToken ct = default)
+    {
+        pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
+        await using var work = scopes.ForTenant(tenantId);
+        var db = work.Db;
+        var conversations = db.Conversations.AsNoTracking();
+
+        if (filter.Status is { } status) conversations = conversations.Where(c => c.Status == status);
+        // Resolved work is history: the working tabs hide it unless asked for by status.
+        else if (filter.Tab != InboxTab.All) conversations = conversations.Where(c => c.Status != ConversationStatus.Resolved);
+
+        conversations = filter.Tab switch
+        {
+            InboxTab.Mine when memberId is { } me => conversations.Where(c => c.AssignedMemberId == me),
+            InboxTab.Mine => conversations.Where(c => false),
+            InboxTab.NeedsHuman => conversations.Where(c => c.Owner == ConversationOwner.Unassigned || c.SlaDueAt != null),
+            InboxTab.Unassigned => conversations.Where(c => c.AssignedMemberId == null),
+            InboxTab.Bot => conversations.Where(c => c.Owner == ConversationOwner.Bot),
+            _ => conversations,
+        };
+        if (filter.Owner is { } owner) conversations = conversations.Where(c => c.Owner == owner);
+        if (filter.ChannelId is { } channelId) conversations = conversations.Where(c => c.ChannelId == channelId);
+        if (memberId is { } member)
+        {
+            // A member with channel-access rows works only those channels (no rows: every channel).
+            var access = db.ChannelAccess.Where(a => a.MemberId == member);
+            conversations = conversations.Where(c => !access.Any() || access.Any(a => a.ChannelId == c.ChannelId));
+        }
+        if (filter.Temperature is { } temperature)
+        {
+            var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
+            conversations = conversations.Where(c => contacts.Contains(c.ContactId));
+        }
+        // Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of
+        // one of the conversation's messages (accents and case ignored).
+        foreach (var word in SearchWords(filter.Search))
+        {
+            // Two id sets PostgreSQL hashes once each; the list then walks its usual index and probes them.
+            var byMessage = db.Database.SqlQuery<Guid>($"""
+                SELECT t.conversation_id AS "Value" FROM conversation_terms t
+                WHERE t.tenant_id = {tenantId} AND t.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND t.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                """);
+            var byContact = db.Database.SqlQuery<Guid>($"""
+                SELECT k.contact_id AS "Value" FROM contact_terms k
+                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                """);
+            conversations = conversations.Where(c => byMessage.Contains(c.Id) || byContact.Contains(c.ContactId));
+        }
+
+        List<InboxRow> rows;
+        if (filter.Tab == InboxTab.NeedsHuman) return await NeedingHumanAsync(db, conversations, cursor, pageSize, ct);
+
+        if (Cursor.Parse(cursor) is { } next)
+        {
+            var id = next.Id;
+            if (next.A == Cursor.Null)
+            {
+                // Conversations without any message sort first (PostgreSQL puts nulls first when descending).
+                conversations = conversations.Where(c => (c.LastMessageAt == null && c.Id < id) || c.LastMessageAt != null);
+            }
+            else
+            {
+                var at = new DateTimeOffset(next.A, TimeSpan.Zero);
+                conversations = conversations.Where(c => c.LastMessageAt < at || (c.LastMessageAt == at && c.Id < id));
+            }
+        }
+        rows = await Project(conversations.OrderByDescending(c => c.LastMessageAt).ThenByDescending(c => c.Id), db)
+            .Take(pageSize + 1).ToListAsync(ct);
+        return Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id));
+    }
+
+    /// <summary>
+    /// Most urgent first, then the SLA that runs out soonest. One indexed range per priority, walked in order until the
+    /// page is full, instead of sorting every waiting conversation by a computed rank. Waiting conversations without an
+    /// SLA (reopened after a handoff) come last.
+    /// </summary>
+    private static async Task<InboxPage> NeedingHumanAsync(AppDbContext db, IQueryable<Conversation> conversations, string? cursor, int pageSize,
+        CancellationToken ct)
+    {
+        var after = Cursor.Parse(cursor);
+        var rows = new List<InboxRow>();
+        for (var group = (int)(after?.A ?? 0); group <= 3 && rows.Count <= pageSize; group++)
+        {
+            var part = group switch
+            {
+                0 => conversations.Where(c => c.Priority == HandoffPriority.Critical && c.SlaDueAt != null),
+                1 => conversations.Where(c => c.Priority == HandoffPriority.Urgent && c.SlaDueAt != null),
+                2 => conversations.Where(c => (c.Priority == HandoffPriority.Normal || c.Priority == null) && c.SlaDueAt != null),
+                _ => conversations.Where(c => c.SlaDueAt == null),
+            };
+            if (after is not null && group == after.A)
+            {
+                var (due, id) = (new DateTimeOffset(after.B, TimeSpan.Zero), after.Id);
+                part = group == 3
+                    ? part.Where(c => c.Id > id)
+                    : part.Where(c => c.SlaDueAt > due || (c.SlaDueAt == due && c.Id > id));
+            }
+            part = group == 3 ? part.OrderBy(c => c.Id) : part.OrderBy(c => c.SlaDueAt).ThenBy(c => c.Id);
+            rows.AddRange(await Project(part, db).Take(pageSize + 1 - rows.Count).ToListAsync(ct));
+        }
+        return Page(rows, pageSize, r => new Cursor(GroupOf(r), r.SlaDueAt?.UtcTicks ?? 0, r.Id));
+    }
+
+    private static long GroupOf(InboxRow r) => r.SlaDueAt is null ? 3 : r.Priority switch
+    {
+        HandoffPriority.Critical => 0,
+        HandoffPriority.Urgent => 1,
+        _ => 2,
+    };
+
+    /// <summary>The words of a search as the term tables hold them (split on anything but letters and digits), at most five.</summary>
+    public static IReadOnlyList<string> SearchWords(string? search) => string.IsNullOrWhiteSpace(search)
+        ? []
+        : search.Split(search.Where(ch => !char.IsLetterOrDigit(ch)).Distinct().ToArray(), StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.Length > 40 ? w[..40] : w).Distinct().Take(5).ToList();
+
+    /// <summary>How many conversations wait for a human (the tab badge and the browser tab's title).</summary>
+    public async Task<int> CountNeedingHumanAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Conversations.CountAsync(c => c.Status != ConversationStatus.Resolved
+            && (c.Owner == ConversationOwner.Unassigned || c.SlaDueAt != null), ct);
+    }
+
+    public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await Project(work.Db.Conversations.AsNoTracking().Where(c => c.Id == conversationId), work.Db).SingleOrDefaultAsync(ct);
+    }
+
+    /// <summary>The newest <paramref name="limit"/> messages (and the events between them) for the chat panel.</summary>
+    public async Task<Timeline> TimelineAsync(Guid tenantId, Guid conversationId, int limit = 200, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var db = work.Db;
+        var newest = await ProjectMessages(db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId)
+                .OrderByDescending(m => m.SentAt).ThenByDescending(m => m.Id))
+            .Take(limit + 1).ToListAsync(ct);
+        var hasOlder = newest.Count > limit;
+        if (hasOlder) newest.RemoveAt(newest.Count - 1);
+        newest.Reverse();
+        var from = hasOlder && newest.Count > 0 ? newest[0].SentAt : DateTimeOffset.MinValue;
+        var events = await db.ConversationEvents.AsNoTracking()
+            .Where(e => e.ConversationId == conversationId && e.CreatedAt >= from)
+            .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
+            .Select(e => new ChatEvent(e.Id, e.Type, e.ActorMemberId, e.Text, e.Data, e.CreatedAt))
+            .ToListAsync(ct);
+        return new Timeline(newest, events, hasOlder);
+    }
+
+    /// <summary>Messages oldest→newest, one page at a time (REST API).</summary>
+    public async Task<MessagePage> MessagesAsync(Guid tenantId, Guid conversationId, string? cursor, int pageSize = DefaultPageSize,
+        CancellationToken ct = default)
+    {
+        pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
+        await using var work = scopes.ForTenant(tenantId);
+        var messages = work.Db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId);
+        if (Cursor.Parse(cursor) is { } after)
+        {
+            var (at, id) = (new DateTimeOffset(after.A, TimeSpan.Zero), after.Id);
+            messages = messages.Where(m => m.SentAt > at || (m.SentAt == at && m.Id > id));
+        }
+        var rows = await ProjectMessages(messages.OrderBy(m => m.SentAt).ThenBy(m => m.Id)).Take(pageSize + 1).ToListAsync(ct);
+        var more = rows.Count > pageSize;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return new MessagePage(rows, more ? new Cursor(rows[^1].SentAt.UtcTicks, 0, rows[^1].Id).Encode() : null);
+    }
+
+    public async Task<bool> ConversationExistsAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Conversations.AnyAsync(c => c.Id == conversationId, ct);
+    }
+
+    public async Task<IReadOnlyList<InboxMember>> MembersAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await (from m in work.Db.TenantMembers
+                      join u in work.Db.Users on m.UserId equals u.Id
+                      where m.TenantId == tenantId
+                      orderby u.DisplayName
+                      select new InboxMember(m.Id, u.Id, u.DisplayName == "" ? u.Email ?? "" : u.DisplayName, m.Role))
+            .ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<InboxChannel>> ChannelsAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Channels.AsNoTracking().OrderBy(c => c.CreatedAt)
+            .Select(c => new InboxChannel(c.Id, c.Kind, c.DisplayName, c.BotEnabled)).ToListAsync(ct);
+    }
+
+    /// <summary>The tenant's bot switch and time zone (date separators are drawn in the business's time zone).</summary>
+    public async Task<(bool BotEnabled, string TimeZone)> TenantSettingsAsync(Guid tenantId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var tenant = await work.Db.Tenants.AsNoTracking().Where(t => t.Id == tenantId)
+            .Select(t => new { t.BotEnabled, t.TimeZone }).SingleAsync(ct);
+        return (tenant.BotEnabled, tenant.TimeZone);
+    }
+
+    /// <summary>Notes that mention the member, written after <paramref name="since"/> by someone else (the mention badge).</summary>
+    public async Task<IReadOnlyList<(Guid ConversationId, string Author, DateTimeOffset At)>> MentionsSinceAsync(Guid tenantId, Guid memberId,
+        DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var containment = $"{{\"mentions\":[\"{memberId}\"]}}";
+        var notes = await work.Db.ConversationEvents.AsNoTracking()
+            .Where(e => e.Type == ConversationEventType.Note && e.CreatedAt > since && e.ActorMemberId != memberId
+                && EF.Functions.JsonContains(e.Data!, containment))
+            .OrderBy(e => e.CreatedAt).Take(20)
+            .Select(e => new { e.ConversationId, e.Data, e.CreatedAt }).ToListAsync(ct);
+        return notes.Select(n => (n.ConversationId, AuthorOf(n.Data), n.CreatedAt)).ToList();
+    }
+
+    private static string AuthorOf(string? data)
+    {
+        try
+        {
+            return data is null ? "" : System.Text.Json.JsonDocument.Parse(data).RootElement.TryGetProperty("actor", out var a) ? a.GetString() ?? "" : "";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
+    }
+
+    public async Task<ContactRow?> ContactAsync(Guid tenantId, Guid contactId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var contact = await work.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contactId, ct);
+        return contact is null ? null : ToRow(contact);
+    }
+
+    /// <summary>Leads, highest score first (REST API and the contact panel).</summary>
+    public async Task<ContactPage> ContactsAsync(Guid tenantId, LeadStage? stage, LeadTemperature? temperature, string? search, string? cursor,
+        int pageSize = DefaultPageSize, CancellationToken ct = default)
+    {
+        pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
+        await using var work = scopes.ForTenant(tenantId);
+        var contacts = work.Db.Contacts.AsNoTracking();
+        if (stage is { } s) contacts = contacts.Where(c => c.Stage == s);
+        if (temperature is { } t) contacts = contacts.Where(c => c.Temperature == t);
+        foreach (var word in SearchWords(search))
+        {
+            var matching = work.Db.Database.SqlQuery<Guid>($"""
+                SELECT k.contact_id AS "Value" FROM contact_terms k
+                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                """);
+            contacts = contacts.Where(c => matching.Contains(c.Id));
+        }
+        if (Cursor.Parse(cursor) is { } after)
+        {
+            var (score, id) = ((int)after.A, after.Id);
+            contacts = contacts.Where(c => c.Score < score || (c.Score == score && c.Id < id));
+        }
+        var rows = await contacts.OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(pageSize + 1).ToListAsync(ct);
+        var more = rows.Count > pageSize;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return new ContactPage(rows.Select(ToRow).ToList(), more ? new Cursor(rows[^1].Score, 0, rows[^1].Id).Encode() : null);
+    }
+
+    /// <summary>The contact's other conversations, newest first (contact panel).</summary>
+    public async Task<IReadOnlyList<PastConversation>> ContactConversationsAsync(Guid tenantId, Guid contactId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Conversations.AsNoTracking().Where(c => c.ContactId == contactId)
+            .OrderByDescending(c => c.CreatedAt).Take(20)
+            .Select(c => new PastConversation(c.Id, c.Status, c.CreatedAt, c.LastMessageAt, c.LastMessagePreview))
+            .ToListAsync(ct);
+    }
+
+    public static ContactRow ToRow(Contact c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.Stage, c.Score, c.Temperature,
+        c.BotEnabled, c.Summary, c.Fields, c.CreatedAt, c.LastSeenAt);
+
+    private static IQueryable<InboxRow> Project(IQueryable<Conversation> conversations, AppDbContext db) =>
+        from c in conversations
+        join k in db.Contacts on c.ContactId equals k.Id
+        select new InboxRow(c.Id, c.ContactId, k.Name, k.PhoneE164, c.ChannelId, c.Status, c.Owner, c.AssignedMemberId, c.HandoffReason,
+            c.Priority, c.SlaDueAt, c.CustomerWindowExpiresAt, c.SnoozedUntil, c.UnreadCount, c.LastMessageAt, c.LastMessagePreview,
+            k.Score, k.Temperature, k.Stage, k.BotEnabled, c.AgentDueAt != null, c.CreatedAt, EF.Property<uint>(c, "Version"));
+
+    private static IQueryable<ChatMessage> ProjectMessages(IQueryable<Message> messages) =>
+        messages.Select(m => new ChatMessage(m.Id, m.Direction, m.Sender, m.SenderMemberId, m.Type, m.Body, m.Payload, m.ExternalId,
+            m.ReplyToExternalId, m.Status, m.ErrorCode, m.ErrorText, m.SentAt, m.CreatedAt, m.MediaState, m.MediaContentType, m.DeletedAt));
+
+    private static InboxPage Page(List<InboxRow> rows, int pageSize, Func<InboxRow, Cursor> cursorOf)
+    {
+        var more = rows.Count > pageSize;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return new InboxPage(rows, more ? cursorOf(rows[^1]).Encode() : null);
+    }
+
+    /// <summary>
+    /// Keyset position: two sort values and the id of the last row seen. Opaque to callers (base64url); a cursor
+    /// that does not parse is treated as "from the start" rather than an error.
+    /// </summary>
+    private sealed record Cursor(long A, long B, Guid Id)
+    {
+        public const long Null = long.MinValue;
+
+        public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(
+                string.Create(CultureInfo.InvariantCulture, $"{A}.{B}.{Id:N}")))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        public static Cursor? Parse(string? cursor)
+        {
+            if (string.IsNullOrWhiteSpace(cursor)) return null;
+            try
+            {
+                var base64 = cursor.Replace('-', '+').Replace('_', '/');
+                base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(base64)).Split('.');
+                return parts.Length == 3
+                    && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var a)
+                    && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var b)
+                    && Guid.TryParseExact(parts[2], "N", out var id)
+                    ? new Cursor(a, b, id)
+                    : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+}
