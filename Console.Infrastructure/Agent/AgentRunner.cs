@@ -122,6 +122,8 @@ public sealed class AgentRunner(
                 agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} AND {dueAgainAt}::timestamptz IS NOT NULL THEN {dueAgainAt} ELSE agent_due_at END
             WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
             """, ct);
+        // The row changed: screens holding its version must reload before an operator acts on it.
+        notifier.Publish(new ConversationChanged(claim.TenantId, claim.ConversationId, "agent turn released"));
     }
 
     /// <summary>Nothing to answer for this due time: clear it (a newer message keeps its own due time).</summary>
@@ -133,6 +135,7 @@ public sealed class AgentRunner(
                 agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} THEN NULL ELSE agent_due_at END
             WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
             """, ct);
+        notifier.Publish(new ConversationChanged(claim.TenantId, claim.ConversationId, "agent turn finished"));
     }
 
     public async Task RunAsync(TurnClaim claim, CancellationToken ct)
@@ -287,6 +290,7 @@ public sealed class AgentRunner(
             await tx.CommitAsync(ct);
             log.LogInformation("Agent turn for {ConversationId} dropped: {Reason}", claim.ConversationId,
                 newer ? "a newer customer message arrived" : "a human took over or the conversation closed");
+            notifier.Publish(new ConversationChanged(claim.TenantId, claim.ConversationId, "agent turn dropped"));
             return false;
         }
 

@@ -17,8 +17,9 @@ public class AgentTurnTests(AgentApp agent) : IClassFixture<AgentApp>
     [Fact]
     public async Task A_burst_of_five_messages_inside_the_buffer_gets_one_llm_call_and_one_reply()
     {
-        var customer = await TestCustomer.CreateAsync(agent.App, bufferSeconds: 2);
-        for (var i = 1; i <= 5; i++) await customer.SayAsync($"{customer.Marker} parte {i}");
+        var customer = await TestCustomer.CreateAsync(agent.App, bufferSeconds: 3);
+        // A burst arrives as separate deliveries within moments of each other.
+        await Task.WhenAll(Enumerable.Range(1, 5).Select(i => customer.SayAsync($"{customer.Marker} parte {i}")));
 
         var replies = await customer.WaitForBotMessagesAsync(1);
         await customer.WaitUntilSettledAsync();
