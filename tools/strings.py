@@ -266,6 +266,7 @@ S = {
  "Temp.Cold": ("Cold", "Frío"),
  "Appointments.Subtitle": ("Bookings made by the agent and your team", "Citas agendadas por el agente y tu equipo"),
  "Agent.Subtitle": ("Prompt, tone, tools, knowledge and sandbox", "Instrucciones, tono, herramientas, conocimiento y pruebas"),
+ "Sandbox.LiveTools": ("Call my webhook tools for real (otherwise they answer their mock response)", "Llamar de verdad a mis herramientas webhook (si no, responden su respuesta simulada)"),
  "Chat.ToolError": ("Tool error", "Error de la herramienta"),
  "Event.KnowledgeUsed": ("Knowledge used: {0}", "Conocimiento consultado: {0}"),
  "Event.AgentError": ("Agent error: {0}", "Error del agente: {0}"),

@@ -30,6 +30,7 @@ public static class ApiSetup
         api.MapConversationsApi();
         api.MapAgentApi();
         api.MapKnowledgeApi();
+        api.MapToolsApi();
         return app;
     }
 }

@@ -62,7 +62,8 @@ public sealed class AgentEngine(LlmGateway llm, ILogger<AgentEngine> log)
 
         var model = profile.Model ?? llm.DefaultModel;
         result.Model = model;
-        var tools = new BuiltInTools(input, result, effects).Functions.Concat(customTools).Cast<AITool>().ToList();
+        var tools = new BuiltInTools(input, result, effects).Functions
+            .Concat(customTools.Select(f => new BuiltInTools.RecordedFunction(f, result))).Cast<AITool>().ToList();
         try
         {
             var response = await llm.For(model).GetResponseAsync(BuildMessages(input, result.RenderedPrompt), new ChatOptions

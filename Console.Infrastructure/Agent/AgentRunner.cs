@@ -57,6 +57,7 @@ public sealed class AgentRunner(
     LeadAnalyzer analyzer,
     Handoffs handoffs,
     OutboundMessages outbound,
+    Tools.CustomToolRunner customTools,
     ConversationNotifier notifier,
     SystemEventWriter systemEvents,
     IOptionsMonitor<AgentOptions> options,
@@ -148,7 +149,7 @@ public sealed class AgentRunner(
 
         var effects = new LiveTurnEffects(scopes, claim.TenantId, contactId, claim.ConversationId, input.Profile,
             platform.Value.PublicBaseUrl, clock);
-        var result = await engine.RunAsync(input, effects, [], ct);
+        var result = await engine.RunAsync(input, effects, await CustomToolsAsync(scopes, customTools, claim.TenantId, forceMock: false, ct), ct);
         if (result.Model is { } model)
             await llm.RecordUsageAsync(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage, ct);
 
@@ -218,6 +219,15 @@ public sealed class AgentRunner(
         var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
             customerCount, errors, LlmFeature.Reply, now);
         return (input, contact.Id);
+    }
+
+    /// <summary>The tenant's enabled webhook tools, as functions the model can call.</summary>
+    public static async Task<IReadOnlyList<AIFunction>> CustomToolsAsync(ContextScopes scopes, Tools.CustomToolRunner runner, Guid tenantId,
+        bool forceMock, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var tools = await work.Db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
+        return tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, runner, forceMock)).ToList();
     }
 
     private static string? WhyNot(Tenant tenant, Channel channel, Contact contact, Conversation conversation, DateTimeOffset now)

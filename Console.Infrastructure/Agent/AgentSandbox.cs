@@ -11,10 +11,12 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// files and calendar but pretend writes, so no customer, lead, slot or channel is touched. Token spend is recorded
 /// under the Sandbox feature.
 /// </summary>
-public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, AgentEngine engine, LlmGateway llm, TimeProvider clock)
+public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, AgentEngine engine, LlmGateway llm, Tools.CustomToolRunner customTools,
+    TimeProvider clock)
 {
+    /// <param name="liveTools">Call the tenant's webhook tools for real; otherwise they answer their mock response.</param>
     public async Task<TurnResult> RunAsync(Guid tenantId, IReadOnlyList<TurnMessage> history, string customerText, ChannelKind channel,
-        CancellationToken ct)
+        bool liveTools, CancellationToken ct)
     {
         AgentProfile draft;
         string businessName, culture;
@@ -32,7 +34,8 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
             new LeadSnapshot("Sandbox", null, null, null, "New", 50, "Warm", new Dictionary<string, string>(), null),
             channel, conversation, conversation.Skip(lastReply + 1).Select(m => m.Text).ToList(),
             conversation.Count(m => m.Sender == MessageSender.Contact), 0, LlmFeature.Sandbox, now);
-        var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), [], ct);
+        var tools = await AgentRunner.CustomToolsAsync(scopes, customTools, tenantId, forceMock: !liveTools, ct);
+        var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), tools, ct);
         if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, LlmFeature.Sandbox, result.Usage, ct);
         return result;
     }

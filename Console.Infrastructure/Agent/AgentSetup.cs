@@ -17,6 +17,9 @@ public static class AgentSetup
         services.AddSingleton<AgentRunner>();
         services.AddSingleton<AgentSandbox>();
         services.AddScoped<KnowledgeBase>();
+        services.AddOptions<Tools.ToolNetworkOptions>().BindConfiguration("Agent");
+        services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(Tools.CustomToolRunner.CreateHandler);
+        services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();
         return services;
     }

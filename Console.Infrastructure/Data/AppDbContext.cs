@@ -43,6 +43,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
+    public DbSet<AgentTool> AgentTools => Set<AgentTool>();
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).

@@ -132,3 +132,22 @@ public sealed class KnowledgeChunkConfiguration : IEntityTypeConfiguration<Knowl
         // migration: a generated column over an immutable unaccent wrapper, which EF cannot express.
     }
 }
+
+public sealed class AgentToolConfiguration : IEntityTypeConfiguration<AgentTool>
+{
+    public void Configure(EntityTypeBuilder<AgentTool> b)
+    {
+        b.ToTable("agent_tools");
+        b.Property(t => t.Name).HasMaxLength(64);
+        b.Property(t => t.Description).HasMaxLength(1000);
+        b.Property(t => t.ParametersSchema).HasColumnType("jsonb");
+        b.Property(t => t.Url).HasMaxLength(2000);
+        b.Property(t => t.Method).HasMaxLength(10);
+        b.Property(t => t.Mode).HasConversion<string>().HasMaxLength(10);
+        b.Property(t => t.HeaderNames).HasConversion(l => l.ToArray(), a => a.ToList(),
+            new ValueComparer<IReadOnlyList<string>>((x, y) => x!.SequenceEqual(y!), l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)), l => l.ToList()))
+            .HasColumnType("text[]");
+        b.HasIndex(t => new { t.TenantId, t.Name }).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(t => t.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
