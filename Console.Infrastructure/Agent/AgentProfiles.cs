@@ -13,6 +13,23 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// </summary>
 public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
 {
+    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<Guid, (AgentProfile Profile, DateTimeOffset LoadedAt)> _live = new();
+
+    /// <summary>
+    /// The live profile for a turn, from a short per-node cache (a change on this node is seen at once, on other
+    /// nodes within <see cref="CacheTtl"/>). The instance is shared and read-only: never change or save it.
+    /// </summary>
+    public async Task<AgentProfile> GetLiveCachedAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_live.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < CacheTtl) return hit.Profile;
+        var profile = await GetLiveAsync(db, tenantId, ct);
+        db.Entry(profile).State = EntityState.Detached;
+        _live[tenantId] = (profile, now);
+        return profile;
+    }
+
     public async Task<AgentProfile> GetLiveAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
         var live = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
@@ -70,6 +87,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
+        _live.TryRemove(tenantId, out _);
         return draft;
     }
 
@@ -90,6 +108,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
+        _live.TryRemove(tenantId, out _);
         return next;
     }
 }

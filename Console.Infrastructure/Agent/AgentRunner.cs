@@ -145,15 +145,12 @@ public sealed class AgentRunner(
         var modelTime = ModelTimer.Start();
         var prepared = await PrepareAsync(claim, ct);
         if (prepared is null) return;
-        var (input, contactId) = prepared.Value;
+        var input = prepared.Input;
 
-        var effects = new LiveTurnEffects(scopes, claim.TenantId, contactId, claim.ConversationId, input.Profile,
+        var effects = new LiveTurnEffects(scopes, claim.TenantId, prepared.ContactId, claim.ConversationId, input.Profile,
             platform.Value.PublicBaseUrl, clock);
-        var result = await engine.RunAsync(input, effects, await CustomToolsAsync(scopes, customTools, claim.TenantId, forceMock: false, ct), ct);
-        if (result.Model is { } model)
-            await llm.RecordUsageAsync(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage, ct);
-
-        var committed = await CommitAsync(claim, result, ct);
+        var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
+        var committed = await CommitAsync(claim, result, prepared.Channel, ct);
         var total = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         // One line per turn: its cost to us (everything but the model) is what bench/agent.sh reports.
         log.LogInformation("Agent turn {ConversationId} {Outcome} in {TotalMs:0.0} ms, model {ModelMs:0.0} ms, overhead {OverheadMs:0.0} ms",
@@ -166,18 +163,30 @@ public sealed class AgentRunner(
     }
 
     /// <summary>Loads what the turn needs and applies the rules that decide whether it runs at all.</summary>
-    private async Task<(TurnInput Input, Guid ContactId)?> PrepareAsync(TurnClaim claim, CancellationToken ct)
+    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour);
+
+    private sealed record Prepared(TurnInput Input, Guid ContactId, Channel Channel, IReadOnlyList<AIFunction> Tools);
+
+    /// <summary>
+    /// Loads what the turn needs and applies the rules that decide whether it runs at all — in as few round trips as
+    /// possible (one joined read, one statistics read, the history, the tools; the profile is cached), because this
+    /// is the turn's overhead on top of the model.
+    /// </summary>
+    private async Task<Prepared?> PrepareAsync(TurnClaim claim, CancellationToken ct)
     {
         var o = options.CurrentValue;
         await using var work = scopes.ForTenant(claim.TenantId);
         var db = work.Db;
         var now = clock.GetUtcNow();
-        var conversation = await db.Conversations.SingleAsync(c => c.Id == claim.ConversationId, ct);
+        var row = await (from c in db.Conversations
+                         join k in db.Contacts on c.ContactId equals k.Id
+                         join ch in db.Channels on c.ChannelId equals ch.Id
+                         join t in db.Tenants on c.TenantId equals t.Id
+                         where c.Id == claim.ConversationId
+                         select new { Conversation = c, Contact = k, Channel = ch, Tenant = t }).AsNoTracking().SingleAsync(ct);
+        var (conversation, contact, channel, tenant) = (row.Conversation, row.Contact, row.Channel, row.Tenant);
         if (conversation.AgentLeaseId != claim.LeaseId) return null;
-        var contact = await db.Contacts.SingleAsync(c => c.Id == conversation.ContactId, ct);
-        var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
-        var tenant = await db.Tenants.SingleAsync(t => t.Id == claim.TenantId, ct);
-        var profile = await profiles.GetLiveAsync(db, claim.TenantId, ct);
+        var profile = await profiles.GetLiveCachedAsync(db, claim.TenantId, ct);
 
         var blocked = WhyNot(tenant, channel, contact, conversation, now);
         if (blocked is not null)
@@ -187,10 +196,18 @@ public sealed class AgentRunner(
             return null;
         }
 
+        var stats = (await db.Database.SqlQuery<TurnStats>($"""
+            SELECT (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {conversation.Id} AND m.direction = 'Inbound') AS last_inbound,
+                   (SELECT count(*)::int FROM messages m WHERE m.conversation_id = {conversation.Id} AND m.direction = 'Inbound') AS customer_messages,
+                   (SELECT count(*)::int FROM conversation_events e WHERE e.conversation_id = {conversation.Id} AND e.type = 'AgentError') AS agent_errors,
+                   (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddMinutes(-1)}) AS last_minute,
+                   (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddHours(-1)}) AS last_hour
+            """).ToListAsync(ct)).Single();
+
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
-        var lastInbound = await db.Messages.Where(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Inbound)
-            .MaxAsync(m => (DateTimeOffset?)m.CreatedAt, ct);
-        if (lastInbound is { } last && last + profile.Buffer > now)
+        if (stats.LastInbound is { } last && last + profile.Buffer > now)
         {
             await ReleaseAsync(claim, last + profile.Buffer, ct);
             return null;
@@ -203,7 +220,7 @@ public sealed class AgentRunner(
             return null;
         }
 
-        if (await RateLimitedAsync(db, contact, conversation, claim, now, o, ct)) return null;
+        if (await RateLimitedAsync(db, contact.Id, conversation, claim, stats, now, o, ct)) return null;
 
         var history = await db.Messages.Where(m => m.ConversationId == conversation.Id && m.Body != null && m.DeletedAt == null)
             .OrderByDescending(m => m.SentAt).Take(60)
@@ -211,22 +228,20 @@ public sealed class AgentRunner(
         history.Reverse();
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
-        var customerCount = await db.Messages.CountAsync(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Inbound, ct);
-        var errors = await db.ConversationEvents.CountAsync(e => e.ConversationId == conversation.Id && e.Type == ConversationEventType.AgentError, ct);
+        var tools = await CustomToolsAsync(db, customTools, forceMock: false, ct);
 
         var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
             contact.Temperature.ToString(), contact.Fields, contact.Summary);
         var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
-            customerCount, errors, LlmFeature.Reply, now);
-        return (input, contact.Id);
+            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now);
+        return new Prepared(input, contact.Id, channel, tools);
     }
 
-    /// <summary>The tenant's enabled webhook tools, as functions the model can call.</summary>
-    public static async Task<IReadOnlyList<AIFunction>> CustomToolsAsync(ContextScopes scopes, Tools.CustomToolRunner runner, Guid tenantId,
-        bool forceMock, CancellationToken ct)
+    /// <summary>The tenant's enabled webhook tools (the context's tenant), as functions the model can call.</summary>
+    public static async Task<IReadOnlyList<AIFunction>> CustomToolsAsync(AppDbContext db, Tools.CustomToolRunner runner, bool forceMock,
+        CancellationToken ct)
     {
-        await using var work = scopes.ForTenant(tenantId);
-        var tools = await work.Db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
+        var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
         return tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, runner, forceMock)).ToList();
     }
 
@@ -242,23 +257,19 @@ public sealed class AgentRunner(
     }
 
     /// <summary>Per-customer limits: beyond them messages are still stored, but the bot pauses for that customer.</summary>
-    private async Task<bool> RateLimitedAsync(AppDbContext db, Contact contact, Conversation conversation, TurnClaim claim,
+    private async Task<bool> RateLimitedAsync(AppDbContext db, Guid contactId, Conversation conversation, TurnClaim claim, TurnStats stats,
         DateTimeOffset now, AgentOptions o, CancellationToken ct)
     {
-        var hourAgo = now.AddHours(-1);
-        var recent = await db.Messages
-            .Where(m => m.Direction == MessageDirection.Inbound && m.CreatedAt > hourAgo
-                        && db.Conversations.Any(c => c.Id == m.ConversationId && c.ContactId == contact.Id))
-            .Select(m => m.CreatedAt).ToListAsync(ct);
-        var perMinute = recent.Count(at => at > now.AddMinutes(-1));
+        var perMinute = stats.LastMinute;
         TimeSpan? pause = perMinute > o.RateLimitPerMinute ? TimeSpan.FromMinutes(1)
-            : recent.Count > o.RateLimitPerHour ? TimeSpan.FromHours(1) : null;
+            : stats.LastHour > o.RateLimitPerHour ? TimeSpan.FromHours(1) : null;
         if (pause is null) return false;
 
+        var contact = await db.Contacts.SingleAsync(c => c.Id == contactId, ct);
         contact.PauseBot(now + pause.Value);
         var why = perMinute > o.RateLimitPerMinute
             ? $"{perMinute} messages in a minute (limit {o.RateLimitPerMinute})"
-            : $"{recent.Count} messages in an hour (limit {o.RateLimitPerHour})";
+            : $"{stats.LastHour} messages in an hour (limit {o.RateLimitPerHour})";
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
             $"Bot paused for this customer until {(now + pause.Value):HH:mm} UTC: {why}", null, now));
         await db.SaveChangesAsync(ct);
@@ -277,15 +288,19 @@ public sealed class AgentRunner(
         var lang = CustomerLanguage.Detect(lastText is null ? [] : [lastText], culture);
         var result = new TurnResult { Language = lang, Handoff = new HandoffRequest(reason, HandoffPriority.Urgent, note) };
         result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(lang) });
-        if (await CommitAsync(claim, result, ct))
+        var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == conversation.ChannelId, ct);
+        if (await CommitAsync(claim, result, channel, ct))
             await handoffs.AfterHandoffAsync(claim.TenantId, claim.ConversationId, result.Handoff, ct);
     }
 
     /// <summary>Writes the turn's outcome if, and only if, this runner still owns the turn.</summary>
-    private async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, CancellationToken ct)
+    private async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, Channel channel, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(claim.TenantId);
         var db = work.Db;
+        // Tokens were spent whether or not the reply goes out: the usage row rides on this transaction either way.
+        if (result.Model is { } model && llm.Usage(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage) is { } usage)
+            db.TokenUsage.Add(usage);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var conversation = (await db.Conversations.FromSql($"SELECT c.*, c.xmin FROM conversations c WHERE c.id = {claim.ConversationId} FOR UPDATE")
             .ToListAsync(ct)).Single();
@@ -304,7 +319,6 @@ public sealed class AgentRunner(
             return false;
         }
 
-        var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
         foreach (var call in result.ToolCalls)
         {
             db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.ToolCalled, null, call.Name,

@@ -20,9 +20,11 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
     {
         AgentProfile draft;
         string businessName, culture;
+        IReadOnlyList<Microsoft.Extensions.AI.AIFunction> tools;
         await using (var work = scopes.ForTenant(tenantId))
         {
             draft = await profiles.GetDraftAsync(work.Db, tenantId, ct);
+            tools = await AgentRunner.CustomToolsAsync(work.Db, customTools, forceMock: !liveTools, ct);
             var tenant = await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenantId, ct);
             businessName = tenant.Name;
             culture = tenant.DefaultCulture;
@@ -34,7 +36,6 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
             new LeadSnapshot("Sandbox", null, null, null, "New", 50, "Warm", new Dictionary<string, string>(), null),
             channel, conversation, conversation.Skip(lastReply + 1).Select(m => m.Text).ToList(),
             conversation.Count(m => m.Sender == MessageSender.Contact), 0, LlmFeature.Sandbox, now);
-        var tools = await AgentRunner.CustomToolsAsync(scopes, customTools, tenantId, forceMock: !liveTools, ct);
         var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), tools, ct);
         if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, LlmFeature.Sandbox, result.Usage, ct);
         return result;

@@ -60,6 +60,11 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
         return price is null ? 0m : (input * price.Input + output * price.Output) / 1_000_000m;
     }
 
+    /// <summary>The usage row for a call, for a caller that saves it in its own transaction.</summary>
+    public TokenUsage? Usage(Guid tenantId, Guid? conversationId, string model, LlmFeature feature, UsageDetails? usage) =>
+        usage is null ? null : TokenUsage.Record(tenantId, conversationId, Provider, model, feature, usage.InputTokenCount ?? 0,
+            usage.OutputTokenCount ?? 0, EstimateCost(model, usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0), clock.GetUtcNow());
+
     /// <summary>Writes the call's token usage; never fails the caller (a lost usage row is logged, not thrown).</summary>
     public async Task<TokenUsage?> RecordUsageAsync(Guid tenantId, Guid? conversationId, string model, LlmFeature feature,
         UsageDetails? usage, CancellationToken ct)
