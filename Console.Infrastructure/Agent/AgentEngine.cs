@@ -50,8 +50,8 @@ public sealed class AgentEngine(LlmGateway llm, ILogger<AgentEngine> log)
             return result;
         }
 
-        if (newText.Length > 0)
-            result.Passages.AddRange(await effects.SearchKnowledgeAsync(newText, PassagesPerTurn, ct));
+        if (input.Passages is { } prefetched) result.Passages.AddRange(prefetched);
+        else if (newText.Length > 0) result.Passages.AddRange(await effects.SearchKnowledgeAsync(newText, PassagesPerTurn, ct));
         result.RenderedPrompt = PromptBuilder.Build(profile, input.BusinessName, input.Lead, result.Passages, input.Now);
 
         if (!llm.IsConfigured)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
@@ -229,11 +230,14 @@ public sealed class AgentRunner(
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         var tools = await CustomToolsAsync(db, customTools, forceMock: false, ct);
+        // Retrieved here, on the connection already open, rather than by the engine on a new one.
+        var passages = newTexts.Count == 0 ? []
+            : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);
 
         var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
             contact.Temperature.ToString(), contact.Fields, contact.Summary);
         var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
-            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now);
+            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages);
         return new Prepared(input, contact.Id, channel, tools);
     }
 

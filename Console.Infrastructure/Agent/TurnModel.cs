@@ -10,7 +10,10 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// <summary>One line of the conversation as the model sees it.</summary>
 public sealed record TurnMessage(MessageSender Sender, string Text, DateTimeOffset At);
 
-/// <summary>Everything a turn needs, loaded before any model call (so the model call holds no database connection).</summary>
+/// <summary>
+/// Everything a turn needs, loaded before any model call (so the model call holds no database connection).
+/// <see cref="Passages"/>: knowledge already retrieved for the new messages (null = the engine retrieves it).
+/// </summary>
 public sealed record TurnInput(
     Guid TenantId,
     Guid? ConversationId,
@@ -24,7 +27,8 @@ public sealed record TurnInput(
     int CustomerMessageCount,
     int AgentErrorCount,
     LlmFeature Feature,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    IReadOnlyList<KnowledgePassage>? Passages = null);
 
 public sealed record HandoffRequest(HandoffReason Reason, HandoffPriority Priority, string? Note);
 
