@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OperatorConsole.Infrastructure.Agent;
 using OperatorConsole.Infrastructure.Channels;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
@@ -38,7 +39,7 @@ public static class DependencyInjection
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
         services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TikTokOptions>().BindConfiguration("TikTok");
-        services.AddOptions<LlmOptions>().BindConfiguration("Llm");
+        services.AddOptions<LlmOptions>().BindConfiguration("Llm").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StripeOptions>().BindConfiguration("Stripe");
         services.AddOptions<OutboundOptions>().BindConfiguration("Outbound");
         services.AddOptions<PlatformOptions>().BindConfiguration("Platform");
@@ -76,6 +77,7 @@ public static class DependencyInjection
         services.AddSingleton<Media.MediaFetcher>();
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
+        services.AddAgentRunner();
         services.AddSingleton<Inbox.InboxQueries>();
         services.AddSingleton<Inbox.ConversationCommands>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();

@@ -28,6 +28,9 @@ public static class ApiSetup
         var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery();
         api.MapTenantsApi();
         api.MapConversationsApi();
+        api.MapAgentApi();
+        api.MapKnowledgeApi();
+        api.MapToolsApi();
         return app;
     }
 }

@@ -28,6 +28,9 @@ public sealed class Contact : ITenantOwned
     public int Score { get; private set; }
     public LeadTemperature Temperature { get; private set; }
     public bool BotEnabled { get; private set; }
+
+    /// <summary>The bot stays quiet for this customer until then (rate limit reached); messages are still stored.</summary>
+    public DateTimeOffset? BotPausedUntil { get; private set; }
     public string? Summary { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? LastSeenAt { get; private set; }
@@ -95,6 +98,13 @@ public sealed class Contact : ITenantOwned
     }
 
     public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
+
+    public void PauseBot(DateTimeOffset until)
+    {
+        if (BotPausedUntil is null || until > BotPausedUntil) BotPausedUntil = until;
+    }
+
+    public bool BotAllowed(DateTimeOffset now) => BotEnabled && (BotPausedUntil is null || BotPausedUntil <= now);
 
     public void SetSummary(string? summary) => Summary = summary;
 

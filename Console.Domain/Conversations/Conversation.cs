@@ -34,6 +34,13 @@ public sealed class Conversation : ITenantOwned
 
     /// <summary>When set, an agent turn should run at (or after) this time. Cleared when the turn is claimed.</summary>
     public DateTimeOffset? AgentDueAt { get; private set; }
+
+    /// <summary>The agent runner holding the due turn (one turn at a time per conversation) and until when.</summary>
+    public Guid? AgentLeaseId { get; private set; }
+    public DateTimeOffset? AgentLeaseUntil { get; private set; }
+
+    /// <summary>Claims of the current due turn; a turn that keeps crashing its runner is handed to a human.</summary>
+    public int AgentTurnAttempts { get; private set; }
     public int UnreadCount { get; private set; }
     public DateTimeOffset? LastMessageAt { get; private set; }
     public string? LastMessagePreview { get; private set; }
@@ -106,6 +113,29 @@ public sealed class Conversation : ITenantOwned
     }
 
     public void ClearAgentTurn() => AgentDueAt = null;
+
+    /// <summary>True while the given lease still owns this conversation's due turn (nobody took over, no newer message).</summary>
+    public bool HoldsAgentTurn(Guid leaseId, DateTimeOffset claimedDueAt) =>
+        AgentLeaseId == leaseId && AgentDueAt == claimedDueAt && IsBotOwned && Status != ConversationStatus.Resolved;
+
+    /// <summary>The turn ran (or was skipped for good): nothing is due any more.</summary>
+    public void CompleteAgentTurn(Guid leaseId)
+    {
+        if (AgentLeaseId != leaseId) return;
+        AgentDueAt = null;
+        AgentLeaseId = null;
+        AgentLeaseUntil = null;
+        AgentTurnAttempts = 0;
+    }
+
+    /// <summary>Gives the turn back without running it, optionally due again later (the buffer is not over yet).</summary>
+    public void ReleaseAgentTurn(Guid leaseId, DateTimeOffset? dueAgainAt = null)
+    {
+        if (AgentLeaseId != leaseId) return;
+        AgentLeaseId = null;
+        AgentLeaseUntil = null;
+        if (dueAgainAt is { } due && AgentDueAt is not null) AgentDueAt = due;
+    }
 
     public void MarkRead() => UnreadCount = 0;
 

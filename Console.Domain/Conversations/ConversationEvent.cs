@@ -5,7 +5,7 @@ namespace OperatorConsole.Domain.Conversations;
 public enum ConversationEventType
 {
     Created, Assigned, TakenOver, HandedOff, HandedBack, BotPaused, BotResumed, Resolved, Reopened, Snoozed, ToolCalled,
-    LeadChanged, Note,
+    LeadChanged, Note, AgentError, KnowledgeUsed,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
@@ -35,6 +36,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<OutboundEmail> OutboundEmails => Set<OutboundEmail>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<AgentProfile> AgentProfiles => Set<AgentProfile>();
+    public DbSet<TokenUsage> TokenUsage => Set<TokenUsage>();
+    public DbSet<Appointment> Appointments => Set<Appointment>();
+    public DbSet<AgentFile> AgentFiles => Set<AgentFile>();
+    public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
+    public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
+    public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
+    public DbSet<AgentTool> AgentTools => Set<AgentTool>();
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
@@ -47,6 +56,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
         base.OnModelCreating(builder);
         builder.HasPostgresExtension("unaccent");
         builder.HasPostgresExtension("pg_trgm");
+        builder.HasPostgresExtension("btree_gist");
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
 
         // Identity tables: readable names instead of asp_net_users etc.

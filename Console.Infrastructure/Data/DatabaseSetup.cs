@@ -23,6 +23,8 @@ public static class DatabaseSetup
     [
         "tenant_members", "channels", "channel_access", "contacts", "contact_identities", "conversations", "messages",
         "conversation_events", "api_keys",
+        "agent_profiles", "token_usage", "appointments", "agent_files", "payment_links",
+        "knowledge_documents", "knowledge_chunks", "agent_tools",
         "presence_leases",
         "canned_replies", "conversation_terms", "contact_terms",
     ];

@@ -9,4 +9,8 @@ public static class DbErrors
     public static bool IsUniqueViolation(this DbUpdateException ex, string? constraint = null) =>
         ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg
         && (constraint is null || pg.ConstraintName == constraint);
+
+    /// <summary>True when the save broke an exclusion constraint (two bookings overlapping in time).</summary>
+    public static bool IsExclusionViolation(this DbUpdateException ex) =>
+        ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ExclusionViolation };
 }

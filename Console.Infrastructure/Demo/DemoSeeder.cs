@@ -22,6 +22,7 @@ public sealed class DemoSeeder(
     ChannelConnections channels,
     UserManager<ApplicationUser> users,
     ContextScopes scopes,
+    Agent.AgentProfiles agentProfiles,
     IConfiguration config,
     TimeProvider clock,
     ILogger<DemoSeeder> log)
@@ -130,7 +131,54 @@ public sealed class DemoSeeder(
             minutesAgo = minutesAgo * 2 / 3;
         }
         await work.Db.SaveChangesAsync(ct);
+        await SeedAgentAsync(work.Db, demo.Id, now, ct);
     }
+
+    /// <summary>The clinic's agent: its own prompt, opening hours, lead fields and a file it can send.</summary>
+    private async Task SeedAgentAsync(Data.AppDbContext db, Guid tenantId, DateTimeOffset now, CancellationToken ct)
+    {
+        var live = await agentProfiles.GetLiveAsync(db, tenantId, ct);
+        await agentProfiles.UpdateLiveAsync(db, tenantId, live.Settings with
+        {
+            SystemPrompt = "Eres Sofía, la asistente virtual de {{business_name}}, una clínica dental en la Ciudad de México. " +
+                           "Atiendes por WhatsApp con calidez y brevedad. Ayudas a resolver dudas de tratamientos y precios, agendas citas " +
+                           "de valoración y envías enlaces de pago del anticipo. Horario: {{business_hours}}. Ahora estamos {{is_open}}.",
+            Tone = "cálido, profesional, frases cortas, un emoji como máximo",
+            BufferSeconds = 3,
+            BusinessHours = Domain.Agent.BusinessHours.Typical,
+            LeadFields = ["tratamiento", "presupuesto"],
+            FewShotExamples = [new Domain.Agent.FewShotExample("¿Cuánto cuesta la limpieza?",
+                "La limpieza dental cuesta $650 MXN e incluye revisión 😊 ¿Te agendo una cita?")],
+        }, ct);
+        foreach (var (title, content) in DemoKnowledge)
+            db.KnowledgeDocuments.Add(Domain.Agent.KnowledgeDocument.Create(tenantId, title, content, now));
+        db.AgentFiles.Add(Domain.Agent.AgentFile.Create(tenantId, "Lista de precios", "https://example.com/sonrisa/lista-de-precios.pdf",
+            "document", "lista-de-precios.pdf", now));
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static readonly (string Title, string Content)[] DemoKnowledge =
+    [
+        ("Servicios y precios",
+            "Limpieza dental (profilaxis): $650 MXN, incluye revisión y diagnóstico.\n\n" +
+            "Blanqueamiento dental en consultorio: $2,500 MXN por sesión.\n\n" +
+            "Resina (empaste) estética: desde $800 MXN por pieza.\n\n" +
+            "Ortodoncia invisible: de $35,000 a $55,000 MXN según el caso; la valoración cuesta $500 MXN y se descuenta del tratamiento.\n\n" +
+            "Extracción simple: $900 MXN. Extracción de muela del juicio: desde $2,800 MXN."),
+        ("Horario y ubicación",
+            "Atendemos de lunes a viernes de 9:00 a 18:00 y sábados de 9:00 a 14:00. Domingos cerrado.\n\n" +
+            "Estamos en Av. Insurgentes Sur 1234, consultorio 5, colonia Del Valle, Ciudad de México. Hay estacionamiento en la esquina."),
+        ("Citas y cancelaciones",
+            "Las citas de valoración duran 30 minutos. Puedes cancelar o cambiar tu cita sin costo hasta 24 horas antes.\n\n" +
+            "Si llegas más de 15 minutos tarde, es posible que tengamos que reprogramar. Para urgencias por dolor, tenemos espacios el mismo día."),
+        ("Formas de pago",
+            "Aceptamos efectivo, tarjetas de débito y crédito, y transferencia. Con tarjetas participantes ofrecemos hasta 6 meses sin intereses " +
+            "en tratamientos mayores a $5,000 MXN. El anticipo para agendar ortodoncia es de $1,000 MXN y se paga con enlace de pago."),
+        ("Preguntas frecuentes",
+            "¿Aceptan seguro dental? Sí, trabajamos con la mayoría de aseguradoras; trae tu póliza a la cita.\n\n" +
+            "¿Atienden niños? Sí, desde los 3 años.\n\n" +
+            "Do you speak English? Yes, our team can attend you in English."),
+    ];
 
     private async Task<ApplicationUser> EnsureUserAsync(string email, string name, string culture, DateTimeOffset now)
     {

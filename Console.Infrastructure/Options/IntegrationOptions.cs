@@ -17,12 +17,26 @@ public sealed class TikTokOptions
     public string ApiBaseUrl { get; set; } = "https://business-api.tiktok.com";
 }
 
+/// <summary>The LLM (any OpenAI-compatible Chat Completions server). Keys: Llm:*. No ApiKey = the offline responder.</summary>
 public sealed class LlmOptions
 {
-    public string Endpoint { get; set; } = "https://api.openai.com/v1";
+    [Required, Url] public string Endpoint { get; set; } = "https://api.openai.com/v1";
     public string? ApiKey { get; set; }
-    public string Model { get; set; } = "gpt-4o";
-    public string AnalysisModel { get; set; } = "gpt-4o-mini";
+    [Required] public string Model { get; set; } = "gpt-4o";
+    [Required] public string AnalysisModel { get; set; } = "gpt-4o-mini";
+
+    /// <summary>Per attempt; the SDK retries 429 and 5xx with exponential backoff (honouring Retry-After) up to MaxRetries.</summary>
+    [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
+    [Range(0, 10)] public int MaxRetries { get; set; } = 3;
+
+    /// <summary>USD per million tokens by model name, for the estimated cost of each call.</summary>
+    public Dictionary<string, ModelPrice> Prices { get; set; } = [];
+}
+
+public sealed class ModelPrice
+{
+    public decimal Input { get; set; }
+    public decimal Output { get; set; }
 }
 
 public sealed class StripeOptions
@@ -44,4 +58,7 @@ public sealed class PlatformOptions
 {
     /// <summary>A platform (super admin) API key for automation and first setup. Empty disables it.</summary>
     public string? BootstrapApiKey { get; set; }
+
+    /// <summary>The app's public address, for links sent to customers (payment links). Key: Platform:PublicBaseUrl.</summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 }

@@ -23,6 +23,8 @@ public sealed class LiveInboxBrowserApp : IAsyncLifetime
             ["Outbound:Mode"] = "Live",
             ["Meta:GraphBaseUrl"] = Graph.BaseUrl.ToString().TrimEnd('/'),
             ["Meta:GraphVersion"] = "v23.0",
+            // These tests are about what people do in the inbox: the AI agent (tested on its own) stays out of their chats.
+            ["Agent:Workers"] = "0",
         });
         await App.InitializeAsync();
     }

@@ -28,11 +28,10 @@ public sealed class WebhookProcessor(
     ContextScopes scopes,
     ConversationNotifier notifier,
     SystemEventWriter systemEvents,
+    Agent.AgentBuffers agentBuffers,
     TimeProvider clock,
     ILogger<WebhookProcessor> log)
 {
-    /// <summary>Default wait after a customer's message before the agent answers, so a burst gets one reply.</summary>
-    public static readonly TimeSpan DefaultAgentBuffer = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Claims up to <paramref name="max"/> due deliveries and applies them in one transaction: the claim, the
@@ -214,7 +213,8 @@ public sealed class WebhookProcessor(
         db.Messages.Add(message);
         conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
-        conversation.ScheduleAgentTurn(now + DefaultAgentBuffer);
+        // The tenant's buffer: a burst of messages inside it gets one answer.
+        conversation.ScheduleAgentTurn(now + await agentBuffers.GetAsync(channel.TenantId, ct));
         return conversation.Id;
     }
 

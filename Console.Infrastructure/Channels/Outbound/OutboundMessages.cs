@@ -49,7 +49,20 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
         var conversation = await db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
             ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
         var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
+        var message = Stage(db, conversation, channel, sender, memberId, content);
+        await db.SaveChangesAsync(ct);
+        Sent(tenantId, conversationId);
+        return message;
+    }
 
+    /// <summary>
+    /// Adds the message to <paramref name="db"/> without saving, after checking the channel's limits and the customer
+    /// window, so a caller can queue replies in the same transaction as its other writes (the agent runner). Call
+    /// <see cref="Sent"/> after committing.
+    /// </summary>
+    public Message Stage(Data.AppDbContext db, Conversation conversation, Channel channel, MessageSender sender, Guid? memberId,
+        OutboundContent content)
+    {
         var problems = OutboundValidator.Validate(channel.Kind, content);
         if (problems.Count > 0)
             throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
@@ -68,10 +81,14 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
         var message = Message.Outbound(conversation, sender, memberId, type, body, new OutboundEnvelope(content, humanAgentTag).Serialize(), now);
         db.Messages.Add(message);
         conversation.RecordOutbound(now, body);
-        await db.SaveChangesAsync(ct);
+        return message;
+    }
+
+    /// <summary>Wakes the dispatchers and the screens once staged messages are committed.</summary>
+    public void Sent(Guid tenantId, Guid conversationId)
+    {
         signal.Notify();
         notifier.Publish(new ConversationChanged(tenantId, conversationId, "outbound queued"));
-        return message;
     }
 
     public static string WindowClosedText(ChannelKind kind) => kind switch

@@ -1,0 +1,163 @@
+using System.Text;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Channels.Outbound;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>
+/// Decides one agent turn: rules that need no model (escalation keywords, message-count limit, closed hours), the
+/// knowledge retrieval, then the LLM with tools — or the offline responder when no LLM is configured. Pure of
+/// persistence: the live runner and the sandbox both call it and decide what to do with the result.
+/// </summary>
+public sealed class AgentEngine(LlmGateway llm, ILogger<AgentEngine> log)
+{
+    public const int PassagesPerTurn = 3;
+
+    /// <summary>Extra tools the tenant defined (custom webhook tools), already bound to this turn.</summary>
+    public async Task<TurnResult> RunAsync(TurnInput input, ITurnEffects effects, IReadOnlyList<AIFunction> customTools, CancellationToken ct)
+    {
+        var result = new TurnResult { Language = CustomerLanguage.Detect(input.NewCustomerTexts, input.DefaultLanguage) };
+        var profile = input.Profile;
+        var newText = string.Join("\n", input.NewCustomerTexts);
+
+        if (profile.EscalationKeywords.FirstOrDefault(k => CustomerLanguage.ContainsPhrase(newText, k)) is { } keyword)
+        {
+            result.Handoff = new HandoffRequest(HandoffReason.Keyword, HandoffPriority.Normal, $"keyword \"{keyword}\"");
+            result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(result.Language) });
+            return result;
+        }
+        if (profile.AutoEscalateAfterMessages is { } limit && input.CustomerMessageCount >= limit)
+        {
+            result.Handoff = new HandoffRequest(HandoffReason.MessageCountLimit, HandoffPriority.Normal, $"{input.CustomerMessageCount} customer messages (limit {limit})");
+            result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(result.Language) });
+            return result;
+        }
+
+        var local = profile.LocalTime(input.Now);
+        if (profile.OutOfHours == OutOfHoursMode.SayWhenBack && !profile.BusinessHours.IsOpen(local))
+        {
+            var opening = profile.BusinessHours.NextOpening(local) ?? local;
+            var notice = CustomerLanguage.ClosedMessage(result.Language, CustomerLanguage.WhenBack(result.Language, opening, local));
+            // Say it once per closed period, not after every message the customer sends overnight.
+            var lastBot = input.History.LastOrDefault(m => m.Sender == MessageSender.Bot);
+            if (lastBot is not null && lastBot.Text.StartsWith(notice[..20], StringComparison.Ordinal) && input.Now - lastBot.At < TimeSpan.FromHours(16))
+                result.Silent = true;
+            else
+                result.Replies.Add(new OutboundContent { Text = notice });
+            return result;
+        }
+
+        if (input.Passages is { } prefetched) result.Passages.AddRange(prefetched);
+        else if (newText.Length > 0) result.Passages.AddRange(await effects.SearchKnowledgeAsync(newText, PassagesPerTurn, ct));
+        result.RenderedPrompt = PromptBuilder.Build(profile, input.BusinessName, input.Lead, result.Passages, input.Now);
+
+        if (!llm.IsConfigured)
+        {
+            Offline(input, result);
+            return result;
+        }
+
+        var model = profile.Model ?? llm.DefaultModel;
+        result.Model = model;
+        var tools = new BuiltInTools(input, result, effects).Functions
+            .Concat(customTools.Select(f => new BuiltInTools.RecordedFunction(f, result))).Cast<AITool>().ToList();
+        try
+        {
+            var response = await llm.For(model).GetResponseAsync(BuildMessages(input, result.RenderedPrompt), new ChatOptions
+            {
+                Temperature = (float)profile.Temperature,
+                MaxOutputTokens = profile.MaxTokens,
+                Tools = tools,
+            }, ct);
+            result.Usage = response.Usage;
+            result.Cost = response.Usage is { } u ? llm.EstimateCost(model, u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0) : 0;
+            var text = response.Text?.Trim();
+            if (!string.IsNullOrEmpty(text)) result.Replies.Insert(0, new OutboundContent { Text = text });
+            if (result.Handoff is not null && string.IsNullOrEmpty(text))
+                result.Replies.Insert(0, new OutboundContent { Text = CustomerLanguage.HandoffMessage(result.Language) });
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // The SDK already retried 429/5xx with backoff: a person takes it from here, with an apology in the customer's language.
+            log.LogError(ex, "LLM call failed for tenant {TenantId} conversation {ConversationId}", input.TenantId, input.ConversationId);
+            result.Error = Describe(ex);
+            result.Replies.Clear();
+            result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(result.Language) });
+            result.Handoff = new HandoffRequest(input.AgentErrorCount + 1 >= 2 ? HandoffReason.RepeatedFailures : HandoffReason.AgentError,
+                HandoffPriority.Urgent, result.Error);
+        }
+        return result;
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        System.ClientModel.ClientResultException c => $"LLM error {c.Status}: {Truncate(c.Message, 300)}",
+        TaskCanceledException or TimeoutException => "LLM timed out",
+        _ => $"LLM failed: {Truncate(ex.Message, 300)}",
+    };
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    /// <summary>
+    /// Without an LLM key: the best knowledge passage, or a polite "a person will answer"; a request for a person is
+    /// handed off. Always says it is an automatic assistant.
+    /// </summary>
+    private static void Offline(TurnInput input, TurnResult result)
+    {
+        result.Offline = true;
+        var lang = result.Language;
+        var text = string.Join(" ", input.NewCustomerTexts);
+        if (WantsPerson(text))
+        {
+            result.Handoff = new HandoffRequest(HandoffReason.UserRequested, HandoffPriority.Normal, "asked for a person (offline assistant)");
+            result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(lang) });
+            return;
+        }
+        if (result.Passages.FirstOrDefault() is { } best)
+        {
+            var answer = new StringBuilder(CustomerLanguage.OfflineIntro(lang)).Append(best.Text.Trim());
+            result.Replies.Add(new OutboundContent { Text = answer.Length > 1000 ? answer.ToString(0, 997) + "…" : answer.ToString() });
+            return;
+        }
+        result.Replies.Add(new OutboundContent { Text = CustomerLanguage.OfflineNoAnswer(lang) });
+    }
+
+    private static readonly string[] PersonPhrases =
+    [
+        "persona", "humano", "asesor", "agente", "hablar con alguien", "operador", "ejecutivo",
+        "human", "person", "agent", "someone", "representative", "real person",
+    ];
+
+    public static bool WantsPerson(string text) => PersonPhrases.Any(p => CustomerLanguage.ContainsPhrase(text, p));
+
+    /// <summary>System prompt, few-shot examples, then the history (newest kept within the token budget).</summary>
+    public static List<ChatMessage> BuildMessages(TurnInput input, string systemPrompt, int historyTokens = 3000)
+    {
+        var messages = new List<ChatMessage> { new(ChatRole.System, systemPrompt) };
+        foreach (var example in input.Profile.FewShotExamples)
+        {
+            messages.Add(new ChatMessage(ChatRole.User, example.Customer));
+            messages.Add(new ChatMessage(ChatRole.Assistant, example.Agent));
+        }
+        // Roughly 4 characters a token; older messages are covered by the lead summary in the system prompt.
+        var budget = historyTokens * 4;
+        var kept = new List<ChatMessage>();
+        foreach (var m in input.History.Reverse())
+        {
+            budget -= m.Text.Length;
+            if (budget < 0 && kept.Count > 0) break;
+            kept.Add(m.Sender switch
+            {
+                MessageSender.Contact => new ChatMessage(ChatRole.User, m.Text),
+                MessageSender.Agent => new ChatMessage(ChatRole.Assistant, "[human agent] " + m.Text),
+                _ => new ChatMessage(ChatRole.Assistant, m.Text),
+            });
+        }
+        kept.Reverse();
+        messages.AddRange(kept);
+        return messages;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>
+/// Reads and changes a tenant's agent profile versions. A tenant without a profile gets the default live one the
+/// first time it is needed, so every tenant has an agent that behaves sensibly from its first message.
+/// </summary>
+public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
+{
+    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<Guid, (AgentProfile Profile, DateTimeOffset LoadedAt)> _live = new();
+
+    /// <summary>
+    /// The live profile for a turn, from a short per-node cache (a change on this node is seen at once, on other
+    /// nodes within <see cref="CacheTtl"/>). The instance is shared and read-only: never change or save it.
+    /// </summary>
+    public async Task<AgentProfile> GetLiveCachedAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_live.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < CacheTtl) return hit.Profile;
+        var profile = await GetLiveAsync(db, tenantId, ct);
+        db.Entry(profile).State = EntityState.Detached;
+        _live[tenantId] = (profile, now);
+        return profile;
+    }
+
+    public async Task<AgentProfile> GetLiveAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var live = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
+        if (live is not null) return live;
+        var name = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.Name).SingleAsync(ct);
+        live = AgentProfile.CreateDefault(tenantId, name, clock.GetUtcNow());
+        db.AgentProfiles.Add(live);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            // Another node created it at the same moment: use theirs.
+            db.Entry(live).State = EntityState.Detached;
+            live = await db.AgentProfiles.SingleAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
+        }
+        return live;
+    }
+
+    /// <summary>The draft, started from the live version when there is none yet.</summary>
+    public async Task<AgentProfile> GetDraftAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var draft = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Draft, ct);
+        if (draft is not null) return draft;
+        var live = await GetLiveAsync(db, tenantId, ct);
+        var last = await db.AgentProfiles.Where(p => p.TenantId == tenantId).MaxAsync(p => p.Version, ct);
+        draft = live.StartDraft(last + 1, clock.GetUtcNow());
+        db.AgentProfiles.Add(draft);
+        await db.SaveChangesAsync(ct);
+        return draft;
+    }
+
+    public async Task<AgentProfile> SaveDraftAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
+    {
+        var draft = await GetDraftAsync(db, tenantId, ct);
+        draft.Update(settings, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        return draft;
+    }
+
+    /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
+    public async Task<AgentProfile> PublishDraftAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var draft = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Draft, ct)
+            ?? throw new DomainException("agent.no_draft", "There is no draft to publish.");
+        var live = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
+        if (live is not null)
+        {
+            live.Archive();
+            await db.SaveChangesAsync(ct); // the unique (tenant, state) index needs the old live out of the way first
+        }
+        draft.Publish(clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        buffers.Forget(tenantId);
+        _live.TryRemove(tenantId, out _);
+        return draft;
+    }
+
+    /// <summary>Replaces the live settings directly (the REST API): a new live version, the old one archived.</summary>
+    public async Task<AgentProfile> UpdateLiveAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
+    {
+        var live = await GetLiveAsync(db, tenantId, ct);
+        // An unpublished draft of the owner's stays as it is; the API changes only what customers talk to.
+        var last = await db.AgentProfiles.Where(p => p.TenantId == tenantId).MaxAsync(p => p.Version, ct);
+        var next = live.StartDraft(last + 1, clock.GetUtcNow());
+        next.Update(settings, clock.GetUtcNow());
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        live.Archive();
+        await db.SaveChangesAsync(ct);
+        // The new version goes in as live; a draft row may exist, so it cannot pass through the Draft state.
+        next.Publish(clock.GetUtcNow());
+        db.AgentProfiles.Add(next);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        buffers.Forget(tenantId);
+        _live.TryRemove(tenantId, out _);
+        return next;
+    }
+}
+
+/// <summary>
+/// Each tenant's answer buffer, cached for the webhook processors (they schedule the turn for every message). A
+/// stale value is harmless: the runner checks the live buffer again before answering.
+/// </summary>
+public sealed class AgentBuffers(ContextScopes scopes, TimeProvider clock)
+{
+    public static readonly TimeSpan Default = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<Guid, (TimeSpan Buffer, DateTimeOffset LoadedAt)> _cache = new();
+
+    public async ValueTask<TimeSpan> GetAsync(Guid tenantId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_cache.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < Ttl) return hit.Buffer;
+        await using var work = scopes.ForTenant(tenantId);
+        var seconds = await work.Db.AgentProfiles.Where(p => p.TenantId == tenantId && p.State == AgentProfileState.Live)
+            .Select(p => (int?)p.BufferSeconds).SingleOrDefaultAsync(ct);
+        var buffer = seconds is { } s ? TimeSpan.FromSeconds(s) : Default;
+        _cache[tenantId] = (buffer, now);
+        return buffer;
+    }
+
+    public void Forget(Guid tenantId) => _cache.TryRemove(tenantId, out _);
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+public static class AgentSetup
+{
+    public static IServiceCollection AddAgentRunner(this IServiceCollection services)
+    {
+        services.AddOptions<AgentOptions>().BindConfiguration("Agent");
+        services.AddSingleton<LlmGateway>();
+        services.AddSingleton<AgentBuffers>();
+        services.AddSingleton<AgentProfiles>();
+        services.AddSingleton<AgentEngine>();
+        services.AddSingleton<Handoffs>();
+        services.AddSingleton<LeadAnalyzer>();
+        services.AddSingleton<AgentRunner>();
+        services.AddSingleton<AgentSandbox>();
+        services.AddScoped<KnowledgeBase>();
+        services.AddOptions<Tools.ToolNetworkOptions>().BindConfiguration("Agent");
+        services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(Tools.CustomToolRunner.CreateHandler);
+        services.AddSingleton<Tools.CustomToolRunner>();
+        services.AddHostedService<AgentWorker>();
+        return services;
+    }
+}

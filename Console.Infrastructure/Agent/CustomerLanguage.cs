@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>
+/// The customer's language for the few messages the system writes itself (handoff, offline, closed): Spanish or
+/// English, guessed from common words, falling back to the business's default. The LLM answers in the customer's
+/// language on its own.
+/// </summary>
+public static class CustomerLanguage
+{
+    private static readonly HashSet<string> English = ["the", "is", "are", "you", "i", "my", "what", "how", "can", "do", "does",
+        "please", "hello", "hi", "thanks", "thank", "want", "need", "price", "much", "when", "where", "have", "would", "appointment", "with"];
+    private static readonly HashSet<string> Spanish = ["el", "la", "los", "las", "es", "son", "que", "como", "puedo", "quiero", "necesito",
+        "hola", "gracias", "precio", "cuanto", "cuando", "donde", "tiene", "tienen", "una", "un", "por", "para", "cita", "favor", "buenas", "buenos", "con"];
+
+    public static string Detect(IEnumerable<string> texts, string fallback)
+    {
+        int en = 0, es = 0;
+        foreach (var word in texts.SelectMany(Words))
+        {
+            if (English.Contains(word)) en++;
+            if (Spanish.Contains(word)) es++;
+        }
+        if (en > es) return "en";
+        if (es > en) return "es";
+        return fallback.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es";
+    }
+
+    /// <summary>Lower case without accents, so "Cuánto" and "cuanto" are the same word.</summary>
+    public static string Fold(string text)
+    {
+        var decomposed = text.ToLowerInvariant().Normalize(NormalizationForm.FormD);
+        var sb = new StringBuilder(decomposed.Length);
+        foreach (var c in decomposed)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark) sb.Append(c);
+        }
+        return sb.ToString().Normalize(NormalizationForm.FormC);
+    }
+
+    public static IEnumerable<string> Words(string text) =>
+        Fold(text).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w.Trim('¿', '?', '¡', '!', '.', ',', ';', ':', '"', '\'', '(', ')'))
+            .Where(w => w.Length > 0);
+
+    /// <summary>True when the phrase appears as whole words in the text, ignoring case and accents.</summary>
+    public static bool ContainsPhrase(string text, string phrase)
+    {
+        var words = Words(text).ToList();
+        var target = Words(phrase).ToList();
+        if (target.Count == 0) return false;
+        for (var i = 0; i + target.Count <= words.Count; i++)
+        {
+            if (target.Select((t, k) => words[i + k] == t).All(x => x)) return true;
+        }
+        return false;
+    }
+
+    public static string HandoffMessage(string lang) => lang == "en"
+        ? "Thanks for your patience. I'm passing your conversation to a person on our team, who will reply here shortly."
+        : "Gracias por tu paciencia. Paso tu conversación a una persona de nuestro equipo, que te responderá aquí en breve.";
+
+    public static string OfflineIntro(string lang) => lang == "en"
+        ? "(Automatic assistant) "
+        : "(Asistente automático) ";
+
+    public static string OfflineNoAnswer(string lang) => lang == "en"
+        ? "I'm the automatic assistant and I don't have that answer. A person from our team will reply shortly."
+        : "Soy el asistente automático y no tengo esa respuesta. Una persona de nuestro equipo te responderá en breve.";
+
+    public static string ClosedMessage(string lang, string whenBack) => lang == "en"
+        ? $"Thanks for writing! We're closed right now; the team is back {whenBack} and will answer you then."
+        : $"¡Gracias por escribirnos! En este momento estamos cerrados; el equipo vuelve {whenBack} y te responderá entonces.";
+
+    public static string WhenBack(string lang, DateTime opening, DateTime now)
+    {
+        var culture = CultureInfo.GetCultureInfo(lang == "en" ? "en-US" : "es-MX");
+        var time = opening.ToString("HH:mm", culture);
+        if (opening.Date == now.Date) return lang == "en" ? $"today at {time}" : $"hoy a las {time}";
+        if (opening.Date == now.Date.AddDays(1)) return lang == "en" ? $"tomorrow at {time}" : $"mañana a las {time}";
+        var day = culture.DateTimeFormat.GetDayName(opening.DayOfWeek);
+        return lang == "en" ? $"on {day} at {time}" : $"el {day} a las {time}";
+    }
+}

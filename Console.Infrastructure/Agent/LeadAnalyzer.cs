@@ -1,0 +1,154 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>What the analysis model reads out of a conversation (structured output).</summary>
+public sealed record LeadAnalysis(
+    [property: Description("The customer shows interest in buying or booking")] bool Interested,
+    [property: Description("The customer needs it soon / urgently")] bool Urgent,
+    [property: Description("The customer mentioned a budget or price range")] bool BudgetMentioned,
+    [property: Description("The customer decides the purchase")] bool DecisionMaker,
+    [property: Description("The customer is comparing with other businesses")] bool Comparing,
+    [property: Description("The customer said they are not interested")] bool NotInterested,
+    [property: Description("Spam, abuse or nonsense")] bool Spam,
+    [property: Description("The customer is annoyed or frustrated")] bool Frustrated,
+    [property: Description("The customer has a problem with a payment")] bool PaymentIssue,
+    [property: Description("New, Contacted, Qualified, Proposal, Won or Lost")] string? SuggestedStage,
+    string? Name,
+    string? Email,
+    string? Company,
+    [property: Description("Values for the business's custom lead fields, by field name")] Dictionary<string, string>? Fields,
+    [property: Description("Two sentences on who the customer is and what they want")] string? Summary);
+
+/// <summary>Scoring weights (DESIGN.md starting points); a new lead starts at 50.</summary>
+public static class LeadScoring
+{
+    public static readonly IReadOnlyList<(string Signal, int Weight, Func<LeadAnalysis, bool> Present)> Signals =
+    [
+        ("interested", 10, a => a.Interested),
+        ("urgent", 15, a => a.Urgent),
+        ("budget mentioned", 20, a => a.BudgetMentioned),
+        ("decision maker", 15, a => a.DecisionMaker),
+        ("comparing", 5, a => a.Comparing),
+        ("not interested", -20, a => a.NotInterested),
+        ("spam", -50, a => a.Spam),
+    ];
+
+    /// <summary>The score for the whole conversation so far (absolute, so repeating a signal does not inflate it).</summary>
+    public static (int Score, List<string> Reasons) Score(LeadAnalysis a)
+    {
+        var present = Signals.Where(s => s.Present(a)).ToList();
+        return (Math.Clamp(Contact.InitialScore + present.Sum(s => s.Weight), 0, 100),
+            present.Select(s => $"{s.Signal} {(s.Weight > 0 ? "+" : "")}{s.Weight}").ToList());
+    }
+}
+
+/// <summary>
+/// After a turn, a cheaper model reads the conversation and updates the lead: signals → score and temperature,
+/// suggested stage, extracted fields, a short summary. Every change is an event with its reason. Frustration, a
+/// payment problem or a lead crossing the high-value score hands the conversation to a human.
+/// </summary>
+public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs handoffs, ConversationNotifier notifier, TimeProvider clock,
+    ILogger<LeadAnalyzer> log)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task AnalyzeAsync(Guid tenantId, Guid conversationId, AgentProfile profile, CancellationToken ct)
+    {
+        List<ChatMessage> prompt;
+        string lang;
+        await using (var work = scopes.ForTenant(tenantId))
+        {
+            var lines = await work.Db.Messages.Where(m => m.ConversationId == conversationId && m.Body != null)
+                .OrderByDescending(m => m.SentAt).Take(40).Select(m => new { m.Sender, m.Body }).ToListAsync(ct);
+            lines.Reverse();
+            lang = CustomerLanguage.Detect(lines.Where(l => l.Sender == MessageSender.Contact).Select(l => l.Body!), "es");
+            var transcript = string.Join("\n", lines.Select(l => $"{(l.Sender == MessageSender.Contact ? "Customer" : "Business")}: {l.Body}"));
+            var fields = profile.LeadFields.Count > 0 ? $" Custom lead fields to fill when mentioned: {string.Join(", ", profile.LeadFields)}." : "";
+            prompt =
+            [
+                new(ChatRole.System, "You analyse a sales/service chat between a business and a customer. Report only what the customer's own " +
+                                     "messages support; leave fields null when unknown." + fields),
+                new(ChatRole.User, transcript),
+            ];
+        }
+
+        LeadAnalysis? analysis;
+        try
+        {
+            var response = await llm.For(llm.AnalysisModel).GetResponseAsync<LeadAnalysis>(prompt, new ChatOptions { Temperature = 0 },
+                useJsonSchemaResponseFormat: true, cancellationToken: ct);
+            await llm.RecordUsageAsync(tenantId, conversationId, llm.AnalysisModel, LlmFeature.Analysis, response.Usage, ct);
+            analysis = response.TryGetResult(out var parsed) ? parsed : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The reply already went out; a missed analysis only leaves the score as it was.
+            log.LogWarning(ex, "Lead analysis failed for conversation {ConversationId}", conversationId);
+            return;
+        }
+        if (analysis is null) return;
+
+        var crossedHighValue = false;
+        await using (var work = scopes.ForTenant(tenantId))
+        {
+            var db = work.Db;
+            var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
+            var contact = await db.Contacts.SingleAsync(c => c.Id == conversation.ContactId, ct);
+            var now = clock.GetUtcNow();
+            var (score, reasons) = LeadScoring.Score(analysis);
+            var changes = new List<string>();
+            if (score != contact.Score)
+            {
+                var before = contact.Score;
+                var temperatureBefore = contact.Temperature;
+                contact.SetScore(score);
+                crossedHighValue = profile.HighValueScore is { } high && before < high && score >= high;
+                changes.Add($"score {before} → {score}" + (contact.Temperature != temperatureBefore ? $" ({temperatureBefore} → {contact.Temperature})" : "")
+                            + (reasons.Count > 0 ? $": {string.Join(", ", reasons)}" : ""));
+            }
+            if (analysis.SuggestedStage is { } s && Enum.TryParse<LeadStage>(s, true, out var stage) && stage != contact.Stage
+                && contact.Stage is not (LeadStage.Won or LeadStage.Lost))
+            {
+                changes.Add($"stage {contact.Stage} → {stage}");
+                contact.MoveTo(stage);
+            }
+            try
+            {
+                changes.AddRange(LeadChanges.Apply(contact, new LeadUpdate(null, analysis.Name, analysis.Email, analysis.Company, analysis.Fields),
+                    profile.LeadFields));
+            }
+            catch (Domain.Common.DomainException ex)
+            {
+                log.LogDebug("Ignored an extracted lead value: {Message}", ex.Message);
+            }
+            if (!string.IsNullOrWhiteSpace(analysis.Summary) && analysis.Summary != contact.Summary)
+                contact.SetSummary(analysis.Summary.Length > 1000 ? analysis.Summary[..1000] : analysis.Summary.Trim());
+            if (changes.Count > 0)
+            {
+                db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
+                    string.Join("; ", changes), JsonSerializer.Serialize(analysis, Json), now));
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        notifier.Publish(new ConversationChanged(tenantId, conversationId, "lead analysed"));
+
+        HandoffRequest? handoff = analysis switch
+        {
+            { PaymentIssue: true } => new(Domain.Conversations.HandoffReason.PaymentIssue, HandoffPriority.Urgent, "payment problem detected"),
+            { Frustrated: true } => new(Domain.Conversations.HandoffReason.UserFrustrated, HandoffPriority.Urgent, "customer frustrated"),
+            _ when crossedHighValue => new(Domain.Conversations.HandoffReason.HighValueLead, HandoffPriority.Normal, $"lead score reached {profile.HighValueScore}"),
+            _ => null,
+        };
+        if (handoff is not null) await handoffs.HandOffAsync(tenantId, conversationId, handoff, lang, ct);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>What the prompt knows about the customer (a snapshot; the turn never edits the contact through it).</summary>
+public sealed record LeadSnapshot(string? Name, string? Phone, string? Email, string? Company, string Stage, int Score,
+    string Temperature, IReadOnlyDictionary<string, string> Fields, string? Summary);
+
+/// <summary>
+/// Renders the tenant's system prompt: <c>{{variables}}</c> filled in the tenant's time zone, then the tone, the
+/// customer's known fields, the retrieved knowledge and the house rules that keep the bot to the business's truth.
+/// </summary>
+public static partial class PromptBuilder
+{
+    public static string RenderVariables(string template, AgentProfile profile, string businessName, LeadSnapshot lead, DateTimeOffset now)
+    {
+        var local = profile.LocalTime(now);
+        var culture = CultureInfo.GetCultureInfo("es-MX");
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["now"] = local.ToString("dddd d 'de' MMMM 'de' yyyy, HH:mm", culture) + $" ({profile.TimeZone})",
+            ["business_name"] = businessName,
+            ["contact_name"] = lead.Name ?? "",
+            ["business_hours"] = profile.BusinessHours.Describe(culture),
+            ["is_open"] = profile.BusinessHours.IsOpen(local) ? "abierto" : "cerrado",
+            ["contact_phone"] = lead.Phone ?? "",
+            ["contact_email"] = lead.Email ?? "",
+            ["contact_company"] = lead.Company ?? "",
+            ["lead_stage"] = lead.Stage,
+            ["lead_score"] = lead.Score.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in lead.Fields) values[$"field.{key}"] = value;
+        // Unknown variables render empty rather than leaking "{{x}}" to the model.
+        return Variable().Replace(template, m => values.TryGetValue(m.Groups[1].Value.Trim(), out var v) ? v : "");
+    }
+
+    public static string Build(AgentProfile profile, string businessName, LeadSnapshot lead, IReadOnlyList<KnowledgePassage> passages,
+        DateTimeOffset now)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(RenderVariables(profile.SystemPrompt, profile, businessName, lead, now));
+        if (profile.Tone is { } tone) sb.AppendLine().Append("Tone: ").AppendLine(tone);
+
+        var local = profile.LocalTime(now);
+        sb.AppendLine().AppendLine("## Context");
+        sb.Append("- Current time at the business: ").AppendLine(local.ToString("yyyy-MM-dd HH:mm (dddd)", CultureInfo.InvariantCulture) + $", {profile.TimeZone}");
+        sb.Append("- Business hours: ").AppendLine(profile.BusinessHours.Describe(CultureInfo.InvariantCulture));
+        sb.Append("- The business is now ").AppendLine(profile.BusinessHours.IsOpen(local) ? "open." : "closed.");
+
+        sb.AppendLine().AppendLine("## The customer");
+        if (lead.Name is { } name) sb.Append("- Name: ").AppendLine(name);
+        if (lead.Email is { } email) sb.Append("- E-mail: ").AppendLine(email);
+        if (lead.Company is { } company) sb.Append("- Company: ").AppendLine(company);
+        sb.Append("- Lead stage: ").Append(lead.Stage).Append(", score ").Append(lead.Score).Append(" (").Append(lead.Temperature).AppendLine(")");
+        foreach (var (key, value) in lead.Fields) sb.Append("- ").Append(key).Append(": ").AppendLine(value);
+        if (lead.Summary is { } summary) sb.Append("- Summary of earlier conversation: ").AppendLine(summary);
+
+        if (passages.Count > 0)
+        {
+            sb.AppendLine().AppendLine("## Business knowledge (the only source of facts about the business)");
+            for (var i = 0; i < passages.Count; i++)
+                sb.Append('[').Append(i + 1).Append("] ").Append(passages[i].Title).Append(": ").AppendLine(passages[i].Text.Trim());
+        }
+
+        sb.AppendLine().AppendLine("## Rules");
+        sb.AppendLine("- Answer in the customer's language, briefly, as in a chat.");
+        sb.AppendLine("- State facts about the business (prices, services, hours, policies) only from the knowledge above or a tool result; " +
+                      "use search_knowledge when you need more. If you do not know, say so and offer a person.");
+        sb.AppendLine("- Use the tools for actions (availability, bookings, payment links, files, options, lead updates). Never claim an action you did not take.");
+        sb.AppendLine("- Call escalate_to_human when the customer asks for a person, is upset, or needs something you cannot do.");
+        if (profile.LeadFields.Count > 0)
+            sb.Append("- Record with update_lead what the customer tells you about: ").AppendLine(string.Join(", ", profile.LeadFields) + ", name, e-mail, company.");
+        return sb.ToString();
+    }
+
+    [GeneratedRegex(@"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")]
+    private static partial Regex Variable();
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Infrastructure.Security;
+
+namespace OperatorConsole.Infrastructure.Agent.Tools;
+
+public sealed record ToolOutcome(string Output, string? Error, TimeSpan Duration);
+
+/// <summary>Key Agent:ToolAllowlist — hosts, IPs, CIDRs (each optionally ":port") that custom tools may reach even though private.</summary>
+public sealed class ToolNetworkOptions
+{
+    public List<string> ToolAllowlist { get; set; } = [];
+}
+
+/// <summary>A destination a custom tool may not call (loopback, private, link-local, metadata…).</summary>
+public sealed class BlockedDestinationException(string message) : Exception(message);
+
+/// <summary>
+/// Calls a tenant's webhook tool. Arguments are interpolated into the URL (URL-escaped) and the body template
+/// (JSON-escaped, so a quote in an argument cannot break the JSON), headers are decrypted only here, the answer is
+/// truncated for the model. Every destination — after DNS resolution and on every redirect — is checked against
+/// private and metadata ranges before a socket is opened. Never throws: failures come back as the outcome's error.
+/// </summary>
+public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProtector protector)
+{
+    public const string HttpClientName = "custom-tools";
+    public const int MaxOutput = 4_000;
+    private const int MaxRedirects = 3;
+
+    public async Task<ToolOutcome> RunAsync(AgentTool tool, JsonElement arguments, bool forceMock, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        if (forceMock || tool.Mode == ToolMode.Mock)
+            return new ToolOutcome(tool.MockResponse ?? "(mock: no response configured)", null, watch.Elapsed);
+        try
+        {
+            var url = Interpolate(tool.Url, arguments, Uri.EscapeDataString);
+            var body = tool.BodyTemplate is null ? null : Interpolate(tool.BodyTemplate, arguments, JsonEscape);
+            var headers = tool.ProtectedHeaders is null ? new Dictionary<string, string>()
+                : JsonSerializer.Deserialize<Dictionary<string, string>>(protector.Unprotect(tool.ProtectedHeaders)) ?? [];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(tool.TimeoutSeconds));
+            var client = http.CreateClient(HttpClientName);
+            var method = new HttpMethod(tool.Method);
+            var target = new Uri(url);
+            for (var hop = 0; ; hop++)
+            {
+                if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+                    return Fail($"refused: {target.Scheme} URLs are not allowed", watch);
+                using var request = new HttpRequestMessage(method, target);
+                foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+                if (body is not null && method != HttpMethod.Get) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+                {
+                    if (hop >= MaxRedirects) return Fail($"too many redirects (more than {MaxRedirects})", watch);
+                    target = location.IsAbsoluteUri ? location : new Uri(target, location);
+                    if (response.StatusCode == HttpStatusCode.SeeOther || (method == HttpMethod.Post && (int)response.StatusCode is 301 or 302))
+                    {
+                        method = HttpMethod.Get;
+                        body = null;
+                    }
+                    continue;
+                }
+                var text = await ReadLimitedAsync(response, timeout.Token);
+                if (!response.IsSuccessStatusCode)
+                    return new ToolOutcome(text, $"HTTP {(int)response.StatusCode} from the tool's server", watch.Elapsed);
+                return new ToolOutcome(text, null, watch.Elapsed);
+            }
+        }
+        catch (HttpRequestException ex) when (Blocked(ex) is { } blocked)
+        {
+            return Fail($"refused: {blocked.Message}", watch);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Fail($"timed out after {tool.TimeoutSeconds} s", watch);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or UriFormatException or InvalidOperationException or JsonException
+                                       or System.Security.Cryptography.CryptographicException)
+        {
+            return Fail(ex.Message, watch);
+        }
+    }
+
+    private static ToolOutcome Fail(string error, Stopwatch watch) => new("", error, watch.Elapsed);
+
+    private static BlockedDestinationException? Blocked(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is BlockedDestinationException b) return b;
+        }
+        return null;
+    }
+
+    private static async Task<string> ReadLimitedAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new char[MaxOutput + 1];
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var read = await reader.ReadBlockAsync(buffer.AsMemory(), ct);
+        return read > MaxOutput ? new string(buffer, 0, MaxOutput) + "… [truncated]" : new string(buffer, 0, read);
+    }
+
+    /// <summary>{{param}} → the argument, escaped for where it goes; a missing argument becomes empty.</summary>
+    public static string Interpolate(string template, JsonElement arguments, Func<string, string> escape) =>
+        Placeholder().Replace(template, m =>
+        {
+            if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(m.Groups[1].Value, out var value)) return "";
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => escape(value.GetString()!),
+                JsonValueKind.Null => "",
+                _ => escape == JsonEscape ? value.GetRawText() : escape(value.GetRawText()),
+            };
+        });
+
+    public static string JsonEscape(string s) => JsonEncodedText.Encode(s, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
+
+    [GeneratedRegex(@"\{\{\s*([a-zA-Z0-9_]+)\s*\}\}")]
+    private static partial Regex Placeholder();
+
+    /// <summary>The handler behind the named client: resolves names itself and connects only to allowed addresses.</summary>
+    public static SocketsHttpHandler CreateHandler(IServiceProvider services)
+    {
+        var allow = services.GetRequiredService<IOptionsMonitor<ToolNetworkOptions>>();
+        return new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, // each hop is followed (and checked) by RunAsync
+            UseProxy = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectCallback = async (context, ct) =>
+            {
+                var host = context.DnsEndPoint.Host;
+                var port = context.DnsEndPoint.Port;
+                var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+                var allowed = addresses.Where(a => NetworkPolicy.IsAllowed(a, host, port, allow.CurrentValue.ToolAllowlist)).ToList();
+                if (allowed.Count == 0)
+                    throw new BlockedDestinationException(addresses.Length == 0 ? $"{host} does not resolve"
+                        : $"{host} resolves to {addresses[0]}, a private, loopback, link-local or metadata address");
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(allowed[0], port, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+    }
+}
+
+/// <summary>Which addresses a tenant's tool may reach: public ones, plus what the platform allowlists.</summary>
+public static class NetworkPolicy
+{
+    private static readonly IPNetwork[] Private =
+    [
+        IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
+        IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.168.0.0/16"),
+        IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"),
+        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"), IPNetwork.Parse("ff00::/8"),
+    ];
+
+    public static bool IsPrivate(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        return Private.Any(n => n.BaseAddress.AddressFamily == address.AddressFamily && n.Contains(address));
+    }
+
+    public static bool IsAllowed(IPAddress address, string host, int port, IEnumerable<string> allowlist)
+    {
+        if (!IsPrivate(address)) return true;
+        foreach (var entry in allowlist)
+        {
+            var (target, entryPort) = SplitPort(entry.Trim());
+            if (entryPort is { } p && p != port) continue;
+            if (string.Equals(target, host, StringComparison.OrdinalIgnoreCase)) return true;
+            if (IPNetwork.TryParse(target, out var network) && network.BaseAddress.AddressFamily == (address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : address.AddressFamily)
+                && network.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)) return true;
+            if (IPAddress.TryParse(target, out var ip) && ip.Equals(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)) return true;
+        }
+        return false;
+    }
+
+    private static (string Target, int? Port) SplitPort(string entry)
+    {
+        var colon = entry.LastIndexOf(':');
+        // "host:port" or "1.2.3.4:port"; an IPv6 entry must be written in brackets to carry a port.
+        if (colon > 0 && entry.IndexOf(':') == colon && int.TryParse(entry[(colon + 1)..], out var port)) return (entry[..colon], port);
+        if (entry.StartsWith('[') && entry.Contains("]:") && int.TryParse(entry[(entry.IndexOf("]:") + 2)..], out var p6))
+            return (entry[1..entry.IndexOf(']')], p6);
+        return (entry.Trim('[', ']'), null);
+    }
+}
+
+/// <summary>A custom tool as the model sees it: the tenant's name, description and JSON Schema; calls go to the runner.</summary>
+public sealed class CustomToolFunction(AgentTool tool, CustomToolRunner runner, bool forceMock) : AIFunction
+{
+    private readonly JsonElement _schema = JsonDocument.Parse(tool.ParametersSchema).RootElement.Clone();
+
+    public override string Name => tool.Name;
+    public override string Description => tool.Description;
+    public override JsonElement JsonSchema => _schema;
+
+    protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken ct)
+    {
+        var args = JsonSerializer.SerializeToElement(arguments.ToDictionary(kv => kv.Key, kv => kv.Value));
+        var outcome = await runner.RunAsync(tool, args, forceMock, ct);
+        return outcome.Error is { } error ? $"Error: {error}" + (outcome.Output.Length > 0 ? $"\n{outcome.Output}" : "") : outcome.Output;
+    }
+}

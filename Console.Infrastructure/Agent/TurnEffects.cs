@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>Reads shared by live turns and the sandbox: the tenant's own knowledge, files and calendar.</summary>
+public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProfile profile, TimeProvider clock)
+{
+    protected ContextScopes Scopes => scopes;
+    protected Guid TenantId => tenantId;
+    protected AgentProfile Profile => profile;
+    protected TimeProvider Clock => clock;
+
+    public async Task<IReadOnlyList<KnowledgePassage>> SearchKnowledgeAsync(string query, int limit, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Services.GetRequiredService<KnowledgeBase>().SearchAsync(query, limit, ct);
+    }
+
+    public async Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        var zone = profile.Zone;
+        // PostgreSQL timestamptz parameters must be UTC.
+        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(from.ToDateTime(TimeOnly.MinValue))).ToUniversalTime();
+        var end = start.AddDays(to.DayNumber - from.DayNumber + 1);
+        await using var work = scopes.ForTenant(tenantId);
+        var booked = await work.Db.Appointments
+            .Where(a => a.Status == AppointmentStatus.Booked && a.StartsAt < end && a.EndsAt > start)
+            .Select(a => new { a.StartsAt, a.EndsAt }).ToListAsync(ct);
+        return Availability.FreeSlots(profile.BusinessHours, zone, from, to, TimeSpan.FromMinutes(profile.AppointmentMinutes),
+            booked.Select(b => (b.StartsAt, b.EndsAt)).ToList(), clock.GetUtcNow());
+    }
+
+    public async Task<AgentFile?> FindFileAsync(string name, CancellationToken ct)
+    {
+        var files = await AllFilesAsync(ct);
+        var wanted = CustomerLanguage.Fold(name.Trim());
+        return files.FirstOrDefault(f => CustomerLanguage.Fold(f.Name) == wanted)
+            ?? files.FirstOrDefault(f => CustomerLanguage.Fold(f.Name).Contains(wanted) || wanted.Contains(CustomerLanguage.Fold(f.Name)));
+    }
+
+    public async Task<IReadOnlyList<string>> FileNamesAsync(CancellationToken ct) => (await AllFilesAsync(ct)).Select(f => f.Name).ToList();
+
+    private async Task<List<AgentFile>> AllFilesAsync(CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.AgentFiles.AsNoTracking().OrderBy(f => f.Name).ToListAsync(ct);
+    }
+
+    protected bool IsFree(DateTimeOffset start, IReadOnlyList<DateTimeOffset> slots) => slots.Contains(start);
+}
+
+/// <summary>A live turn's effects: writes go to the tenant's data, each in its own short transaction.</summary>
+public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid contactId, Guid conversationId, AgentProfile profile,
+    string publicBaseUrl, TimeProvider clock) : TenantReads(scopes, tenantId, profile, clock), ITurnEffects
+{
+    public async Task<string> UpdateLeadAsync(LeadUpdate update, CancellationToken ct)
+    {
+        await using var work = Scopes.ForTenant(TenantId);
+        var db = work.Db;
+        var contact = await db.Contacts.SingleAsync(c => c.Id == contactId, ct);
+        var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
+        var changes = LeadChanges.Apply(contact, update, Profile.LeadFields);
+        if (changes.Count == 0) return "Nothing new to record.";
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
+            "Lead updated by the agent: " + string.Join(", ", changes), null, Clock.GetUtcNow()));
+        await db.SaveChangesAsync(ct);
+        return "Recorded: " + string.Join(", ", changes) + ".";
+    }
+
+    public async Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct)
+    {
+        start = start.ToUniversalTime();
+        var local = TimeZoneInfo.ConvertTime(start, Profile.Zone);
+        var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
+        await using var work = Scopes.ForTenant(TenantId);
+        var db = work.Db;
+        // A retried turn re-asks for the same booking: the customer already has it.
+        var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && a.Status == AppointmentStatus.Booked, ct);
+        if (existing) return new BookingOutcome(true, start, $"Already booked for {local:yyyy-MM-dd HH:mm}.");
+        if (!IsFree(start, slots)) return new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
+        var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
+            name, email, notes, Clock.GetUtcNow());
+        db.Appointments.Add(appointment);
+        var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Note, null,
+            $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}", null, Clock.GetUtcNow()));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsExclusionViolation(ex))
+        {
+            return new BookingOutcome(false, null, "Error: someone else just took that time. Offer another free slot.");
+        }
+        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).");
+    }
+
+    public async Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct)
+    {
+        await using var work = Scopes.ForTenant(TenantId);
+        var link = PaymentLink.Create(TenantId, contactId, conversationId, description, amount, currency, Clock.GetUtcNow());
+        work.Db.PaymentLinks.Add(link);
+        await work.Db.SaveChangesAsync(ct);
+        return $"{publicBaseUrl.TrimEnd('/')}/pay/{link.Id}";
+    }
+}
+
+/// <summary>The sandbox's effects: real reads, pretend writes — an owner's test never touches real leads or slots.</summary>
+public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, AgentProfile profile, TimeProvider clock)
+    : TenantReads(scopes, tenantId, profile, clock), ITurnEffects
+{
+    public Task<string> UpdateLeadAsync(LeadUpdate update, CancellationToken ct)
+    {
+        var parts = new List<string>();
+        if (update.Stage is { } s) parts.Add($"stage {s}");
+        if (update.Name is { } n) parts.Add($"name {n}");
+        if (update.Email is { } e) parts.Add($"e-mail {e}");
+        if (update.Company is { } c) parts.Add($"company {c}");
+        foreach (var (k, v) in update.Fields ?? new Dictionary<string, string>()) parts.Add($"{k} {v}");
+        return Task.FromResult(parts.Count == 0 ? "Nothing new to record." : "(sandbox) Would record: " + string.Join(", ", parts) + ".");
+    }
+
+    public async Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct)
+    {
+        var local = TimeZoneInfo.ConvertTime(start, Profile.Zone);
+        var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
+        return IsFree(start, slots)
+            ? new BookingOutcome(true, start, $"(sandbox) Would book {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).")
+            : new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
+    }
+
+    public Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct)
+    {
+        PaymentLink.Create(TenantId, Guid.Empty, null, description, amount, currency, Clock.GetUtcNow()); // same validation as live
+        return Task.FromResult("https://example.invalid/pay/sandbox");
+    }
+}
+
+/// <summary>Applies an <c>update_lead</c> to a contact; returns what changed, for the event and the model.</summary>
+public static class LeadChanges
+{
+    public static List<string> Apply(Contact contact, LeadUpdate update, IReadOnlyList<string> allowedFields)
+    {
+        var changes = new List<string>();
+        if (update.Stage is { } stageText)
+        {
+            if (!Enum.TryParse<LeadStage>(stageText, ignoreCase: true, out var stage))
+                throw new DomainException("lead.stage", $"Unknown stage '{stageText}'. Use New, Contacted, Qualified, Proposal, Won or Lost.");
+            if (stage != contact.Stage) { changes.Add($"stage {contact.Stage} → {stage}"); contact.MoveTo(stage); }
+        }
+        if (!string.IsNullOrWhiteSpace(update.Name) && update.Name.Trim() != contact.Name) changes.Add($"name {update.Name.Trim()}");
+        if (!string.IsNullOrWhiteSpace(update.Email) && update.Email.Trim() != contact.Email)
+        {
+            if (!update.Email.Contains('@')) throw new DomainException("lead.email", $"'{update.Email}' is not an e-mail address.");
+            changes.Add($"e-mail {update.Email.Trim()}");
+        }
+        if (!string.IsNullOrWhiteSpace(update.Company) && update.Company.Trim() != contact.Company) changes.Add($"company {update.Company.Trim()}");
+        contact.UpdateProfile(update.Name, update.Email, update.Company);
+        foreach (var (key, value) in update.Fields ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(value)) continue;
+            var name = allowedFields.FirstOrDefault(f => string.Equals(f, key.Trim(), StringComparison.OrdinalIgnoreCase)) ?? key.Trim();
+            if (name.Length > 60) continue;
+            if (contact.Fields.TryGetValue(name, out var old) && old == value.Trim()) continue;
+            contact.SetField(name, value.Trim().Length > 500 ? value.Trim()[..500] : value.Trim());
+            changes.Add($"{name} {value.Trim()}");
+        }
+        return changes;
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.AI;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
+using OperatorConsole.Infrastructure.Channels.Outbound;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>One line of the conversation as the model sees it.</summary>
+public sealed record TurnMessage(MessageSender Sender, string Text, DateTimeOffset At);
+
+/// <summary>
+/// Everything a turn needs, loaded before any model call (so the model call holds no database connection).
+/// <see cref="Passages"/>: knowledge already retrieved for the new messages (null = the engine retrieves it).
+/// </summary>
+public sealed record TurnInput(
+    Guid TenantId,
+    Guid? ConversationId,
+    string BusinessName,
+    string DefaultLanguage,
+    AgentProfile Profile,
+    LeadSnapshot Lead,
+    ChannelKind Channel,
+    IReadOnlyList<TurnMessage> History,
+    IReadOnlyList<string> NewCustomerTexts,
+    int CustomerMessageCount,
+    int AgentErrorCount,
+    LlmFeature Feature,
+    DateTimeOffset Now,
+    IReadOnlyList<KnowledgePassage>? Passages = null);
+
+public sealed record HandoffRequest(HandoffReason Reason, HandoffPriority Priority, string? Note);
+
+/// <summary>A tool the model called: shown in the chat panel and the sandbox.</summary>
+public sealed record ToolCallRecord(string Name, string Input, string? Output, string? Error, TimeSpan Duration);
+
+/// <summary>What a turn decided. Nothing of it reaches the customer until the runner commits it.</summary>
+public sealed class TurnResult
+{
+    public List<OutboundContent> Replies { get; } = [];
+    public List<ToolCallRecord> ToolCalls { get; } = [];
+    public List<KnowledgePassage> Passages { get; } = [];
+    public HandoffRequest? Handoff { get; set; }
+    public string RenderedPrompt { get; set; } = "";
+    public string? Model { get; set; }
+    public UsageDetails? Usage { get; set; }
+    public decimal Cost { get; set; }
+
+    /// <summary>The offline responder answered (no LLM key).</summary>
+    public bool Offline { get; set; }
+
+    /// <summary>Why the turn failed (the LLM after retries, say); the customer then gets the handoff message.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The turn decided to stay silent (outside hours, notice already given).</summary>
+    public bool Silent { get; set; }
+
+    public string Language { get; set; } = "es";
+}
+
+public sealed record BookingOutcome(bool Booked, DateTimeOffset? Start, string Message);
+
+/// <summary>
+/// What tools do to the world. Live turns act on the tenant's data; the sandbox reads the same data but only
+/// pretends to write, so an owner's test never books a real slot or edits a real lead.
+/// </summary>
+public interface ITurnEffects
+{
+    Task<IReadOnlyList<KnowledgePassage>> SearchKnowledgeAsync(string query, int limit, CancellationToken ct);
+
+    Task<string> UpdateLeadAsync(LeadUpdate update, CancellationToken ct);
+
+    Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct);
+
+    Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct);
+
+    /// <summary>Creates the payment request and returns the link to send.</summary>
+    Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct);
+
+    Task<AgentFile?> FindFileAsync(string name, CancellationToken ct);
+
+    Task<IReadOnlyList<string>> FileNamesAsync(CancellationToken ct);
+}
+
+public sealed record LeadUpdate(string? Stage, string? Name, string? Email, string? Company, IReadOnlyDictionary<string, string>? Fields);

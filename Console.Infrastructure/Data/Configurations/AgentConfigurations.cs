@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Tenants;
+
+namespace OperatorConsole.Infrastructure.Data.Configurations;
+
+public sealed class AgentProfileConfiguration : IEntityTypeConfiguration<AgentProfile>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public void Configure(EntityTypeBuilder<AgentProfile> b)
+    {
+        b.ToTable("agent_profiles");
+        b.Property(p => p.State).HasConversion<string>().HasMaxLength(10);
+        b.Property(p => p.OutOfHours).HasConversion<string>().HasMaxLength(20);
+        b.Property(p => p.SystemPrompt).HasMaxLength(AgentProfile.MaxPromptLength);
+        b.Property(p => p.Tone).HasMaxLength(500);
+        b.Property(p => p.Model).HasMaxLength(100);
+        b.Property(p => p.TimeZone).HasMaxLength(64);
+        b.Property(p => p.HandoffNotifyNumber).HasMaxLength(20);
+        b.Property(p => p.BusinessHours).HasColumnType("jsonb").HasConversion(
+            h => JsonSerializer.Serialize(h.Intervals, Json),
+            s => new BusinessHours(JsonSerializer.Deserialize<List<OpeningInterval>>(s, Json) ?? new List<OpeningInterval>()),
+            new ValueComparer<BusinessHours>((x, y) => JsonSerializer.Serialize(x!.Intervals, Json) == JsonSerializer.Serialize(y!.Intervals, Json),
+                h => JsonSerializer.Serialize(h.Intervals, Json).GetHashCode(), h => h));
+        b.Property(p => p.FewShotExamples).HasColumnType("jsonb").HasConversion(
+            l => JsonSerializer.Serialize(l, Json),
+            s => JsonSerializer.Deserialize<List<FewShotExample>>(s, Json) ?? new List<FewShotExample>(),
+            ListComparer<FewShotExample>());
+        b.Property(p => p.EscalationKeywords).HasConversion(
+            l => l.ToArray(), a => a.ToList(), ListComparer<string>()).HasColumnType("text[]");
+        b.Property(p => p.LeadFields).HasConversion(
+            l => l.ToArray(), a => a.ToList(), ListComparer<string>()).HasColumnType("text[]");
+        // One draft and one live version per tenant; any number archived.
+        b.HasIndex(p => new { p.TenantId, p.State }).IsUnique().HasFilter("state <> 'Archived'");
+        b.HasIndex(p => new { p.TenantId, p.Version }).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+
+    private static ValueComparer<IReadOnlyList<T>> ListComparer<T>() => new(
+        (x, y) => x!.SequenceEqual(y!),
+        l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)),
+        l => l.ToList());
+}
+
+public sealed class TokenUsageConfiguration : IEntityTypeConfiguration<TokenUsage>
+{
+    public void Configure(EntityTypeBuilder<TokenUsage> b)
+    {
+        b.ToTable("token_usage");
+        b.Property(u => u.Feature).HasConversion<string>().HasMaxLength(10);
+        b.Property(u => u.Provider).HasMaxLength(100);
+        b.Property(u => u.Model).HasMaxLength(100);
+        b.Property(u => u.EstimatedCost).HasPrecision(14, 6);
+        b.HasIndex(u => new { u.TenantId, u.CreatedAt });
+        b.HasOne<Tenant>().WithMany().HasForeignKey(u => u.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class AppointmentConfiguration : IEntityTypeConfiguration<Appointment>
+{
+    public void Configure(EntityTypeBuilder<Appointment> b)
+    {
+        b.ToTable("appointments");
+        b.Property(a => a.Status).HasConversion<string>().HasMaxLength(10);
+        b.Property(a => a.Name).HasMaxLength(200);
+        b.Property(a => a.Email).HasMaxLength(254);
+        b.Property(a => a.Notes).HasMaxLength(2_000);
+        b.HasIndex(a => new { a.TenantId, a.StartsAt });
+        b.HasIndex(a => new { a.TenantId, a.ContactId });
+        b.HasOne<Contact>().WithMany().HasForeignKey(a => a.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Conversation>().WithMany().HasForeignKey(a => a.ConversationId).OnDelete(DeleteBehavior.SetNull);
+        // The overlap rule is an exclusion constraint added in the migration (EF cannot express it).
+    }
+}
+
+public sealed class AgentFileConfiguration : IEntityTypeConfiguration<AgentFile>
+{
+    public void Configure(EntityTypeBuilder<AgentFile> b)
+    {
+        b.ToTable("agent_files");
+        b.Property(f => f.Name).HasMaxLength(120);
+        b.Property(f => f.Url).HasMaxLength(2_000);
+        b.Property(f => f.Kind).HasMaxLength(10);
+        b.Property(f => f.FileName).HasMaxLength(200);
+        b.HasIndex(f => new { f.TenantId, f.Name }).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(f => f.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class PaymentLinkConfiguration : IEntityTypeConfiguration<PaymentLink>
+{
+    public void Configure(EntityTypeBuilder<PaymentLink> b)
+    {
+        b.ToTable("payment_links");
+        b.Property(p => p.Status).HasConversion<string>().HasMaxLength(10);
+        b.Property(p => p.Description).HasMaxLength(200);
+        b.Property(p => p.Currency).HasMaxLength(3);
+        b.Property(p => p.Amount).HasPrecision(12, 2);
+        b.HasIndex(p => new { p.TenantId, p.ContactId });
+        b.HasOne<Contact>().WithMany().HasForeignKey(p => p.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Conversation>().WithMany().HasForeignKey(p => p.ConversationId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+public sealed class KnowledgeDocumentConfiguration : IEntityTypeConfiguration<KnowledgeDocument>
+{
+    public void Configure(EntityTypeBuilder<KnowledgeDocument> b)
+    {
+        b.ToTable("knowledge_documents");
+        b.Property(d => d.Title).HasMaxLength(KnowledgeDocument.MaxTitle);
+        b.HasIndex(d => new { d.TenantId, d.CreatedAt });
+        b.HasMany(d => d.Chunks).WithOne().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
+        b.Navigation(d => d.Chunks).UsePropertyAccessMode(PropertyAccessMode.Field);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class KnowledgeChunkConfiguration : IEntityTypeConfiguration<KnowledgeChunk>
+{
+    public void Configure(EntityTypeBuilder<KnowledgeChunk> b)
+    {
+        b.ToTable("knowledge_chunks");
+        b.Property(c => c.Title).HasMaxLength(KnowledgeDocument.MaxTitle);
+        b.HasIndex(c => new { c.TenantId, c.DocumentId, c.Ordinal }).IsUnique();
+        // The search vector (Spanish + English, accent-insensitive) and its GIN and trigram indexes are added in the
+        // migration: a generated column over an immutable unaccent wrapper, which EF cannot express.
+    }
+}
+
+public sealed class AgentToolConfiguration : IEntityTypeConfiguration<AgentTool>
+{
+    public void Configure(EntityTypeBuilder<AgentTool> b)
+    {
+        b.ToTable("agent_tools");
+        b.Property(t => t.Name).HasMaxLength(64);
+        b.Property(t => t.Description).HasMaxLength(1000);
+        b.Property(t => t.ParametersSchema).HasColumnType("jsonb");
+        b.Property(t => t.Url).HasMaxLength(2000);
+        b.Property(t => t.Method).HasMaxLength(10);
+        b.Property(t => t.Mode).HasConversion<string>().HasMaxLength(10);
+        b.Property(t => t.HeaderNames).HasConversion(l => l.ToArray(), a => a.ToList(),
+            new ValueComparer<IReadOnlyList<string>>((x, y) => x!.SequenceEqual(y!), l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)), l => l.ToList()))
+            .HasColumnType("text[]");
+        b.HasIndex(t => new { t.TenantId, t.Name }).IsUnique();
+        b.HasOne<Tenant>().WithMany().HasForeignKey(t => t.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

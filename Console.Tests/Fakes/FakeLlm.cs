@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace OperatorConsole.Tests.Fakes;
+
+/// <summary>A tool call the scripted model makes.</summary>
+public sealed record FakeToolCall(string Name, object Arguments);
+
+/// <summary>One scripted answer: text, tool calls, an HTTP error, or a hold until released.</summary>
+public sealed record LlmAnswer(string? Text = null, IReadOnlyList<FakeToolCall>? ToolCalls = null, int? ErrorStatus = null,
+    TaskCompletionSource? Hold = null, int InputTokens = 120, int OutputTokens = 30)
+{
+    public static LlmAnswer Say(string text) => new(Text: text);
+
+    public static LlmAnswer Call(string name, object args) => new(ToolCalls: [new FakeToolCall(name, args)]);
+
+    public static LlmAnswer Fail(int status) => new(ErrorStatus: status);
+}
+
+/// <summary>
+/// A local OpenAI-compatible Chat Completions server (POST /v1/chat/completions, non-streaming wire format), so the
+/// app's real OpenAI SDK + Microsoft.Extensions.AI code runs unchanged. Replies and structured-output (analysis)
+/// calls have separate scripts; unscripted calls get a default answer. Records every request.
+/// </summary>
+public sealed class FakeLlm : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<LlmAnswer> _replies = new();
+    private readonly ConcurrentQueue<LlmAnswer> _analyses = new();
+    private readonly ConcurrentQueue<JsonObject> _requests = new();
+    private int _sequence;
+
+    private FakeLlm(WebApplication app) => _app = app;
+
+    public Uri BaseUrl { get; private set; } = default!;
+
+    /// <summary>The value for Llm:Endpoint.</summary>
+    public string Endpoint => new Uri(BaseUrl, "/v1").ToString();
+
+    public IReadOnlyList<JsonObject> Requests => _requests.ToArray();
+
+    /// <summary>Calls for a reply (not the structured lead analysis).</summary>
+    public IReadOnlyList<JsonObject> ReplyRequests => Requests.Where(r => r["response_format"] is null).ToList();
+
+    public IReadOnlyList<JsonObject> AnalysisRequests => Requests.Where(r => r["response_format"] is not null).ToList();
+
+    /// <summary>Default answer for unscripted reply calls.</summary>
+    public string DefaultReply { get; set; } = "¡Hola! ¿En qué puedo ayudarte?";
+
+    /// <summary>Default structured analysis (all signals false) for unscripted analysis calls.</summary>
+    public object DefaultAnalysis { get; set; } = new { interested = false, urgent = false, budgetMentioned = false, decisionMaker = false,
+        comparing = false, notInterested = false, spam = false, frustrated = false, paymentIssue = false };
+
+    public static async Task<FakeLlm> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakeLlm(app);
+        app.MapPost("/v1/chat/completions", (Func<HttpContext, Task<IResult>>)fake.CompleteAsync);
+        await app.StartAsync();
+        fake.BaseUrl = new Uri(app.Urls.First());
+        return fake;
+    }
+
+    public void Reply(params LlmAnswer[] answers)
+    {
+        foreach (var a in answers) _replies.Enqueue(a);
+    }
+
+    public void Analysis(object result) => _analyses.Enqueue(new LlmAnswer(Text: JsonSerializer.Serialize(result)));
+
+    /// <summary>The user messages the model saw in reply call <paramref name="index"/>.</summary>
+    public IReadOnlyList<string> UserMessages(int index) => ReplyRequests[index]["messages"]!.AsArray()
+        .Where(m => (string?)m!["role"] == "user").Select(m => Content(m!)).ToList();
+
+    public string SystemPrompt(int index) => Content(ReplyRequests[index]["messages"]!.AsArray().First(m => (string?)m!["role"] == "system")!);
+
+    private static string Content(JsonNode message) => message["content"] switch
+    {
+        JsonValue v => (string?)v ?? "",
+        JsonArray parts => string.Concat(parts.Select(p => (string?)p!["text"] ?? "")),
+        _ => "",
+    };
+
+    private async Task<IResult> CompleteAsync(HttpContext http)
+    {
+        var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
+        _requests.Enqueue(body);
+        var structured = body["response_format"] is not null;
+        // The tool loop's follow-up call (after tool results) answers with plain text unless scripted.
+        var answer = (structured ? _analyses : _replies).TryDequeue(out var scripted) ? scripted : null;
+        if (answer?.Hold is { } hold)
+        {
+            await hold.Task.WaitAsync(http.RequestAborted);
+            answer = answer with { Hold = null };
+            if (answer.Text is null && answer.ToolCalls is null && answer.ErrorStatus is null) answer = null;
+        }
+        if (answer?.ErrorStatus is { } status)
+            return Results.Json(new { error = new { message = "The server had an error while processing your request.", type = "server_error" } },
+                statusCode: status);
+
+        var id = Interlocked.Increment(ref _sequence);
+        var message = new JsonObject { ["role"] = "assistant" };
+        string finish;
+        if (answer?.ToolCalls is { Count: > 0 } calls)
+        {
+            message["content"] = null;
+            message["tool_calls"] = new JsonArray(calls.Select((c, i) => (JsonNode)new JsonObject
+            {
+                ["id"] = $"call_{id}_{i}",
+                ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = JsonSerializer.Serialize(c.Arguments) },
+            }).ToArray());
+            finish = "tool_calls";
+        }
+        else
+        {
+            message["content"] = answer?.Text ?? (structured ? JsonSerializer.Serialize(DefaultAnalysis) : DefaultReply);
+            finish = "stop";
+        }
+        return Results.Json(new JsonObject
+        {
+            ["id"] = $"chatcmpl-{id}",
+            ["object"] = "chat.completion",
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["model"] = (string?)body["model"] ?? "gpt-4o",
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finish }),
+            ["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = answer?.InputTokens ?? 120,
+                ["completion_tokens"] = answer?.OutputTokens ?? 30,
+                ["total_tokens"] = (answer?.InputTokens ?? 120) + (answer?.OutputTokens ?? 30),
+            },
+        });
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
