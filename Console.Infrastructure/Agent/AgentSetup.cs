@@ -16,6 +16,7 @@ public static class AgentSetup
         services.AddSingleton<LeadAnalyzer>();
         services.AddSingleton<AgentRunner>();
         services.AddSingleton<AgentSandbox>();
+        services.AddSingleton<Copilot>();
         services.AddScoped<KnowledgeBase>();
         services.AddOptions<Tools.ToolNetworkOptions>().BindConfiguration("Agent");
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(Tools.CustomToolRunner.CreateHandler);
