@@ -195,4 +195,27 @@ public class AgentTurnTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Contains(await work.Db.ConversationEvents.ToListAsync(), e => e.Type == ConversationEventType.BotPaused);
         Assert.True(await work.Db.SystemEvents.AnyAsync(e => e.Source == "agent.rate_limit"));
     }
+
+    [Fact]
+    public async Task Outside_business_hours_the_bot_says_when_the_team_is_back_once_without_asking_the_model()
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/Mexico_City");
+        var tomorrow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).AddDays(1).DayOfWeek;
+        var customer = await TestCustomer.CreateAsync(agent.App, s => s with
+        {
+            TimeZone = "America/Mexico_City",
+            OutOfHours = OutOfHoursMode.SayWhenBack,
+            BusinessHours = new BusinessHours([new OpeningInterval(tomorrow, new TimeOnly(9, 0), new TimeOnly(10, 0))]),
+        });
+        await customer.SayAsync($"{customer.Marker} hola, ¿están abiertos?");
+        var notice = (await customer.WaitForBotMessagesAsync(1)).Single();
+        await customer.WaitUntilSettledAsync();
+        Assert.Contains("estamos cerrados", notice.Body);
+        Assert.Contains("mañana a las 09:00", notice.Body);
+
+        await customer.SayAsync($"{customer.Marker} ¿y mañana?");
+        await customer.WaitUntilSettledAsync();
+        Assert.Single(await customer.BotMessagesAsync());
+        Assert.Equal(0, ReplyCallsFor(customer));
+    }
 }
