@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Infrastructure.Agent;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -47,10 +48,11 @@ public static class ToolsApi
     }
 
     private static async Task<Results<Created<ToolResponse>, ProblemHttpResult>> Create(string t, ToolRequest body, ClaimsPrincipal caller,
-        ContextScopes scopes, SecretProtector protector, TimeProvider clock, CancellationToken ct)
+        ContextScopes scopes, SecretProtector protector, AgentProfiles profiles, TimeProvider clock, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
         var tool = AgentTool.Create(tenant.Id, Spec(body), protector.Protect, clock.GetUtcNow());
         work.Db.AgentTools.Add(tool);
@@ -62,14 +64,16 @@ public static class ToolsApi
         {
             return TypedResults.Problem(detail: $"A tool named '{tool.Name}' already exists.", statusCode: StatusCodes.Status409Conflict);
         }
+        profiles.Forget(tenant.Id); // again after the save: a turn may have cached the old list meanwhile
         return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/tools/{tool.Id}", ToResponse(tool));
     }
 
     private static async Task<Results<Ok<ToolResponse>, ProblemHttpResult>> Update(string t, Guid id, ToolRequest body, ClaimsPrincipal caller,
-        ContextScopes scopes, SecretProtector protector, TimeProvider clock, CancellationToken ct)
+        ContextScopes scopes, SecretProtector protector, AgentProfiles profiles, TimeProvider clock, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
         var tool = await work.Db.AgentTools.SingleOrDefaultAsync(x => x.Id == id, ct);
         if (tool is null) return TypedResults.Problem(detail: "No such tool in this workspace.", statusCode: StatusCodes.Status404NotFound);
@@ -82,16 +86,20 @@ public static class ToolsApi
         {
             return TypedResults.Problem(detail: $"A tool named '{tool.Name}' already exists.", statusCode: StatusCodes.Status409Conflict);
         }
+        profiles.Forget(tenant.Id);
         return TypedResults.Ok(ToResponse(tool));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string t, Guid id, ClaimsPrincipal caller, ContextScopes scopes,
-        CancellationToken ct)
+        AgentProfiles profiles, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
-        return await work.Db.AgentTools.Where(x => x.Id == id).ExecuteDeleteAsync(ct) > 0
+        var deleted = await work.Db.AgentTools.Where(x => x.Id == id).ExecuteDeleteAsync(ct) > 0;
+        profiles.Forget(tenant.Id);
+        return deleted
             ? TypedResults.NoContent()
             : TypedResults.Problem(detail: "No such tool in this workspace.", statusCode: StatusCodes.Status404NotFound);
     }

@@ -14,21 +14,33 @@ namespace OperatorConsole.Infrastructure.Agent;
 public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
 {
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
-    private readonly ConcurrentDictionary<Guid, (AgentProfile Profile, DateTimeOffset LoadedAt)> _live = new();
+    private readonly ConcurrentDictionary<Guid, (TurnSettings Settings, DateTimeOffset LoadedAt)> _live = new();
+
+    /// <summary>What every turn of a tenant reads: the live profile, its enabled webhook tools, whether it has knowledge.</summary>
+    public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge);
 
     /// <summary>
-    /// The live profile for a turn, from a short per-node cache (a change on this node is seen at once, on other
-    /// nodes within <see cref="CacheTtl"/>). The instance is shared and read-only: never change or save it.
+    /// The tenant's turn settings from a short per-node cache: a change made on this node is seen at once
+    /// (<see cref="Forget"/>), on other nodes within <see cref="CacheTtl"/>. Shared, read-only instances: never change or save them.
     /// </summary>
-    public async Task<AgentProfile> GetLiveCachedAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    public async Task<TurnSettings> GetTurnSettingsAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_live.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < CacheTtl) return hit.Profile;
+        if (_live.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < CacheTtl) return hit.Settings;
         var profile = await GetLiveAsync(db, tenantId, ct);
         db.Entry(profile).State = EntityState.Detached;
-        _live[tenantId] = (profile, now);
-        return profile;
+        var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
+        var hasKnowledge = await db.KnowledgeChunks.AnyAsync(ct);
+        var settings = new TurnSettings(profile, tools, hasKnowledge);
+        _live[tenantId] = (settings, now);
+        return settings;
     }
+
+    public async Task<AgentProfile> GetLiveCachedAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
+        (await GetTurnSettingsAsync(db, tenantId, ct)).Profile;
+
+    /// <summary>Something a turn reads changed on this node (tools, knowledge, profile).</summary>
+    public void Forget(Guid tenantId) => _live.TryRemove(tenantId, out _);
 
     public async Task<AgentProfile> GetLiveAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {

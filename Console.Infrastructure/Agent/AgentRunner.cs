@@ -146,17 +146,21 @@ public sealed class AgentRunner(
         var modelTime = ModelTimer.Start();
         var prepared = await PrepareAsync(claim, ct);
         if (prepared is null) return;
+        var prepareTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var input = prepared.Input;
 
         var effects = new LiveTurnEffects(scopes, claim.TenantId, prepared.ContactId, claim.ConversationId, input.Profile,
             platform.Value.PublicBaseUrl, clock);
         var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
+        var decided = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var committed = await CommitAsync(claim, result, prepared.Channel, ct);
         var total = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         // One line per turn: its cost to us (everything but the model) is what bench/agent.sh reports.
-        log.LogInformation("Agent turn {ConversationId} {Outcome} in {TotalMs:0.0} ms, model {ModelMs:0.0} ms, overhead {OverheadMs:0.0} ms",
+        log.LogInformation("Agent turn {ConversationId} {Outcome} in {TotalMs:0.0} ms, model {ModelMs:0.0} ms, overhead {OverheadMs:0.0} ms " +
+                           "(prepare {PrepareMs:0.0}, decide {DecideMs:0.0}, commit {CommitMs:0.0})",
             claim.ConversationId, committed ? "answered" : "dropped", total.TotalMilliseconds, modelTime.Value.TotalMilliseconds,
-            (total - modelTime.Value).TotalMilliseconds);
+            (total - modelTime.Value).TotalMilliseconds, prepareTime.TotalMilliseconds,
+            (decided - prepareTime - modelTime.Value).TotalMilliseconds, (total - decided).TotalMilliseconds);
         if (!committed) return;
         if (result.Handoff is { } handoff) await handoffs.AfterHandoffAsync(claim.TenantId, claim.ConversationId, handoff, ct);
         else if (llm.IsConfigured && result.Error is null)
@@ -187,7 +191,8 @@ public sealed class AgentRunner(
                          select new { Conversation = c, Contact = k, Channel = ch, Tenant = t }).AsNoTracking().SingleAsync(ct);
         var (conversation, contact, channel, tenant) = (row.Conversation, row.Contact, row.Channel, row.Tenant);
         if (conversation.AgentLeaseId != claim.LeaseId) return null;
-        var profile = await profiles.GetLiveCachedAsync(db, claim.TenantId, ct);
+        var settings = await profiles.GetTurnSettingsAsync(db, claim.TenantId, ct);
+        var profile = settings.Profile;
 
         var blocked = WhyNot(tenant, channel, contact, conversation, now);
         if (blocked is not null)
@@ -229,9 +234,9 @@ public sealed class AgentRunner(
         history.Reverse();
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
-        var tools = await CustomToolsAsync(db, customTools, forceMock: false, ct);
+        var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false)).ToList();
         // Retrieved here, on the connection already open, rather than by the engine on a new one.
-        var passages = newTexts.Count == 0 ? []
+        var passages = newTexts.Count == 0 || !settings.HasKnowledge ? []
             : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);
 
         var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,

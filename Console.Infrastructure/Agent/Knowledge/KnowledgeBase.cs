@@ -14,7 +14,7 @@ public sealed record KnowledgeSummary(Guid Id, string Title, int Chunks, int Cha
 /// PostgreSQL full-text search in Spanish and English over accent-free text, any query word counting (a customer's
 /// question rarely repeats the passage's words), with a trigram fallback for misspellings.
 /// </summary>
-public sealed class KnowledgeBase(AppDbContext db, TimeProvider clock)
+public sealed class KnowledgeBase(AppDbContext db, AgentProfiles profiles, TimeProvider clock)
 {
     private Guid TenantId => db.Tenant.TenantId ?? throw new InvalidOperationException("The knowledge base needs a tenant context.");
 
@@ -23,11 +23,16 @@ public sealed class KnowledgeBase(AppDbContext db, TimeProvider clock)
         var document = KnowledgeDocument.Create(TenantId, title, content, clock.GetUtcNow());
         db.KnowledgeDocuments.Add(document); // the document and its chunks in one SaveChanges (one transaction)
         await db.SaveChangesAsync(ct);
+        profiles.Forget(TenantId);
         return document;
     }
 
-    public async Task<bool> DeleteAsync(Guid id, CancellationToken ct) =>
-        await db.KnowledgeDocuments.Where(d => d.Id == id).ExecuteDeleteAsync(ct) > 0;
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
+    {
+        var deleted = await db.KnowledgeDocuments.Where(d => d.Id == id).ExecuteDeleteAsync(ct) > 0;
+        profiles.Forget(TenantId);
+        return deleted;
+    }
 
     public async Task<IReadOnlyList<KnowledgeSummary>> ListAsync(CancellationToken ct) =>
         await db.KnowledgeDocuments.AsNoTracking().OrderBy(d => d.Title)
