@@ -311,6 +311,8 @@ public sealed class AgentRunner(
         if (result.Model is { } model && llm.Usage(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage) is { } usage)
             db.TokenUsage.Add(usage);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // One SaveChanges in this transaction: EF's automatic savepoint around it would only add round trips.
+        db.Database.AutoSavepointsEnabled = false;
         var conversation = (await db.Conversations.FromSql($"SELECT c.*, c.xmin FROM conversations c WHERE c.id = {claim.ConversationId} FOR UPDATE")
             .ToListAsync(ct)).Single();
         var now = clock.GetUtcNow();
