@@ -9,6 +9,9 @@ export CONSOLE_PG_NAME=bench CONSOLE_PG_PORT=55434 CONSOLE_PG_OPTIONS="-c max_co
 export ASPNETCORE_URLS=http://127.0.0.1:5099 ASPNETCORE_ENVIRONMENT=Production
 export Demo__Seed=false Bench__Enabled=true Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret
 export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning
+# The channel path alone: the agent runner (offline responder here) would answer every message and share the CPU;
+# it has its own benchmark (bench/agent.sh).
+export Agent__Workers=0
 dotnet build bench/ingest/Ingest.csproj -c Release -nologo -v q
 ./console.sh run > /tmp/console-bench-app.log 2>&1 &
 APP=$!

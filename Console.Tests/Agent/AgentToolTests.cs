@@ -125,6 +125,11 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal("MXN", link.Currency);
         Assert.Equal(PaymentLinkStatus.Open, link.Status);
         Assert.Contains(replies, m => m.Body!.Contains($"/pay/{link.Id}") && m.Body.Contains("600 MXN"));
+        // The link opens without signing in and shows what is asked; a made-up id shows nothing.
+        var page = await agent.App.CreateClient().GetStringAsync($"/pay/{link.Id}");
+        Assert.Contains("Limpieza dental", page);
+        Assert.Contains("MXN", page);
+        Assert.DoesNotContain("Limpieza dental", await agent.App.CreateClient().GetStringAsync($"/pay/{Guid.NewGuid()}"));
     }
 
     [Fact]

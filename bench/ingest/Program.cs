@@ -140,8 +140,8 @@ async Task<(long Stored, long Distinct, long Pending)> CountAsync()
     await conn.OpenAsync();
     await using var cmd = new NpgsqlCommand("""
         SET app.platform = 'on';
-        SELECT (SELECT count(*) FROM messages WHERE tenant_id = @t),
-               (SELECT count(DISTINCT external_id) FROM messages WHERE tenant_id = @t),
+        SELECT (SELECT count(*) FROM messages WHERE tenant_id = @t AND direction = 'Inbound'),
+               (SELECT count(DISTINCT external_id) FROM messages WHERE tenant_id = @t AND direction = 'Inbound'),
                (SELECT count(*) FROM webhook_deliveries WHERE state = 'Pending')
         """, conn);
     cmd.Parameters.AddWithValue("t", tenantId);
