@@ -14,7 +14,7 @@ public sealed class WebhookInboxWorker(WebhookProcessor processor, InboxSignal s
     protected override int Workers => options.Value.Workers;
 
     protected override async Task<bool> RunOnceAsync(CancellationToken ct) =>
-        await processor.ProcessBatchAsync(Math.Max(1, options.Value.BatchSize), ct) > 0;
+        (await processor.ProcessBatchAsync(Math.Max(1, options.Value.BatchSize), ct)).Handled > 0;
 
     protected override Task IdleAsync(CancellationToken ct) => signal.WaitAsync(TimeSpan.FromSeconds(2), ct);
 }

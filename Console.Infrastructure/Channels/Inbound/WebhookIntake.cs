@@ -18,11 +18,14 @@ public sealed class WebhookOptions
     /// <summary>Largest accepted body (Meta's can reach a few MB).</summary>
     public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
 
-    /// <summary>Concurrent delivery processors per node.</summary>
-    public int Workers { get; set; } = 4;
+    /// <summary>
+    /// Concurrent delivery processors per node. Two keep up with a flood on two cores while leaving the CPU to the
+    /// requests Meta is waiting on (docs/benchmarks.md); more mostly add lock conflicts between batches.
+    /// </summary>
+    public int Workers { get; set; } = 2;
 
-    /// <summary>Deliveries a processor claims and applies in one transaction.</summary>
-    public int BatchSize { get; set; } = 20;
+    /// <summary>Deliveries a processor claims and applies in one transaction (reads and writes are set-based per batch).</summary>
+    public int BatchSize { get; set; } = 100;
 
     /// <summary>TikTok signature timestamps further than this from now are refused (replay protection).</summary>
     public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);

@@ -18,6 +18,9 @@ public sealed class RetryDeliveryException(string reason, TimeSpan after) : Exce
     public TimeSpan After { get; } = after;
 }
 
+/// <summary>How a batch went: how many deliveries it handled, and whether it had to be redone one delivery at a time.</summary>
+public readonly record struct BatchResult(int Handled, bool OneByOne);
+
 /// <summary>
 /// Applies stored webhook deliveries: contacts, conversations, messages, statuses. Each delivery is claimed with
 /// FOR UPDATE SKIP LOCKED and applied in one transaction, so any number of workers on any number of nodes can run
@@ -34,12 +37,13 @@ public sealed class WebhookProcessor(
 {
 
     /// <summary>
-    /// Claims up to <paramref name="max"/> due deliveries and applies them in one transaction: the claim, the
-    /// transaction and the commit are paid once per batch instead of once per delivery. If any of them fails, the
-    /// whole batch is rolled back and each delivery is processed on its own, so one bad delivery cannot hold up or
-    /// change the outcome of the others. Returns how many deliveries were handled.
+    /// Claims up to <paramref name="max"/> due deliveries and applies them in one transaction: the claim, the reads
+    /// (<see cref="InboundLookups"/>: five set-based queries for the whole batch), the save and the commit are paid once
+    /// per batch instead of once per delivery. If any of them fails, the whole batch is rolled back and each delivery is
+    /// processed on its own, so one bad delivery cannot hold up or change the outcome of the others. Returns how many
+    /// deliveries were handled.
     /// </summary>
-    public async Task<int> ProcessBatchAsync(int max, CancellationToken ct)
+    public async Task<BatchResult> ProcessBatchAsync(int max, CancellationToken ct)
     {
         var changes = new List<ConversationChanged>();
         var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
@@ -50,22 +54,23 @@ public sealed class WebhookProcessor(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
             var claimed = await ClaimAsync(db, now, max, null, ct);
-            if (claimed.Count == 0) return 0;
+            if (claimed.Count == 0) return new BatchResult(0, false);
             ids = claimed.Select(d => d.Id).ToList();
             // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.
             try
             {
-                foreach (var delivery in claimed)
+                var parsed = claimed.Select(d => (Delivery: d, Events: InboundParsers.Parse(d.Source, d.Body))).ToList();
+                var lookups = await InboundLookups.LoadAsync(db, parsed.SelectMany(p => p.Events).ToList(), ct);
+                foreach (var (delivery, events) in parsed)
                 {
-                    var unroutable = await ApplyAsync(db, delivery, InboundParsers.Parse(delivery.Source, delivery.Body), changes, notices, ct);
+                    var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
                     delivery.MarkProcessed(unroutable, now);
-                    // Later deliveries of the batch must see this one's new contacts and conversations.
-                    await db.SaveChangesAsync(ct);
                 }
+                await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
                 foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
                 foreach (var change in changes.Distinct()) notifier.Publish(change);
-                return claimed.Count;
+                return new BatchResult(claimed.Count, false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -74,7 +79,7 @@ public sealed class WebhookProcessor(
             await tx.RollbackAsync(CancellationToken.None);
         }
         foreach (var id in ids) await ProcessNextAsync(ct, id);
-        return ids.Count;
+        return new BatchResult(ids.Count, true);
     }
 
     /// <summary>Claims and applies one due delivery (or the given one). Returns false when there was nothing to do.</summary>
@@ -98,7 +103,8 @@ public sealed class WebhookProcessor(
             try
             {
                 var events = InboundParsers.Parse(delivery.Source, delivery.Body);
-                var unroutable = await ApplyAsync(db, delivery, events, changes, notices, ct);
+                var lookups = await InboundLookups.LoadAsync(db, events, ct);
+                var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
                 delivery.MarkProcessed(unroutable, now);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
@@ -151,20 +157,15 @@ public sealed class WebhookProcessor(
             .ToListAsync(ct);
     }
 
-    private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, WebhookDelivery delivery, IReadOnlyList<InboundEvent> events,
-        List<ConversationChanged> changes, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
+    private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, InboundLookups lookups, WebhookDelivery delivery,
+        IReadOnlyList<InboundEvent> events, List<ConversationChanged> changes, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
     {
         var unroutable = new SortedSet<string>(StringComparer.Ordinal);
-        var channels = new Dictionary<(ChannelKind, string), Channel?>();
         foreach (var e in events)
         {
-            if (!channels.TryGetValue((e.Channel, e.ChannelExternalId), out var channel))
-            {
-                channel = await db.Channels.SingleOrDefaultAsync(c => c.Kind == e.Channel && c.ExternalId == e.ChannelExternalId, ct);
-                // A tenant's own endpoint may only feed that tenant's channels, whatever the body claims.
-                if (channel is not null && delivery.RouteTenantId is { } routeTenant && channel.TenantId != routeTenant) channel = null;
-                channels[(e.Channel, e.ChannelExternalId)] = channel;
-            }
+            var channel = lookups.Channel(e.Channel, e.ChannelExternalId);
+            // A tenant's own endpoint may only feed that tenant's channels, whatever the body claims.
+            if (channel is not null && delivery.RouteTenantId is { } routeTenant && channel.TenantId != routeTenant) channel = null;
             if (channel is null)
             {
                 unroutable.Add(e.ChannelExternalId);
@@ -172,17 +173,15 @@ public sealed class WebhookProcessor(
             }
             var conversationId = e switch
             {
-                InboundMessage m => await ApplyMessageAsync(db, channel, m, ct),
-                InboundEcho echo => await ApplyEchoAsync(db, channel, echo, delivery.Attempts, ct),
-                InboundStatus s => await ApplyStatusAsync(db, channel, s, delivery.Attempts, ct),
-                InboundWatermark w => await ApplyWatermarkAsync(db, channel, w, ct),
-                InboundReaction r => await ApplyReactionAsync(db, channel, r, ct),
-                InboundDeletion d => await ApplyDeletionAsync(db, channel, d, ct),
+                InboundMessage m => await ApplyMessageAsync(db, lookups, channel, m, ct),
+                InboundEcho echo => await ApplyEchoAsync(db, lookups, channel, echo, delivery.Attempts, ct),
+                InboundStatus s => ApplyStatus(lookups, channel, s, delivery.Attempts),
+                InboundWatermark w => await ApplyWatermarkAsync(db, lookups, channel, w, ct),
+                InboundReaction r => ApplyReaction(db, lookups, channel, r),
+                InboundDeletion d => ApplyDeletion(lookups, channel, d),
                 InboundChannelError err => Notice(notices, channel, err),
                 _ => null,
             };
-            // Later events of the same delivery must see this one's new contact and conversation.
-            if (events.Count > 1) await db.SaveChangesAsync(ct);
             if (conversationId is { } id) changes.Add(new ConversationChanged(channel.TenantId, id, e.GetType().Name));
         }
         if (unroutable.Count > 0)
@@ -200,17 +199,18 @@ public sealed class WebhookProcessor(
         return null;
     }
 
-    private async Task<Guid?> ApplyMessageAsync(AppDbContext db, Channel channel, InboundMessage m, CancellationToken ct)
+    private async Task<Guid?> ApplyMessageAsync(AppDbContext db, InboundLookups lookups, Channel channel, InboundMessage m, CancellationToken ct)
     {
-        if (await MessageExistsAsync(db, channel, m.ExternalId, ct)) return null; // a re-delivery
+        if (lookups.Message(channel, m.ExternalId) is not null) return null; // a re-delivery
         var now = clock.GetUtcNow();
-        var contact = await FindOrCreateContactAsync(db, channel, m.Customer, now, ct);
-        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        var contact = FindOrCreateContact(db, lookups, channel, m.Customer, now);
+        var conversation = OpenConversation(db, lookups, channel, contact, now);
         conversation.SetExternalThread(m.ChannelConversationId);
         var payload = WithMedia(m.PayloadJson, m.Media);
         var message = Message.Inbound(conversation, m.ExternalId, m.Type, m.Text, payload, m.SentAt, now, m.ReplyToExternalId);
         if (m.Media is { MediaId: not null } or { Url: not null }) message.ExpectMedia();
         db.Messages.Add(message);
+        lookups.Remember(message);
         conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
         // The tenant's buffer: a burst of messages inside it gets one answer.
@@ -218,19 +218,22 @@ public sealed class WebhookProcessor(
         return conversation.Id;
     }
 
-    private async Task<Guid?> ApplyEchoAsync(AppDbContext db, Channel channel, InboundEcho echo, int attempts, CancellationToken ct)
+    private async Task<Guid?> ApplyEchoAsync(AppDbContext db, InboundLookups lookups, Channel channel, InboundEcho echo, int attempts,
+        CancellationToken ct)
     {
-        if (await MessageExistsAsync(db, channel, echo.ExternalId, ct)) return null; // our own send, already recorded
+        if (lookups.Message(channel, echo.ExternalId) is not null) return null; // our own send, already recorded
         var now = clock.GetUtcNow();
-        var contact = await FindOrCreateContactAsync(db, channel, echo.Customer, now, ct);
-        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        var contact = FindOrCreateContact(db, lookups, channel, echo.Customer, now);
+        var conversation = OpenConversation(db, lookups, channel, contact, now);
         // The echo of our own send can arrive before the send call returns its id: wait for in-flight sends first.
         var inFlight = await db.Messages.AnyAsync(x => x.ConversationId == conversation.Id && x.Direction == MessageDirection.Outbound
             && x.Status == DeliveryStatus.Queued && x.ExternalId == null, ct);
         if (inFlight && attempts < 3) throw new RetryDeliveryException("Echo may belong to a send in flight", TimeSpan.FromSeconds(5));
 
         conversation.SetExternalThread(echo.ChannelConversationId);
-        db.Messages.Add(Message.Echo(conversation, echo.ExternalId, echo.Type, echo.Text, echo.PayloadJson, echo.SentAt, now));
+        var message = Message.Echo(conversation, echo.ExternalId, echo.Type, echo.Text, echo.PayloadJson, echo.SentAt, now);
+        db.Messages.Add(message);
+        lookups.Remember(message);
         conversation.RecordOutbound(echo.SentAt, echo.Text);
         if (conversation.Owner != ConversationOwner.Human || conversation.HandoffReason != HandoffReason.HumanReplied)
         {
@@ -241,10 +244,9 @@ public sealed class WebhookProcessor(
         return conversation.Id;
     }
 
-    private async Task<Guid?> ApplyStatusAsync(AppDbContext db, Channel channel, InboundStatus s, int attempts, CancellationToken ct)
+    private static Guid? ApplyStatus(InboundLookups lookups, Channel channel, InboundStatus s, int attempts)
     {
-        var message = await db.Messages.SingleOrDefaultAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id
-            && x.ExternalId == s.MessageExternalId, ct);
+        var message = lookups.Message(channel, s.MessageExternalId);
         if (message is null)
         {
             // A status can outrun the recording of the send's id; after a few tries it is about a message we never sent.
@@ -254,11 +256,14 @@ public sealed class WebhookProcessor(
         return message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
     }
 
-    private async Task<Guid?> ApplyWatermarkAsync(AppDbContext db, Channel channel, InboundWatermark w, CancellationToken ct)
+    private static async Task<Guid?> ApplyWatermarkAsync(AppDbContext db, InboundLookups lookups, Channel channel, InboundWatermark w,
+        CancellationToken ct)
     {
-        var contactId = await FindContactIdAsync(db, channel, w.Customer, ct);
-        if (contactId is null) return null;
-        var conversationIds = db.Conversations.Where(c => c.ChannelId == channel.Id && c.ContactId == contactId).Select(c => c.Id);
+        var contact = lookups.Contact(channel, w.Customer);
+        if (contact is null) return null;
+        // The query below reads stored rows: store what earlier events of the batch added first.
+        if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(ct);
+        var conversationIds = db.Conversations.Where(c => c.ChannelId == channel.Id && c.ContactId == contact.Id).Select(c => c.Id);
         var messages = await db.Messages
             .Where(x => conversationIds.Contains(x.ConversationId) && x.Direction == MessageDirection.Outbound && x.Status < w.Status
                 && x.Status != DeliveryStatus.Failed && x.ExternalId != null
@@ -270,81 +275,55 @@ public sealed class WebhookProcessor(
         return changed;
     }
 
-    private async Task<Guid?> ApplyReactionAsync(AppDbContext db, Channel channel, InboundReaction r, CancellationToken ct)
+    private Guid? ApplyReaction(AppDbContext db, InboundLookups lookups, Channel channel, InboundReaction r)
     {
-        if (await MessageExistsAsync(db, channel, r.ExternalId, ct)) return null;
+        if (lookups.Message(channel, r.ExternalId) is not null) return null;
         var now = clock.GetUtcNow();
-        var contact = await FindOrCreateContactAsync(db, channel, r.Customer, now, ct);
-        var conversation = await OpenConversationAsync(db, channel, contact, now, ct);
+        var contact = FindOrCreateContact(db, lookups, channel, r.Customer, now);
+        var conversation = OpenConversation(db, lookups, channel, contact, now);
         var payload = JsonSerializer.Serialize(new { target = r.TargetExternalId, emoji = r.Emoji });
-        db.Messages.Add(Message.Inbound(conversation, r.ExternalId, MessageType.Reaction, r.Emoji, payload, r.At, now, r.TargetExternalId));
+        var message = Message.Inbound(conversation, r.ExternalId, MessageType.Reaction, r.Emoji, payload, r.At, now, r.TargetExternalId);
+        db.Messages.Add(message);
+        lookups.Remember(message);
         return conversation.Id;
     }
 
-    private static async Task<Guid?> ApplyDeletionAsync(AppDbContext db, Channel channel, InboundDeletion d, CancellationToken ct)
+    private static Guid? ApplyDeletion(InboundLookups lookups, Channel channel, InboundDeletion d)
     {
-        var message = await db.Messages.SingleOrDefaultAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id
-            && x.ExternalId == d.MessageExternalId, ct);
+        var message = lookups.Message(channel, d.MessageExternalId);
         message?.MarkDeletedByCustomer(d.At);
         return message?.ConversationId;
     }
 
-    private static Task<bool> MessageExistsAsync(AppDbContext db, Channel channel, string externalId, CancellationToken ct) =>
-        db.Messages.AnyAsync(x => x.TenantId == channel.TenantId && x.ChannelId == channel.Id && x.ExternalId == externalId, ct);
-
-    private static async Task<Guid?> FindContactIdAsync(AppDbContext db, Channel channel, CustomerRef customer, CancellationToken ct)
+    private static Contact FindOrCreateContact(AppDbContext db, InboundLookups lookups, Channel channel, CustomerRef customer, DateTimeOffset now)
     {
-        var ids = Identities(customer).ToList();
-        foreach (var (kind, value) in ids)
+        var contact = lookups.Contact(channel, customer);
+        if (contact is not null)
         {
-            var contactId = await db.ContactIdentities
-                .Where(i => i.TenantId == channel.TenantId && i.ChannelId == channel.Id && i.Kind == kind && i.Value == value)
-                .Select(i => (Guid?)i.ContactId).FirstOrDefaultAsync(ct);
-            if (contactId is not null) return contactId;
-        }
-        return null;
-    }
-
-    private static async Task<Contact> FindOrCreateContactAsync(AppDbContext db, Channel channel, CustomerRef customer, DateTimeOffset now,
-        CancellationToken ct)
-    {
-        var contactId = await FindContactIdAsync(db, channel, customer, ct);
-        Contact contact;
-        if (contactId is { } id)
-        {
-            contact = await db.Contacts.Include(c => c.Identities).SingleAsync(c => c.Id == id, ct);
             if (contact.Name is null && !string.IsNullOrWhiteSpace(customer.ProfileName)) contact.UpdateProfile(customer.ProfileName, null, null);
         }
         else
         {
-            var phone = Identities(customer).FirstOrDefault(i => i.Kind == IdentityKind.WaId).Value;
+            var phone = InboundLookups.Identities(customer).FirstOrDefault(i => i.Kind == IdentityKind.WaId).Value;
             contact = Contact.Create(channel.TenantId, customer.ProfileName, phone, now);
             db.Contacts.Add(contact);
         }
         // Keep every identity we learn (a BSUID arriving for a known wa_id, and the other way round).
-        foreach (var (kind, value) in Identities(customer))
+        foreach (var (kind, value) in InboundLookups.Identities(customer))
             if (!contact.Identities.Any(i => i.ChannelId == channel.Id && i.Kind == kind && i.Value == value))
                 db.ContactIdentities.Add(contact.AddIdentity(channel.Id, kind, value));
+        lookups.Remember(contact);
         return contact;
     }
 
-    private static IEnumerable<(IdentityKind Kind, string Value)> Identities(CustomerRef customer)
-    {
-        yield return (customer.Kind, customer.Id);
-        if (customer.AlsoKnownAs is { } alias) yield return (alias.Kind, alias.Id);
-    }
-
     /// <summary>The contact's open conversation on this channel; a resolved one is closed for good and a new one starts.</summary>
-    private static async Task<Conversation> OpenConversationAsync(AppDbContext db, Channel channel, Contact contact, DateTimeOffset now,
-        CancellationToken ct)
+    private static Conversation OpenConversation(AppDbContext db, InboundLookups lookups, Channel channel, Contact contact, DateTimeOffset now)
     {
-        var conversation = await db.Conversations
-            .Where(c => c.ContactId == contact.Id && c.ChannelId == channel.Id && c.Status != ConversationStatus.Resolved)
-            .OrderByDescending(c => c.CreatedAt).FirstOrDefaultAsync(ct);
-        if (conversation is not null) return conversation;
-        conversation = Conversation.Start(channel.TenantId, channel.Id, contact.Id, now);
+        if (lookups.OpenConversation(contact, channel) is { } open) return open;
+        var conversation = Conversation.Start(channel.TenantId, channel.Id, contact.Id, now);
         db.Conversations.Add(conversation);
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Created, null, null, null, now));
+        lookups.Remember(conversation);
         return conversation;
     }
 

@@ -1,0 +1,112 @@
+using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
+
+namespace OperatorConsole.Infrastructure.Channels.Inbound;
+
+/// <summary>
+/// Everything a batch of deliveries reads from the database (channels, messages already stored, contacts by identity,
+/// their open conversations), loaded up front in five set-based queries instead of several queries per event. The
+/// dictionaries are complete for the batch's keys: a key that is missing after <see cref="LoadAsync"/> is not in the
+/// database, and every row the batch creates is added, so later events of the batch see earlier ones without a save.
+/// </summary>
+internal sealed class InboundLookups
+{
+    private readonly Dictionary<(ChannelKind, string), Channel> _channels = new();
+    private readonly Dictionary<(Guid ChannelId, string ExternalId), Message> _messages = new();
+    private readonly Dictionary<(Guid ChannelId, IdentityKind Kind, string Value), Contact> _contactsByIdentity = new();
+    private readonly Dictionary<(Guid ContactId, Guid ChannelId), Conversation> _openConversations = new();
+
+    public static async Task<InboundLookups> LoadAsync(AppDbContext db, IReadOnlyCollection<InboundEvent> events, CancellationToken ct)
+    {
+        var lookups = new InboundLookups();
+        if (events.Count == 0) return lookups;
+
+        var channelIds = events.Select(e => e.ChannelExternalId).Distinct().ToList();
+        foreach (var channel in await db.Channels.Where(c => channelIds.Contains(c.ExternalId)).ToListAsync(ct))
+            lookups._channels[(channel.Kind, channel.ExternalId)] = channel;
+        if (lookups._channels.Count == 0) return lookups; // nobody connected these numbers: nothing else to read
+
+        var routed = events.Where(e => lookups._channels.ContainsKey((e.Channel, e.ChannelExternalId))).ToList();
+        var tenants = lookups._channels.Values.Select(c => c.TenantId).Distinct().ToList();
+        var channels = lookups._channels.Values.Select(c => c.Id).ToList();
+
+        var messageIds = routed.Select(MessageKey).OfType<string>().Distinct().ToList();
+        if (messageIds.Count > 0)
+        {
+            // The unique (tenant, channel, external id) index answers this with = ANY on each column.
+            foreach (var message in await db.Messages
+                         .Where(m => tenants.Contains(m.TenantId) && channels.Contains(m.ChannelId) && messageIds.Contains(m.ExternalId!))
+                         .ToListAsync(ct))
+                lookups._messages[(message.ChannelId, message.ExternalId!)] = message;
+        }
+
+        var identityValues = routed.Select(CustomerOf).OfType<CustomerRef>().SelectMany(Identities).Select(i => i.Value).Distinct().ToList();
+        if (identityValues.Count == 0) return lookups;
+        var contactIds = await db.ContactIdentities
+            .Where(i => tenants.Contains(i.TenantId) && channels.Contains(i.ChannelId) && identityValues.Contains(i.Value))
+            .Select(i => i.ContactId).Distinct().ToListAsync(ct);
+        if (contactIds.Count == 0) return lookups;
+        foreach (var contact in await db.Contacts.Include(c => c.Identities).Where(c => contactIds.Contains(c.Id)).ToListAsync(ct))
+            lookups.Remember(contact);
+        var open = await db.Conversations
+            .Where(c => tenants.Contains(c.TenantId) && contactIds.Contains(c.ContactId) && c.Status != ConversationStatus.Resolved)
+            .ToListAsync(ct);
+        // The newest open conversation per contact and channel is the one that continues.
+        foreach (var conversation in open.OrderBy(c => c.CreatedAt)) lookups.Remember(conversation);
+        return lookups;
+    }
+
+    public Channel? Channel(ChannelKind kind, string externalId) => _channels.GetValueOrDefault((kind, externalId));
+
+    public Message? Message(Channel channel, string externalId) => _messages.GetValueOrDefault((channel.Id, externalId));
+
+    public void Remember(Message message)
+    {
+        if (message.ExternalId is { } externalId) _messages[(message.ChannelId, externalId)] = message;
+    }
+
+    public Contact? Contact(Channel channel, CustomerRef customer)
+    {
+        foreach (var (kind, value) in Identities(customer))
+            if (_contactsByIdentity.TryGetValue((channel.Id, kind, value), out var contact)) return contact;
+        return null;
+    }
+
+    /// <summary>Indexes the contact under each of its identities (call again after adding one).</summary>
+    public void Remember(Contact contact)
+    {
+        foreach (var identity in contact.Identities) _contactsByIdentity[(identity.ChannelId, identity.Kind, identity.Value)] = contact;
+    }
+
+    public Conversation? OpenConversation(Contact contact, Channel channel) => _openConversations.GetValueOrDefault((contact.Id, channel.Id));
+
+    public void Remember(Conversation conversation) => _openConversations[(conversation.ContactId, conversation.ChannelId)] = conversation;
+
+    public static IEnumerable<(IdentityKind Kind, string Value)> Identities(CustomerRef customer)
+    {
+        yield return (customer.Kind, customer.Id);
+        if (customer.AlsoKnownAs is { } alias) yield return (alias.Kind, alias.Id);
+    }
+
+    private static string? MessageKey(InboundEvent e) => e switch
+    {
+        InboundMessage m => m.ExternalId,
+        InboundEcho echo => echo.ExternalId,
+        InboundReaction r => r.ExternalId,
+        InboundStatus s => s.MessageExternalId,
+        InboundDeletion d => d.MessageExternalId,
+        _ => null,
+    };
+
+    private static CustomerRef? CustomerOf(InboundEvent e) => e switch
+    {
+        InboundMessage m => m.Customer,
+        InboundEcho echo => echo.Customer,
+        InboundReaction r => r.Customer,
+        InboundWatermark w => w.Customer,
+        _ => null,
+    };
+}
