@@ -23,8 +23,8 @@ public static class DependencyInjection
 {
     public static IServiceCollection AddConsoleInfrastructure(this IServiceCollection services, IConfiguration config)
     {
-        var connectionString = config.GetConnectionString("Default")
-            ?? throw new InvalidOperationException("ConnectionStrings:Default is not set (./console.sh run sets it).");
+        var connectionString = DatabaseSetup.ForServing(config.GetConnectionString("Default")
+            ?? throw new InvalidOperationException("ConnectionStrings:Default is not set (./console.sh run sets it)."));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<TenantContext>();

@@ -16,6 +16,24 @@ public static class DatabaseSetup
             .AddInterceptors(ConnectionInterceptor, StampInterceptor);
 
     /// <summary>
+    /// The serving connection string, with Npgsql's automatic preparation on unless the string says otherwise: the hot
+    /// paths (webhook processing, agent turns) run the same few statements thousands of times, and a prepared statement
+    /// skips PostgreSQL's parse and plan on every run. Npgsql keeps prepared statements across pooled connection reuse
+    /// (it resets the session without DISCARD ALL); the tenant settings are set again on every open either way.
+    /// Not for the migrating connection: a schema change would invalidate its statements.
+    /// </summary>
+    public static string ForServing(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 128;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
     /// Tables isolated by row-level security (policies are created by each table's migration through
     /// <see cref="RowLevelSecurity"/>; a test checks that every table listed here has them).
     /// </summary>

@@ -11,6 +11,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Expectations wait for their condition; on two cores shared with the whole parallel suite a Blazor circuit can
+        // take longer than Playwright's 5 s default to render (a lone run takes well under one).
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
