@@ -46,7 +46,8 @@ as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
 # The data directory must be enterable by the cluster's user. CI may clone under /root (mode 700):
 # then fall back to /tmp.
 data_dir() {
-  local name="$1" preferred="$ROOT/.data/$name"
+  local name="$1" preferred
+  preferred="$ROOT/.data/$name"
   mkdir -p "$ROOT/.data"
   if is_root && ! runuser -u postgres -- test -x "$ROOT/.data" 2>/dev/null; then
     echo "/tmp/console-$HASH-$name"
