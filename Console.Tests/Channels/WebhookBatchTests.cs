@@ -72,4 +72,28 @@ public class WebhookBatchTests : IAsyncLifetime
         Assert.Equal(2, await work.Db.Messages.CountAsync(m => m.ConversationId == conversation.Id));
         Assert.Equal(2, conversation.UnreadCount);
     }
+
+    [Fact]
+    public async Task A_status_that_outruns_its_send_waits_alone_and_the_rest_of_the_batch_is_applied()
+    {
+        var tenant = await _app.TenantAsync();
+        var channel = await _app.ChannelAsync(tenant.Id);
+        var hooks = new WebhookClient(_app.CreateClient());
+        var unknown = "wamid." + Guid.NewGuid().ToString("N");
+        var wamid = "wamid." + Guid.NewGuid().ToString("N");
+        await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppStatus(channel.ExternalId, unknown, "delivered", DateTimeOffset.UtcNow));
+        await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(channel.ExternalId, "5215511112222", wamid, "hola", DateTimeOffset.UtcNow));
+
+        var batch = await _app.Services.GetRequiredService<WebhookProcessor>().ProcessBatchAsync(50, CancellationToken.None);
+
+        Assert.Equal(new BatchResult(2, OneByOne: false), batch);
+        await using (var work = _app.Scopes.ForTenant(tenant.Id))
+            Assert.True(await work.Db.Messages.AnyAsync(m => m.ExternalId == wamid));
+        await using var system = _app.Scopes.ForSystem("test");
+        var deliveries = await system.Db.WebhookDeliveries.ToListAsync();
+        var waiting = Assert.Single(deliveries, d => d.State == DeliveryState.Pending);
+        Assert.Equal(1, waiting.Attempts);
+        Assert.Contains(unknown, waiting.LastError);
+        Assert.Single(deliveries, d => d.State == DeliveryState.Processed);
+    }
 }

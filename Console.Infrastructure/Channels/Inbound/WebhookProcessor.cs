@@ -63,6 +63,12 @@ public sealed class WebhookProcessor(
                 var lookups = await InboundLookups.LoadAsync(db, parsed.SelectMany(p => p.Events).ToList(), ct);
                 foreach (var (delivery, events) in parsed)
                 {
+                    // Statuses often outrun the recording of the send they are about: that delivery alone waits.
+                    if (StatusTooEarly(lookups, delivery, events) is { } wait)
+                    {
+                        delivery.MarkAttemptFailed(wait.Message, now, wait.After);
+                        continue;
+                    }
                     var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
                     delivery.MarkProcessed(unroutable, now);
                 }
@@ -193,6 +199,27 @@ public sealed class WebhookProcessor(
         return unroutable;
     }
 
+    /// <summary>
+    /// The retry <see cref="ApplyStatus"/> would throw for this delivery, found before anything of it is applied, so
+    /// a batch can set just this delivery aside instead of failing as a whole.
+    /// </summary>
+    private static RetryDeliveryException? StatusTooEarly(InboundLookups lookups, WebhookDelivery delivery, IReadOnlyList<InboundEvent> events)
+    {
+        if (delivery.Attempts >= StatusRetries) return null;
+        foreach (var s in events.OfType<InboundStatus>())
+        {
+            var channel = lookups.Channel(s.Channel, s.ChannelExternalId);
+            if (channel is null || (delivery.RouteTenantId is { } route && channel.TenantId != route)) continue;
+            if (lookups.Message(channel, s.MessageExternalId) is null) return UnknownMessage(s);
+        }
+        return null;
+    }
+
+    private const int StatusRetries = 3;
+
+    private static RetryDeliveryException UnknownMessage(InboundStatus s) =>
+        new($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
+
     private static Guid? Notice(List<(Severity, string, Guid?, string?)> notices, Channel channel, InboundChannelError err)
     {
         notices.Add((Severity.Warning, $"{channel.Kind} {channel.ExternalId} reported error {err.Code}: {err.Title}", channel.TenantId, err.Details));
@@ -250,7 +277,7 @@ public sealed class WebhookProcessor(
         if (message is null)
         {
             // A status can outrun the recording of the send's id; after a few tries it is about a message we never sent.
-            if (attempts < 3) throw new RetryDeliveryException($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
+            if (attempts < StatusRetries) throw UnknownMessage(s);
             return null;
         }
         return message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
