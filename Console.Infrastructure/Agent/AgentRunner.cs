@@ -182,6 +182,9 @@ public sealed class AgentRunner(
         var o = options.CurrentValue;
         await using var work = scopes.ForTenant(claim.TenantId);
         var db = work.Db;
+        // One connection for all the reads: EF would otherwise take one from the pool per query, each paying the
+        // tenant settings' round trip.
+        await db.Database.OpenConnectionAsync(ct);
         var now = clock.GetUtcNow();
         var row = await (from c in db.Conversations
                          join k in db.Contacts on c.ContactId equals k.Id
