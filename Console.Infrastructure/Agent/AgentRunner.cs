@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -144,7 +145,11 @@ public sealed class AgentRunner(
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var modelTime = ModelTimer.Start();
-        var prepared = await PrepareAsync(claim, ct);
+        // One connection from the first read to the commit: each pooled open would pay the tenant settings' round trip
+        // again. It stays open while the model thinks (one per worker).
+        await using var work = scopes.ForTenant(claim.TenantId);
+        await work.Db.Database.OpenConnectionAsync(ct);
+        var prepared = await PrepareAsync(claim, work, ct);
         if (prepared is null) return;
         var prepareTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var input = prepared.Input;
@@ -153,7 +158,7 @@ public sealed class AgentRunner(
             platform.Value.PublicBaseUrl, clock);
         var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
         var decided = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        var committed = await CommitAsync(claim, result, prepared.Channel, ct);
+        var committed = await CommitAsync(claim, result, prepared.Channel, work.Db, ct);
         var total = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         // One line per turn: its cost to us (everything but the model) is what bench/agent.sh reports.
         log.LogInformation("Agent turn {ConversationId} {Outcome} in {TotalMs:0.0} ms, model {ModelMs:0.0} ms, overhead {OverheadMs:0.0} ms " +
@@ -168,7 +173,12 @@ public sealed class AgentRunner(
     }
 
     /// <summary>Loads what the turn needs and applies the rules that decide whether it runs at all.</summary>
-    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour);
+    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History);
+
+    /// <summary>The newest messages the turn sees (the prompt bounds them by tokens further).</summary>
+    private const int HistoryMessages = 60;
+
+    private static readonly JsonSerializerOptions HistoryJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private sealed record Prepared(TurnInput Input, Guid ContactId, Channel Channel, IReadOnlyList<AIFunction> Tools);
 
@@ -177,14 +187,10 @@ public sealed class AgentRunner(
     /// possible (one joined read, one statistics read, the history, the tools; the profile is cached), because this
     /// is the turn's overhead on top of the model.
     /// </summary>
-    private async Task<Prepared?> PrepareAsync(TurnClaim claim, CancellationToken ct)
+    private async Task<Prepared?> PrepareAsync(TurnClaim claim, WorkScope work, CancellationToken ct)
     {
         var o = options.CurrentValue;
-        await using var work = scopes.ForTenant(claim.TenantId);
         var db = work.Db;
-        // One connection for all the reads: EF would otherwise take one from the pool per query, each paying the
-        // tenant settings' round trip.
-        await db.Database.OpenConnectionAsync(ct);
         var now = clock.GetUtcNow();
         var row = await (from c in db.Conversations
                          join k in db.Contacts on c.ContactId equals k.Id
@@ -212,7 +218,12 @@ public sealed class AgentRunner(
                    (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
                      WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddMinutes(-1)}) AS last_minute,
                    (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
-                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddHours(-1)}) AS last_hour
+                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddHours(-1)}) AS last_hour,
+                   -- The history rides along as JSON: one round trip fewer.
+                   (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.sent_at), '[]')
+                    FROM (SELECT m.sender, m.body, m.sent_at FROM messages m
+                          WHERE m.conversation_id = {conversation.Id} AND m.body IS NOT NULL AND m.deleted_at IS NULL
+                          ORDER BY m.sent_at DESC LIMIT {HistoryMessages}) h)::text AS history
             """).ToListAsync(ct)).Single();
 
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
@@ -231,10 +242,7 @@ public sealed class AgentRunner(
 
         if (await RateLimitedAsync(db, contact.Id, conversation, claim, stats, now, o, ct)) return null;
 
-        var history = await db.Messages.Where(m => m.ConversationId == conversation.Id && m.Body != null && m.DeletedAt == null)
-            .OrderByDescending(m => m.SentAt).Take(60)
-            .Select(m => new TurnMessage(m.Sender, m.Body!, m.SentAt)).ToListAsync(ct);
-        history.Reverse();
+        var history = JsonSerializer.Deserialize<List<TurnMessage>>(stats.History, HistoryJson) ?? [];
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false)).ToList();
@@ -301,15 +309,13 @@ public sealed class AgentRunner(
         var result = new TurnResult { Language = lang, Handoff = new HandoffRequest(reason, HandoffPriority.Urgent, note) };
         result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(lang) });
         var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == conversation.ChannelId, ct);
-        if (await CommitAsync(claim, result, channel, ct))
+        if (await CommitAsync(claim, result, channel, db, ct))
             await handoffs.AfterHandoffAsync(claim.TenantId, claim.ConversationId, result.Handoff, ct);
     }
 
     /// <summary>Writes the turn's outcome if, and only if, this runner still owns the turn.</summary>
-    private async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, Channel channel, CancellationToken ct)
+    private async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, Channel channel, AppDbContext db, CancellationToken ct)
     {
-        await using var work = scopes.ForTenant(claim.TenantId);
-        var db = work.Db;
         // Tokens were spent whether or not the reply goes out: the usage row rides on this transaction either way.
         if (result.Model is { } model && llm.Usage(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage) is { } usage)
             db.TokenUsage.Add(usage);
