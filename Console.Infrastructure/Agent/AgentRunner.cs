@@ -184,8 +184,8 @@ public sealed class AgentRunner(
 
     /// <summary>
     /// Loads what the turn needs and applies the rules that decide whether it runs at all — in as few round trips as
-    /// possible (one joined read, one statistics read, the history, the tools; the profile is cached), because this
-    /// is the turn's overhead on top of the model.
+    /// possible (one joined read, one statistics read that also brings the history; profile and tools cached; the
+    /// connection kept for the commit), because this is the turn's overhead on top of the model.
     /// </summary>
     private async Task<Prepared?> PrepareAsync(TurnClaim claim, WorkScope work, CancellationToken ct)
     {

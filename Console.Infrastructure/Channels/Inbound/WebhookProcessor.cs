@@ -110,6 +110,7 @@ public sealed class WebhookProcessor(
             {
                 var events = InboundParsers.Parse(delivery.Source, delivery.Body);
                 var lookups = await InboundLookups.LoadAsync(db, events, ct);
+                if (StatusTooEarly(lookups, delivery, events) is { } wait) throw wait;
                 var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
                 delivery.MarkProcessed(unroutable, now);
                 await db.SaveChangesAsync(ct);
@@ -169,9 +170,7 @@ public sealed class WebhookProcessor(
         var unroutable = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
-            var channel = lookups.Channel(e.Channel, e.ChannelExternalId);
-            // A tenant's own endpoint may only feed that tenant's channels, whatever the body claims.
-            if (channel is not null && delivery.RouteTenantId is { } routeTenant && channel.TenantId != routeTenant) channel = null;
+            var channel = RoutedChannel(lookups, delivery, e);
             if (channel is null)
             {
                 unroutable.Add(e.ChannelExternalId);
@@ -181,7 +180,7 @@ public sealed class WebhookProcessor(
             {
                 InboundMessage m => await ApplyMessageAsync(db, lookups, channel, m, ct),
                 InboundEcho echo => await ApplyEchoAsync(db, lookups, channel, echo, delivery.Attempts, ct),
-                InboundStatus s => ApplyStatus(lookups, channel, s, delivery.Attempts),
+                InboundStatus s => ApplyStatus(lookups, channel, s),
                 InboundWatermark w => await ApplyWatermarkAsync(db, lookups, channel, w, ct),
                 InboundReaction r => ApplyReaction(db, lookups, channel, r),
                 InboundDeletion d => ApplyDeletion(lookups, channel, d),
@@ -200,25 +199,24 @@ public sealed class WebhookProcessor(
     }
 
     /// <summary>
-    /// The retry <see cref="ApplyStatus"/> would throw for this delivery, found before anything of it is applied, so
-    /// a batch can set just this delivery aside instead of failing as a whole.
+    /// A status can outrun the recording of the send's id: the delivery then waits a few seconds, a few times, before
+    /// anything of it is applied (a batch sets just that delivery aside). After that it is about a message we never sent.
     /// </summary>
     private static RetryDeliveryException? StatusTooEarly(InboundLookups lookups, WebhookDelivery delivery, IReadOnlyList<InboundEvent> events)
     {
-        if (delivery.Attempts >= StatusRetries) return null;
+        if (delivery.Attempts >= 3) return null;
         foreach (var s in events.OfType<InboundStatus>())
         {
-            var channel = lookups.Channel(s.Channel, s.ChannelExternalId);
-            if (channel is null || (delivery.RouteTenantId is { } route && channel.TenantId != route)) continue;
-            if (lookups.Message(channel, s.MessageExternalId) is null) return UnknownMessage(s);
+            if (RoutedChannel(lookups, delivery, s) is { } channel && lookups.Message(channel, s.MessageExternalId) is null)
+                return new RetryDeliveryException($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
         }
         return null;
     }
 
-    private const int StatusRetries = 3;
-
-    private static RetryDeliveryException UnknownMessage(InboundStatus s) =>
-        new($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
+    /// <summary>The event's channel, if connected; a tenant's own endpoint may only feed that tenant's channels, whatever the body claims.</summary>
+    private static Channel? RoutedChannel(InboundLookups lookups, WebhookDelivery delivery, InboundEvent e) =>
+        lookups.Channel(e.Channel, e.ChannelExternalId) is { } channel && (delivery.RouteTenantId is not { } route || channel.TenantId == route)
+            ? channel : null;
 
     private static Guid? Notice(List<(Severity, string, Guid?, string?)> notices, Channel channel, InboundChannelError err)
     {
@@ -271,16 +269,11 @@ public sealed class WebhookProcessor(
         return conversation.Id;
     }
 
-    private static Guid? ApplyStatus(InboundLookups lookups, Channel channel, InboundStatus s, int attempts)
+    private static Guid? ApplyStatus(InboundLookups lookups, Channel channel, InboundStatus s)
     {
+        // Still unknown after StatusTooEarly's retries: a status about a message we never sent.
         var message = lookups.Message(channel, s.MessageExternalId);
-        if (message is null)
-        {
-            // A status can outrun the recording of the send's id; after a few tries it is about a message we never sent.
-            if (attempts < StatusRetries) throw UnknownMessage(s);
-            return null;
-        }
-        return message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
+        return message is not null && message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
     }
 
     private static async Task<Guid?> ApplyWatermarkAsync(AppDbContext db, InboundLookups lookups, Channel channel, InboundWatermark w,
