@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Infrastructure.Data;
@@ -11,36 +12,82 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// Reads and changes a tenant's agent profile versions. A tenant without a profile gets the default live one the
 /// first time it is needed, so every tenant has an agent that behaves sensibly from its first message.
 /// </summary>
-public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
+public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, TimeProvider clock, ILogger<AgentProfiles> log)
 {
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
-    private readonly ConcurrentDictionary<Guid, (TurnSettings Settings, DateTimeOffset LoadedAt)> _live = new();
+    private sealed record Entry(TurnSettings Settings, DateTimeOffset LoadedAt);
+    private readonly ConcurrentDictionary<Guid, Entry> _live = new();
+    // Bumped by Forget: a load that started before a change must not store what it read.
+    private readonly ConcurrentDictionary<Guid, long> _generations = new();
+    private readonly ConcurrentDictionary<Guid, byte> _refreshing = new();
 
     /// <summary>What every turn of a tenant reads: the live profile, its enabled webhook tools, whether it has knowledge.</summary>
     public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge);
 
     /// <summary>
     /// The tenant's turn settings from a short per-node cache: a change made on this node is seen at once
-    /// (<see cref="Forget"/>), on other nodes within <see cref="CacheTtl"/>. Shared, read-only instances: never change or save them.
+    /// (<see cref="Forget"/>), on other nodes within <see cref="CacheTtl"/> and one turn. Once the entry is older than
+    /// that, the turn still gets it and a reload runs beside it (three reads no turn waits for, where every turn after a
+    /// reload paid them before). Shared, read-only instances: never change or save them.
     /// </summary>
     public async Task<TurnSettings> GetTurnSettingsAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
+        if (_live.TryGetValue(tenantId, out var hit))
+        {
+            if (clock.GetUtcNow() - hit.LoadedAt >= CacheTtl) RefreshInBackground(tenantId);
+            return hit.Settings;
+        }
+        return await LoadAsync(db, tenantId, ct);
+    }
+
+    private async Task<TurnSettings> LoadAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        var generation = _generations.GetValueOrDefault(tenantId);
         var now = clock.GetUtcNow();
-        if (_live.TryGetValue(tenantId, out var hit) && now - hit.LoadedAt < CacheTtl) return hit.Settings;
         var profile = await GetLiveAsync(db, tenantId, ct);
         db.Entry(profile).State = EntityState.Detached;
         var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
         var hasKnowledge = await db.KnowledgeChunks.AnyAsync(ct);
         var settings = new TurnSettings(profile, tools, hasKnowledge);
-        _live[tenantId] = (settings, now);
+        var entry = new Entry(settings, now);
+        _live[tenantId] = entry;
+        // Forget bumps the generation before it removes: whichever of the two this store raced, it does not survive.
+        if (_generations.GetValueOrDefault(tenantId) != generation) _live.TryRemove(KeyValuePair.Create(tenantId, entry));
         return settings;
+    }
+
+    private void RefreshInBackground(Guid tenantId)
+    {
+        if (!_refreshing.TryAdd(tenantId, 0)) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await using var work = scopes.ForTenant(tenantId);
+                await LoadAsync(work.Db, tenantId, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The stale entry goes: the next turn loads on its own path and fails there, visibly, if it must.
+                log.LogWarning(ex, "Reloading the agent settings of tenant {TenantId} failed", tenantId);
+                _live.TryRemove(tenantId, out _);
+            }
+            finally
+            {
+                _refreshing.TryRemove(tenantId, out _);
+            }
+        });
     }
 
     public async Task<AgentProfile> GetLiveCachedAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
         (await GetTurnSettingsAsync(db, tenantId, ct)).Profile;
 
     /// <summary>Something a turn reads changed on this node (tools, knowledge, profile).</summary>
-    public void Forget(Guid tenantId) => _live.TryRemove(tenantId, out _);
+    public void Forget(Guid tenantId)
+    {
+        _generations.AddOrUpdate(tenantId, 1, (_, g) => g + 1);
+        _live.TryRemove(tenantId, out _);
+    }
 
     public async Task<AgentProfile> GetLiveAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
@@ -99,7 +146,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
-        _live.TryRemove(tenantId, out _);
+        Forget(tenantId);
         return draft;
     }
 
@@ -120,7 +167,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, TimeProvider clock)
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
-        _live.TryRemove(tenantId, out _);
+        Forget(tenantId);
         return next;
     }
 }

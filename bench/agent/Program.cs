@@ -17,6 +17,7 @@ var url = new Uri(Arg("--url", "http://127.0.0.1:5196/"));
 var ownerDb = Arg("--db", "");
 var log = Arg("--log", "/tmp/console-agent-bench-app.log");
 var llmPort = int.Parse(Arg("--llm-port", "5197"));
+var warmup = int.Parse(Arg("--warmup", "20"));
 var sequential = int.Parse(Arg("--sequential", "100"));
 var conversations = int.Parse(Arg("--conversations", "200"));
 var burst = int.Parse(Arg("--burst", "3"));
@@ -57,6 +58,18 @@ var phoneNumberId = Random.Shared.NextInt64(100000000000000, 999999999999999).To
 
 var logStart = new FileInfo(log).Length;
 
+// Phase 0: the first turns after a start pay the JIT and EF Core's query compilation (hundreds of ms for the very first);
+// they are reported on their own so the measured turns show the steady state a running node has.
+Console.WriteLine($"Warm-up: {warmup} turns one after another…");
+for (var i = 0; i < warmup; i++)
+{
+    var waId = "52144" + (10000000 + i);
+    await PostAsync(waId, $"Hola, calentando {i}");
+    await WaitForRepliesAsync([waId], TimeSpan.FromSeconds(30));
+}
+var warmupOverhead = ReadOverheads(log, logStart);
+logStart = new FileInfo(log).Length;
+
 // Phase 1: one conversation at a time, so each turn's overhead is measured without queueing behind others.
 Console.WriteLine($"Phase 1: {sequential} turns one after another (buffer 1 s, instant model)…");
 for (var i = 0; i < sequential; i++)
@@ -86,7 +99,10 @@ var burstOverhead = ReadOverheads(log, logStart);
 
 Console.WriteLine();
 Console.WriteLine("Turn overhead = claim → prepare → model → commit, minus the model's own time (from the app's per-turn log line).");
-Print("sequential turns", sequentialOverhead);
+if (warmupOverhead.Count > 0)
+    Console.WriteLine($"warm-up: {warmupOverhead.Count} turns after the start, first {warmupOverhead[0]:0.0} ms, then " +
+                      string.Join(", ", warmupOverhead.Skip(1).Take(9).Select(v => v.ToString("0.0"))) + (warmupOverhead.Count > 10 ? ", …" : "") + " ms");
+Print("sequential turns (after the warm-up)", sequentialOverhead);
 Print($"{conversations} bursting at once", burstOverhead);
 Console.WriteLine($"burst: {conversations * burst} webhooks posted in {posted.TotalSeconds:0.0} s; all {conversations} answered {allAnswered.TotalSeconds:0.0} s after the first post (buffer 1 s)");
 Console.WriteLine($"burst: LLM reply calls {llmCalls - callsBefore} for {conversations} conversations; replies per conversation: " +
