@@ -27,14 +27,17 @@ public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webh
     public void Configure(EntityTypeBuilder<WebhookDelivery> b)
     {
         b.ToTable("webhook_deliveries");
-        b.Property(d => d.Source).HasMaxLength(20);
+        // Every webhook inserts into the unique (source, hash) index: byte-order comparison ("C"), not the locale's rules.
+        b.Property(d => d.Source).HasMaxLength(20).UseCollation("C");
         b.Property(d => d.State).HasConversion<string>().HasMaxLength(12);
-        b.Property(d => d.BodyHash).HasMaxLength(64);
+        b.Property(d => d.BodyHash).HasMaxLength(64).UseCollation("C");
         // Identical retries of one delivery (Meta resends the same bytes) are stored once.
         b.HasIndex(d => new { d.Source, d.BodyHash }).IsUnique();
-        // The processor scans only work that is due.
+        // The processor scans only work that is due (and the agent's "older delivery still unread" check reads it).
         b.HasIndex(d => d.NextAttemptAt).HasFilter("state = 'Pending'");
-        b.HasIndex(d => d.ReceivedAt);
+        // The super admin's list of deliveries to look at. Partial: the intake never writes into it, and the table
+        // grows by every webhook ever received.
+        b.HasIndex(d => d.ReceivedAt).HasFilter("state IN ('Failed', 'Unroutable')");
     }
 }
 

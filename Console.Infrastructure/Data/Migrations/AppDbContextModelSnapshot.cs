@@ -877,7 +877,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
-                        .HasColumnName("body_hash");
+                        .HasColumnName("body_hash")
+                        .UseCollation("C");
 
                     b.Property<string>("LastError")
                         .HasColumnType("text")
@@ -903,7 +904,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
-                        .HasColumnName("source");
+                        .HasColumnName("source")
+                        .UseCollation("C");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -924,7 +926,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasFilter("state = 'Pending'");
 
                     b.HasIndex("ReceivedAt")
-                        .HasDatabaseName("ix_webhook_deliveries_received_at");
+                        .HasDatabaseName("ix_webhook_deliveries_received_at")
+                        .HasFilter("state IN ('Failed', 'Unroutable')");
 
                     b.HasIndex("Source", "BodyHash")
                         .IsUnique()
