@@ -106,6 +106,11 @@ stop_cluster() {
 cmd_run() {
   ensure_postgres
   if [ -z "${ConnectionStrings__Default:-}" ]; then
+    if [ -n "${CONSOLE_PG_FRESH:-}" ]; then
+      # Benchmarks start from an empty cluster: rows left by earlier runs would make every run slower than the last.
+      stop_cluster "${CONSOLE_PG_NAME:-run}" 2>/dev/null || true
+      rm -rf "$(data_dir "${CONSOLE_PG_NAME:-run}")"
+    fi
     start_cluster "${CONSOLE_PG_NAME:-run}" "$RUN_PORT" "${CONSOLE_PG_OPTIONS:-}"
     if ! psql_admin "$CLUSTER_DIR" "$RUN_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = 'console'" | grep -q 1; then
       psql_admin "$CLUSTER_DIR" "$RUN_PORT" -c "CREATE DATABASE console OWNER console_owner"

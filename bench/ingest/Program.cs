@@ -17,6 +17,9 @@ var total = int.Parse(Arg("--messages", "20000"));
 var concurrency = int.Parse(Arg("--concurrency", "64"));
 var rate = int.Parse(Arg("--rate", "500"));
 var rateSeconds = int.Parse(Arg("--rate-seconds", "10"));
+// --paced-only: the warm-up and the paced phase alone (with Webhooks__Workers=0 it shows what answering costs when no
+// processing shares the CPU; --paced-path bench/ceiling for the ceiling endpoint); nothing is drained or counted then.
+var pacedOnly = args.Contains("--paced-only");
 
 var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
@@ -129,6 +132,13 @@ static double Pct(double[] values, double p)
 
 Console.WriteLine($"Ingest benchmark — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {total} requests per saturation phase, concurrency {concurrency}");
 await SaturateAsync("webhooks/whatsapp", 500, trackUnique: true); // warm-up (counted in the loss check)
+if (pacedOnly)
+{
+    var path = Arg("--paced-path", "webhooks/whatsapp");
+    var alone = await AtRateAsync(path, rate, rateSeconds);
+    Console.WriteLine($"{path} at {rate} msg/s for {rateSeconds} s: p50 {Pct(alone, 50):F1} ms   p99 {Pct(alone, 99):F1} ms");
+    return 0;
+}
 var processStart = Stopwatch.StartNew();
 var app = await SaturateAsync("webhooks/whatsapp", total, trackUnique: true);
 Console.WriteLine($"webhook   saturation: {app.PerSecond,8:F0} msg/s accepted   p50 {Pct(app.Latencies, 50),6:F1} ms   p99 {Pct(app.Latencies, 99),6:F1} ms   (10 % duplicates)");
