@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
@@ -23,8 +25,11 @@ namespace OperatorConsole.Infrastructure.Agent;
 
 public sealed class AgentOptions
 {
-    /// <summary>Concurrent turns per node.</summary>
-    public int Workers { get; set; } = 4;
+    /// <summary>
+    /// Turns running at once per node. A turn spends nearly all its time waiting for the model (seconds), holding no
+    /// database connection meanwhile, so this is about how many customers are answered in parallel, not about cores.
+    /// </summary>
+    public int Workers { get; set; } = 32;
 
     /// <summary>How long a claimed turn belongs to its runner; after that (a crashed node) any node may run it again.</summary>
     public int LeaseSeconds { get; set; } = 180;
@@ -75,19 +80,29 @@ public sealed class AgentRunner(
         var lease = Guid.NewGuid();
         var until = now.AddSeconds(options.CurrentValue.LeaseSeconds);
         await using var work = scopes.ForSystem("agent turn claim");
+        // The due row is picked in a MATERIALIZED CTE: run once. As a subquery of the UPDATE, PostgreSQL may rescan it
+        // once per joined row, and every rescan with SKIP LOCKED finds the next row — one claim then leased several
+        // conversations, ran the first, and left the others waiting for their lease to run out (minutes).
         var rows = await work.Db.Database.SqlQuery<ClaimRow>($"""
+            WITH due AS MATERIALIZED (
+                SELECT id FROM conversations
+                WHERE agent_due_at <= {now} AND (agent_lease_until IS NULL OR agent_lease_until < {now})
+                  -- A delivery accepted before the turn fell due may hold more of the customer's burst: answer once it is read.
+                  AND agent_due_at < (SELECT coalesce(min(d.received_at), 'infinity') FROM webhook_deliveries d
+                                      WHERE d.state = 'Pending' AND d.attempts = 0)
+                ORDER BY agent_due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             UPDATE conversations c
             SET agent_lease_id = {lease}, agent_lease_until = {until}, agent_turn_attempts = c.agent_turn_attempts + 1
-            FROM (SELECT id FROM conversations
-                  WHERE agent_due_at <= {now} AND (agent_lease_until IS NULL OR agent_lease_until < {now})
-                    -- A delivery accepted before the turn fell due may hold more of the customer's burst: answer once it is read.
-                    AND agent_due_at < (SELECT coalesce(min(d.received_at), 'infinity') FROM webhook_deliveries d
-                                        WHERE d.state = 'Pending' AND d.attempts = 0)
-                  ORDER BY agent_due_at LIMIT 1 FOR UPDATE SKIP LOCKED) due
+            FROM due
             WHERE c.id = due.id
             RETURNING c.id AS conversation_id, c.tenant_id, c.agent_due_at AS due_at, c.agent_turn_attempts AS attempts
             """).ToListAsync(ct);
-        return rows.Count == 0 ? null : new TurnClaim(rows[0].ConversationId, rows[0].TenantId, rows[0].DueAt, lease, rows[0].Attempts);
+        return rows.Count switch
+        {
+            0 => null,
+            1 => new TurnClaim(rows[0].ConversationId, rows[0].TenantId, rows[0].DueAt, lease, rows[0].Attempts),
+            _ => throw new InvalidOperationException($"An agent turn claim leased {rows.Count} conversations; it must lease one."),
+        };
     }
 
     // Column names follow the snake_case convention EF applies to SqlQuery results too.
@@ -98,6 +113,13 @@ public sealed class AgentRunner(
     {
         var claim = await ClaimAsync(ct);
         if (claim is null) return false;
+        await RunClaimedAsync(claim, ct);
+        return true;
+    }
+
+    /// <summary>Runs a turn this runner claimed; a failure gives it back (due again shortly) instead of throwing.</summary>
+    public async Task RunClaimedAsync(TurnClaim claim, CancellationToken ct)
+    {
         try
         {
             await RunAsync(claim, ct);
@@ -109,7 +131,6 @@ public sealed class AgentRunner(
             log.LogError(ex, "Agent turn for {ConversationId} failed (attempt {Attempt}); it will be retried", claim.ConversationId, claim.Attempts);
             await ReleaseAsync(claim, clock.GetUtcNow().AddSeconds(Math.Min(30, 2 * claim.Attempts)), CancellationToken.None);
         }
-        return true;
     }
 
     /// <summary>
@@ -145,11 +166,12 @@ public sealed class AgentRunner(
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var modelTime = ModelTimer.Start();
-        // One connection from the first read to the commit: each pooled open would pay the tenant settings' round trip
-        // again. It stays open while the model thinks (one per worker).
+        // The prepare's reads share one connection: each pooled open would pay the tenant settings' round trip again.
+        // It goes back to the pool while the model thinks (seconds, and many turns at once) and is taken again to commit.
         await using var work = scopes.ForTenant(claim.TenantId);
         await work.Db.Database.OpenConnectionAsync(ct);
         var prepared = await PrepareAsync(claim, work, ct);
+        await work.Db.Database.CloseConnectionAsync();
         if (prepared is null) return;
         var prepareTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var input = prepared.Input;
@@ -293,9 +315,10 @@ public sealed class AgentRunner(
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
             $"Bot paused for this customer until {(now + pause.Value):HH:mm} UTC: {why}", null, now));
         await db.SaveChangesAsync(ct);
-        await FinishAsync(claim, ct);
+        // Recorded before the turn is let go: whoever sees the turn finished also sees why.
         await systemEvents.WriteAsync(Severity.Warning, "agent.rate_limit", $"Customer rate limit reached: {why}; bot paused for {pause.Value.TotalMinutes:0} min",
             claim.TenantId, JsonSerializer.Serialize(new { conversationId = conversation.Id, contactId = contact.Id }, Json), ct);
+        await FinishAsync(claim, ct);
         notifier.Publish(new ConversationChanged(claim.TenantId, conversation.Id, "bot paused"));
         return true;
     }
@@ -383,12 +406,69 @@ public sealed class AgentRunner(
     }
 }
 
-/// <summary>Runs due agent turns on every node.</summary>
-public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions> options, ILogger<AgentWorker> log) : Hosting.WorkLoop(log)
+/// <summary>
+/// Runs due agent turns on every node. One loop claims while fewer than <see cref="AgentOptions.Workers"/> turns run on
+/// this node, and each claimed turn runs on its own: a burst of customers is answered in parallel (each turn mostly waits
+/// for the model), while an idle node asks for due turns once per poll rather than once per slot.
+/// </summary>
+public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions> options, ILogger<AgentWorker> log) : BackgroundService
 {
-    protected override int Workers => options.CurrentValue.Workers;
-
-    protected override Task<bool> RunOnceAsync(CancellationToken ct) => runner.RunNextAsync(ct);
-
-    protected override Task IdleAsync(CancellationToken ct) => Task.Delay(options.CurrentValue.PollMilliseconds, ct);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var slots = Math.Max(0, options.CurrentValue.Workers);
+        if (slots == 0) return;
+        using var free = new SemaphoreSlim(slots, slots);
+        var running = new ConcurrentDictionary<Task, byte>();
+        await Task.Yield();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await free.WaitAsync(stoppingToken);
+                TurnClaim? claim;
+                try
+                {
+                    claim = await runner.ClaimAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    free.Release();
+                    log.LogError(ex, "Claiming an agent turn failed; retrying shortly");
+                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                    continue;
+                }
+                if (claim is null)
+                {
+                    free.Release();
+                    await Task.Delay(options.CurrentValue.PollMilliseconds, stoppingToken);
+                    continue;
+                }
+                var turn = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await runner.RunClaimedAsync(claim, stoppingToken);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Cancelled at shutdown, or the give-back itself failed: the lease runs out and any node retries.
+                        log.LogDebug(ex, "Agent turn for {ConversationId} stopped", claim.ConversationId);
+                    }
+                    finally
+                    {
+                        free.Release();
+                    }
+                }, CancellationToken.None);
+                running.TryAdd(turn, 0);
+                _ = turn.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await Task.WhenAll(running.Keys);
+        }
+    }
 }

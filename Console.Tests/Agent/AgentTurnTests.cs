@@ -48,6 +48,35 @@ public class AgentTurnTests(AgentApp agent) : IClassFixture<AgentApp>
     }
 
     [Fact]
+    public async Task Customers_writing_at_the_same_time_are_answered_in_parallel_not_one_model_call_after_another()
+    {
+        // Eight customers of eight businesses write at once, and the model holds every answer until all eight questions
+        // have reached it: that only happens if the node runs their turns side by side (a real model takes seconds each).
+        var customers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => TestCustomer.CreateAsync(agent.App)));
+        var hold = new TaskCompletionSource();
+        Llm.Reply(customers.Select(_ => new LlmAnswer(Text: "¡Hola! Enseguida te ayudo.", Hold: hold)).ToArray());
+        await Task.WhenAll(customers.Select(c => c.SayAsync($"{c.Marker} hola, ¿tienen cita hoy?")));
+
+        try
+        {
+            await Eventually.GetAsync(() => Task.FromResult(customers.Count(c => ReplyCallsFor(c) == 1)), n => n == customers.Length,
+                "all eight questions at the model at once (the value: how many were)");
+        }
+        finally
+        {
+            hold.TrySetResult(); // held answers left behind would stall the next tests' turns
+        }
+
+        foreach (var customer in customers)
+        {
+            await customer.WaitForBotMessagesAsync(1);
+            await customer.WaitUntilSettledAsync();
+            Assert.Single(await customer.BotMessagesAsync());
+            Assert.Equal(1, ReplyCallsFor(customer));
+        }
+    }
+
+    [Fact]
     public async Task A_human_taking_over_while_the_model_thinks_means_the_bot_reply_is_never_sent()
     {
         var customer = await TestCustomer.CreateAsync(agent.App);
