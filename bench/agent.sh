@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: ./bench/agent.sh [--warmup 20] [--sequential 100] [--conversations 200] [--burst 3]
+# One command: ./bench/agent.sh [--warmup 20] [--sequential 100] [--conversations 200] [--burst 3] [--model-ms 0]
 # Starts a private PostgreSQL (cluster "agentbench", port 55537) and the app (Release, port 5196) with the LLM pointed
 # at an instant fake model the bench serves on port 5197; prints the turn overhead (everything but model time)
 # p50/p95 and whether 200 conversations bursting at once were each answered exactly once. Stops everything.

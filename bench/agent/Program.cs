@@ -21,6 +21,9 @@ var warmup = int.Parse(Arg("--warmup", "20"));
 var sequential = int.Parse(Arg("--sequential", "100"));
 var conversations = int.Parse(Arg("--conversations", "200"));
 var burst = int.Parse(Arg("--burst", "3"));
+// --model-ms: how long the fake model takes per call (0 = instant). A real model answers in seconds, and that is what
+// decides how long a burst of customers waits for its answers.
+var modelMs = int.Parse(Arg("--model-ms", "0"));
 const string Secret = "bench-meta-secret";
 
 // The instant model: every reply call answers at once; structured (analysis) calls get an empty analysis.
@@ -32,6 +35,7 @@ var fake = builder.Build();
 fake.MapPost("/v1/chat/completions", async (HttpContext http) =>
 {
     var body = (await JsonNode.ParseAsync(http.Request.Body))!;
+    if (modelMs > 0) await Task.Delay(modelMs);
     var structured = body["response_format"] is not null;
     if (!structured) Interlocked.Increment(ref llmCalls);
     var content = structured
@@ -82,7 +86,7 @@ var sequentialOverhead = ReadOverheads(log, logStart);
 logStart = new FileInfo(log).Length;
 
 // Phase 2: every conversation bursts at the same moment.
-Console.WriteLine($"Phase 2: {conversations} conversations × {burst} messages at once…");
+Console.WriteLine($"Phase 2: {conversations} conversations × {burst} messages at once (model {modelMs} ms per call)…");
 var customers = Enumerable.Range(0, conversations).Select(i => "52166" + (10000000 + i)).ToList();
 var callsBefore = llmCalls;
 var clock = Stopwatch.StartNew();
