@@ -58,47 +58,46 @@ byte[] NewBody()
     }));
 }
 
-async Task<double> PostAsync(string path, byte[] body)
+// Bodies are built and signed before a phase starts, so the load generator (on the same two cores) spends the phase
+// sending, not serializing JSON and computing HMACs.
+Signed Sign(byte[] body) => new(body, WebhookSignatures.SignMeta(body, secret));
+
+async Task<double> PostAsync(string path, Signed signed)
 {
-    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+    using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(signed.Body) };
     request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-    request.Headers.Add("X-Hub-Signature-256", WebhookSignatures.SignMeta(body, secret));
+    request.Headers.Add("X-Hub-Signature-256", signed.Signature);
     var sw = Stopwatch.StartNew();
     using var response = await http.SendAsync(request);
     if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}");
     return sw.Elapsed.TotalMilliseconds;
 }
 
-var sent = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
 var uniqueSent = 0;
 var duplicatesSent = 0;
 
-// Closed loop at saturation: `concurrency` senders back to back. Every 10th request re-sends an earlier body (a Meta retry).
+// Closed loop at saturation: `concurrency` senders back to back. Every 10th request re-sends the body sent five
+// requests earlier (a Meta retry).
 async Task<(double PerSecond, double[] Latencies)> SaturateAsync(string path, int count, bool trackUnique)
 {
+    var plan = new Signed[count];
+    for (var i = 0; i < count; i++)
+    {
+        var duplicate = i % 10 == 9 && i >= 5;
+        plan[i] = duplicate ? plan[i - 5] : Sign(NewBody());
+        if (trackUnique)
+        {
+            if (duplicate) duplicatesSent++;
+            else uniqueSent++;
+        }
+    }
     var latencies = new double[count];
     var next = -1;
-    var recent = new byte[1024][];
     var sw = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
         int i;
-        while ((i = Interlocked.Increment(ref next)) < count)
-        {
-            byte[] body;
-            if (i % 10 == 9 && recent[(i - 5) % recent.Length] is { } earlier)
-            {
-                body = earlier;
-                if (trackUnique) Interlocked.Increment(ref duplicatesSent);
-            }
-            else
-            {
-                body = NewBody();
-                recent[i % recent.Length] = body;
-                if (trackUnique) Interlocked.Increment(ref uniqueSent);
-            }
-            latencies[i] = await PostAsync(path, body);
-        }
+        while ((i = Interlocked.Increment(ref next)) < count) latencies[i] = await PostAsync(path, plan[i]);
     }));
     return (count / sw.Elapsed.TotalSeconds, latencies);
 }
@@ -107,6 +106,8 @@ async Task<(double PerSecond, double[] Latencies)> SaturateAsync(string path, in
 async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
 {
     var count = perSecond * seconds;
+    var plan = Enumerable.Range(0, count).Select(_ => Sign(NewBody())).ToArray();
+    uniqueSent += count;
     var latencies = new double[count];
     var start = Stopwatch.StartNew();
     var tasks = new List<Task>(count);
@@ -116,9 +117,7 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
         var wait = due - start.Elapsed;
         if (wait > TimeSpan.Zero) await Task.Delay(wait);
         var index = i;
-        var body = NewBody();
-        Interlocked.Increment(ref uniqueSent);
-        tasks.Add(Task.Run(async () => latencies[index] = await PostAsync(path, body)));
+        tasks.Add(Task.Run(async () => latencies[index] = await PostAsync(path, plan[index])));
     }
     await Task.WhenAll(tasks);
     return latencies;
@@ -192,3 +191,5 @@ string Arg(string name, string fallback)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+sealed record Signed(byte[] Body, string Signature);
