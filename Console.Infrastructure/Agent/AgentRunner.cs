@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
@@ -107,15 +106,6 @@ public sealed class AgentRunner(
 
     // Column names follow the snake_case convention EF applies to SqlQuery results too.
     private sealed record ClaimRow(Guid ConversationId, Guid TenantId, DateTimeOffset DueAt, int Attempts);
-
-    /// <summary>Claims and runs one due turn; false when none is due.</summary>
-    public async Task<bool> RunNextAsync(CancellationToken ct)
-    {
-        var claim = await ClaimAsync(ct);
-        if (claim is null) return false;
-        await RunClaimedAsync(claim, ct);
-        return true;
-    }
 
     /// <summary>Runs a turn this runner claimed; a failure gives it back (due again shortly) instead of throwing.</summary>
     public async Task RunClaimedAsync(TurnClaim claim, CancellationToken ct)
@@ -418,7 +408,6 @@ public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions
         var slots = Math.Max(0, options.CurrentValue.Workers);
         if (slots == 0) return;
         using var free = new SemaphoreSlim(slots, slots);
-        var running = new ConcurrentDictionary<Task, byte>();
         await Task.Yield();
         try
         {
@@ -430,9 +419,10 @@ public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions
                 {
                     claim = await runner.ClaimAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex)
                 {
-                    free.Release();
+                    free.Release(); // the wait at the end counts every slot
+                    if (stoppingToken.IsCancellationRequested) break;
                     log.LogError(ex, "Claiming an agent turn failed; retrying shortly");
                     await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
                     continue;
@@ -443,7 +433,7 @@ public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions
                     await Task.Delay(options.CurrentValue.PollMilliseconds, stoppingToken);
                     continue;
                 }
-                var turn = Task.Run(async () =>
+                _ = Task.Run(async () =>
                 {
                     try
                     {
@@ -459,8 +449,6 @@ public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions
                         free.Release();
                     }
                 }, CancellationToken.None);
-                running.TryAdd(turn, 0);
-                _ = turn.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -468,7 +456,8 @@ public sealed class AgentWorker(AgentRunner runner, IOptionsMonitor<AgentOptions
         }
         finally
         {
-            await Task.WhenAll(running.Keys);
+            // Every slot back means every turn on this node has ended (cancelled turns end quickly).
+            for (var i = 0; i < slots; i++) await free.WaitAsync(CancellationToken.None);
         }
     }
 }
