@@ -52,6 +52,7 @@ public static class DependencyInjection
         services.AddSingleton<ChannelConnections>();
         services.AddOptions<Channels.Inbound.WebhookOptions>().BindConfiguration("Webhooks");
         services.AddSingleton<Channels.Inbound.InboxSignal>();
+        services.AddSingleton<Channels.Inbound.WebhookInbox>();
         services.AddSingleton<Channels.Inbound.WebhookIntake>();
         services.AddSingleton<Channels.Inbound.WebhookProcessor>();
         services.AddHostedService<Channels.Inbound.WebhookInboxWorker>();

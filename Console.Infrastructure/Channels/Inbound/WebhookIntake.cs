@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Security;
@@ -23,6 +23,12 @@ public sealed class WebhookOptions
     /// requests Meta is waiting on (docs/benchmarks.md); more mostly add lock conflicts between batches.
     /// </summary>
     public int Workers { get; set; } = 2;
+
+    /// <summary>
+    /// Group-commit writers of the intake per node: each writes in one statement whatever arrived while its previous
+    /// commit ran, so two let PostgreSQL work on one commit while the next is being sent.
+    /// </summary>
+    public int IntakeWriters { get; set; } = 2;
 
     /// <summary>Deliveries a processor claims and applies in one transaction (reads and writes are set-based per batch).</summary>
     public int BatchSize { get; set; } = 100;
@@ -52,6 +58,7 @@ public sealed class WebhookIntake(
     IOptionsMonitor<MetaOptions> meta,
     IOptionsMonitor<TikTokOptions> tiktok,
     IOptionsMonitor<WebhookOptions> options,
+    WebhookInbox inbox,
     InboxSignal signal,
     TimeProvider clock,
     ILogger<WebhookIntake> log)
@@ -87,7 +94,7 @@ public sealed class WebhookIntake(
             }
 
             var hash = Convert.ToHexStringLower(SHA256.HashData(body));
-            var stored = await StoreAsync(source, routeTenant, body, hash, parseError, now, ct);
+            var stored = await StoreAsync(source, routeTenant, body, hash, parseError, now);
             if (parseError is not null)
             {
                 log.LogWarning("Signed {Source} webhook could not be parsed: {Error}", source, parseError);
@@ -130,22 +137,13 @@ public sealed class WebhookIntake(
         return (tenantId, channels.Select(c => pick(protector.Reveal(c))).ToList());
     }
 
-    /// <summary>One round trip; an identical re-delivery hits the unique (source, body hash) index and stores nothing.</summary>
-    private async Task<bool> StoreAsync(string source, Guid? routeTenant, byte[] body, string hash, string? parseError, DateTimeOffset now,
-        CancellationToken ct)
+    /// <summary>Queues the row for the next group commit and waits for it; false when an identical delivery was already stored.</summary>
+    private Task<bool> StoreAsync(string source, Guid? routeTenant, byte[] body, string hash, string? parseError, DateTimeOffset now)
     {
-        await using var work = scopes.ForSystem("webhook intake");
         var state = parseError is null ? nameof(DeliveryState.Pending) : nameof(DeliveryState.Failed);
         var nextAttempt = parseError is null ? now : (DateTimeOffset?)null;
-        var rows = await work.Db.Database.ExecuteSqlAsync($"""
-            INSERT INTO webhook_deliveries (id, source, route_tenant_id, body, body_hash, state, attempts, last_error, unroutable_ids, received_at, next_attempt_at)
-            VALUES ({Guid.CreateVersion7(now)}, {source}, {routeTenant}, {body}, {hash}, {state}, 0, {parseError}, {Array.Empty<string>()}, {now}, {nextAttempt})
-            ON CONFLICT (source, body_hash) DO NOTHING
-            """, ct);
-        return rows == 1;
+        return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt));
     }
 
-    private static bool IsDatabaseDown(Exception ex) =>
-        ex is NpgsqlException { IsTransient: true } || ex.InnerException is NpgsqlException { IsTransient: true }
-        || ex is TimeoutException || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
+    private static bool IsDatabaseDown(Exception ex) => WebhookInbox.IsDatabaseDown(ex) || ex is ChannelClosedException;
 }
