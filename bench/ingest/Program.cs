@@ -123,6 +123,17 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
     return latencies;
 }
 
+// Where a tail comes from: one stall holds every request in flight (a burst of slow answers in one second), a slow
+// path shows in every second.
+void PrintPerSecond(double[] latencies)
+{
+    for (var second = 0; second * rate < latencies.Length; second++)
+    {
+        var slice = latencies.Skip(second * rate).Take(rate).ToArray();
+        Console.WriteLine($"  second {second + 1,2}: p50 {Pct(slice, 50),6:F1} ms   p99 {Pct(slice, 99),7:F1} ms   max {slice.Max(),7:F1} ms");
+    }
+}
+
 static double Pct(double[] values, double p)
 {
     var sorted = values.Order().ToArray();
@@ -136,6 +147,7 @@ if (pacedOnly)
     var path = Arg("--paced-path", "webhooks/whatsapp");
     var alone = await AtRateAsync(path, rate, rateSeconds);
     Console.WriteLine($"{path} at {rate} msg/s for {rateSeconds} s: p50 {Pct(alone, 50):F1} ms   p99 {Pct(alone, 99):F1} ms");
+    PrintPerSecond(alone);
     return 0;
 }
 var processStart = Stopwatch.StartNew();
@@ -179,6 +191,7 @@ Console.WriteLine($"webhook / ceiling: {app.PerSecond / ceiling.PerSecond:P0}");
 processStart.Restart();
 var paced = await AtRateAsync("webhooks/whatsapp", rate, rateSeconds);
 Console.WriteLine($"webhook at {rate} msg/s for {rateSeconds} s: p50 {Pct(paced, 50):F1} ms   p99 {Pct(paced, 99):F1} ms");
+PrintPerSecond(paced);
 await DrainAsync();
 
 var (finalStored, finalDistinct, finalPending) = await CountAsync();

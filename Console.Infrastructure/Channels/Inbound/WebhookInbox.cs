@@ -19,7 +19,9 @@ public sealed record InboxRow(Guid Id, string Source, Guid? RouteTenantId, byte[
 /// returned, so a 200 still means durable. Nothing waits to fill a batch: a writer takes whatever queued while its
 /// previous commit ran, so a lone delivery is written at once and a flood shares round trips and WAL flushes
 /// (docs/benchmarks.md). Identical re-deliveries hit the unique (source, body hash) index and store nothing, also when
-/// both copies are in the same batch.
+/// both copies are in the same batch. Every group takes that index's keys in the same order, so two groups holding a
+/// delivery and its retry wait for each other in turn, never in a cycle (a deadlock would answer 503); of two copies in
+/// one group the first received is stored.
 /// </summary>
 public sealed class WebhookInbox : IAsyncDisposable
 {
@@ -32,6 +34,7 @@ public sealed class WebhookInbox : IAsyncDisposable
         SELECT r.id, r.source, r.route_tenant_id, r.body, r.body_hash, r.state, 0, r.last_error, '{}', r.received_at, r.next_attempt_at
         FROM unnest(@id, @source, @route_tenant_id, @body, @body_hash, @state, @last_error, @received_at, @next_attempt_at)
             AS r(id, source, route_tenant_id, body, body_hash, state, last_error, received_at, next_attempt_at)
+        ORDER BY r.source COLLATE "C", r.body_hash COLLATE "C", r.id
         ON CONFLICT (source, body_hash) DO NOTHING
         RETURNING id
         """;
