@@ -8,7 +8,9 @@ using OperatorConsole.Infrastructure.Data;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
-    Args = args,
+    // Configuration is read at start. Reloading on change would watch the content root recursively, and with it every
+    // write under .data (the local PostgreSQL cluster, stored media): CPU taken from requests for nothing.
+    Args = ["--hostBuilder:reloadConfigOnChange=false", .. args],
     // appsettings.json and wwwroot live at the repository root (mandated layout).
     ContentRootPath = AppPaths.ContentRoot,
     WebRootPath = Path.Combine(AppPaths.ContentRoot, "wwwroot"),
