@@ -40,8 +40,15 @@ BEFORE=$(pending)
 while true; do
   p=$(pending); [ -n "$p" ] && [ "$p" -lt "$BEFORE" ] && break; sleep 0.1
 done
+# CPU seconds (user + system) of the app and of all PostgreSQL processes, read from /proc: what a delivery costs,
+# which on a shared machine is steadier than how long the drain took.
+cpu() { for pid in $(pgrep -f "$1"); do awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null; done | awk '{ t += $1 } END { print t + 0 }'; }
+APP_CPU0=$(cpu OperatorConsole.App) PG_CPU0=$(cpu "postgres")
 START=$(date +%s.%N) FROM=$p
 while [ "$(pending)" != "0" ]; do sleep 0.2; done
 END=$(date +%s.%N)
+APP_CPU1=$(cpu OperatorConsole.App) PG_CPU1=$(cpu "postgres")
 awk -v n="$FROM" -v s="$START" -v e="$END" -v w="$WORKERS" -v b="$BATCH" \
   'BEGIN { printf "processing alone: %d deliveries in %.1f s → %.0f deliveries/s (%d workers, batches of %d)\n", n, e - s, n / (e - s), w, b }'
+awk -v n="$FROM" -v a0="$APP_CPU0" -v a1="$APP_CPU1" -v p0="$PG_CPU0" -v p1="$PG_CPU1" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "CPU per delivery: app %.2f ms, PostgreSQL %.2f ms\n", (a1 - a0) / hz * 1000 / n, (p1 - p0) / hz * 1000 / n }'

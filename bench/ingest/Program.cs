@@ -141,16 +141,19 @@ static double Pct(double[] values, double p)
 }
 
 Console.WriteLine($"Ingest benchmark — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {total} requests per saturation phase, concurrency {concurrency}");
-await SaturateAsync("webhooks/whatsapp", 500, trackUnique: true); // warm-up (counted in the loss check)
+var processStart = Stopwatch.StartNew();
+// Warm-up (counted in the loss check). --warmup N for a longer one before --paced-only: the JIT's later tiers.
+await SaturateAsync("webhooks/whatsapp", int.Parse(Arg("--warmup", "500")), trackUnique: true);
 if (pacedOnly)
 {
     var path = Arg("--paced-path", "webhooks/whatsapp");
+    await DrainAsync(); // the warm-up's processing is not part of the paced phase
     var alone = await AtRateAsync(path, rate, rateSeconds);
     Console.WriteLine($"{path} at {rate} msg/s for {rateSeconds} s: p50 {Pct(alone, 50):F1} ms   p99 {Pct(alone, 99):F1} ms");
     PrintPerSecond(alone);
     return 0;
 }
-var processStart = Stopwatch.StartNew();
+processStart.Restart();
 var app = await SaturateAsync("webhooks/whatsapp", total, trackUnique: true);
 Console.WriteLine($"webhook   saturation: {app.PerSecond,8:F0} msg/s accepted   p50 {Pct(app.Latencies, 50),6:F1} ms   p99 {Pct(app.Latencies, 99),6:F1} ms   (10 % duplicates)");
 
@@ -187,6 +190,14 @@ Console.WriteLine($"processing: {processedSoFar} messages stored {drained.TotalS
 var ceiling = await SaturateAsync("bench/ceiling", total, trackUnique: false);
 Console.WriteLine($"ceiling   saturation: {ceiling.PerSecond,8:F0} msg/s   p50 {Pct(ceiling.Latencies, 50),6:F1} ms   p99 {Pct(ceiling.Latencies, 99),6:F1} ms   (verify + one insert)");
 Console.WriteLine($"webhook / ceiling: {app.PerSecond / ceiling.PerSecond:P0}");
+// The ceiling's 20,000 rows would be vacuumed and analysed by PostgreSQL during the paced phase: bench clean-up, not
+// the product's, so they go now.
+await using (var conn = new NpgsqlConnection(ownerDb))
+{
+    await conn.OpenAsync();
+    await using var cmd = new NpgsqlCommand("TRUNCATE bench_ceiling", conn);
+    await cmd.ExecuteNonQueryAsync();
+}
 
 processStart.Restart();
 var paced = await AtRateAsync("webhooks/whatsapp", rate, rateSeconds);

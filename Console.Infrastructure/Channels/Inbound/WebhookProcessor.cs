@@ -61,18 +61,21 @@ public sealed class WebhookProcessor(
             {
                 var parsed = claimed.Select(d => (Delivery: d, Events: InboundParsers.Parse(d.Source, d.Body))).ToList();
                 var lookups = await InboundLookups.LoadAsync(db, parsed.SelectMany(p => p.Events).ToList(), ct);
+                var processed = new List<Guid>();
                 foreach (var (delivery, events) in parsed)
                 {
                     // Statuses often outrun the recording of the send they are about: that delivery alone waits.
                     if (StatusTooEarly(lookups, delivery, events) is { } wait)
                     {
-                        delivery.MarkAttemptFailed(wait.Message, now, wait.After);
+                        db.Attach(delivery).Entity.MarkAttemptFailed(wait.Message, now, wait.After);
                         continue;
                     }
                     var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
-                    delivery.MarkProcessed(unroutable, now);
+                    if (unroutable.Count == 0) processed.Add(delivery.Id);
+                    else db.Attach(delivery).Entity.MarkProcessed(unroutable, now);
                 }
                 await db.SaveChangesAsync(ct);
+                await MarkProcessedAsync(db, processed, now, ct);
                 await tx.CommitAsync(ct);
                 foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
                 foreach (var change in changes.Distinct()) notifier.Publish(change);
@@ -112,7 +115,7 @@ public sealed class WebhookProcessor(
                 var lookups = await InboundLookups.LoadAsync(db, events, ct);
                 if (StatusTooEarly(lookups, delivery, events) is { } wait) throw wait;
                 var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
-                delivery.MarkProcessed(unroutable, now);
+                db.Attach(delivery).Entity.MarkProcessed(unroutable, now);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
@@ -147,7 +150,26 @@ public sealed class WebhookProcessor(
         return true;
     }
 
-    /// <summary>Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction.</summary>
+    /// <summary>
+    /// <see cref="WebhookDelivery.MarkProcessed"/> with no unroutable ids, for a whole batch in one statement: tracking
+    /// each delivery (EF Core copies and compares every body) and updating it alone took a good part of a batch's CPU.
+    /// </summary>
+    private static async Task MarkProcessedAsync(AppDbContext db, List<Guid> ids, DateTimeOffset now, CancellationToken ct)
+    {
+        if (ids.Count == 0) return;
+        await db.WebhookDeliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdateAsync(set => set
+            .SetProperty(d => d.State, DeliveryState.Processed)
+            .SetProperty(d => d.Attempts, d => d.Attempts + 1)
+            .SetProperty(d => d.ProcessedAt, now)
+            .SetProperty(d => d.NextAttemptAt, (DateTimeOffset?)null)
+            .SetProperty(d => d.LastError, (string?)null)
+            .SetProperty(d => d.UnroutableIds, Array.Empty<string>()), ct);
+    }
+
+    /// <summary>
+    /// Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction. They are
+    /// read untracked: an outcome other than "processed" is written by attaching the delivery.
+    /// </summary>
     private static async Task<List<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTimeOffset now, int max, Guid? only, CancellationToken ct)
     {
         // The raw delivery was committed durably at intake. If this commit were lost in a database crash the
@@ -165,6 +187,7 @@ public sealed class WebhookProcessor(
                 WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only}::uuid IS NULL OR id = {only}::uuid)
                 ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
                 """)
+            .AsNoTracking()
             .ToListAsync(ct);
     }
 
