@@ -43,7 +43,7 @@ public class WebhookInboxTests : IAsyncLifetime
     {
         var inbox = _app.Services.GetRequiredService<WebhookInbox>();
         var rows = Enumerable.Range(0, 100).Select(_ => Row()).ToList();
-        // Every tenth row is a retry of the row before it (same source and body hash), arriving in the same burst.
+        // Ten retries of earlier rows (same source and body hash), arriving in the same burst.
         var retries = Enumerable.Range(0, 10).Select(i => rows[i * 10] with { Id = Guid.CreateVersion7() }).ToList();
         var all = rows.Concat(retries).ToList();
 
