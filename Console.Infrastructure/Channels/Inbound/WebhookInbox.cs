@@ -109,22 +109,22 @@ public sealed class WebhookInbox : IAsyncDisposable
         await using var command = (NpgsqlCommand)work.Db.Database.GetDbConnection().CreateCommand();
         command.CommandText = InsertSql;
         var rows = batch.Select(p => p.Row).ToList();
-        command.Parameters.Add(Array("id", NpgsqlDbType.Uuid, rows.Select(r => r.Id)));
-        command.Parameters.Add(Array("source", NpgsqlDbType.Text, rows.Select(r => r.Source)));
-        command.Parameters.Add(Array("route_tenant_id", NpgsqlDbType.Uuid, rows.Select(r => r.RouteTenantId)));
-        command.Parameters.Add(Array("body", NpgsqlDbType.Bytea, rows.Select(r => r.Body)));
-        command.Parameters.Add(Array("body_hash", NpgsqlDbType.Text, rows.Select(r => r.BodyHash)));
-        command.Parameters.Add(Array("state", NpgsqlDbType.Text, rows.Select(r => r.State)));
-        command.Parameters.Add(Array("last_error", NpgsqlDbType.Text, rows.Select(r => r.LastError)));
-        command.Parameters.Add(Array("received_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.ReceivedAt)));
-        command.Parameters.Add(Array("next_attempt_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.NextAttemptAt)));
+        command.Parameters.Add(ArrayParameter("id", NpgsqlDbType.Uuid, rows.Select(r => r.Id)));
+        command.Parameters.Add(ArrayParameter("source", NpgsqlDbType.Text, rows.Select(r => r.Source)));
+        command.Parameters.Add(ArrayParameter("route_tenant_id", NpgsqlDbType.Uuid, rows.Select(r => r.RouteTenantId)));
+        command.Parameters.Add(ArrayParameter("body", NpgsqlDbType.Bytea, rows.Select(r => r.Body)));
+        command.Parameters.Add(ArrayParameter("body_hash", NpgsqlDbType.Text, rows.Select(r => r.BodyHash)));
+        command.Parameters.Add(ArrayParameter("state", NpgsqlDbType.Text, rows.Select(r => r.State)));
+        command.Parameters.Add(ArrayParameter("last_error", NpgsqlDbType.Text, rows.Select(r => r.LastError)));
+        command.Parameters.Add(ArrayParameter("received_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.ReceivedAt)));
+        command.Parameters.Add(ArrayParameter("next_attempt_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.NextAttemptAt)));
         var stored = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleResult);
         while (await reader.ReadAsync()) stored.Add(reader.GetGuid(0));
         return stored;
     }
 
-    private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
+    private static NpgsqlParameter ArrayParameter<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
 
     /// <summary>The database cannot be reached (the request answers 503 and the platform retries).</summary>
