@@ -43,21 +43,34 @@ internal sealed class InboundLookups
                 lookups._messages[(message.ChannelId, message.ExternalId!)] = message;
         }
 
-        var identityValues = routed.Select(CustomerOf).OfType<CustomerRef>().SelectMany(Identities).Select(i => i.Value).Distinct().ToList();
-        if (identityValues.Count == 0) return lookups;
-        var contactIds = await db.ContactIdentities
-            .Where(i => tenants.Contains(i.TenantId) && channels.Contains(i.ChannelId) && identityValues.Contains(i.Value))
-            .Select(i => i.ContactId).Distinct().ToListAsync(ct);
+        var identities = routed.Select(CustomerOf).OfType<CustomerRef>().SelectMany(Identities).ToList();
+        if (identities.Count == 0) return lookups;
+        var identityKinds = identities.Select(i => i.Kind).Distinct().ToList();
+        var identityValues = identities.Select(i => i.Value).Distinct().ToList();
+        var contactIds = await ContactsWithIdentities(db, tenants, channels, identityKinds, identityValues).ToListAsync(ct);
         if (contactIds.Count == 0) return lookups;
         foreach (var contact in await db.Contacts.Include(c => c.Identities).Where(c => contactIds.Contains(c.Id)).ToListAsync(ct))
             lookups.Remember(contact);
+        // By contact alone (the ids come from this batch's tenants): with the tenant in the predicate too, a planner
+        // without fresh statistics walked a tenant-wide inbox index and filtered every open conversation.
         var open = await db.Conversations
-            .Where(c => tenants.Contains(c.TenantId) && contactIds.Contains(c.ContactId) && c.Status != ConversationStatus.Resolved)
+            .Where(c => contactIds.Contains(c.ContactId) && c.Status != ConversationStatus.Resolved)
             .ToListAsync(ct);
         // The newest open conversation per contact and channel is the one that continues.
         foreach (var conversation in open.OrderBy(c => c.CreatedAt)) lookups.Remember(conversation);
         return lookups;
     }
+
+    /// <summary>
+    /// The contacts known by any of these identities. Binding the kind too puts every column of the unique
+    /// (tenant, channel, kind, value) index in the condition; with only (tenant, channel) bound, all of a channel's
+    /// customers were read and filtered by value.
+    /// </summary>
+    internal static IQueryable<Guid> ContactsWithIdentities(AppDbContext db, List<Guid> tenants, List<Guid> channels,
+        List<IdentityKind> kinds, List<string> values) =>
+        db.ContactIdentities
+            .Where(i => tenants.Contains(i.TenantId) && channels.Contains(i.ChannelId) && kinds.Contains(i.Kind) && values.Contains(i.Value))
+            .Select(i => i.ContactId).Distinct();
 
     public Channel? Channel(ChannelKind kind, string externalId) => _channels.GetValueOrDefault((kind, externalId));
 

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Infrastructure.Channels.Inbound;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Tests.Support;
+
+namespace OperatorConsole.Tests.Channels;
+
+/// <summary>
+/// Every webhook batch looks up the customers it mentions by their channel identities. With a business's customers
+/// in the table, that lookup must walk the unique (tenant, channel, kind, value) index to the identities asked for,
+/// not read every customer of the channel: without the kind in the predicate only (tenant, channel) bound the index,
+/// and each batch's cost grew with the channel's customer count. The test fills its own tenant with 3,000
+/// identities, has PostgreSQL analyse them, and asks for the plan of the lookup the processor runs.
+/// </summary>
+public class InboundLookupPlanTests : IAsyncLifetime
+{
+    private readonly NodeAppFactory _app = new(null, new Dictionary<string, string?> { ["Webhooks:Workers"] = "0", ["Agent:Workers"] = "0" });
+
+    public Task InitializeAsync() => _app.InitializeAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Looking_up_customers_walks_the_unique_index_to_the_identities_asked_for()
+    {
+        var (tenant, channel) = await ChannelWithHistoryAsync();
+        await using var work = _app.Scopes.ForSystem("plan test");
+
+        var conditions = await IndexConditionsAsync(work.Db,
+            InboundLookups.ContactsWithIdentities(work.Db, [tenant], [channel], [IdentityKind.WaId], ["5215510000017", "5215599999999"]));
+
+        Assert.Contains(conditions, c => c.Contains("value"));
+    }
+
+    /// <summary>
+    /// A channel with one real customer (through the webhook and the processor), then 3,000 more customer identities
+    /// copied from its row, analysed so the planner knows how many there are.
+    /// </summary>
+    private async Task<(Guid Tenant, Guid Channel)> ChannelWithHistoryAsync()
+    {
+        var tenant = await _app.TenantAsync();
+        var channel = await _app.ChannelAsync(tenant.Id);
+        var hooks = new WebhookClient(_app.CreateClient());
+        Assert.Equal(HttpStatusCode.OK, (await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(channel.ExternalId,
+            "5215510000000", "wamid." + Guid.NewGuid().ToString("N"), "hola", DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(1, (await _app.Services.GetRequiredService<WebhookProcessor>().ProcessBatchAsync(10, CancellationToken.None)).Handled);
+
+        await using var conn = new NpgsqlConnection(_app.OwnerConnectionString);
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SET app.platform = 'on';
+            INSERT INTO contact_identities
+            SELECT (jsonb_populate_record(i, jsonb_build_object('id', gen_random_uuid(), 'value', (5215510000000 + g)::text))).*
+            FROM contact_identities i, generate_series(1, 3000) g WHERE i.tenant_id = @tenant;
+            ANALYZE contact_identities;
+            """, conn);
+        command.Parameters.AddWithValue("tenant", tenant.Id);
+        await command.ExecuteNonQueryAsync();
+        return (tenant.Id, channel.Id);
+    }
+
+    /// <summary>The index conditions in the plan PostgreSQL picks for the query (its own SQL and parameters).</summary>
+    private static async Task<List<string>> IndexConditionsAsync<T>(AppDbContext db, IQueryable<T> query)
+    {
+        await db.Database.OpenConnectionAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        await using var command = query.CreateDbCommand();
+        command.Transaction = tx.GetDbTransaction();
+        command.CommandText = "EXPLAIN (FORMAT JSON) " + command.CommandText;
+        var json = (string)(await command.ExecuteScalarAsync())!;
+        var conditions = new List<string>();
+        Collect(JsonDocument.Parse(json).RootElement[0].GetProperty("Plan"));
+        return conditions;
+
+        void Collect(JsonElement node)
+        {
+            if (node.TryGetProperty("Index Cond", out var cond)) conditions.Add(cond.GetString()!);
+            if (node.TryGetProperty("Plans", out var children))
+                foreach (var child in children.EnumerateArray()) Collect(child);
+        }
+    }
+}
