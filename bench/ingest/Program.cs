@@ -18,7 +18,8 @@ var concurrency = int.Parse(Arg("--concurrency", "64"));
 var rate = int.Parse(Arg("--rate", "500"));
 var rateSeconds = int.Parse(Arg("--rate-seconds", "10"));
 // --paced-only: the warm-up and the paced phase alone (with Webhooks__Workers=0 it shows what answering costs when no
-// processing shares the CPU; --paced-path bench/ceiling for the ceiling endpoint); nothing is drained or counted then.
+// processing shares the CPU; --paced-path bench/ceiling for the ceiling endpoint); nothing is counted then.
+// --no-analyze: skip the ANALYZE after the saturation phase (see below).
 var pacedOnly = args.Contains("--paced-only");
 
 // The generator shares two cores with the app: with one pool thread per core, its own continuations (answers
@@ -112,6 +113,8 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
     var plan = Enumerable.Range(0, count).Select(_ => Sign(NewBody())).ToArray();
     uniqueSent += count;
     var latencies = new double[count];
+    var pausedBefore = GC.GetTotalPauseDuration();
+    var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
     var start = Stopwatch.StartNew();
     var tasks = new List<Task>(count);
     for (var i = 0; i < count; i++)
@@ -123,6 +126,7 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
         tasks.Add(Task.Run(async () => latencies[index] = await PostAsync(path, plan[index])));
     }
     await Task.WhenAll(tasks);
+    Console.WriteLine($"  load generator GC during the phase: paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:F0} ms, collections gen0 {GC.CollectionCount(0) - gcBefore.Item1} gen1 {GC.CollectionCount(1) - gcBefore.Item2} gen2 {GC.CollectionCount(2) - gcBefore.Item3}");
     return latencies;
 }
 
@@ -130,6 +134,10 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
 // path shows in every second.
 void PrintPerSecond(double[] latencies)
 {
+    // A stall holds every request in flight: a tenth of a second whose median is well above the phase's.
+    var stalls = Enumerable.Range(0, latencies.Length * 10 / rate).Select(t => latencies.Skip(t * rate / 10).Take(rate / 10).ToArray())
+        .Select(slice => Pct(slice, 50)).Where(p50 => p50 > 30).Select(p50 => p50.ToString("F0")).ToList();
+    Console.WriteLine($"  tenths with p50 > 30 ms: {stalls.Count} [{string.Join(", ", stalls)}]");
     for (var second = 0; second * rate < latencies.Length; second++)
     {
         var slice = latencies.Skip(second * rate).Take(rate).ToArray();
@@ -178,17 +186,37 @@ async Task<(long Stored, long Distinct, long Pending)> CountAsync()
 }
 async Task<TimeSpan> DrainAsync()
 {
+    var lastStored = -1L;
+    var progress = Stopwatch.StartNew();
     while (true)
     {
         var (stored, _, pending) = await CountAsync();
         if (stored >= uniqueSent && pending == 0) return processStart.Elapsed;
-        if (processStart.Elapsed > TimeSpan.FromMinutes(10)) return processStart.Elapsed;
+        if (stored != lastStored)
+        {
+            lastStored = stored;
+            progress.Restart();
+        }
+        // Nothing stored for 10 s: the processors are off (Webhooks__Workers=0) or stuck; the final count tells which.
+        if (progress.Elapsed > TimeSpan.FromSeconds(10)) return processStart.Elapsed;
         await Task.Delay(100);
     }
 }
 var drained = await DrainAsync();
 var processedSoFar = (await CountAsync()).Stored;
 Console.WriteLine($"processing: {processedSoFar} messages stored {drained.TotalSeconds:F1} s after the phase started → {processedSoFar / drained.TotalSeconds:F0} msg/s end to end (accept + process)");
+
+// The cluster was created seconds before the run, and autovacuum's first visit to a new database comes a minute or two
+// later: until then PostgreSQL plans every lookup without statistics and picks scans a running system (whose tables
+// autovacuum analyses within a minute of a change) never would. The saturation phase just filled the tables from
+// nothing; analyse them as autovacuum would, so the paced phase measures a database in its steady state.
+if (!args.Contains("--no-analyze"))
+{
+    await using var conn = new NpgsqlConnection(ownerDb);
+    await conn.OpenAsync();
+    await using var cmd = new NpgsqlCommand("ANALYZE", conn);
+    await cmd.ExecuteNonQueryAsync();
+}
 
 var ceiling = await SaturateAsync("bench/ceiling", total, trackUnique: false);
 Console.WriteLine($"ceiling   saturation: {ceiling.PerSecond,8:F0} msg/s   p50 {Pct(ceiling.Latencies, 50),6:F1} ms   p99 {Pct(ceiling.Latencies, 99),6:F1} ms   (verify + one insert)");
@@ -202,6 +230,7 @@ await using (var conn = new NpgsqlConnection(ownerDb))
     await cmd.ExecuteNonQueryAsync();
 }
 
+Console.WriteLine($"paced phase starts {DateTimeOffset.UtcNow:HH:mm:ss.fff} UTC");
 processStart.Restart();
 var paced = await AtRateAsync("webhooks/whatsapp", rate, rateSeconds);
 Console.WriteLine($"webhook at {rate} msg/s for {rateSeconds} s: p50 {Pct(paced, 50):F1} ms   p99 {Pct(paced, 99):F1} ms");
