@@ -134,15 +134,11 @@ async Task<double[]> AtRateAsync(string path, int perSecond, int seconds)
 // path shows in every second.
 void PrintPerSecond(double[] latencies)
 {
-    // A stall holds every request in flight: a tenth of a second whose median is well above the phase's.
-    var stalls = Enumerable.Range(0, latencies.Length * 10 / rate).Select(t => latencies.Skip(t * rate / 10).Take(rate / 10).ToArray())
-        .Select(slice => Pct(slice, 50)).Where(p50 => p50 > 30).Select(p50 => p50.ToString("F0")).ToList();
+    // A stall shows as a tenth of a second whose median is well above the phase's.
+    var stalls = latencies.Chunk(rate / 10).Select(tenth => Pct(tenth, 50)).Where(p50 => p50 > 30).Select(p50 => p50.ToString("F0")).ToList();
     Console.WriteLine($"  tenths with p50 > 30 ms: {stalls.Count} [{string.Join(", ", stalls)}]");
-    for (var second = 0; second * rate < latencies.Length; second++)
-    {
-        var slice = latencies.Skip(second * rate).Take(rate).ToArray();
-        Console.WriteLine($"  second {second + 1,2}: p50 {Pct(slice, 50),6:F1} ms   p99 {Pct(slice, 99),7:F1} ms   max {slice.Max(),7:F1} ms");
-    }
+    foreach (var (slice, second) in latencies.Chunk(rate).Select((slice, i) => (slice, i + 1)))
+        Console.WriteLine($"  second {second,2}: p50 {Pct(slice, 50),6:F1} ms   p99 {Pct(slice, 99),7:F1} ms   max {slice.Max(),7:F1} ms");
 }
 
 static double Pct(double[] values, double p)
