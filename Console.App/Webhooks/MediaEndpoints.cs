@@ -70,26 +70,27 @@ public static class MediaEndpoints
         return (name.Length == 0 ? $"media-{key:N}" : name) + MediaTypes.Extension(type);
     }
 
+    /// <summary>The name the sender gave the file, if the payload kept one (only a hint for the download name).</summary>
     private static string? FileNameIn(string? payload)
     {
         if (payload is null) return null;
         try
         {
             using var doc = JsonDocument.Parse(payload);
-            foreach (var path in new[] { new[] { "media", "fileName" }, ["document", "filename"], ["content", "media", "fileName"] })
-            {
-                var node = doc.RootElement;
-                var found = true;
-                foreach (var step in path)
-                {
-                    if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(step, out node)) { found = false; break; }
-                }
-                if (found && node.ValueKind == JsonValueKind.String) return node.GetString();
-            }
+            return At(doc.RootElement, "media", "fileName") ?? At(doc.RootElement, "document", "filename") ?? At(doc.RootElement, "content", "media", "fileName");
         }
         catch (JsonException)
         {
+            return null;
         }
-        return null;
+    }
+
+    private static string? At(JsonElement node, params string[] path)
+    {
+        foreach (var step in path)
+        {
+            if (node.ValueKind != JsonValueKind.Object || !node.TryGetProperty(step, out node)) return null;
+        }
+        return node.ValueKind == JsonValueKind.String ? node.GetString() : null;
     }
 }
