@@ -75,6 +75,18 @@ public static class DependencyInjection
         services.AddSingleton<Media.IMediaStore>(sp => new Media.LocalMediaStore(Path.Combine(
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostEnvironment>().ContentRootPath,
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Media.MediaOptions>>().Value.Root)));
+        services.AddOptions<Security.NetworkOptions>().BindConfiguration("Network");
+        services.AddOptions<Security.ToolNetworkOptions>().BindConfiguration("Agent");
+        services.AddSingleton<Security.GuardedNetwork>();
+        // Customers' media: public addresses only, except the configured Graph origin (tests point it at a local fake).
+        services.AddHttpClient(Media.MediaFetcher.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(2))
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var meta = sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Options.MetaOptions>>();
+                return Security.GuardedNetwork.CreateHandler(sp, (host, port) =>
+                    Uri.TryCreate(meta.CurrentValue.GraphBaseUrl, UriKind.Absolute, out var graph)
+                    && string.Equals(graph.IdnHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && graph.Port == port);
+            });
         services.AddSingleton<Media.MediaFetcher>();
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();

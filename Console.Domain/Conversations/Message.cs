@@ -12,12 +12,13 @@ public enum MessageType
     Template, Unsupported,
 }
 
+/// <summary>Inbound media: Refused is final — the file broke a rule (host, address, size, type) and is never fetched again.</summary>
+public enum MediaState { Pending, Stored, Failed, Refused }
+
 /// <summary>
 /// Delivery status of a message. The numeric order is the lifecycle order; a status never moves backwards
 /// (Meta may deliver "delivered" after "read"). <see cref="Failed"/> is terminal.
 /// </summary>
-public enum MediaState { Pending, Stored, Failed }
-
 public enum DeliveryStatus { Received = 0, Queued = 1, Sent = 2, Delivered = 3, Read = 4, Played = 5, Failed = 9 }
 
 public sealed class Message : ITenantOwned
@@ -161,6 +162,16 @@ public sealed class Message : ITenantOwned
         ErrorText = error;
         NextAttemptAt = retryAt;
         if (retryAt is null) MediaState = Conversations.MediaState.Failed;
+    }
+
+    /// <summary>The file broke a media rule (where it lives, its size or its type): kept unfetched for good, with the reason.</summary>
+    public void MediaRefused(string reason, string detail)
+    {
+        Attempts++;
+        MediaState = Conversations.MediaState.Refused;
+        ErrorCode = reason;
+        ErrorText = detail;
+        NextAttemptAt = null;
     }
 
     /// <summary>A business message sent from another tool (Meta Business Suite, the phone app), seen as an echo.</summary>

@@ -18,8 +18,7 @@ public static class AgentSetup
         services.AddSingleton<AgentSandbox>();
         services.AddSingleton<Copilot>();
         services.AddScoped<KnowledgeBase>();
-        services.AddOptions<Tools.ToolNetworkOptions>().BindConfiguration("Agent");
-        services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(Tools.CustomToolRunner.CreateHandler);
+        services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();
         return services;

@@ -30,7 +30,7 @@ public sealed record ContactPatch(string? Name = null, string? Email = null, Lea
 /// </para>
 /// </summary>
 public sealed class ConversationCommands(ContextScopes scopes, ConversationNotifier notifier, OutboundMessages outbound, TimeProvider clock,
-    Media.IMediaStore media, OutboundMediaLinks mediaLinks)
+    Media.IMediaStore media, OutboundMediaLinks mediaLinks, Microsoft.Extensions.Options.IOptionsMonitor<Media.MediaOptions> mediaOptions)
 {
     public const string ConflictCode = "conversation.changed";
 
@@ -159,8 +159,22 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     public async Task<Message> SendMediaAsync(InboxActor actor, Guid conversationId, Stream content, string fileName, string contentType,
         string? caption, Uri publicBase, CancellationToken ct = default)
     {
+        // The browser's word for the type is only a hint: the bytes decide, and markup (svg, html) is never accepted,
+        // because the link is served from this app's origin.
+        var maxBytes = mediaOptions.CurrentValue.MaxUploadBytes;
+        var head = await Media.CappedStream.ReadHeadAsync(content, Media.MediaTypes.SampleSize, ct);
+        contentType = Media.MediaTypes.Detect(head, contentType) is { } sniffed && sniffed != "application/vnd.ms-office" && sniffed != "application/zip"
+            ? sniffed
+            : throw new DomainException("media.type", "This kind of file cannot be sent: use an image (JPEG, PNG, WebP), audio, video (MP4), PDF, an Office document or plain text.");
         var key = Guid.CreateVersion7(clock.GetUtcNow());
-        await media.SaveAsync(actor.TenantId, key, content, ct);
+        try
+        {
+            await media.SaveAsync(actor.TenantId, key, new Media.CappedStream(head, content, maxBytes), ct);
+        }
+        catch (Media.MediaRefusedException)
+        {
+            throw new DomainException("media.size", $"The file is larger than {maxBytes / (1024 * 1024)} MB.");
+        }
         var link = new Uri(publicBase, $"media/out/{mediaLinks.Token(actor.TenantId, key, contentType)}").AbsoluteUri;
         var kind = contentType.Split('/')[0] switch
         {

@@ -16,6 +16,10 @@ namespace OperatorConsole.Infrastructure.Media;
 /// Downloads inbound media into the media store: WhatsApp through the Graph media flow (GET the media id for a
 /// short-lived URL, then GET that URL with the same token), Messenger/Instagram from the attachment URL. Claims one
 /// message at a time with SKIP LOCKED; failures retry with backoff until the channel's link would have expired.
+/// Media URLs are tenant-controlled input (a tenant signs its own deliveries): they are fetched only from the Graph
+/// origin or a media host (<see cref="MediaSources"/>), only from public addresses (the guarded handler), redirects
+/// re-checked hop by hop, the size counted while streaming and the type decided from the bytes; a URL or file that
+/// breaks one of these rules is refused for good.
 /// </summary>
 public sealed class MediaFetcher(
     ContextScopes scopes,
@@ -30,6 +34,8 @@ public sealed class MediaFetcher(
     ILogger<MediaFetcher> log)
 {
     private const int MaxAttempts = 6;
+
+    public const string HttpClientName = "media";
 
     public async Task<bool> FetchNextAsync(CancellationToken ct)
     {
@@ -60,7 +66,13 @@ public sealed class MediaFetcher(
                 var contentType = await DownloadAsync(message, channel, ct);
                 message.MediaStored(contentType);
             }
-            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or TaskCanceledException
+            catch (Exception ex) when (Refusal(ex) is { } refusal && !ct.IsCancellationRequested)
+            {
+                // A broken rule does not heal with time: refused for good, never retried.
+                message.MediaRefused(refusal.Reason, refusal.Detail);
+                log.LogWarning("Media for message {MessageId} refused ({Reason}): {Error}", message.Id, refusal.Reason, refusal.Detail);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or JsonException or TaskCanceledException or IOException
                                        && !ct.IsCancellationRequested)
             {
                 var giveUp = message.Attempts + 1 >= MaxAttempts;
@@ -75,40 +87,65 @@ public sealed class MediaFetcher(
         return true;
     }
 
+    private static (string Reason, string Detail)? Refusal(Exception ex) => ex switch
+    {
+        MediaRefusedException r => (r.Reason, r.Message),
+        _ when GuardedNetwork.Blocked(ex) is { } b => (b.Reason, b.Message),
+        _ => null,
+    };
+
     private async Task<string> DownloadAsync(Message message, Channel channel, CancellationToken ct)
     {
         var media = JsonDocument.Parse(message.Payload ?? "{}").RootElement.TryGetProperty("media", out var m) ? m : default;
         if (media.ValueKind != JsonValueKind.Object) throw new InvalidOperationException("The message has no media reference.");
         var mediaId = media.TryGetProperty("mediaId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         var url = media.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
-        var client = http.CreateClient("graph");
+        var settings = meta.CurrentValue;
+        var graph = new Uri(settings.GraphBaseUrl);
+        var client = http.CreateClient(HttpClientName);
         var token = protector.Reveal(channel).AccessToken;
-        string contentType;
+        string? declared;
+        Uri? tokenOrigin = null;
         if (channel.Kind == ChannelKind.WhatsApp && mediaId is not null)
         {
-            var info = new HttpRequestMessage(HttpMethod.Get, $"{meta.CurrentValue.GraphBaseUrl.TrimEnd('/')}/{meta.CurrentValue.GraphVersion}/{mediaId}");
+            var info = new HttpRequestMessage(HttpMethod.Get, $"{settings.GraphBaseUrl.TrimEnd('/')}/{settings.GraphVersion}/{Uri.EscapeDataString(mediaId)}");
             info.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var infoResponse = await client.SendAsync(info, ct);
             infoResponse.EnsureSuccessStatusCode();
             var json = JsonDocument.Parse(await infoResponse.Content.ReadAsStringAsync(ct)).RootElement;
             url = json.GetProperty("url").GetString();
-            contentType = json.TryGetProperty("mime_type", out var mt) ? mt.GetString() ?? "application/octet-stream" : "application/octet-stream";
+            declared = json.TryGetProperty("mime_type", out var mt) ? mt.GetString() : null;
+            // The lookaside URL Graph itself handed out is the one other place WhatsApp's token may go.
+            if (Uri.TryCreate(url, UriKind.Absolute, out var lookaside)) tokenOrigin = lookaside;
         }
         else
         {
-            contentType = media.TryGetProperty("mimeType", out var mt) && mt.ValueKind == JsonValueKind.String
-                ? mt.GetString()! : "application/octet-stream";
+            declared = media.TryGetProperty("mimeType", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString() : null;
         }
         if (url is null) throw new InvalidOperationException("The channel gave no media URL.");
-        var download = new HttpRequestMessage(HttpMethod.Get, url);
-        if (channel.Kind == ChannelKind.WhatsApp) download.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(download, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var start)) throw new MediaRefusedException("url", "The media URL is not an absolute URL.");
+        var suffixes = settings.EffectiveMediaHostSuffixes;
+        var limits = options.CurrentValue;
+        using var response = await GuardedNetwork.GetFollowingRedirectsAsync(client, start, target =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, target);
+            // The bearer token goes to the Graph origin and Graph's own lookaside URL only, never along a redirect elsewhere.
+            if (channel.Kind == ChannelKind.WhatsApp
+                && (MediaSources.SameOrigin(target, graph) || (tokenOrigin is not null && MediaSources.SameOrigin(target, tokenOrigin))))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return request;
+        }, target => MediaSources.Refuse(target, graph, suffixes), limits.MaxRedirects, ct);
         response.EnsureSuccessStatusCode();
-        if (response.Content.Headers.ContentLength > options.CurrentValue.MaxBytes)
-            throw new InvalidOperationException($"The file is larger than {options.CurrentValue.MaxBytes} bytes.");
-        if (response.Content.Headers.ContentType?.MediaType is { } served && contentType == "application/octet-stream") contentType = served;
+        if (response.Content.Headers.ContentLength > limits.MaxBytes)
+            throw new MediaRefusedException("size", $"The file is larger than {limits.MaxBytes} bytes.");
+        declared ??= response.Content.Headers.ContentType?.MediaType;
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        await store.SaveAsync(message.TenantId, message.Id, stream, ct);
+        var head = await CappedStream.ReadHeadAsync(stream, MediaTypes.SampleSize, ct);
+        var contentType = MediaTypes.Detect(head, declared)
+            ?? throw new MediaRefusedException("type", $"The file's bytes are not a type this app accepts (declared {declared ?? "none"}).");
+        if (!MediaTypes.AllowedFor(message.Type, contentType))
+            throw new MediaRefusedException("type", $"A {contentType} file is not accepted for a {message.Type} message.");
+        await store.SaveAsync(message.TenantId, message.Id, new CappedStream(head, stream, limits.MaxBytes), ct);
         return contentType;
     }
 }

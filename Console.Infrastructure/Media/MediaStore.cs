@@ -7,8 +7,17 @@ public sealed class MediaOptions
 
     public int Workers { get; set; } = 2;
 
-    /// <summary>Largest file fetched (WhatsApp documents can reach 100 MB).</summary>
+    /// <summary>Largest file fetched (WhatsApp documents can reach 100 MB), counted while streaming.</summary>
     public long MaxBytes { get; set; } = 100 * 1024 * 1024;
+
+    /// <summary>Largest file an agent may attach (WhatsApp's largest media kind that is not a document, video, is 16 MB).</summary>
+    public long MaxUploadBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Redirects followed for one media URL; each is checked like the URL itself.</summary>
+    public int MaxRedirects { get; set; } = 3;
+
+    /// <summary>How long a link to an agent's attachment works: Meta fetches it within minutes of the send.</summary>
+    public TimeSpan OutboundLinkLifetime { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Where customers' media lives. Local disk by default; an object store can replace it.</summary>
@@ -28,7 +37,15 @@ public sealed class LocalMediaStore(string root) : IMediaStore
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Write to a temporary name and rename, so a crash never leaves a half file that looks complete.
         var temporary = path + ".part";
-        await using (var file = File.Create(temporary)) await content.CopyToAsync(file, ct);
+        try
+        {
+            await using (var file = File.Create(temporary)) await content.CopyToAsync(file, ct);
+        }
+        catch
+        {
+            File.Delete(temporary); // a refused (too large) or interrupted file leaves nothing behind
+            throw;
+        }
         File.Move(temporary, path, overwrite: true);
     }
 

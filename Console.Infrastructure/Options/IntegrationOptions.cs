@@ -9,6 +9,16 @@ public sealed class MetaOptions
     public string? VerifyToken { get; set; }
     [Required, Url] public string GraphBaseUrl { get; set; } = "https://graph.facebook.com";
     [Required, RegularExpression(@"^v\d+\.\d+$")] public string GraphVersion { get; set; } = "v23.0";
+
+    /// <summary>
+    /// Hosts media URLs in deliveries may come from besides the Graph origin: the host itself or any name under it
+    /// (a dot boundary: "evilfbcdn.net" is not under "fbcdn.net"). Empty = the defaults.
+    /// </summary>
+    public List<string> MediaHostSuffixes { get; set; } = [];
+
+    public static readonly IReadOnlyList<string> DefaultMediaHostSuffixes = ["fbcdn.net", "fbsbx.com", "cdninstagram.com", "whatsapp.net", "tiktokcdn.com"];
+
+    public IReadOnlyList<string> EffectiveMediaHostSuffixes => MediaHostSuffixes.Count > 0 ? MediaHostSuffixes : DefaultMediaHostSuffixes;
 }
 
 public sealed class TikTokOptions

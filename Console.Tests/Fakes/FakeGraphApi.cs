@@ -30,6 +30,8 @@ public sealed class FakeGraphApi : IAsyncDisposable
     private readonly ConcurrentQueue<Scripted> _scripted = new();
     private readonly ConcurrentQueue<GraphRequest> _requests = new();
     private readonly ConcurrentDictionary<string, (string MimeType, byte[] Bytes)> _media = new();
+    private readonly ConcurrentDictionary<string, string> _redirects = new();
+    private readonly ConcurrentDictionary<string, bool> _withoutLength = new();
     private int _sequence;
 
     private FakeGraphApi(WebApplication app) => _app = app;
@@ -66,7 +68,18 @@ public sealed class FakeGraphApi : IAsyncDisposable
     /// <summary>The next send waits this long before its normal answer (or until the client gives up).</summary>
     public void DelayNext(TimeSpan delay) => _scripted.Enqueue(new Scripted(null, null, delay));
 
-    public void AddMedia(string mediaId, string mimeType, byte[] bytes) => _media[mediaId] = (mimeType, bytes);
+    /// <summary>Media the fake serves at /media-bytes/{id}; <paramref name="withoutLength"/> streams it chunked, with no Content-Length.</summary>
+    public void AddMedia(string mediaId, string mimeType, byte[] bytes, bool withoutLength = false)
+    {
+        _media[mediaId] = (mimeType, bytes);
+        if (withoutLength) _withoutLength[mediaId] = true;
+    }
+
+    /// <summary>/media-bytes/{id} answers 302 to <paramref name="location"/> (a CDN hop, or an attacker's redirect).</summary>
+    public void RedirectMedia(string mediaId, string location) => _redirects[mediaId] = location;
+
+    /// <summary>The URL the fake serves a media id's bytes at (what Graph's media info answers as "url").</summary>
+    public Uri MediaUrl(string mediaId) => new(BaseUrl, $"/media-bytes/{mediaId}");
 
     private async Task<IResult> SendAsync(HttpContext http, string version, string accountId)
     {
@@ -135,10 +148,23 @@ public sealed class FakeGraphApi : IAsyncDisposable
         });
     }
 
-    private IResult MediaBytes(HttpContext http, string mediaId)
+    private async Task<IResult> MediaBytes(HttpContext http, string mediaId)
     {
         _requests.Enqueue(new GraphRequest("GET", http.Request.Path, http.Request.Headers.Authorization, null, DateTimeOffset.UtcNow));
-        return _media.TryGetValue(mediaId, out var media) ? Results.Bytes(media.Bytes, media.MimeType) : Results.NotFound();
+        if (_redirects.TryGetValue(mediaId, out var location)) return Results.Redirect(location);
+        if (!_media.TryGetValue(mediaId, out var media)) return Results.NotFound();
+        if (!_withoutLength.ContainsKey(mediaId)) return Results.Bytes(media.Bytes, media.MimeType);
+        http.Response.ContentType = media.MimeType;
+        try
+        {
+            // Written in pieces with no Content-Length (chunked), as a server that hides the size would.
+            foreach (var chunk in media.Bytes.Chunk(8192)) await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client stopped reading (it refused the size): nothing more to send.
+        }
+        return Results.Empty;
     }
 
     public static string Json(object value) => JsonSerializer.Serialize(value);

@@ -1,27 +1,15 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Infrastructure.Security;
 
 namespace OperatorConsole.Infrastructure.Agent.Tools;
 
 public sealed record ToolOutcome(string Output, string? Error, TimeSpan Duration);
-
-/// <summary>Key Agent:ToolAllowlist — hosts, IPs, CIDRs (each optionally ":port") that custom tools may reach even though private.</summary>
-public sealed class ToolNetworkOptions
-{
-    public List<string> ToolAllowlist { get; set; } = [];
-}
-
-/// <summary>A destination a custom tool may not call (loopback, private, link-local, metadata…).</summary>
-public sealed class BlockedDestinationException(string message) : Exception(message);
 
 /// <summary>
 /// Calls a tenant's webhook tool. Arguments are interpolated into the URL (URL-escaped) and the body template
@@ -76,7 +64,7 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
                 return new ToolOutcome(text, null, watch.Elapsed);
             }
         }
-        catch (HttpRequestException ex) when (Blocked(ex) is { } blocked)
+        catch (HttpRequestException ex) when (GuardedNetwork.Blocked(ex) is { } blocked)
         {
             return Fail($"refused: {blocked.Message}", watch);
         }
@@ -92,15 +80,6 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
     }
 
     private static ToolOutcome Fail(string error, Stopwatch watch) => new("", error, watch.Elapsed);
-
-    private static BlockedDestinationException? Blocked(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is BlockedDestinationException b) return b;
-        }
-        return null;
-    }
 
     private static async Task<string> ReadLimitedAsync(HttpResponseMessage response, CancellationToken ct)
     {
@@ -128,82 +107,6 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
 
     [GeneratedRegex(@"\{\{\s*([a-zA-Z0-9_]+)\s*\}\}")]
     private static partial Regex Placeholder();
-
-    /// <summary>The handler behind the named client: resolves names itself and connects only to allowed addresses.</summary>
-    public static SocketsHttpHandler CreateHandler(IServiceProvider services)
-    {
-        var allow = services.GetRequiredService<IOptionsMonitor<ToolNetworkOptions>>();
-        return new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false, // each hop is followed (and checked) by RunAsync
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectCallback = async (context, ct) =>
-            {
-                var host = context.DnsEndPoint.Host;
-                var port = context.DnsEndPoint.Port;
-                var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-                var allowed = addresses.Where(a => NetworkPolicy.IsAllowed(a, host, port, allow.CurrentValue.ToolAllowlist)).ToList();
-                if (allowed.Count == 0)
-                    throw new BlockedDestinationException(addresses.Length == 0 ? $"{host} does not resolve"
-                        : $"{host} resolves to {addresses[0]}, a private, loopback, link-local or metadata address");
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(allowed[0], port, ct);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-    }
-}
-
-/// <summary>Which addresses a tenant's tool may reach: public ones, plus what the platform allowlists.</summary>
-public static class NetworkPolicy
-{
-    private static readonly IPNetwork[] Private =
-    [
-        IPNetwork.Parse("0.0.0.0/8"), IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("127.0.0.0/8"),
-        IPNetwork.Parse("169.254.0.0/16"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.0.0.0/24"), IPNetwork.Parse("192.168.0.0/16"),
-        IPNetwork.Parse("198.18.0.0/15"), IPNetwork.Parse("224.0.0.0/4"), IPNetwork.Parse("240.0.0.0/4"),
-        IPNetwork.Parse("::/128"), IPNetwork.Parse("::1/128"), IPNetwork.Parse("fc00::/7"), IPNetwork.Parse("fe80::/10"), IPNetwork.Parse("ff00::/8"),
-    ];
-
-    public static bool IsPrivate(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        return Private.Any(n => n.BaseAddress.AddressFamily == address.AddressFamily && n.Contains(address));
-    }
-
-    public static bool IsAllowed(IPAddress address, string host, int port, IEnumerable<string> allowlist)
-    {
-        if (!IsPrivate(address)) return true;
-        foreach (var entry in allowlist)
-        {
-            var (target, entryPort) = SplitPort(entry.Trim());
-            if (entryPort is { } p && p != port) continue;
-            if (string.Equals(target, host, StringComparison.OrdinalIgnoreCase)) return true;
-            if (IPNetwork.TryParse(target, out var network) && network.BaseAddress.AddressFamily == (address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : address.AddressFamily)
-                && network.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)) return true;
-            if (IPAddress.TryParse(target, out var ip) && ip.Equals(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)) return true;
-        }
-        return false;
-    }
-
-    private static (string Target, int? Port) SplitPort(string entry)
-    {
-        var colon = entry.LastIndexOf(':');
-        // "host:port" or "1.2.3.4:port"; an IPv6 entry must be written in brackets to carry a port.
-        if (colon > 0 && entry.IndexOf(':') == colon && int.TryParse(entry[(colon + 1)..], out var port)) return (entry[..colon], port);
-        if (entry.StartsWith('[') && entry.Contains("]:") && int.TryParse(entry[(entry.IndexOf("]:") + 2)..], out var p6))
-            return (entry[1..entry.IndexOf(']')], p6);
-        return (entry.Trim('[', ']'), null);
-    }
 }
 
 /// <summary>A custom tool as the model sees it: the tenant's name, description and JSON Schema; calls go to the runner.</summary>
