@@ -12,6 +12,7 @@ public static class LiveSetup
     public static IServiceCollection AddConsoleLive(this IServiceCollection services)
     {
         services.AddSignalR();
+        services.AddSingleton<HubChannelAudience>();
         services.AddHostedService<ConsoleHubBridge>();
         services.AddScoped<CircuitHandler, PresenceCircuitHandler>();
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p

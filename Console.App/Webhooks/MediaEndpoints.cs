@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OperatorConsole.App.Auth;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Inbox;
 using OperatorConsole.Infrastructure.Media;
 
 namespace OperatorConsole.App.Webhooks;
@@ -14,10 +15,12 @@ public static class MediaEndpoints
 {
     public static WebApplication MapMediaEndpoints(this WebApplication app)
     {
-        app.MapGet("/media/{messageId:guid}", async (Guid messageId, AppDbContext db, IMediaStore store, CancellationToken ct) =>
+        app.MapGet("/media/{messageId:guid}", async (Guid messageId, System.Security.Claims.ClaimsPrincipal user, AppDbContext db, IMediaStore store,
+            CancellationToken ct) =>
         {
+            var visible = db.Conversations.VisibleToUser(db, user.GetUserId());
             var message = await db.Messages.AsNoTracking()
-                .Where(m => m.Id == messageId && m.MediaState == MediaState.Stored)
+                .Where(m => m.Id == messageId && m.MediaState == MediaState.Stored && visible.Any(c => c.Id == m.ConversationId))
                 .Select(m => new { m.TenantId, m.MediaContentType })
                 .SingleOrDefaultAsync(ct);
             var file = message is null ? null : store.Open(message.TenantId, messageId);

@@ -42,12 +42,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         };
         if (filter.Owner is { } owner) conversations = conversations.Where(c => c.Owner == owner);
         if (filter.ChannelId is { } channelId) conversations = conversations.Where(c => c.ChannelId == channelId);
-        if (memberId is { } member)
-        {
-            // A member with channel-access rows works only those channels (no rows: every channel).
-            var access = db.ChannelAccess.Where(a => a.MemberId == member);
-            conversations = conversations.Where(c => !access.Any() || access.Any(a => a.ChannelId == c.ChannelId));
-        }
+        conversations = conversations.VisibleTo(db, memberId);
         if (filter.Temperature is { } temperature)
         {
             var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
@@ -146,10 +141,15 @@ public sealed class InboxQueries(ContextScopes scopes)
             && (c.Owner == ConversationOwner.Unassigned || c.SlaDueAt != null), ct);
     }
 
-    public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
+    public Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default) =>
+        GetAsync(tenantId, conversationId, null, ct);
+
+    /// <summary>One conversation as <paramref name="memberId"/> may see it: null when its channel is not theirs.</summary>
+    public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, Guid? memberId, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await Project(work.Db.Conversations.AsNoTracking().Where(c => c.Id == conversationId), work.Db).SingleOrDefaultAsync(ct);
+        return await Project(work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.Id == conversationId), work.Db)
+            .SingleOrDefaultAsync(ct);
     }
 
     /// <summary>The newest <paramref name="limit"/> messages (and the events between them) for the chat panel.</summary>
