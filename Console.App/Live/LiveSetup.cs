@@ -18,7 +18,10 @@ public static class LiveSetup
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
-            .RequireClaim(ConsoleClaims.TenantId));
+            .RequireClaim(ConsoleClaims.TenantId)
+            // Live events describe the tenant's conversations: a tenant key needs the read scope to hear them.
+            .RequireAssertion(c => c.User.FindFirst(ConsoleClaims.ApiScope)?.Value != "tenant"
+                || c.User.HasApiKeyScope(Domain.Platform.ApiKeyScopes.Read)));
         return services;
     }
 
