@@ -134,10 +134,10 @@ public sealed class InboxQueries(ContextScopes scopes)
             .Select(w => w.Length > 40 ? w[..40] : w).Distinct().Take(5).ToList();
 
     /// <summary>How many conversations wait for a human (the tab badge and the browser tab's title).</summary>
-    public async Task<int> CountNeedingHumanAsync(Guid tenantId, CancellationToken ct = default)
+    public async Task<int> CountNeedingHumanAsync(Guid tenantId, Guid? memberId = null, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await work.Db.Conversations.CountAsync(c => c.Status != ConversationStatus.Resolved
+        return await work.Db.Conversations.VisibleTo(work.Db, memberId).CountAsync(c => c.Status != ConversationStatus.Resolved
             && (c.Owner == ConversationOwner.Unassigned || c.SlaDueAt != null), ct);
     }
 
@@ -286,10 +286,12 @@ public sealed class InboxQueries(ContextScopes scopes)
     }
 
     /// <summary>The contact's other conversations, newest first (contact panel).</summary>
-    public async Task<IReadOnlyList<PastConversation>> ContactConversationsAsync(Guid tenantId, Guid contactId, CancellationToken ct = default)
+    /// <summary>The contact's conversations the member may see (their previews are conversation content too).</summary>
+    public async Task<IReadOnlyList<PastConversation>> ContactConversationsAsync(Guid tenantId, Guid contactId, Guid? memberId = null,
+        CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await work.Db.Conversations.AsNoTracking().Where(c => c.ContactId == contactId)
+        return await work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.ContactId == contactId)
             .OrderByDescending(c => c.CreatedAt).Take(20)
             .Select(c => new PastConversation(c.Id, c.Status, c.CreatedAt, c.LastMessageAt, c.LastMessagePreview))
             .ToListAsync(ct);

@@ -105,6 +105,26 @@ public class ChannelAccessTests(SocketAppFactory app) : IClassFixture<SocketAppF
     }
 
     [Fact]
+    public async Task A_contacts_history_lists_only_conversations_of_channels_the_member_works()
+    {
+        var s = await SetupAsync();
+        Guid elsewhere;
+        await using (var work = app.Scopes.ForTenant(s.TenantId))
+        {
+            // The same customer also wrote on the number the member does not work.
+            var other = Conversation.Start(s.TenantId, s.Theirs.Id, s.Visible.ContactId, DateTimeOffset.UtcNow);
+            work.Db.Conversations.Add(other);
+            await work.Db.SaveChangesAsync();
+            elsewhere = other.Id;
+        }
+        var queries = app.Services.GetRequiredService<InboxQueries>();
+        var forMember = await queries.ContactConversationsAsync(s.TenantId, s.Visible.ContactId, s.Member.Id);
+        Assert.Equal([s.Visible.Id], forMember.Select(c => c.Id));
+        var forOwner = await queries.ContactConversationsAsync(s.TenantId, s.Visible.ContactId);
+        Assert.Contains(forOwner, c => c.Id == elsewhere);
+    }
+
+    [Fact]
     public async Task Media_of_another_channels_conversation_is_404_for_the_member_but_served_to_the_owner()
     {
         var s = await SetupAsync();
