@@ -13,6 +13,7 @@ public static class ApiSetup
         // Malformed JSON becomes an exception the handler below turns into a 400 problem, in every environment.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, ApiScopeHandler>();
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Console API";
@@ -25,7 +26,8 @@ public static class ApiSetup
     public static WebApplication MapConsoleApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery();
+        var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery()
+            .AddEndpointFilter<PlatformApiAuditFilter>();
         api.MapTenantsApi();
         api.MapConversationsApi();
         api.MapAgentApi();

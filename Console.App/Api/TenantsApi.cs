@@ -17,8 +17,10 @@ public sealed record CreatedTenant(Guid Id, string Slug);
 public sealed record TenantUsage(int Channels, int Contacts, int OpenConversations, int MessagesToday, int MessagesThisMonth);
 public sealed record TenantSummary(Guid Id, string Name, string Slug, string Plan, string Status, bool BotEnabled, string TimeZone,
     DateTimeOffset CreatedAt, string SubscriptionStatus, TenantUsage Usage);
-public sealed record CreateApiKeyRequest(string? Name);
+public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Scopes, DateTimeOffset? ExpiresAt);
 public sealed record CreatedApiKey(Guid Id, string Key, string Prefix);
+public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt,
+    DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt);
 public sealed record CreateChannelRequest(string? Kind, string? ExternalId, string? AccountId, string? DisplayName, string? AccessToken,
     string? AppSecret, string? VerifyToken);
 public sealed record CreatedChannel(Guid Id, string WebhookUrl);
@@ -30,7 +32,10 @@ public static class TenantsApi
         var tenants = api.MapGroup("/tenants").WithTags("Tenants");
         tenants.MapPost("/", CreateTenant).WithSummary("Create a tenant with its owner (platform key only).");
         tenants.MapGet("/{t}", GetTenant).WithSummary("Tenant summary with plan, subscription status and usage.");
-        tenants.MapPost("/{t}/api-keys", CreateApiKey).WithSummary("Issue a tenant API key; the key is shown only in this response.");
+        tenants.MapGet("/{t}/api-keys", ListApiKeys).WithSummary("The tenant's active API keys (prefix, name, scopes, dates; never the key). Needs admin.");
+        tenants.MapPost("/{t}/api-keys", CreateApiKey)
+            .WithSummary("Issue a tenant API key {name, scopes?: [read|write|admin] (default read, write), expiresAt?}; the key is shown only in this response. Needs admin.");
+        tenants.MapDelete("/{t}/api-keys/{id:guid}", RevokeApiKey).WithSummary("Revoke an API key: refused with 401 from its next call. Needs admin.");
         tenants.MapPost("/{t}/channels", CreateChannel).WithSummary("Connect a WhatsApp, Messenger, Instagram or TikTok channel.");
         return api;
     }
@@ -75,9 +80,30 @@ public static class TenantsApi
     {
         var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        var issued = await apiKeys.IssueAsync(tenant!.Id, body?.Name, ct);
+        var issued = await apiKeys.IssueAsync(tenant!.Id, body?.Name, body?.Scopes, body?.ExpiresAt, KeyActor(caller), ct);
         return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/api-keys/{issued.Id}", new CreatedApiKey(issued.Id, issued.Key, issued.Prefix));
     }
+
+    private static async Task<Results<Ok<List<ApiKeyResponse>>, ProblemHttpResult>> ListApiKeys(string t, ClaimsPrincipal caller,
+        ContextScopes scopes, ApiKeyService apiKeys, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        var keys = await apiKeys.ListAsync(tenant!.Id, ct: ct);
+        return TypedResults.Ok(keys.Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.LastUsedAt, k.ExpiresAt)).ToList());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeApiKey(string t, Guid id, ClaimsPrincipal caller,
+        ContextScopes scopes, ApiKeyService apiKeys, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        return await apiKeys.RevokeAsync(tenant!.Id, id, KeyActor(caller), ct)
+            ? TypedResults.NoContent()
+            : Problem(StatusCodes.Status404NotFound, "No such API key in this workspace.");
+    }
+
+    private static ApiKeyActor KeyActor(ClaimsPrincipal caller) => new(caller.Identity?.Name ?? "api");
 
     private static async Task<Results<Created<CreatedChannel>, ProblemHttpResult>> CreateChannel(string t, CreateChannelRequest body,
         ClaimsPrincipal caller, ContextScopes scopes, ChannelConnections channels, HttpRequest request, CancellationToken ct)

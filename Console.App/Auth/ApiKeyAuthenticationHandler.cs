@@ -39,11 +39,13 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         var identity = await apiKeys.AuthenticateAsync(key, Context.RequestAborted);
-        if (identity is null) return AuthenticateResult.Fail("Invalid or revoked API key.");
+        if (identity is null) return AuthenticateResult.Fail("Invalid, expired or revoked API key.");
         return Success([
             new Claim(ConsoleClaims.ApiScope, "tenant"),
             new Claim(ConsoleClaims.TenantId, identity.TenantId.ToString()),
+            new Claim(ConsoleClaims.ApiKeyId, identity.KeyId.ToString()),
             new Claim(ClaimTypes.Name, $"api-key:{identity.Name}"),
+            .. identity.Scopes.Select(s => new Claim(ConsoleClaims.ApiKeyScope, s)),
         ]);
     }
 

@@ -15,6 +15,10 @@ public static class ConsoleClaims
     /// <summary>API callers: "platform" (bootstrap key) or "tenant" (tenant API key).</summary>
     public const string ApiScope = "console:api_scope";
 
+    /// <summary>A tenant API key's id and its scopes (read, write, admin), one claim per scope.</summary>
+    public const string ApiKeyId = "console:api_key_id";
+    public const string ApiKeyScope = "console:api_key_scope";
+
     public static Guid? GetTenantId(this ClaimsPrincipal user) =>
         Guid.TryParse(user.FindFirstValue(TenantId), out var id) ? id : null;
 
@@ -27,6 +31,10 @@ public static class ConsoleClaims
     public static bool IsSuperAdmin(this ClaimsPrincipal user) => user.IsInRole(Roles.SuperAdmin);
 
     public static bool IsPlatformApiCaller(this ClaimsPrincipal user) => user.FindFirstValue(ApiScope) == "platform";
+
+    /// <summary>The platform key holds every scope; a tenant key only those it was issued with.</summary>
+    public static bool HasApiKeyScope(this ClaimsPrincipal user, string scope) =>
+        user.IsPlatformApiCaller() || user.HasClaim(ApiKeyScope, scope);
 
     /// <summary>Sets the unit of work's tenant context from the signed-in principal (cookie or API key).</summary>
     public static void ApplyTo(this ClaimsPrincipal user, TenantContext context)

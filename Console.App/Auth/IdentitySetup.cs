@@ -74,7 +74,7 @@ public static class IdentitySetup
             .AddPolicy(Policies.Simulator, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
                 c.User.IsInRole(Roles.SuperAdmin) || c.User.GetTenantRole() is TenantRole.Owner or TenantRole.Admin))
             .AddPolicy(Policies.Api, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
-                .RequireAuthenticatedUser().RequireClaim(ConsoleClaims.ApiScope));
+                .RequireAuthenticatedUser().RequireClaim(ConsoleClaims.ApiScope).AddRequirements(new Api.ApiScopeRequirement()));
         return services;
     }
 }

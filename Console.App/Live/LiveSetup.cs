@@ -12,12 +12,16 @@ public static class LiveSetup
     public static IServiceCollection AddConsoleLive(this IServiceCollection services)
     {
         services.AddSignalR();
+        services.AddSingleton<HubChannelAudience>();
         services.AddHostedService<ConsoleHubBridge>();
         services.AddScoped<CircuitHandler, PresenceCircuitHandler>();
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
-            .RequireClaim(ConsoleClaims.TenantId));
+            .RequireClaim(ConsoleClaims.TenantId)
+            // Live events describe the tenant's conversations: a tenant key needs the read scope to hear them.
+            .RequireAssertion(c => c.User.FindFirst(ConsoleClaims.ApiScope)?.Value != "tenant"
+                || c.User.HasApiKeyScope(Domain.Platform.ApiKeyScopes.Read)));
         return services;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using OperatorConsole.App.Auth;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Inbox;
 using OperatorConsole.Infrastructure.Media;
 
 namespace OperatorConsole.App.Webhooks;
@@ -20,8 +21,9 @@ public static class MediaEndpoints
     {
         app.MapGet("/media/{messageId:guid}", async (Guid messageId, HttpContext http, AppDbContext db, IMediaStore store, CancellationToken ct) =>
         {
+            var visible = db.Conversations.VisibleToUser(db, http.User.GetUserId());
             var message = await db.Messages.AsNoTracking()
-                .Where(m => m.Id == messageId && m.MediaState == MediaState.Stored)
+                .Where(m => m.Id == messageId && m.MediaState == MediaState.Stored && visible.Any(c => c.Id == m.ConversationId))
                 .Select(m => new { m.TenantId, m.MediaContentType, m.Payload })
                 .SingleOrDefaultAsync(ct);
             var file = message is null ? null : store.Open(message.TenantId, messageId);

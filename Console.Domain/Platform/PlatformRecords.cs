@@ -59,6 +59,19 @@ public sealed class AuditEntry
 }
 
 /// <summary>A tenant API key. Only a SHA-256 hash of the secret is stored; the key is shown once.</summary>
+/// <summary>What an API key may do: <c>read</c> (GET), <c>write</c> (other methods), <c>admin</c> (API keys, channels, agent/tool/knowledge configuration).</summary>
+public static class ApiKeyScopes
+{
+    public const string Read = "read";
+    public const string Write = "write";
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> All = [Read, Write, Admin];
+
+    /// <summary>A key created without scopes works the inbox and contacts but cannot change the workspace's setup.</summary>
+    public static readonly IReadOnlyList<string> Default = [Read, Write];
+}
+
 public sealed class ApiKey : Common.ITenantOwned
 {
     private ApiKey() { }
@@ -70,21 +83,42 @@ public sealed class ApiKey : Common.ITenantOwned
     /// <summary>The first characters of the key, to recognise it in lists.</summary>
     public string Prefix { get; private set; } = "";
     public string Hash { get; private set; } = "";
+
+    /// <summary>Subset of <see cref="ApiKeyScopes.All"/>, in that order.</summary>
+    public string[] Scopes { get; private set; } = [];
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? LastUsedAt { get; private set; }
+    public DateTimeOffset? ExpiresAt { get; private set; }
     public DateTimeOffset? RevokedAt { get; private set; }
 
-    public static ApiKey Create(Guid tenantId, string name, string prefix, string hash, DateTimeOffset now) => new()
+    public static ApiKey Create(Guid tenantId, string name, string prefix, string hash, DateTimeOffset now,
+        IEnumerable<string>? scopes = null, DateTimeOffset? expiresAt = null)
     {
-        Id = Guid.CreateVersion7(now),
-        TenantId = tenantId,
-        Name = string.IsNullOrWhiteSpace(name) ? "API key" : name.Trim(),
-        Prefix = prefix,
-        Hash = hash,
-        CreatedAt = now,
-    };
+        var wanted = (scopes ?? ApiKeyScopes.Default).Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
+        if (wanted.Count == 0) throw new Common.DomainException("api_key.scopes", "An API key needs at least one scope: read, write or admin.");
+        if (wanted.FirstOrDefault(s => !ApiKeyScopes.All.Contains(s)) is { } unknown)
+            throw new Common.DomainException("api_key.scopes", $"Unknown scope '{unknown}'. Use read, write or admin.");
+        if (expiresAt is { } expiry && expiry <= now)
+            throw new Common.DomainException("api_key.expiry", "The expiry date must be in the future.");
+        return new()
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            Name = string.IsNullOrWhiteSpace(name) ? "API key" : name.Trim(),
+            Prefix = prefix,
+            Hash = hash,
+            Scopes = ApiKeyScopes.All.Where(wanted.Contains).ToArray(),
+            CreatedAt = now,
+            ExpiresAt = expiresAt,
+        };
+    }
 
     public bool IsActive => RevokedAt is null;
+
+    /// <summary>Not revoked and not past its expiry: the only keys authentication accepts.</summary>
+    public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
+
+    public bool HasScope(string scope) => Scopes.Contains(scope);
 
     public void Revoke(DateTimeOffset now) => RevokedAt ??= now;
 

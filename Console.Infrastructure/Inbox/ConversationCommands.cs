@@ -122,7 +122,7 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     {
         await using var work = scopes.ForTenant(actor.TenantId);
         // One statement, no version check: marking read never conflicts with anything worth telling the agent about.
-        var changed = await work.Db.Conversations.Where(c => c.Id == conversationId && c.UnreadCount > 0)
+        var changed = await work.Db.Conversations.VisibleTo(work.Db, actor.MemberId).Where(c => c.Id == conversationId && c.UnreadCount > 0)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.UnreadCount, 0), ct);
         if (changed > 0) notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "read"));
     }
@@ -159,6 +159,8 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     public async Task<Message> SendMediaAsync(InboxActor actor, Guid conversationId, Stream content, string fileName, string contentType,
         string? caption, Uri publicBase, CancellationToken ct = default)
     {
+        // Checked before the file is stored: a member cannot park files on a conversation they may not work.
+        await RequireVisibleAsync(actor, conversationId, ct);
         // The browser's word for the type is only a hint: the bytes decide, and markup (svg, html) is never accepted,
         // because the link is served from this app's origin.
         var maxBytes = mediaOptions.CurrentValue.MaxUploadBytes;
@@ -285,8 +287,8 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     private async Task TakeOverIfUnownedAsync(InboxActor actor, Guid conversationId, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(actor.TenantId);
-        var conversation = await work.Db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
-            ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
+        var conversation = await work.Db.Conversations.VisibleTo(work.Db, actor.MemberId).SingleOrDefaultAsync(c => c.Id == conversationId, ct)
+            ?? throw NotFound();
         if (conversation.Owner == ConversationOwner.Human && conversation.AssignedMemberId is not null) return;
         if (conversation.Status == ConversationStatus.Resolved) conversation.Reopen();
         var pending = conversation.AgentDueAt is not null;
@@ -306,8 +308,9 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     {
         await using var work = scopes.ForTenant(actor.TenantId, null);
         var db = work.Db;
-        var conversation = await db.Conversations.SingleOrDefaultAsync(c => c.Id == conversationId, ct)
-            ?? throw new DomainException("conversation.not_found", "No such conversation in this workspace.");
+        // A conversation of a channel the member does not work is not found, exactly like another tenant's.
+        var conversation = await db.Conversations.VisibleTo(db, actor.MemberId).SingleOrDefaultAsync(c => c.Id == conversationId, ct)
+            ?? throw NotFound();
         if (version is { } expected)
         {
             // Check against what the operator saw, not just what this request loaded.
@@ -331,6 +334,14 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
             throw Conflict();
         }
     }
+
+    private async Task RequireVisibleAsync(InboxActor actor, Guid conversationId, CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(actor.TenantId);
+        if (!await work.Db.Conversations.VisibleTo(work.Db, actor.MemberId).AnyAsync(c => c.Id == conversationId, ct)) throw NotFound();
+    }
+
+    private static DomainException NotFound() => new("conversation.not_found", "No such conversation in this workspace.");
 
     private static ConflictException Conflict() => new(ConflictCode,
         "Someone else changed this conversation a moment ago. It has been refreshed: check it and try again.");

@@ -42,12 +42,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         };
         if (filter.Owner is { } owner) conversations = conversations.Where(c => c.Owner == owner);
         if (filter.ChannelId is { } channelId) conversations = conversations.Where(c => c.ChannelId == channelId);
-        if (memberId is { } member)
-        {
-            // A member with channel-access rows works only those channels (no rows: every channel).
-            var access = db.ChannelAccess.Where(a => a.MemberId == member);
-            conversations = conversations.Where(c => !access.Any() || access.Any(a => a.ChannelId == c.ChannelId));
-        }
+        conversations = conversations.VisibleTo(db, memberId);
         if (filter.Temperature is { } temperature)
         {
             var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
@@ -139,17 +134,22 @@ public sealed class InboxQueries(ContextScopes scopes)
             .Select(w => w.Length > 40 ? w[..40] : w).Distinct().Take(5).ToList();
 
     /// <summary>How many conversations wait for a human (the tab badge and the browser tab's title).</summary>
-    public async Task<int> CountNeedingHumanAsync(Guid tenantId, CancellationToken ct = default)
+    public async Task<int> CountNeedingHumanAsync(Guid tenantId, Guid? memberId = null, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await work.Db.Conversations.CountAsync(c => c.Status != ConversationStatus.Resolved
+        return await work.Db.Conversations.VisibleTo(work.Db, memberId).CountAsync(c => c.Status != ConversationStatus.Resolved
             && (c.Owner == ConversationOwner.Unassigned || c.SlaDueAt != null), ct);
     }
 
-    public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default)
+    public Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, CancellationToken ct = default) =>
+        GetAsync(tenantId, conversationId, null, ct);
+
+    /// <summary>One conversation as <paramref name="memberId"/> may see it: null when its channel is not theirs.</summary>
+    public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, Guid? memberId, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await Project(work.Db.Conversations.AsNoTracking().Where(c => c.Id == conversationId), work.Db).SingleOrDefaultAsync(ct);
+        return await Project(work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.Id == conversationId), work.Db)
+            .SingleOrDefaultAsync(ct);
     }
 
     /// <summary>The newest <paramref name="limit"/> messages (and the events between them) for the chat panel.</summary>
@@ -286,10 +286,12 @@ public sealed class InboxQueries(ContextScopes scopes)
     }
 
     /// <summary>The contact's other conversations, newest first (contact panel).</summary>
-    public async Task<IReadOnlyList<PastConversation>> ContactConversationsAsync(Guid tenantId, Guid contactId, CancellationToken ct = default)
+    /// <summary>The contact's conversations the member may see (their previews are conversation content too).</summary>
+    public async Task<IReadOnlyList<PastConversation>> ContactConversationsAsync(Guid tenantId, Guid contactId, Guid? memberId = null,
+        CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await work.Db.Conversations.AsNoTracking().Where(c => c.ContactId == contactId)
+        return await work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.ContactId == contactId)
             .OrderByDescending(c => c.CreatedAt).Take(20)
             .Select(c => new PastConversation(c.Id, c.Status, c.CreatedAt, c.LastMessageAt, c.LastMessagePreview))
             .ToListAsync(ct);

@@ -29,7 +29,7 @@ public class ApiTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
 
     private async Task<string> IssueKeyAsync(Guid tenantId)
     {
-        var response = await Platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "n8n" });
+        var response = await Platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "n8n", scopes = new[] { "read", "write", "admin" } });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
     }

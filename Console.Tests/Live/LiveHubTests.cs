@@ -92,6 +92,17 @@ public class LiveHubTests(SocketAppFactory app) : IClassFixture<SocketAppFactory
     }
 
     [Fact]
+    public async Task An_API_key_without_the_read_scope_cannot_listen()
+    {
+        var a = await TenantWithConversationAsync();
+        var key = await app.Services.GetRequiredService<ApiKeyService>().IssueAsync(a.TenantId, "writer only", ["write"], null,
+            new ApiKeyActor("test"));
+        await using var connection = app.HubConnection(cookies: null, bearer: key.Key);
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => connection.StartAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Member_is_online_while_connected_and_offline_when_the_last_connection_closes()
     {
         var tenant = await app.TenantAsync();

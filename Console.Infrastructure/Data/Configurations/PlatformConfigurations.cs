@@ -36,6 +36,8 @@ public sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         b.Property(k => k.Prefix).HasMaxLength(16);
         b.Property(k => k.Hash).HasMaxLength(64);
         b.Property(k => k.Name).HasMaxLength(120);
+        // Keys issued before scopes existed could do everything: the migration gives them all three.
+        b.Property(k => k.Scopes).HasColumnType("text[]");
         b.HasIndex(k => new { k.TenantId, k.CreatedAt });
         // Authentication looks a key up by hash before the tenant is known.
         b.HasIndex(k => k.Hash).IsUnique();
