@@ -25,10 +25,10 @@ public static class Pipeline
         services.AddConsoleNetwork();
         services.AddConsoleRateLimits();
         services.AddSingleton<Infrastructure.Channels.Simulator.ISelfAddress, ServerSelfAddress>();
-        // Cookies are Secure whenever the request came over https (directly or via a trusted proxy's X-Forwarded-Proto)
-        // and never looser than SameSite=Lax; the antiforgery cookie stays Strict.
         // Antiforgery would add "X-Frame-Options: SAMEORIGIN" to form pages; SecurityHeaders sends DENY for every page.
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
+        // Cookies are Secure whenever the request came over https (directly or via a trusted proxy's X-Forwarded-Proto)
+        // and never looser than SameSite=Lax; the antiforgery cookie stays Strict.
         services.Configure<CookiePolicyOptions>(o =>
         {
             o.Secure = CookieSecurePolicy.SameAsRequest;
