@@ -125,6 +125,8 @@ cmd_run() {
   log "building"
   dotnet build "$ROOT/Console.App/Console.App.csproj" -c Release -nologo -v q
   local url="${ASPNETCORE_URLS%%;*}"
+  # Links in e-mails point where this run listens, unless a public URL is given.
+  case "$url" in *://+*|*://\**|*://0.0.0.0*|*://\[::\]*) ;; *) export Platform__PublicBaseUrl="${Platform__PublicBaseUrl:-$url}" ;; esac
   cat <<INFO
 
   Console is starting on $url

@@ -42,7 +42,11 @@ public static class DependencyInjection
         services.AddOptions<LlmOptions>().BindConfiguration("Llm").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StripeOptions>().BindConfiguration("Stripe");
         services.AddOptions<OutboundOptions>().BindConfiguration("Outbound");
-        services.AddOptions<PlatformOptions>().BindConfiguration("Platform");
+        services.AddOptions<PlatformOptions>().BindConfiguration("Platform").ValidateOnStart();
+        services.AddSingleton<PublicBaseUrlSetup>();
+        services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
+        services.AddSingleton<PublicLinks>();
         services.AddSingleton<ContextScopes>();
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<ApiKeyService>();

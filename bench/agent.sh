@@ -8,6 +8,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CONSOLE_PG_FRESH=1 CONSOLE_PG_NAME=agentbench CONSOLE_PG_PORT=55537 CONSOLE_PG_OPTIONS="-c max_connections=300"
 export ASPNETCORE_URLS=http://127.0.0.1:5196 ASPNETCORE_ENVIRONMENT=Production
+# Production requires the public URL; the rate limiter still runs, with budgets the load cannot reach.
+export Platform__PublicBaseUrl=http://127.0.0.1:5196 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=false Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret Outbound__Mode=Loopback
 export Llm__ApiKey=bench-llm-key Llm__Endpoint=http://127.0.0.1:5197/v1 Agent__PollMilliseconds=50
 export Logging__LogLevel__Default=Warning

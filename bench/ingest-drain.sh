@@ -27,6 +27,8 @@ while pgrep -f "OperatorConsole.App" >/dev/null; do sleep 0.2; done
 # 2. The same app, processors on.
 export CONSOLE_PG_NAME=bench CONSOLE_PG_PORT=55434 CONSOLE_PG_OPTIONS="-c max_connections=300 ${BENCH_PG_OPTIONS:-}"
 export ASPNETCORE_URLS=http://127.0.0.1:5099 ASPNETCORE_ENVIRONMENT=Production
+# Production requires the public URL; the rate limiter still runs, with budgets the load cannot reach.
+export Platform__PublicBaseUrl=http://127.0.0.1:5099 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=false Bench__Enabled=true Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret
 export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning Agent__Workers=0
 export Webhooks__Workers="$WORKERS" Webhooks__BatchSize="$BATCH"

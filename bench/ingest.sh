@@ -7,6 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CONSOLE_PG_FRESH=1 CONSOLE_PG_NAME=bench CONSOLE_PG_PORT=55434 CONSOLE_PG_OPTIONS="-c max_connections=300 ${BENCH_PG_OPTIONS:-}"
 export ASPNETCORE_URLS=http://127.0.0.1:5099 ASPNETCORE_ENVIRONMENT=Production
+# Production requires the public URL; the rate limiter still runs, with budgets the load cannot reach.
+export Platform__PublicBaseUrl=http://127.0.0.1:5099 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=false Bench__Enabled=true Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret
 export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning
 # The channel path alone: the agent runner (offline responder here) would answer every message and share the CPU;

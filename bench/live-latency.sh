@@ -8,6 +8,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CONSOLE_PG_NAME=livebench CONSOLE_PG_PORT=55535
 export ASPNETCORE_URLS=http://127.0.0.1:5198 ASPNETCORE_ENVIRONMENT=Production
+# Production requires the public URL; the rate limiter still runs, with budgets the load cannot reach.
+export Platform__PublicBaseUrl=http://127.0.0.1:5198 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=true Meta__AppSecret=bench-meta-secret Outbound__Mode=Loopback Logging__LogLevel__Default=Warning
 dotnet build bench/live/Live.csproj -c Release -nologo -v q
 ./console.sh run > /tmp/console-live-bench-app.log 2>&1 &

@@ -116,7 +116,8 @@ public static class TenantsApi
             return Problem(StatusCodes.Status400BadRequest, "externalId and accessToken are required.");
         var channel = await channels.ConnectAsync(tenant!.Id, new ConnectChannel(kind, body.ExternalId, body.AccountId, body.DisplayName,
             body.AccessToken, body.AppSecret, body.VerifyToken), caller.Identity?.Name ?? "api", ct);
-        var url = $"{request.Scheme}://{request.Host}{ChannelConnections.WebhookPath(kind, tenant.Slug)}";
+        // From the configured public URL, not this request's Host (whoever sends the request chooses that header).
+        var url = request.HttpContext.RequestServices.GetRequiredService<Infrastructure.Platform.PublicLinks>().To(ChannelConnections.WebhookPath(kind, tenant.Slug));
         return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/channels/{channel.Id}", new CreatedChannel(channel.Id, url));
     }
 

@@ -22,12 +22,28 @@ public static class Pipeline
         services.AddMudServices();
         services.AddHttpContextAccessor();
         services.AddHealthChecks().AddDbContextCheck<AppDbContext>("database", tags: ["ready"]);
+        services.AddConsoleNetwork();
+        services.AddConsoleRateLimits();
+        services.AddSingleton<Infrastructure.Channels.Simulator.ISelfAddress, ServerSelfAddress>();
+        // Antiforgery would add "X-Frame-Options: SAMEORIGIN" to form pages; SecurityHeaders sends DENY for every page.
+        services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
+        // Cookies are Secure whenever the request came over https (directly or via a trusted proxy's X-Forwarded-Proto)
+        // and never looser than SameSite=Lax; the antiforgery cookie stays Strict.
+        services.Configure<CookiePolicyOptions>(o =>
+        {
+            o.Secure = CookieSecurePolicy.SameAsRequest;
+            o.MinimumSameSitePolicy = SameSiteMode.Lax;
+        });
         return services;
     }
 
     public static WebApplication UseConsolePipeline(this WebApplication app)
     {
+        // First, so everything after sees the client's address and scheme as told by a trusted proxy (HSTS, Secure cookies).
+        app.UseForwardedHeaders();
         if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseSecurityHeaders();
+        app.UseCookiePolicy();
         app.UseExceptionHandler();
         app.UseRequestLocalization(o =>
         {
@@ -41,6 +57,8 @@ public static class Pipeline
             b => b.UseStatusCodePagesWithReExecute("/Account/Status/{0}", createScopeForStatusCodePages: true));
         // Routing after the re-execution point, so the re-executed request is routed to the access-denied page.
         app.UseRouting();
+        // Before authentication: a client over its budget costs no API-key lookup.
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.Use((context, next) =>
         {
@@ -66,7 +84,9 @@ public static class Pipeline
     public static WebApplication MapConsoleUi(this WebApplication app)
     {
         app.MapStaticAssets();
-        app.MapRazorComponents<OperatorConsole.App.Components.App>().AddInteractiveServerRenderMode();
+        // The framework's own "frame-ancestors 'self'" would pre-empt the full policy SecurityHeaders sets (which says 'none').
+        app.MapRazorComponents<OperatorConsole.App.Components.App>()
+            .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 }

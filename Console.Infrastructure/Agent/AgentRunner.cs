@@ -67,7 +67,7 @@ public sealed class AgentRunner(
     ConversationNotifier notifier,
     SystemEventWriter systemEvents,
     IOptionsMonitor<AgentOptions> options,
-    IOptions<PlatformOptions> platform,
+    PublicLinks publicLinks,
     TimeProvider clock,
     ILogger<AgentRunner> log)
 {
@@ -167,7 +167,7 @@ public sealed class AgentRunner(
         var input = prepared.Input;
 
         var effects = new LiveTurnEffects(scopes, claim.TenantId, prepared.ContactId, claim.ConversationId, input.Profile,
-            platform.Value.PublicBaseUrl, clock);
+            publicLinks.Base.AbsoluteUri, clock);
         var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
         var decided = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var committed = await CommitAsync(claim, result, prepared.Channel, work.Db, ct);

@@ -69,6 +69,9 @@ public sealed class PlatformOptions
     /// <summary>A platform (super admin) API key for automation and first setup. Empty disables it.</summary>
     public string? BootstrapApiKey { get; set; }
 
-    /// <summary>The app's public address, for links sent to customers (payment links). Key: Platform:PublicBaseUrl.</summary>
-    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
+    /// <summary>
+    /// The app's public address, the one origin of every mailed or shared link (read it through PublicLinks). Key:
+    /// Platform:PublicBaseUrl; required in Production, http://localhost:5080 elsewhere when unset.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "";
 }

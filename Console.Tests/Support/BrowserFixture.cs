@@ -23,6 +23,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             [
                 "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                // A name only the browser resolves: proves the server never reuses the address a page was loaded from.
+                "--host-resolver-rules=MAP *.console.test 127.0.0.1",
             ],
         });
     }

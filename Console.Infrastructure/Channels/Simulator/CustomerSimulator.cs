@@ -19,7 +19,7 @@ public enum SimulationResult { Sent, NoSecret, Rejected }
 
 /// <summary>
 /// Plays the customer's phone: builds the channel's real webhook payloads, signs them with the same secret Meta or
-/// TikTok would use, and posts them to this app's own webhook endpoint, so the whole inbound path runs unchanged.
+/// TikTok would use, and posts them to this app's own webhook endpoint (<see cref="ISelfAddress"/>), so the whole inbound path runs unchanged.
 /// It also acknowledges what the business sent (delivered, read), which drives the delivery ticks.
 /// </summary>
 public sealed class CustomerSimulator(
@@ -28,6 +28,8 @@ public sealed class CustomerSimulator(
     IOptionsMonitor<MetaOptions> meta,
     IOptionsMonitor<TikTokOptions> tiktok,
     IHttpClientFactory http,
+    ISelfAddress self,
+    Platform.PublicLinks publicLinks,
     TimeProvider clock)
 {
     public static IdentityKind IdentityFor(ChannelKind kind) => kind switch
@@ -38,12 +40,12 @@ public sealed class CustomerSimulator(
         _ => IdentityKind.OpenId,
     };
 
-    public async Task<SimulationResult> SendTextAsync(Uri appBase, Guid tenantId, Guid channelId, SimulatedCustomer customer, string text,
+    public async Task<SimulationResult> SendTextAsync(Guid tenantId, Guid channelId, SimulatedCustomer customer, string text,
         CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var id = Guid.NewGuid().ToString("N");
-        return await PostAsync(appBase, tenantId, channelId, channel => channel.Kind switch
+        return await PostAsync(tenantId, channelId, channel => channel.Kind switch
         {
             ChannelKind.WhatsApp => WhatsApp(channel, new
             {
@@ -64,13 +66,13 @@ public sealed class CustomerSimulator(
     }
 
     /// <summary>The customer's phone received and read these business messages: post the channel's status events.</summary>
-    public async Task<SimulationResult> AcknowledgeAsync(Uri appBase, Guid tenantId, Guid channelId, SimulatedCustomer customer,
+    public async Task<SimulationResult> AcknowledgeAsync(Guid tenantId, Guid channelId, SimulatedCustomer customer,
         IReadOnlyList<string> externalIds, bool read, CancellationToken ct)
     {
         if (externalIds.Count == 0) return SimulationResult.Sent;
         var now = clock.GetUtcNow();
         var status = read ? "read" : "delivered";
-        return await PostAsync(appBase, tenantId, channelId, channel => channel.Kind switch
+        return await PostAsync(tenantId, channelId, channel => channel.Kind switch
         {
             ChannelKind.WhatsApp => WhatsApp(channel, new
             {
@@ -89,7 +91,7 @@ public sealed class CustomerSimulator(
         }, ct);
     }
 
-    private async Task<SimulationResult> PostAsync(Uri appBase, Guid tenantId, Guid channelId, Func<Channel, object> build, CancellationToken ct)
+    private async Task<SimulationResult> PostAsync(Guid tenantId, Guid channelId, Func<Channel, object> build, CancellationToken ct)
     {
         Channel channel;
         string slug;
@@ -106,8 +108,11 @@ public sealed class CustomerSimulator(
         var path = own is null ? $"webhooks/{source}" : $"webhooks/{source}/{slug}";
 
         var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(build(channel)));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(appBase, path))
+        // To this app's own address (never one a browser supplied: that would make the server post signed
+        // deliveries wherever the page was loaded from), under its public host name so host filtering lets it in.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(self.BaseAddress, path))
         {
+            Headers = { Host = publicLinks.Base.Authority },
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
         if (channel.Kind == ChannelKind.TikTok) request.Headers.Add("Tiktok-Signature", WebhookSignatures.SignTikTok(body, secret, clock.GetUtcNow()));

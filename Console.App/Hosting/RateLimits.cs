@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace OperatorConsole.App.Hosting;
+
+/// <summary>Request budgets (key RateLimits). Every limit rejects at once, nothing is queued.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Sign-in attempts from one client address per minute.</summary>
+    public int LoginPerIpPerMinute { get; set; } = 20;
+
+    /// <summary>Sign-in attempts for one account per 15 minutes, from all addresses together.</summary>
+    public int LoginPerAccountPer15Minutes { get; set; } = 30;
+
+    /// <summary>Failed sign-ins for one account from one address before that pair is locked out.</summary>
+    public int LockoutFailures { get; set; } = 5;
+
+    public int LockoutMinutes { get; set; } = 15;
+
+    public int ForgotPasswordPerIpPerMinute { get; set; } = 5;
+
+    public int ForgotPasswordPerAccountPerHour { get; set; } = 5;
+
+    /// <summary>REST API requests per API key per minute (requests without a key: per client address).</summary>
+    public int ApiPerKeyPerMinute { get; set; } = 1200;
+
+    /// <summary>Webhook deliveries per source (/webhooks/{kind}[/{slug}]) per second: generous, Meta sends bursts.</summary>
+    public int WebhooksPerSourcePerSecond { get; set; } = 10000;
+}
+
+public static class RateLimits
+{
+    public static IServiceCollection AddConsoleRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits")
+            .Validate(o => o is { LoginPerIpPerMinute: > 0, LoginPerAccountPer15Minutes: > 0, LockoutFailures: > 0, LockoutMinutes: > 0,
+                ForgotPasswordPerIpPerMinute: > 0, ForgotPasswordPerAccountPerHour: > 0, ApiPerKeyPerMinute: > 0, WebhooksPerSourcePerSecond: > 0 },
+                "Every RateLimits value must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<Auth.SignInThrottle>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) =>
+        {
+            var l = limits.Value;
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Machine routes only: the sign-in pages limit inside the form handler (the account is in the form body,
+            // and the answer there is a localized page).
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var path = context.Request.Path;
+                if (path.StartsWithSegments("/api"))
+                    return RateLimitPartition.GetFixedWindowLimiter(ApiPartition(context), _ => new FixedWindowRateLimiterOptions
+                        { PermitLimit = l.ApiPerKeyPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+                if (path.StartsWithSegments("/webhooks"))
+                    return RateLimitPartition.GetFixedWindowLimiter(WebhookPartition(path), _ => new FixedWindowRateLimiterOptions
+                        { PermitLimit = l.WebhooksPerSourcePerSecond, Window = TimeSpan.FromSeconds(1), QueueLimit = 0 });
+                return RateLimitPartition.GetNoLimiter("none");
+            });
+            o.OnRejected = async (rejected, ct) =>
+            {
+                var http = rejected.HttpContext;
+                if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
+                    http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests",
+                        Detail = "The rate limit for this client was reached; retry later." },
+                });
+            };
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The key's hash, not the key: partition keys live in memory for the window and may show up in diagnostics.
+    /// Invalid keys get their own partitions too, which is harmless (they answer 401 anyway).
+    /// </summary>
+    private static string ApiPartition(HttpContext context)
+    {
+        string? header = context.Request.Headers.Authorization;
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim())), 0, 12);
+        return "ip:" + ClientAddress(context);
+    }
+
+    private static string WebhookPartition(PathString path)
+    {
+        var segments = (path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return "hook:" + string.Join('/', segments.Take(3)).ToLowerInvariant();
+    }
+
+    /// <summary>The client's address after forwarded headers from trusted proxies were applied.</summary>
+    public static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
