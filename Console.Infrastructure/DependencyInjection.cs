@@ -49,6 +49,7 @@ public static class DependencyInjection
         services.AddSingleton<SystemEventWriter>();
         services.AddSingleton<EmailOutbox>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
         services.AddOptions<Channels.Inbound.WebhookOptions>().BindConfiguration("Webhooks");
         services.AddSingleton<Channels.Inbound.InboxSignal>();
