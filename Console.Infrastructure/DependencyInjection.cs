@@ -48,6 +48,7 @@ public static class DependencyInjection
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SystemEventWriter>();
         services.AddSingleton<EmailOutbox>();
+        services.AddSingleton<EmailLog>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
