@@ -35,6 +35,7 @@ public static class DependencyInjection
         services.AddDataProtection()
             .SetApplicationName("OperatorConsole")
             .PersistKeysToDbContext<AppDbContext>();
+        services.AddKeyRingProtection();
 
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
         services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();
