@@ -34,8 +34,8 @@ public static class DependencyInjection
 
         services.AddDataProtection()
             .SetApplicationName("OperatorConsole")
-            .PersistKeysToDbContext<AppDbContext>();
-        services.AddKeyRingProtection();
+            .PersistKeysToDbContext<AppDbContext>()
+            .AddKeyRingProtection(config);
 
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
         services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();

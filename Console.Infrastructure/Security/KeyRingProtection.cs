@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,6 +21,17 @@ public sealed class KeyRingProtectionOptions
 {
     /// <summary>Base64 of 32 random bytes (e.g. <c>openssl rand -base64 32</c>); keep it outside the database (env var, secret store).</summary>
     public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>Alternative: a PKCS#12 (.pfx) file with a private key; new keys are encrypted to it (XML encryption).</summary>
+    public string? CertificatePath { get; set; }
+    public string? CertificatePassword { get; set; }
+
+    private X509Certificate2? _certificate;
+
+    public X509Certificate2? Certificate() => string.IsNullOrWhiteSpace(CertificatePath) ? null
+        : _certificate ??= X509CertificateLoader.LoadPkcs12FromFile(CertificatePath, CertificatePassword, X509KeyStorageFlags.EphemeralKeySet);
+
+    public bool IsConfigured => KeyBytes() is not null || Certificate() is not null;
 
     public byte[]? KeyBytes()
     {
@@ -44,15 +57,20 @@ public static class KeyRingProtection
     /// Encrypts every newly written key with AES-256-GCM under DataProtection:KeyEncryptionKey when one is set. Keys
     /// written before (plain XML) stay readable: only elements marked as encrypted go through the decryptor.
     /// </summary>
-    public static IServiceCollection AddKeyRingProtection(this IServiceCollection services)
+    public static IDataProtectionBuilder AddKeyRingProtection(this IDataProtectionBuilder builder, IConfiguration config)
     {
+        var services = builder.Services;
         services.AddOptions<KeyRingProtectionOptions>().BindConfiguration("DataProtection");
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<KeyRingProtectionOptions>>((o, kek) =>
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<KeyRingProtectionOptions>>((o, protection) =>
         {
-            if (kek.Value.KeyBytes() is { } key) o.XmlEncryptor = new AesGcmXmlEncryptor(key);
+            if (protection.Value.KeyBytes() is { } key) o.XmlEncryptor = new AesGcmXmlEncryptor(key);
         });
+        // The certificate variant uses the framework's own XML encryption; it also registers the certificate for
+        // decryption from memory, so the machine's certificate store is not needed.
+        var fromConfig = config.GetSection("DataProtection").Get<KeyRingProtectionOptions>();
+        if (fromConfig?.KeyBytes() is null && fromConfig?.Certificate() is { } certificate) builder.ProtectKeysWithCertificate(certificate);
         services.AddHostedService<KeyRingProtectionCheck>();
-        return services;
+        return builder;
     }
 }
 
@@ -119,10 +137,11 @@ internal sealed class KeyRingProtectionCheck(IOptions<KeyRingProtectionOptions> 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // Validates the key too: a malformed key stops the start instead of failing at the first key rotation.
-        var protectedAtRest = options.Value.KeyBytes() is not null;
+        var protectedAtRest = options.Value.IsConfigured;
         if (!protectedAtRest && environment.IsProduction())
             log.LogWarning("DATA PROTECTION KEYS ARE STORED UNENCRYPTED in the database: anyone with a copy of it can decrypt channel " +
-                           "tokens and forge sign-in cookies. Set DataProtection:KeyEncryptionKey (base64 of 32 random bytes) outside the database.");
+                           "tokens and forge sign-in cookies. Set DataProtection:KeyEncryptionKey (base64 of 32 random bytes) or " +
+                           "DataProtection:CertificatePath/CertificatePassword, kept outside the database.");
         return Task.CompletedTask;
     }
 

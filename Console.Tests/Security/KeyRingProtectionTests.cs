@@ -53,6 +53,37 @@ public class KeyRingProtectionTests
     }
 
     [Fact]
+    public async Task With_a_certificate_the_stored_key_ring_is_encrypted_to_it_and_another_node_with_it_reads_the_data()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=console-keyring-test", rsa,
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var path = Path.Combine(Path.GetTempPath(), $"keyring-{Guid.NewGuid():N}.pfx");
+        await File.WriteAllBytesAsync(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-pass"));
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["DataProtection:CertificatePath"] = path, ["DataProtection:CertificatePassword"] = "pfx-pass" };
+            await using var first = new NodeAppFactory(null, settings);
+            await first.InitializeAsync();
+            var secret = Protector(first).Protect("EAAG-channel-token");
+            Assert.All(await StoredKeyXmlAsync(first), xml =>
+            {
+                Assert.DoesNotContain("<masterKey", xml);
+                Assert.Contains("EncryptedData", xml);
+            });
+
+            await using var second = new NodeAppFactory(first.Database, settings);
+            await second.InitializeAsync();
+            Assert.Equal("EAAG-channel-token", Protector(second).Unprotect(secret));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Keys_written_before_protection_was_configured_stay_readable()
     {
         await using var before = new NodeAppFactory(null, WithKek(null));
