@@ -34,7 +34,8 @@ public static class DependencyInjection
 
         services.AddDataProtection()
             .SetApplicationName("OperatorConsole")
-            .PersistKeysToDbContext<AppDbContext>();
+            .PersistKeysToDbContext<AppDbContext>()
+            .AddKeyRingProtection(config);
 
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
         services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();
@@ -52,7 +53,9 @@ public static class DependencyInjection
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SystemEventWriter>();
         services.AddSingleton<EmailOutbox>();
+        services.AddSingleton<EmailLog>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
         services.AddOptions<Channels.Inbound.WebhookOptions>().BindConfiguration("Webhooks");
         services.AddSingleton<Channels.Inbound.InboxSignal>();

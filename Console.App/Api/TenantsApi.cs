@@ -114,8 +114,19 @@ public static class TenantsApi
             return Problem(StatusCodes.Status400BadRequest, "kind must be one of: whatsapp, messenger, instagram, tiktok.");
         if (string.IsNullOrWhiteSpace(body.ExternalId) || string.IsNullOrWhiteSpace(body.AccessToken))
             return Problem(StatusCodes.Status400BadRequest, "externalId and accessToken are required.");
-        var channel = await channels.ConnectAsync(tenant!.Id, new ConnectChannel(kind, body.ExternalId, body.AccountId, body.DisplayName,
-            body.AccessToken, body.AppSecret, body.VerifyToken), caller.Identity?.Name ?? "api", ct);
+        Channel channel;
+        try
+        {
+            channel = await channels.ConnectAsync(tenant!.Id, new ConnectChannel(kind, body.ExternalId, body.AccountId, body.DisplayName,
+                body.AccessToken, body.AppSecret, body.VerifyToken), caller.Identity?.Name ?? "api", ct);
+        }
+        catch (ChannelOwnershipException refused)
+        {
+            // The provider's own reason (e.g. Meta's error.message) tells the caller what is wrong with the token.
+            return TypedResults.Problem(detail: $"The access token cannot read this {kind} account: {refused.Message}",
+                statusCode: refused.ProviderUnreachable ? StatusCodes.Status502BadGateway : StatusCodes.Status400BadRequest,
+                title: "Channel ownership not proven", extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
+        }
         // From the configured public URL, not this request's Host (whoever sends the request chooses that header).
         var url = request.HttpContext.RequestServices.GetRequiredService<Infrastructure.Platform.PublicLinks>().To(ChannelConnections.WebhookPath(kind, tenant.Slug));
         return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/channels/{channel.Id}", new CreatedChannel(channel.Id, url));

@@ -41,6 +41,8 @@ public static class IdentitySetup
             .AddClaimsPrincipalFactory<ConsoleClaimsPrincipalFactory>();
 
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
+        // Reset and confirmation links open an account: one hour is enough to use one and short enough to limit a leak.
+        services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(1));
         services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/Account/Login";

@@ -76,6 +76,18 @@ public sealed class Channel : ITenantOwned
         StatusReason = reason;
     }
 
+    /// <summary>
+    /// The platform frees a disputed id: the channel keeps its history but no longer holds the id (a tombstone takes
+    /// its place in the unique index), so the business that proves ownership can connect it.
+    /// </summary>
+    public void ReleaseDisputed(DateTimeOffset now)
+    {
+        ExternalId = $"released.{Id:N}";
+        Status = ChannelStatus.Disconnected;
+        StatusReason = $"Released by the platform on {now:yyyy-MM-dd}: ownership disputed.";
+        BotEnabled = false;
+    }
+
     public void MarkHealthy()
     {
         Status = ChannelStatus.Active;

@@ -61,6 +61,10 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IServiceP
             GRANT USAGE ON SCHEMA public TO "{appRole}";
             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{appRole}";
             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{appRole}";
+            -- Least privilege where the app needs less: it only adds Data Protection keys (revocations are new rows
+            -- too), so a hijacked serving role cannot delete or swap the key ring; the migration history is the owner's.
+            REVOKE UPDATE, DELETE, TRUNCATE ON data_protection_keys FROM "{appRole}";
+            REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __ef_migrations_history FROM "{appRole}";
             """;
         await owner.Database.ExecuteSqlRawAsync(grant, ct);
     }

@@ -54,9 +54,10 @@ public sealed class DemoSeeder(
         var agent = await EnsureUserAsync(AgentEmail, "Andrés Agente", "es", now);
 
         var appSecret = config["Meta:AppSecret"];
-        var whatsapp = await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.WhatsApp, WhatsAppPhoneNumberId,
+        // The demo accounts exist nowhere at Meta: seeded without the ownership proof the connect path requires.
+        var whatsapp = await channels.ConnectWithoutProofAsync(demo.Id, new ConnectChannel(ChannelKind.WhatsApp, WhatsAppPhoneNumberId,
             "200000000000001", "WhatsApp Sonrisa", "demo-access-token", appSecret, "demo-verify-token"), "demo seed", ct);
-        await channels.ConnectAsync(demo.Id, new ConnectChannel(ChannelKind.Messenger, "300000000000001",
+        await channels.ConnectWithoutProofAsync(demo.Id, new ConnectChannel(ChannelKind.Messenger, "300000000000001",
             null, "Facebook Sonrisa", "demo-page-token", appSecret, "demo-verify-token"), "demo seed", ct);
 
         await using var work = scopes.ForTenant(demo.Id);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Mail;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Platform;
@@ -21,12 +22,17 @@ public sealed class SmtpOptions
 
 /// <summary>
 /// Sends e-mail through SMTP when configured; otherwise stores it for super admins to read (Admin → E-mails).
-/// Either way a row is written, so no e-mail is silently dropped.
+/// Either way a row is written, so no e-mail is silently dropped. Once SMTP has taken a message, the stored copy has
+/// its links and codes removed: a reset link in the log would let any super admin take over the account.
 /// </summary>
-public sealed class EmailOutbox(IOptions<SmtpOptions> options, ContextScopes scopes, TimeProvider clock, ILogger<EmailOutbox> log)
+public sealed partial class EmailOutbox(IOptions<SmtpOptions> options, ContextScopes scopes, TimeProvider clock, ILogger<EmailOutbox> log)
     : IEmailSender<ApplicationUser>
 {
-    public async Task SendAsync(string to, string subject, string htmlBody, CancellationToken ct = default)
+    public const string Redacted = "[removed after delivery]";
+
+    public Task SendAsync(string to, string subject, string htmlBody, CancellationToken ct = default) => SendAsync(to, subject, htmlBody, [], ct);
+
+    private async Task SendAsync(string to, string subject, string htmlBody, IReadOnlyList<string> secrets, CancellationToken ct)
     {
         var smtp = options.Value;
         EmailStatus status;
@@ -56,20 +62,64 @@ public sealed class EmailOutbox(IOptions<SmtpOptions> options, ContextScopes sco
             }
         }
         await using var work = scopes.ForSystem("e-mail outbox");
-        work.Db.OutboundEmails.Add(OutboundEmail.Create(to, subject, htmlBody, status, error, clock.GetUtcNow()));
+        // Only a message SMTP never saw (no SMTP configured) keeps its link: the super admin is then the only way to it.
+        var kept = status == EmailStatus.Stored ? htmlBody : Redact(htmlBody, secrets);
+        work.Db.OutboundEmails.Add(OutboundEmail.Create(to, subject, kept, status, error, clock.GetUtcNow()));
         await work.Db.SaveChangesAsync(ct);
     }
+
+    /// <summary>Removes the given secrets (links, codes) and any token-bearing query value left in a link.</summary>
+    public static string Redact(string htmlBody, IReadOnlyList<string> secrets)
+    {
+        foreach (var secret in secrets.Where(s => !string.IsNullOrEmpty(s)).OrderByDescending(s => s.Length))
+            htmlBody = htmlBody.Replace(WebUtility.HtmlEncode(secret), Redacted).Replace(secret, Redacted);
+        return TokenQueryValue().Replace(htmlBody, "$1" + Redacted);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"([?&](?:amp;)?(?:code|token|key)=)[^""&<\s]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex TokenQueryValue();
 
     public Task SendConfirmationLinkAsync(ApplicationUser user, string email, string confirmationLink) =>
         SendAsync(email, "Confirm your Console account / Confirma tu cuenta",
             $"<p>Confirm your account: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>" +
-            $"<p>Confirma tu cuenta: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>");
+            $"<p>Confirma tu cuenta: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>", [confirmationLink], default);
 
     public Task SendPasswordResetLinkAsync(ApplicationUser user, string email, string resetLink) =>
         SendAsync(email, "Reset your Console password / Restablece tu contraseña",
             $"<p>Reset your password: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>" +
-            $"<p>Restablece tu contraseña: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>");
+            $"<p>Restablece tu contraseña: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>", [resetLink], default);
 
     public Task SendPasswordResetCodeAsync(ApplicationUser user, string email, string resetCode) =>
-        SendAsync(email, "Console password reset code / Código para restablecer", $"<p>{WebUtility.HtmlEncode(resetCode)}</p>");
+        SendAsync(email, "Console password reset code / Código para restablecer", $"<p>{WebUtility.HtmlEncode(resetCode)}</p>", [resetCode], default);
+}
+
+/// <summary>One row of the e-mail log as the command center lists it: never the body.</summary>
+public sealed record EmailLogEntry(Guid Id, DateTimeOffset CreatedAt, string To, string Subject, EmailStatus Status, string? Error);
+
+/// <summary>
+/// The command center's e-mail log. Bodies are read one at a time; reading one that was never delivered (no SMTP: its
+/// link is live) is audited with who read it, because that link opens the recipient's account.
+/// </summary>
+public sealed class EmailLog(ContextScopes scopes, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<EmailLogEntry>> ListAsync(Guid superAdminId, string actor, int take = 50, CancellationToken ct = default)
+    {
+        await using var work = await scopes.ForSuperAdminAsync(superAdminId, actor, "command center: e-mail log", ct);
+        return await work.Db.OutboundEmails.AsNoTracking().OrderByDescending(e => e.CreatedAt).Take(take)
+            .Select(e => new EmailLogEntry(e.Id, e.CreatedAt, e.To, e.Subject, e.Status, e.Error)).ToListAsync(ct);
+    }
+
+    public async Task<string?> ReadBodyAsync(Guid emailId, Guid superAdminId, string actor, CancellationToken ct = default)
+    {
+        await using var work = await scopes.ForSuperAdminAsync(superAdminId, actor, $"command center: read e-mail {emailId}", ct);
+        var email = await work.Db.OutboundEmails.AsNoTracking().SingleOrDefaultAsync(e => e.Id == emailId, ct);
+        if (email is null) return null;
+        if (email.Status == EmailStatus.Stored)
+        {
+            work.Db.AuditEntries.Add(AuditEntry.Create(null, superAdminId, actor, "email.read_pending", nameof(OutboundEmail), email.Id.ToString(),
+                $"Pending e-mail to {email.To}: {email.Subject}", clock.GetUtcNow()));
+            await work.Db.SaveChangesAsync(ct);
+        }
+        return email.HtmlBody;
+    }
 }

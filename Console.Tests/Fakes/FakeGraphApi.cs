@@ -32,6 +32,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string MimeType, byte[] Bytes)> _media = new();
     private readonly ConcurrentDictionary<string, string> _redirects = new();
     private readonly ConcurrentDictionary<string, bool> _withoutLength = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _readableByToken = new();
     private int _sequence;
 
     private FakeGraphApi(WebApplication app) => _app = app;
@@ -80,6 +81,17 @@ public sealed class FakeGraphApi : IAsyncDisposable
 
     /// <summary>The URL the fake serves a media id's bytes at (what Graph's media info answers as "url").</summary>
     public Uri MediaUrl(string mediaId) => new(BaseUrl, $"/media-bytes/{mediaId}");
+
+    /// <summary>
+    /// This token can read these Graph objects (phone number ids, page ids, IG account ids) with <c>GET /{version}/{id}</c>,
+    /// as the ownership check on connect asks. A token never granted is invalid (code 190); a granted token asking
+    /// for another object gets Meta's "Unsupported get request" (code 100).
+    /// </summary>
+    public void GrantRead(string accessToken, params string[] objectIds)
+    {
+        var ids = _readableByToken.GetOrAdd(accessToken, _ => new ConcurrentDictionary<string, bool>());
+        foreach (var id in objectIds) ids[id] = true;
+    }
 
     private async Task<IResult> SendAsync(HttpContext http, string version, string accountId)
     {
@@ -134,9 +146,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
     private IResult MediaInfo(HttpContext http, string version, string mediaId)
     {
         _requests.Enqueue(new GraphRequest("GET", http.Request.Path, http.Request.Headers.Authorization, null, DateTimeOffset.UtcNow));
-        if (!_media.TryGetValue(mediaId, out var media))
-            return Results.Json(new { error = new { message = "Unsupported get request.", type = "GraphMethodException", code = 100 } },
-                statusCode: 400);
+        if (!_media.TryGetValue(mediaId, out var media)) return ObjectInfo(http, mediaId);
         return Results.Json(new
         {
             url = new Uri(BaseUrl, $"/media-bytes/{mediaId}").AbsoluteUri,
@@ -146,6 +156,20 @@ public sealed class FakeGraphApi : IAsyncDisposable
             id = mediaId,
             messaging_product = "whatsapp",
         });
+    }
+
+    private IResult ObjectInfo(HttpContext http, string objectId)
+    {
+        var authorization = http.Request.Headers.Authorization.ToString();
+        var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..] : "";
+        if (!_readableByToken.TryGetValue(token, out var readable))
+            return Results.Json(new { error = new { message = "Invalid OAuth access token - Cannot parse access token", type = "OAuthException",
+                code = 190, fbtrace_id = "AbCdEfOwn" } }, statusCode: 400);
+        if (!readable.ContainsKey(objectId))
+            return Results.Json(new { error = new { message = $"Unsupported get request. Object with ID '{objectId}' does not exist, cannot be " +
+                "loaded due to missing permissions, or does not support this operation.", type = "GraphMethodException", code = 100,
+                error_subcode = 33, fbtrace_id = "AbCdEfOwn" } }, statusCode: 400);
+        return Results.Json(new { id = objectId });
     }
 
     private async Task<IResult> MediaBytes(HttpContext http, string mediaId)

@@ -24,10 +24,12 @@ public sealed record TikTokError(int Code, string Message = "Invalid parameter",
 public sealed class FakeTikTokApi : IAsyncDisposable
 {
     public const string SendPath = "/open_api/v1.3/business/message/send/";
+    public const string BusinessGetPath = "/open_api/v1.3/business/get/";
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<TikTokError> _errors = new();
     private readonly ConcurrentQueue<TikTokRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _readableByToken = new();
     private int _sequence;
 
     private FakeTikTokApi(WebApplication app) => _app = app;
@@ -45,6 +47,7 @@ public sealed class FakeTikTokApi : IAsyncDisposable
         var fake = new FakeTikTokApi(app);
         // Cast so the route handler overload runs and writes the returned IResult.
         app.MapPost(SendPath, (Func<HttpContext, Task<IResult>>)fake.SendAsync);
+        app.MapGet(BusinessGetPath, (Func<HttpContext, IResult>)fake.BusinessGet);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -52,6 +55,26 @@ public sealed class FakeTikTokApi : IAsyncDisposable
 
     /// <summary>The next send is answered with this error (queued, one per send).</summary>
     public void FailNext(TikTokError error) => _errors.Enqueue(error);
+
+    /// <summary>This Access-Token can read these business ids with business/get (the ownership check on connect).</summary>
+    public void GrantRead(string accessToken, params string[] businessIds)
+    {
+        var ids = _readableByToken.GetOrAdd(accessToken, _ => new ConcurrentDictionary<string, bool>());
+        foreach (var id in businessIds) ids[id] = true;
+    }
+
+    private IResult BusinessGet(HttpContext http)
+    {
+        string token = http.Request.Headers["Access-Token"].ToString();
+        _requests.Enqueue(new TikTokRequest("GET", http.Request.Path, token, null, DateTimeOffset.UtcNow));
+        var businessId = http.Request.Query["business_id"].ToString();
+        var requestId = $"2026112321133200000000001{Interlocked.Increment(ref _sequence):D4}";
+        if (!_readableByToken.TryGetValue(token, out var readable))
+            return Results.Json(new { code = 40105, message = "The access token is invalid or has been revoked.", request_id = requestId, data = new { } });
+        if (!readable.ContainsKey(businessId))
+            return Results.Json(new { code = 40001, message = $"No permission to access business_id {businessId}.", request_id = requestId, data = new { } });
+        return Results.Json(new { code = 0, message = "OK", request_id = requestId, data = new { display_name = "Negocio " + businessId } });
+    }
 
     private async Task<IResult> SendAsync(HttpContext http)
     {

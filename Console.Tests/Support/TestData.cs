@@ -25,7 +25,7 @@ public static class ConversationData
         string contactName, string text = "Hola", OperatorConsole.Domain.Channels.Channel? channel = null, string? customerId = null,
         DateTimeOffset? lastInboundAt = null)
     {
-        channel ??= await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
+        channel ??= await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectWithoutProofAsync(tenantId,
             new OperatorConsole.Infrastructure.Channels.ConnectChannel(OperatorConsole.Domain.Channels.ChannelKind.WhatsApp,
                 Random.Shared.NextInt64(100000000000000, 999999999999999).ToString(), null, null, "token", null, null), "test");
         var now = DateTimeOffset.UtcNow;
@@ -61,7 +61,7 @@ public static class ChannelData
     public static Task<OperatorConsole.Domain.Channels.Channel> ChannelAsync(this ConsoleAppFactory app, Guid tenantId,
         OperatorConsole.Domain.Channels.ChannelKind kind = OperatorConsole.Domain.Channels.ChannelKind.WhatsApp, string? externalId = null,
         string? appSecret = null, string? verifyToken = null) =>
-        app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectAsync(tenantId,
+        app.Services.GetRequiredService<OperatorConsole.Infrastructure.Channels.ChannelConnections>().ConnectWithoutProofAsync(tenantId,
             new OperatorConsole.Infrastructure.Channels.ConnectChannel(kind, externalId ?? NewExternalId(), null, null, "token-" + Guid.NewGuid(),
                 appSecret, verifyToken), "test");
 }
