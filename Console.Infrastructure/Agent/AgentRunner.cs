@@ -69,7 +69,8 @@ public sealed class AgentRunner(
     IOptionsMonitor<AgentOptions> options,
     IOptions<PlatformOptions> platform,
     TimeProvider clock,
-    ILogger<AgentRunner> log)
+    ILogger<AgentRunner> log,
+    IOptionsMonitor<AppointmentLimitOptions> appointmentLimits)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -167,7 +168,7 @@ public sealed class AgentRunner(
         var input = prepared.Input;
 
         var effects = new LiveTurnEffects(scopes, claim.TenantId, prepared.ContactId, claim.ConversationId, input.Profile,
-            platform.Value.PublicBaseUrl, clock);
+            platform.Value.PublicBaseUrl, clock, appointmentLimits.CurrentValue.MaxOpenPerContact);
         var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
         var decided = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var committed = await CommitAsync(claim, result, prepared.Channel, work.Db, ct);
