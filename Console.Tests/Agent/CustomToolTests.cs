@@ -296,6 +296,7 @@ public class CustomToolTests(CustomToolApp fixture) : IClassFixture<CustomToolAp
             parametersSchema = new { type = "object", properties = new Dictionary<string, object> { ["contact.phone"] = new { type = "string" }, ["phone"] = new { type = "string" } } },
             url = $"http://127.0.0.1:{fixture.Allowed.Port}/echo?m={marker}&phone={{{{contact.phone}}}}&conv={{{{conversation.id}}}}",
             method = "POST", bodyTemplate = """{"contact":"{{contact.id}}","name":"{{contact.name}}"}""",
+            headers = new Dictionary<string, string> { ["X-Customer-Phone"] = "{{contact.phone}}" },
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         fixture.Llm.Reply(LlmAnswer.Call("my_orders", new Dictionary<string, string> { ["contact.phone"] = "+15550001111", ["phone"] = "+15550001111" }),
@@ -312,6 +313,7 @@ public class CustomToolTests(CustomToolApp fixture) : IClassFixture<CustomToolAp
         Assert.Equal($"/echo?m={marker}&phone={Uri.EscapeDataString(contact.PhoneE164!)}&conv={conversation.Id}", call.Path);
         Assert.DoesNotContain("15550001111", call.Path + call.Body);
         Assert.Equal(contact.Id.ToString(), (string?)JsonNode.Parse(call.Body)!["contact"]);
+        Assert.Equal(contact.PhoneE164, call.Headers["X-Customer-Phone"]);
     }
 
     [Fact]
@@ -338,6 +340,7 @@ public class CustomToolTests(CustomToolApp fixture) : IClassFixture<CustomToolAp
     [InlineData("""{"type":"object","properties":{"qty":{"type":"integr"}}}""")]
     [InlineData("""{"type":"object","properties":{"name":{"type":"string","maxLength":-1}}}""")]
     [InlineData("""{"type":"object","required":"product"}""")]
+    [InlineData("""{"type":"object","properties":{"qty":{"$ref":"#/$defs/missing"}}}""")]
     public async Task A_tool_whose_parameters_schema_is_not_a_valid_json_schema_is_refused_with_the_reason(string schema)
     {
         var tenant = await fixture.App.TenantAsync();

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Json.Schema;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -116,7 +117,8 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
             return problems.Count == 0 ? null
                 : $"invalid arguments, nothing was sent: {string.Join("; ", problems)}. Call {tool.Name} again with arguments that match its parameters.";
         }
-        catch (ToolSchemaException ex)
+        catch (Exception ex) when (ex is ToolSchemaException or JsonSchemaException or RefResolutionException or ArgumentException
+                                       or KeyNotFoundException or InvalidOperationException)
         {
             // A schema stored before schemas were checked on save: refuse rather than call with unchecked arguments.
             return $"the tool's parameter schema is invalid, nothing was sent ({ex.Message})";

@@ -45,12 +45,53 @@ public static class ToolSchemas
         try
         {
             Build(schemaText);
-            return null;
+            // A "$ref" that resolves nowhere would only fail when a call follows it: every one must point inside the schema.
+            using var doc = JsonDocument.Parse(schemaText);
+            return Refs(doc.RootElement).FirstOrDefault(r => !Resolves(doc.RootElement, r)) is { } broken
+                ? $"parametersSchema is not a valid JSON Schema: \"$ref\": \"{broken}\" does not point to a part of this schema (only local references such as #/$defs/name are supported)."
+                : null;
         }
         catch (ToolSchemaException ex)
         {
             return ex.Message;
         }
+        catch (Exception ex) when (ex is JsonSchemaException or RefResolutionException or ArgumentException or KeyNotFoundException
+                                       or InvalidOperationException)
+        {
+            return $"parametersSchema is not a valid JSON Schema: {ex.Message}";
+        }
+    }
+
+    private static IEnumerable<string> Refs(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (property.Name == "$ref" && property.Value.ValueKind == JsonValueKind.String) yield return property.Value.GetString()!;
+                foreach (var inner in Refs(property.Value)) yield return inner;
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            foreach (var inner in Refs(item)) yield return inner;
+        }
+    }
+
+    /// <summary>A local JSON Pointer reference ("#", "#/$defs/x", "#/properties/a~1b") that exists in the document.</summary>
+    private static bool Resolves(JsonElement root, string reference)
+    {
+        if (!reference.StartsWith('#')) return false;
+        var current = root;
+        foreach (var raw in reference[1..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var token = Uri.UnescapeDataString(raw).Replace("~1", "/").Replace("~0", "~");
+            if (current.ValueKind == JsonValueKind.Object && current.TryGetProperty(token, out var next)) current = next;
+            else if (current.ValueKind == JsonValueKind.Array && int.TryParse(token, out var i) && i >= 0 && i < current.GetArrayLength()) current = current[i];
+            else return false;
+        }
+        return true;
     }
 
     /// <summary>Why the arguments do not match the schema (empty when they do).</summary>
