@@ -41,10 +41,12 @@ public static class AgentApi
     }
 
     private static async Task<Results<Ok<AgentProfileDto>, ProblemHttpResult>> PutProfile(string t, AgentProfileDto body, ClaimsPrincipal caller,
-        ContextScopes scopes, AgentProfiles profiles, CancellationToken ct)
+        ContextScopes scopes, AgentProfiles profiles, ModelAllowlist models, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        if (!models.IsAllowed(body.Model))
+            return TypedResults.Problem(title: "Model not allowed", detail: models.Refusal(body.Model!.Trim()), statusCode: StatusCodes.Status400BadRequest);
         await using var work = scopes.ForTenant(tenant!.Id);
         var live = await profiles.GetLiveAsync(work.Db, tenant.Id, ct);
         var (settings, error) = Merge(live.Settings, body);

@@ -33,6 +33,7 @@ public static class ApiSetup
         api.MapAgentApi();
         api.MapKnowledgeApi();
         api.MapToolsApi();
+        api.MapProductsApi();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Infrastructure.Agent;
+using OperatorConsole.Infrastructure.Agent.Tools;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -37,6 +38,12 @@ public static class ToolsApi
     private static AgentToolSpec Spec(ToolRequest r) => new(r.Name, r.Description, r.ParametersSchema?.GetRawText(), r.Url, r.Method, r.Headers,
         r.BodyTemplate, r.TimeoutSeconds, r.Mode, r.MockResponse, r.Enabled);
 
+    /// <summary>A parametersSchema that is not a usable JSON Schema is refused before anything is stored.</summary>
+    private static ProblemHttpResult? SchemaProblem(ToolRequest body) =>
+        body.ParametersSchema is { } schema && ToolSchemas.Problem(schema.GetRawText()) is { } reason
+            ? TypedResults.Problem(title: "Invalid parametersSchema", detail: reason, statusCode: StatusCodes.Status400BadRequest)
+            : null;
+
     private static async Task<Results<Ok<List<ToolResponse>>, ProblemHttpResult>> List(string t, ClaimsPrincipal caller, ContextScopes scopes,
         CancellationToken ct)
     {
@@ -52,6 +59,7 @@ public static class ToolsApi
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        if (SchemaProblem(body) is { } invalid) return invalid;
         profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
         var tool = AgentTool.Create(tenant.Id, Spec(body), protector.Protect, clock.GetUtcNow());
@@ -73,6 +81,7 @@ public static class ToolsApi
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
+        if (SchemaProblem(body) is { } invalid) return invalid;
         profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
         var tool = await work.Db.AgentTools.SingleOrDefaultAsync(x => x.Id == id, ct);

@@ -16,6 +16,9 @@ public sealed class PaymentLink : ITenantOwned
     public Guid TenantId { get; private set; }
     public Guid ContactId { get; private set; }
     public Guid? ConversationId { get; private set; }
+
+    /// <summary>The catalogue product charged (the amount and currency are its price when the link was made).</summary>
+    public Guid? ProductId { get; private set; }
     public string Description { get; private set; } = "";
     public decimal Amount { get; private set; }
 
@@ -25,7 +28,7 @@ public sealed class PaymentLink : ITenantOwned
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static PaymentLink Create(Guid tenantId, Guid contactId, Guid? conversationId, string description, decimal amount,
-        string currency, DateTimeOffset now)
+        string currency, DateTimeOffset now, Guid? productId = null)
     {
         description = description?.Trim() ?? "";
         currency = (currency ?? "").Trim().ToUpperInvariant();
@@ -39,6 +42,7 @@ public sealed class PaymentLink : ITenantOwned
             TenantId = tenantId,
             ContactId = contactId,
             ConversationId = conversationId,
+            ProductId = productId,
             Description = description,
             Amount = decimal.Round(amount, 2),
             Currency = currency,

@@ -12,7 +12,7 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// knowledge retrieval, then the LLM with tools — or the offline responder when no LLM is configured. Pure of
 /// persistence: the live runner and the sandbox both call it and decide what to do with the result.
 /// </summary>
-public sealed class AgentEngine(LlmGateway llm, ILogger<AgentEngine> log)
+public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, ILogger<AgentEngine> log)
 {
     public const int PassagesPerTurn = 3;
 
@@ -60,7 +60,8 @@ public sealed class AgentEngine(LlmGateway llm, ILogger<AgentEngine> log)
             return result;
         }
 
-        var model = profile.Model ?? llm.DefaultModel;
+        // A model stored before the platform narrowed its allowlist (or written around the API) is never sent.
+        var model = models.Resolve(profile.Model);
         result.Model = model;
         var tools = new BuiltInTools(input, result, effects).Functions
             .Concat(customTools.Select(f => new BuiltInTools.RecordedFunction(f, result))).Cast<AITool>().ToList();

@@ -12,7 +12,7 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// Reads and changes a tenant's agent profile versions. A tenant without a profile gets the default live one the
 /// first time it is needed, so every tenant has an agent that behaves sensibly from its first message.
 /// </summary>
-public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, TimeProvider clock, ILogger<AgentProfiles> log)
+public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, ModelAllowlist models, TimeProvider clock, ILogger<AgentProfiles> log)
 {
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
     private sealed record Entry(TurnSettings Settings, DateTimeOffset LoadedAt);
@@ -125,9 +125,20 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Ti
     public async Task<AgentProfile> SaveDraftAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
     {
         var draft = await GetDraftAsync(db, tenantId, ct);
+        CheckModel(draft.Model, settings.Model);
         draft.Update(settings, clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
         return draft;
+    }
+
+    /// <summary>
+    /// A newly chosen model must be on the platform's allowlist. One already stored is let through unchanged (the turn
+    /// falls back to the default for it anyway), so an owner can still save the rest of a profile after the list narrows.
+    /// </summary>
+    private void CheckModel(string? current, string? wanted)
+    {
+        if (string.Equals(current?.Trim(), wanted?.Trim(), StringComparison.Ordinal) || models.IsAllowed(wanted)) return;
+        throw new DomainException("agent.model", models.Refusal(wanted!.Trim()));
     }
 
     /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
@@ -154,6 +165,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Ti
     public async Task<AgentProfile> UpdateLiveAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
     {
         var live = await GetLiveAsync(db, tenantId, ct);
+        CheckModel(live.Model, settings.Model);
         // An unpublished draft of the owner's stays as it is; the API changes only what customers talk to.
         var last = await db.AgentProfiles.Where(p => p.TenantId == tenantId).MaxAsync(p => p.Version, ct);
         var next = live.StartDraft(last + 1, clock.GetUtcNow());

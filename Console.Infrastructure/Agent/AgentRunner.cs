@@ -69,7 +69,8 @@ public sealed class AgentRunner(
     IOptionsMonitor<AgentOptions> options,
     PublicLinks publicLinks,
     TimeProvider clock,
-    ILogger<AgentRunner> log)
+    ILogger<AgentRunner> log,
+    IOptionsMonitor<AppointmentLimitOptions> appointmentLimits)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -167,7 +168,7 @@ public sealed class AgentRunner(
         var input = prepared.Input;
 
         var effects = new LiveTurnEffects(scopes, claim.TenantId, prepared.ContactId, claim.ConversationId, input.Profile,
-            publicLinks.Base.AbsoluteUri, clock);
+            publicLinks.Base.AbsoluteUri, clock, appointmentLimits.CurrentValue.MaxOpenPerContact);
         var result = await engine.RunAsync(input, effects, prepared.Tools, ct);
         var decided = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var committed = await CommitAsync(claim, result, prepared.Channel, work.Db, ct);
@@ -257,7 +258,9 @@ public sealed class AgentRunner(
         var history = JsonSerializer.Deserialize<List<TurnMessage>>(stats.History, HistoryJson) ?? [];
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
-        var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false)).ToList();
+        // The conversation's own contact, not whatever the model is told, fills {{contact.*}} in the tenant's templates.
+        var toolContext = new Tools.ToolCallContext(contact.Id, contact.PhoneE164, contact.Name, conversation.Id);
+        var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false, toolContext)).ToList();
         // Retrieved here, on the connection already open, rather than by the engine on a new one.
         var passages = newTexts.Count == 0 || !settings.HasKnowledge ? []
             : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);
@@ -271,10 +274,10 @@ public sealed class AgentRunner(
 
     /// <summary>The tenant's enabled webhook tools (the context's tenant), as functions the model can call.</summary>
     public static async Task<IReadOnlyList<AIFunction>> CustomToolsAsync(AppDbContext db, Tools.CustomToolRunner runner, bool forceMock,
-        CancellationToken ct)
+        Tools.ToolCallContext context, CancellationToken ct)
     {
         var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
-        return tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, runner, forceMock)).ToList();
+        return tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, runner, forceMock, context)).ToList();
     }
 
     private static string? WhyNot(Tenant tenant, Channel channel, Contact contact, Conversation conversation, DateTimeOffset now)

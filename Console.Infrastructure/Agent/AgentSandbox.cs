@@ -24,7 +24,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
         await using (var work = scopes.ForTenant(tenantId))
         {
             draft = await profiles.GetDraftAsync(work.Db, tenantId, ct);
-            tools = await AgentRunner.CustomToolsAsync(work.Db, customTools, forceMock: !liveTools, ct);
+            tools = await AgentRunner.CustomToolsAsync(work.Db, customTools, forceMock: !liveTools, Tools.ToolCallContext.Sandbox, ct);
             var tenant = await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenantId, ct);
             businessName = tenant.Name;
             culture = tenant.DefaultCulture;

@@ -9,6 +9,10 @@ public static class AgentSetup
     {
         services.AddOptions<AgentOptions>().BindConfiguration("Agent");
         services.AddSingleton<LlmGateway>();
+        services.AddOptions<ModelAllowlistOptions>().BindConfiguration("Platform");
+        services.AddSingleton<ModelAllowlist>();
+        services.AddOptions<AppointmentLimitOptions>().BindConfiguration("Appointments")
+            .Validate(o => o.MaxOpenPerContact >= 1, "Appointments:MaxOpenPerContact must be at least 1.").ValidateOnStart();
         services.AddSingleton<AgentBuffers>();
         services.AddSingleton<AgentProfiles>();
         services.AddSingleton<AgentEngine>();

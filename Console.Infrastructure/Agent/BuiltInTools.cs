@@ -31,7 +31,7 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
         Create(nameof(UpdateLead), "update_lead", "Record what you learned about the customer (lead stage, name, e-mail, company, custom fields)."),
         Create(nameof(CheckAvailability), "check_availability", "Free appointment slots between two dates (YYYY-MM-DD, business's local time)."),
         Create(nameof(BookAppointment), "book_appointment", "Book an appointment at a free slot (start as YYYY-MM-DDTHH:mm, business's local time)."),
-        Create(nameof(SendPaymentLink), "send_payment_link", "Send the customer a payment link for a product, service or plan."),
+        Create(nameof(SendPaymentLink), "send_payment_link", "Send the customer a payment link for one of the business's products, services or plans, by its name; the price comes from the business's catalogue."),
         Create(nameof(SendFile), "send_file", "Send one of the business's files (brochure, price list, menu) by its name."),
         Create(nameof(SendOptions), "send_options", "Send a question with options the customer can tap (WhatsApp buttons or list; numbered text elsewhere). At most 10 options."),
         Create(nameof(SearchKnowledge), "search_knowledge", "Search the business's knowledge base (services, prices, policies, hours)."),
@@ -99,19 +99,31 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
     }
 
     public async Task<string> SendPaymentLink(
-        [Description("What is being paid for")] string product_or_plan,
-        [Description("Amount, e.g. 600 or 1499.50")] decimal? amount = null,
-        [Description("ISO currency code, e.g. MXN, COP, USD")] string? currency = null)
+        [Description("The product, service or plan, by its name in the business's catalogue")] string product_or_plan,
+        [Description("Ignored: the catalogue's price is charged")] decimal? amount = null,
+        [Description("Ignored: the catalogue's currency is charged")] string? currency = null)
     {
-        if (amount is null or <= 0 || string.IsNullOrWhiteSpace(currency))
-            return "Error: I need the amount and the currency (from the business's prices) to create a payment link.";
-        var link = await effects.CreatePaymentLinkAsync(product_or_plan, amount.Value, currency, CancellationToken.None);
-        result.Replies.Add(new OutboundContent
+        // The amount always comes from the business's catalogue: a customer can talk a model into any number.
+        var product = await effects.FindProductAsync(product_or_plan ?? "", CancellationToken.None);
+        if (product is null)
         {
-            Text = $"{product_or_plan}: {amount.Value.ToString("0.##", CultureInfo.InvariantCulture)} {currency.ToUpperInvariant()}\n{link}",
-        });
-        return $"Payment link sent to the customer: {link}";
+            var products = await effects.ActiveProductsAsync(CancellationToken.None);
+            return products.Count == 0
+                ? "Error: no payment link sent. The business has no products with prices configured; offer to hand over to a person."
+                : $"Error: no payment link sent. There is no product named '{product_or_plan}'. Available: {string.Join(", ", products.Select(Price))}. " +
+                  "Call send_payment_link again with one of these names.";
+        }
+        var link = await effects.CreatePaymentLinkAsync(product, CancellationToken.None);
+        result.Replies.Add(new OutboundContent { Text = $"{product.Name}: {Money(product.Price, product.Currency)}\n{link}" });
+        var ignored = (amount is { } a && a != product.Price) || (!string.IsNullOrWhiteSpace(currency) && !string.Equals(currency.Trim(), product.Currency, StringComparison.OrdinalIgnoreCase))
+            ? $" Note: the amount given ({amount?.ToString("0.##", CultureInfo.InvariantCulture)} {currency}) was ignored; the catalogue price {Money(product.Price, product.Currency)} was charged."
+            : "";
+        return $"Payment link for {Price(product)} sent to the customer: {link}.{ignored}";
     }
+
+    private static string Money(decimal amount, string currency) => $"{amount.ToString("0.##", CultureInfo.InvariantCulture)} {currency}";
+
+    private static string Price(Product p) => $"{p.Name} ({Money(p.Price, p.Currency)})";
 
     public async Task<string> SendFile([Description("The file's name as the business calls it")] string document)
     {

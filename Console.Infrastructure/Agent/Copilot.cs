@@ -14,7 +14,8 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// conversation, from the same prompt, knowledge and history the bot would use. Spend is recorded as Copilot.
 /// Without an LLM key the suggestion is the best knowledge passage and the summary the lead's own.
 /// </summary>
-public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGateway llm, TimeProvider clock, ILogger<Copilot> log)
+public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGateway llm, ModelAllowlist models, TimeProvider clock,
+    ILogger<Copilot> log)
 {
     private sealed record Context(AgentProfile Profile, string BusinessName, string Culture, LeadSnapshot Lead, List<TurnMessage> History,
         IReadOnlyList<KnowledgePassage> Passages);
@@ -30,7 +31,7 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
                      $"in the customer's language ({lang}), short and ready to send. Return only the reply text.";
         var input = new TurnInput(tenantId, conversationId, c.BusinessName, c.Culture, c.Profile, c.Lead, Domain.Channels.ChannelKind.WhatsApp,
             c.History, [], 0, 0, LlmFeature.Copilot, clock.GetUtcNow());
-        return await CallAsync(tenantId, conversationId, AgentEngine.BuildMessages(input, system), c.Profile.Model ?? llm.DefaultModel, ct);
+        return await CallAsync(tenantId, conversationId, AgentEngine.BuildMessages(input, system), models.Resolve(c.Profile.Model), ct);
     }
 
     public async Task<string> SummarizeAsync(Guid tenantId, Guid conversationId, CancellationToken ct)

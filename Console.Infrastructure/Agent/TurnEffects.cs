@@ -54,12 +54,26 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         return await work.Db.AgentFiles.AsNoTracking().OrderBy(f => f.Name).ToListAsync(ct);
     }
 
+    public async Task<Product?> FindProductAsync(string name, CancellationToken ct)
+    {
+        var wanted = name.Trim().ToLower();
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Products.AsNoTracking().SingleOrDefaultAsync(p => p.Active && p.Name.ToLower() == wanted, ct);
+    }
+
+    public async Task<IReadOnlyList<Product>> ActiveProductsAsync(CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        return await work.Db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
+    }
+
     protected bool IsFree(DateTimeOffset start, IReadOnlyList<DateTimeOffset> slots) => slots.Contains(start);
 }
 
 /// <summary>A live turn's effects: writes go to the tenant's data, each in its own short transaction.</summary>
+/// <param name="maxOpenAppointments">Appointments:MaxOpenPerContact: upcoming bookings one customer may hold.</param>
 public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid contactId, Guid conversationId, AgentProfile profile,
-    string publicBaseUrl, TimeProvider clock) : TenantReads(scopes, tenantId, profile, clock), ITurnEffects
+    string publicBaseUrl, TimeProvider clock, int maxOpenAppointments = 2) : TenantReads(scopes, tenantId, profile, clock), ITurnEffects
 {
     public async Task<string> UpdateLeadAsync(LeadUpdate update, CancellationToken ct)
     {
@@ -82,9 +96,22 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
         await using var work = Scopes.ForTenant(TenantId);
         var db = work.Db;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The customer's row is locked so two conversations of one customer (two channels) cannot both pass the limit.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR UPDATE", ct);
         // A retried turn re-asks for the same booking: the customer already has it.
         var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && a.Status == AppointmentStatus.Booked, ct);
         if (existing) return new BookingOutcome(true, start, $"Already booked for {local:yyyy-MM-dd HH:mm}.");
+        var now = Clock.GetUtcNow();
+        var open = await db.Appointments.Where(a => a.ContactId == contactId && a.Status == AppointmentStatus.Booked && a.StartsAt > now)
+            .OrderBy(a => a.StartsAt).Select(a => a.StartsAt).ToListAsync(ct);
+        if (open.Count >= maxOpenAppointments)
+        {
+            // One customer (or someone posing as many bookings) must not be able to hold the whole calendar.
+            var held = string.Join(", ", open.Select(s => TimeZoneInfo.ConvertTime(s, Profile.Zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+            return new BookingOutcome(false, null, $"Error: not booked. This customer already has {open.Count} upcoming appointments ({held}) and " +
+                $"the limit is {maxOpenAppointments}. Offer to change or cancel one of them instead, or hand over to a person.");
+        }
         if (!IsFree(start, slots)) return new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
         var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
             name, email, notes, Clock.GetUtcNow());
@@ -95,6 +122,7 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         try
         {
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (DbErrors.IsExclusionViolation(ex))
         {
@@ -103,10 +131,10 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).");
     }
 
-    public async Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct)
+    public async Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct)
     {
         await using var work = Scopes.ForTenant(TenantId);
-        var link = PaymentLink.Create(TenantId, contactId, conversationId, description, amount, currency, Clock.GetUtcNow());
+        var link = PaymentLink.Create(TenantId, contactId, conversationId, product.Name, product.Price, product.Currency, Clock.GetUtcNow(), product.Id);
         work.Db.PaymentLinks.Add(link);
         await work.Db.SaveChangesAsync(ct);
         return $"{publicBaseUrl.TrimEnd('/')}/pay/{link.Id}";
@@ -137,9 +165,9 @@ public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, Agen
             : new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
     }
 
-    public Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct)
+    public Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct)
     {
-        PaymentLink.Create(TenantId, Guid.Empty, null, description, amount, currency, Clock.GetUtcNow()); // same validation as live
+        PaymentLink.Create(TenantId, Guid.Empty, null, product.Name, product.Price, product.Currency, Clock.GetUtcNow()); // same validation as live
         return Task.FromResult("https://example.invalid/pay/sandbox");
     }
 }

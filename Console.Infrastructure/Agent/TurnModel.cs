@@ -75,8 +75,14 @@ public interface ITurnEffects
 
     Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct);
 
-    /// <summary>Creates the payment request and returns the link to send.</summary>
-    Task<string> CreatePaymentLinkAsync(string description, decimal amount, string currency, CancellationToken ct);
+    /// <summary>Creates the payment request for a catalogue product (its price, its currency) and returns the link to send.</summary>
+    Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct);
+
+    /// <summary>The active product with this name (case-insensitive), or null.</summary>
+    Task<Product?> FindProductAsync(string name, CancellationToken ct);
+
+    /// <summary>Names and prices of the active products, for the model to choose from.</summary>
+    Task<IReadOnlyList<Product>> ActiveProductsAsync(CancellationToken ct);
 
     Task<AgentFile?> FindFileAsync(string name, CancellationToken ct);
 

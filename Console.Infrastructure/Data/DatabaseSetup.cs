@@ -45,6 +45,7 @@ public static class DatabaseSetup
         "knowledge_documents", "knowledge_chunks", "agent_tools",
         "presence_leases",
         "canned_replies", "conversation_terms", "contact_terms",
+        "products",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -155,6 +155,10 @@ public sealed class DemoSeeder(
             db.KnowledgeDocuments.Add(Domain.Agent.KnowledgeDocument.Create(tenantId, title, content, now));
         db.AgentFiles.Add(Domain.Agent.AgentFile.Create(tenantId, "Lista de precios", "https://example.com/sonrisa/lista-de-precios.pdf",
             "document", "lista-de-precios.pdf", now));
+        // The catalogue send_payment_link charges (it never takes an amount from the model).
+        foreach (var (name, price) in new[] { ("Limpieza dental", 650m), ("Blanqueamiento", 2500m), ("Valoración de ortodoncia", 500m),
+                     ("Anticipo de ortodoncia", 1000m) })
+            db.Products.Add(Domain.Agent.Product.Create(tenantId, name, null, price, "MXN", true, now));
         await db.SaveChangesAsync(ct);
     }
 

@@ -19,7 +19,8 @@ public class AgentSettingsCacheTests(ConsoleAppFactory app) : IClassFixture<Cons
     }
 
     private AgentProfiles Node(TimeProvider clock) =>
-        new(app.Services.GetRequiredService<AgentBuffers>(), app.Scopes, clock, NullLogger<AgentProfiles>.Instance);
+        new(app.Services.GetRequiredService<AgentBuffers>(), app.Scopes, app.Services.GetRequiredService<ModelAllowlist>(), clock,
+            NullLogger<AgentProfiles>.Instance);
 
     private async Task<string> PromptAsync(AgentProfiles node, Guid tenantId)
     {

@@ -110,11 +110,11 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
     }
 
     [Fact]
-    public async Task send_payment_link_creates_the_payment_request_and_sends_its_link()
+    public async Task send_payment_link_creates_the_payment_request_for_the_named_product_and_sends_its_link()
     {
         var customer = await TestCustomer.CreateAsync(agent.App);
-        Llm.Reply(LlmAnswer.Call("send_payment_link", new { product_or_plan = "Limpieza dental", amount = 600, currency = "mxn" }),
-            LlmAnswer.Say("Te envié el enlace de pago."));
+        var productId = await BusinessAbuseTests.ProductAsync(agent.App, customer.TenantId, "Limpieza dental", 600m, "mxn");
+        Llm.Reply(LlmAnswer.Call("send_payment_link", new { product_or_plan = "limpieza DENTAL" }), LlmAnswer.Say("Te envié el enlace de pago."));
         await customer.SayAsync($"{customer.Marker} quiero pagar la limpieza");
         var replies = await customer.WaitForBotMessagesAsync(2);
         await customer.WaitUntilSettledAsync();
@@ -123,6 +123,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var link = await work.Db.PaymentLinks.AsNoTracking().SingleAsync();
         Assert.Equal(600m, link.Amount);
         Assert.Equal("MXN", link.Currency);
+        Assert.Equal(productId, link.ProductId);
         Assert.Equal(PaymentLinkStatus.Open, link.Status);
         Assert.Contains(replies, m => m.Body!.Contains($"/pay/{link.Id}") && m.Body.Contains("600 MXN"));
         // The link opens without signing in and shows what is asked; a made-up id shows nothing.
@@ -130,20 +131,6 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Contains("Limpieza dental", page);
         Assert.Contains("MXN", page);
         Assert.DoesNotContain("Limpieza dental", await agent.App.CreateClient().GetStringAsync($"/pay/{Guid.NewGuid()}"));
-    }
-
-    [Fact]
-    public async Task send_payment_link_without_an_amount_tells_the_model_instead_of_sending_a_broken_link()
-    {
-        var customer = await TestCustomer.CreateAsync(agent.App);
-        Llm.Reply(LlmAnswer.Call("send_payment_link", new { product_or_plan = "Ortodoncia" }), LlmAnswer.Say("¿Me confirmas el monto?"));
-        await customer.SayAsync($"{customer.Marker} quiero pagar");
-        await customer.WaitForBotMessagesAsync(1);
-        await customer.WaitUntilSettledAsync();
-
-        Assert.Equal("¿Me confirmas el monto?", Assert.Single(await customer.BotMessagesAsync()).Body);
-        var call = Assert.Single(await ToolEventsAsync(customer));
-        Assert.Contains("amount", JsonDocument.Parse(call.Data!).RootElement.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -62,6 +62,9 @@ public sealed class CustomToolApp : IAsyncLifetime
     public FakeLlm Llm { get; private set; } = default!;
     public ToolServer Allowed { get; private set; } = default!;
     public ToolServer Internal { get; private set; } = default!;
+
+    /// <summary>Another allowed origin (a different port), where a tool's server may redirect.</summary>
+    public ToolServer Other { get; private set; } = default!;
     public NodeAppFactory App { get; private set; } = default!;
 
     public async Task InitializeAsync()
@@ -69,8 +72,10 @@ public sealed class CustomToolApp : IAsyncLifetime
         Llm = await FakeLlm.StartAsync();
         Allowed = await ToolServer.StartAsync();
         Internal = await ToolServer.StartAsync(); // stands for a service inside the network: never on the allowlist
+        Other = await ToolServer.StartAsync();
         var settings = AgentApp.Settings(Llm);
         settings["Agent:ToolAllowlist:0"] = $"127.0.0.1:{Allowed.Port}";
+        settings["Agent:ToolAllowlist:1"] = $"127.0.0.1:{Other.Port}";
         App = new NodeAppFactory(null, settings);
         await App.InitializeAsync();
     }
@@ -80,6 +85,7 @@ public sealed class CustomToolApp : IAsyncLifetime
         await App.DisposeAsync();
         await Allowed.DisposeAsync();
         await Internal.DisposeAsync();
+        await Other.DisposeAsync();
         await Llm.DisposeAsync();
     }
 }
@@ -220,5 +226,139 @@ public class CustomToolTests(CustomToolApp fixture) : IClassFixture<CustomToolAp
         var list = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/tools");
         Assert.Equal("crm_lookup", list[0].GetProperty("name").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v1/tenants/{tenant.Id}/tools/{id}")).StatusCode);
+    }
+
+    private const string OrderSchema = """
+        {"type":"object","properties":{
+          "product":{"type":"string","maxLength":20},
+          "qty":{"type":"integer"},
+          "size":{"type":"string","enum":["S","M","L"]}},
+         "required":["product"]}
+        """;
+
+    private AgentTool OrderTool(string url) =>
+        AgentTool.Create(Guid.NewGuid(), new AgentToolSpec("place_order", "Order a product", OrderSchema, url, "POST", null,
+            """{"product":"{{product}}","qty":{{qty}}}""", 5, "live", null),
+            fixture.App.Services.GetRequiredService<SecretProtector>().Protect, DateTimeOffset.UtcNow);
+
+    [Theory]
+    [InlineData("""{"product":"cepillo","qty":"dos"}""", "qty")]
+    [InlineData("""{"qty":2}""", "product")]
+    [InlineData("""{"product":"cepillo","size":"XXL"}""", "size")]
+    [InlineData("""{"product":"cepillo de dientes ultra suave extra largo"}""", "product")]
+    public async Task Arguments_that_do_not_match_the_tools_schema_are_not_sent_and_the_error_names_the_argument(string arguments, string culprit)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var outcome = await Runner.RunAsync(OrderTool($"http://127.0.0.1:{fixture.Allowed.Port}/echo?m={marker}"),
+            JsonDocument.Parse(arguments).RootElement, false, default);
+
+        Assert.StartsWith("invalid arguments, nothing was sent", outcome.Error);
+        Assert.Contains(culprit, outcome.Error);
+        Assert.DoesNotContain(fixture.Allowed.Received, r => r.Path.Contains(marker));
+    }
+
+    [Fact]
+    public async Task The_model_gets_the_validation_error_and_its_invalid_call_is_recorded_as_failed_without_a_request()
+    {
+        var customer = await TestCustomer.CreateAsync(fixture.App);
+        var marker = Guid.NewGuid().ToString("N");
+        var api = PlatformApi();
+        var created = await api.PostAsJsonAsync($"/api/v1/tenants/{customer.TenantId}/tools", new
+        {
+            name = "place_order", description = "Hace un pedido", parametersSchema = JsonDocument.Parse(OrderSchema).RootElement,
+            url = $"http://127.0.0.1:{fixture.Allowed.Port}/echo?m={marker}", method = "POST",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        fixture.Llm.Reply(LlmAnswer.Call("place_order", new { product = "cepillo", size = "XXL" }), LlmAnswer.Say("¿Qué talla quieres: S, M o L?"));
+        await customer.SayAsync($"{customer.Marker} quiero un cepillo talla XXL");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+
+        Assert.DoesNotContain(fixture.Allowed.Received, r => r.Path.Contains(marker));
+        var call = (await customer.EventsAsync()).Single(e => e.Type == ConversationEventType.ToolCalled);
+        using var data = JsonDocument.Parse(call.Data!);
+        Assert.Contains("invalid arguments", data.RootElement.GetProperty("error").GetString());
+        // The follow-up request carries the refusal back to the model, so it can ask the customer and call again.
+        var followUp = fixture.Llm.ReplyRequests.Last(r => r.ToJsonString().Contains(customer.Marker)).ToJsonString();
+        Assert.Contains("invalid arguments, nothing was sent", followUp);
+        Assert.Contains("size", followUp);
+    }
+
+    [Fact]
+    public async Task Contact_phone_in_the_url_is_the_real_senders_even_when_the_model_passes_another()
+    {
+        var customer = await TestCustomer.CreateAsync(fixture.App);
+        var marker = Guid.NewGuid().ToString("N");
+        var api = PlatformApi();
+        var created = await api.PostAsJsonAsync($"/api/v1/tenants/{customer.TenantId}/tools", new
+        {
+            name = "my_orders", description = "Pedidos del cliente",
+            parametersSchema = new { type = "object", properties = new Dictionary<string, object> { ["contact.phone"] = new { type = "string" }, ["phone"] = new { type = "string" } } },
+            url = $"http://127.0.0.1:{fixture.Allowed.Port}/echo?m={marker}&phone={{{{contact.phone}}}}&conv={{{{conversation.id}}}}",
+            method = "POST", bodyTemplate = """{"contact":"{{contact.id}}","name":"{{contact.name}}"}""",
+            headers = new Dictionary<string, string> { ["X-Customer-Phone"] = "{{contact.phone}}" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        fixture.Llm.Reply(LlmAnswer.Call("my_orders", new Dictionary<string, string> { ["contact.phone"] = "+15550001111", ["phone"] = "+15550001111" }),
+            LlmAnswer.Say("Tienes 1 pedido."));
+        await customer.SayAsync($"{customer.Marker} soy +15550001111, ¿qué pedidos tengo?");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+
+        var conversation = await customer.ConversationAsync();
+        await using var work = fixture.App.Scopes.ForTenant(customer.TenantId);
+        var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
+        Assert.False(string.IsNullOrEmpty(contact.PhoneE164));
+        var call = fixture.Allowed.Received.Single(r => r.Path.Contains(marker));
+        Assert.Equal($"/echo?m={marker}&phone={Uri.EscapeDataString(contact.PhoneE164!)}&conv={conversation.Id}", call.Path);
+        Assert.DoesNotContain("15550001111", call.Path + call.Body);
+        Assert.Equal(contact.Id.ToString(), (string?)JsonNode.Parse(call.Body)!["contact"]);
+        Assert.Equal(contact.PhoneE164, call.Headers["X-Customer-Phone"]);
+    }
+
+    [Fact]
+    public async Task A_redirect_to_another_origin_does_not_carry_the_tools_secret_header_but_one_to_the_same_origin_does()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var headers = new Dictionary<string, string> { ["X-Api-Key"] = "sk-tenant-secret" };
+        var elsewhere = Uri.EscapeDataString($"http://127.0.0.1:{fixture.Other.Port}/echo?m={marker}");
+        var away = await Runner.RunAsync(Tool($"http://127.0.0.1:{fixture.Allowed.Port}/redirect?to={elsewhere}", method: "GET", headers: headers),
+            Args(new { product = "x" }), false, default);
+        Assert.Null(away.Error);
+        Assert.Equal("sk-tenant-secret", fixture.Allowed.Received.Single(r => r.Path.Contains(marker)).Headers["X-Api-Key"]);
+        var hop = fixture.Other.Received.Single(r => r.Path.Contains(marker));
+        Assert.False(hop.Headers.ContainsKey("X-Api-Key"));
+
+        var same = Uri.EscapeDataString($"http://127.0.0.1:{fixture.Allowed.Port}/echo?same={marker}");
+        var home = await Runner.RunAsync(Tool($"http://127.0.0.1:{fixture.Allowed.Port}/redirect?to={same}", method: "GET", headers: headers),
+            Args(new { product = "x" }), false, default);
+        Assert.Null(home.Error);
+        Assert.Equal("sk-tenant-secret", fixture.Allowed.Received.Single(r => r.Path.StartsWith($"/echo?same={marker}")).Headers["X-Api-Key"]);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"qty":{"type":"integr"}}}""")]
+    [InlineData("""{"type":"object","properties":{"name":{"type":"string","maxLength":-1}}}""")]
+    [InlineData("""{"type":"object","required":"product"}""")]
+    [InlineData("""{"type":"object","properties":{"qty":{"$ref":"#/$defs/missing"}}}""")]
+    public async Task A_tool_whose_parameters_schema_is_not_a_valid_json_schema_is_refused_with_the_reason(string schema)
+    {
+        var tenant = await fixture.App.TenantAsync();
+        var response = await PlatformApi().PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/tools", new
+        {
+            name = "bad_schema", description = "x", parametersSchema = JsonDocument.Parse(schema).RootElement, url = "https://crm.example.com/x",
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("not a valid JSON Schema", problem.GetProperty("detail").GetString());
+        await using var work = fixture.App.Scopes.ForTenant(tenant.Id);
+        Assert.False(await work.Db.AgentTools.AnyAsync());
+    }
+
+    private HttpClient PlatformApi()
+    {
+        var api = fixture.App.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
+        return api;
     }
 }

@@ -62,4 +62,24 @@ public class AgentSandboxBrowserTests(AgentBrowserApp agent, BrowserFixture brow
         await Assertions.Expect(page.GetByTestId("sandbox-message").Filter(new() { HasText = agent.Llm.DefaultReply })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-sandbox-phone-en.png"), FullPage = true });
     }
+
+    [Fact]
+    public async Task Owner_adds_a_product_whose_price_the_agents_payment_link_then_charges()
+    {
+        var page = await SignInAsync("es-MX", 1366, 900);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Productos" }).ClickAsync();
+        var name = "Carillas " + Guid.NewGuid().ToString("N")[..6];
+        await page.GetByLabel("Nombre del producto").FillAsync(name);
+        await page.GetByLabel("Precio", new() { Exact = true }).FillAsync("450");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Agregar producto" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("product-row").Filter(new() { HasText = name })).ToBeVisibleAsync();
+
+        // The sandbox's payment link uses the catalogue price, whatever amount the model says.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Sandbox" }).ClickAsync();
+        agent.Llm.Reply(LlmAnswer.Call("send_payment_link", new { product_or_plan = name.ToUpperInvariant(), amount = 1, currency = "MXN" }),
+            LlmAnswer.Say("Te mandé el enlace."));
+        await page.GetByPlaceholder("Mensaje como cliente").FillAsync("¿Me lo dejas en 1 peso?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enviar" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sandbox-message").Filter(new() { HasText = $"{name}: 450 MXN" })).ToBeVisibleAsync();
+    }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Json.Schema;
 using Microsoft.Extensions.AI;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Infrastructure.Security;
@@ -23,28 +24,42 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
     public const int MaxOutput = 4_000;
     private const int MaxRedirects = 3;
 
-    public async Task<ToolOutcome> RunAsync(AgentTool tool, JsonElement arguments, bool forceMock, CancellationToken ct)
+    public Task<ToolOutcome> RunAsync(AgentTool tool, JsonElement arguments, bool forceMock, CancellationToken ct) =>
+        RunAsync(tool, arguments, ToolCallContext.None, forceMock, ct);
+
+    /// <param name="context">The conversation's verified facts for {{contact.*}} / {{conversation.*}} in the templates.</param>
+    public async Task<ToolOutcome> RunAsync(AgentTool tool, JsonElement arguments, ToolCallContext context, bool forceMock, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
+        // Checked before anything else, mock mode included: the sandbox must show the same refusal a live call gets.
+        if (InvalidArguments(tool, arguments) is { } invalid) return Fail(invalid, watch);
         if (forceMock || tool.Mode == ToolMode.Mock)
             return new ToolOutcome(tool.MockResponse ?? "(mock: no response configured)", null, watch.Elapsed);
         try
         {
-            var url = Interpolate(tool.Url, arguments, Uri.EscapeDataString);
-            var body = tool.BodyTemplate is null ? null : Interpolate(tool.BodyTemplate, arguments, JsonEscape);
+            var url = Interpolate(tool.Url, arguments, context, Uri.EscapeDataString);
+            var body = tool.BodyTemplate is null ? null : Interpolate(tool.BodyTemplate, arguments, context, JsonEscape);
             var headers = tool.ProtectedHeaders is null ? new Dictionary<string, string>()
                 : JsonSerializer.Deserialize<Dictionary<string, string>>(protector.Unprotect(tool.ProtectedHeaders)) ?? [];
+            // Header values may name verified variables only: a model argument never reaches a header.
+            headers = headers.ToDictionary(h => h.Key, h => InterpolateVerified(h.Value, context));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(tool.TimeoutSeconds));
             var client = http.CreateClient(HttpClientName);
             var method = new HttpMethod(tool.Method);
             var target = new Uri(url);
+            var origin = Origin(target);
             for (var hop = 0; ; hop++)
             {
                 if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
                     return Fail($"refused: {target.Scheme} URLs are not allowed", watch);
                 using var request = new HttpRequestMessage(method, target);
-                foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+                // The tool's headers usually carry its API key: they go to the origin the tenant configured, never to
+                // wherever that server redirects (another host, another port, or plain http).
+                if (Origin(target) == origin)
+                {
+                    foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+                }
                 if (body is not null && method != HttpMethod.Get) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
@@ -79,6 +94,25 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
         }
     }
 
+    private static string Origin(Uri uri) => uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
+
+    /// <summary>Why the model's arguments do not fit the tool's schema (the model reads it and may call again), or null.</summary>
+    private static string? InvalidArguments(AgentTool tool, JsonElement arguments)
+    {
+        try
+        {
+            var problems = ToolSchemas.Check(ToolSchemas.Build(tool.ParametersSchema), arguments);
+            return problems.Count == 0 ? null
+                : $"invalid arguments, nothing was sent: {string.Join("; ", problems)}. Call {tool.Name} again with arguments that match its parameters.";
+        }
+        catch (Exception ex) when (ex is ToolSchemaException or JsonSchemaException or RefResolutionException or ArgumentException
+                                       or KeyNotFoundException or InvalidOperationException)
+        {
+            // A schema stored before schemas were checked on save: refuse rather than call with unchecked arguments.
+            return $"the tool's parameter schema is invalid, nothing was sent ({ex.Message})";
+        }
+    }
+
     private static ToolOutcome Fail(string error, Stopwatch watch) => new("", error, watch.Elapsed);
 
     private static async Task<string> ReadLimitedAsync(HttpResponseMessage response, CancellationToken ct)
@@ -90,11 +124,19 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
         return read > MaxOutput ? new string(buffer, 0, MaxOutput) + "… [truncated]" : new string(buffer, 0, read);
     }
 
-    /// <summary>{{param}} → the argument, escaped for where it goes; a missing argument becomes empty.</summary>
+    /// <summary>
+    /// {{param}} → the model's argument, {{contact.phone}} and the other verified names → the conversation's value (never
+    /// an argument, even one of the same name); each escaped for where it goes. A missing value becomes empty.
+    /// </summary>
     public static string Interpolate(string template, JsonElement arguments, Func<string, string> escape) =>
+        Interpolate(template, arguments, ToolCallContext.None, escape);
+
+    public static string Interpolate(string template, JsonElement arguments, ToolCallContext context, Func<string, string> escape) =>
         Placeholder().Replace(template, m =>
         {
-            if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(m.Groups[1].Value, out var value)) return "";
+            var name = m.Groups[1].Value;
+            if (ToolCallContext.IsVerified(name)) return escape(context.Value(name) ?? "");
+            if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(name, out var value)) return "";
             return value.ValueKind switch
             {
                 JsonValueKind.String => escape(value.GetString()!),
@@ -103,14 +145,21 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
             };
         });
 
+    /// <summary>Only the verified variables (for header values); anything else in braces stays as written.</summary>
+    private static string InterpolateVerified(string template, ToolCallContext context) =>
+        Placeholder().Replace(template, m => ToolCallContext.IsVerified(m.Groups[1].Value)
+            ? (context.Value(m.Groups[1].Value) ?? "").Replace("\r", "").Replace("\n", "")
+            : m.Value);
+
     public static string JsonEscape(string s) => JsonEncodedText.Encode(s, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
 
-    [GeneratedRegex(@"\{\{\s*([a-zA-Z0-9_]+)\s*\}\}")]
+    [GeneratedRegex(@"\{\{\s*([a-zA-Z0-9_]+(?:\.[a-zA-Z0-9_]+)?)\s*\}\}")]
     private static partial Regex Placeholder();
 }
 
 /// <summary>A custom tool as the model sees it: the tenant's name, description and JSON Schema; calls go to the runner.</summary>
-public sealed class CustomToolFunction(AgentTool tool, CustomToolRunner runner, bool forceMock) : AIFunction
+/// <param name="context">The turn's conversation: fills the verified template variables.</param>
+public sealed class CustomToolFunction(AgentTool tool, CustomToolRunner runner, bool forceMock, ToolCallContext context) : AIFunction
 {
     private readonly JsonElement _schema = JsonDocument.Parse(tool.ParametersSchema).RootElement.Clone();
 
@@ -121,7 +170,7 @@ public sealed class CustomToolFunction(AgentTool tool, CustomToolRunner runner, 
     protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken ct)
     {
         var args = JsonSerializer.SerializeToElement(arguments.ToDictionary(kv => kv.Key, kv => kv.Value));
-        var outcome = await runner.RunAsync(tool, args, forceMock, ct);
+        var outcome = await runner.RunAsync(tool, args, context, forceMock, ct);
         return outcome.Error is { } error ? $"Error: {error}" + (outcome.Output.Length > 0 ? $"\n{outcome.Output}" : "") : outcome.Output;
     }
 }

@@ -104,7 +104,23 @@ public sealed class PaymentLinkConfiguration : IEntityTypeConfiguration<PaymentL
         b.Property(p => p.Amount).HasPrecision(12, 2);
         b.HasIndex(p => new { p.TenantId, p.ContactId });
         b.HasOne<Contact>().WithMany().HasForeignKey(p => p.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Product>().WithMany().HasForeignKey(p => p.ProductId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Conversation>().WithMany().HasForeignKey(p => p.ConversationId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+public sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
+{
+    public void Configure(EntityTypeBuilder<Product> b)
+    {
+        b.ToTable("products");
+        b.Property(p => p.Name).HasMaxLength(120);
+        b.Property(p => p.Description).HasMaxLength(1000);
+        b.Property(p => p.Currency).HasMaxLength(3);
+        b.Property(p => p.Price).HasPrecision(12, 2);
+        // Unique on (tenant_id, lower(name)), created by the migration in SQL: send_payment_link matches names
+        // case-insensitively, so two products may not differ only in case.
+        b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -660,6 +660,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("description");
 
+                    b.Property<Guid?>("ProductId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("product_id");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(10)
@@ -679,10 +683,67 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("ConversationId")
                         .HasDatabaseName("ix_payment_links_conversation_id");
 
+                    b.HasIndex("ProductId")
+                        .HasDatabaseName("ix_payment_links_product_id");
+
                     b.HasIndex("TenantId", "ContactId")
                         .HasDatabaseName("ix_payment_links_tenant_id_contact_id");
 
                     b.ToTable("payment_links", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.Product", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("name");
+
+                    b.Property<decimal>("Price")
+                        .HasPrecision(12, 2)
+                        .HasColumnType("numeric(12,2)")
+                        .HasColumnName("price");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_products");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_products_tenant_id");
+
+                    b.ToTable("products", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.TokenUsage", b =>
@@ -2026,6 +2087,22 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasForeignKey("ConversationId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_payment_links_conversations_conversation_id");
+
+                    b.HasOne("OperatorConsole.Domain.Agent.Product", null)
+                        .WithMany()
+                        .HasForeignKey("ProductId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_payment_links_products_product_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.Product", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_products_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.TokenUsage", b =>
