@@ -1,3 +1,5 @@
+using OperatorConsole.Domain.Common;
+
 namespace OperatorConsole.Domain.Channels;
 
 public enum DeliveryState { Pending, Processed, Unroutable, Failed }
@@ -76,7 +78,7 @@ public sealed class WebhookDelivery
             return;
         }
         State = DeliveryState.Pending;
-        NextAttemptAt = now + (retryIn ?? TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Attempts))));
+        NextAttemptAt = now + (retryIn ?? Backoff.WebhookDelivery.Delay(Attempts));
     }
 
     /// <summary>A super admin's replay after a fix, or a newly connected number: process it again from scratch.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OperatorConsole.Domain.Common;
 
 namespace OperatorConsole.Infrastructure.Live;
 
@@ -25,7 +26,9 @@ public sealed class LiveChangesRelay(
 {
     // NOTIFY payloads must stay under 8000 bytes; one entry is about 90.
     private const int MaxPerNotify = 60;
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(15);
+    // Reconnecting the listener: 250 ms, 500 ms, 1 s … at most 15 s. Resending a burst: 200 ms, then 400 ms, then give up.
+    private static readonly Backoff Reconnect = new(TimeSpan.FromMilliseconds(250), 2, TimeSpan.FromSeconds(15));
+    private static readonly Backoff Resend = new(TimeSpan.FromMilliseconds(200), 2, TimeSpan.FromSeconds(1));
 
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _connectionString = config.GetConnectionString("Default") ?? "";
@@ -61,7 +64,7 @@ public sealed class LiveChangesRelay(
         // Not pooled: LISTEN belongs to this session, and the pool's reset would end it. Keepalives notice a peer
         // that vanished without closing the socket, which WaitAsync alone would wait on forever.
         var builder = new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false, KeepAlive = 10, ApplicationName = "console-live-listener" };
-        var backoff = TimeSpan.FromMilliseconds(250);
+        var failures = 0;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -73,7 +76,7 @@ public sealed class LiveChangesRelay(
                     await listen.ExecuteNonQueryAsync(ct);
                 IsListening = true;
                 _listening.TrySetResult();
-                backoff = TimeSpan.FromMilliseconds(250);
+                failures = 0;
                 log.LogDebug("Listening for changes from other nodes on {Channel}", _options.NotifyChannel);
                 while (true) await conn.WaitAsync(ct);
             }
@@ -84,9 +87,9 @@ public sealed class LiveChangesRelay(
             catch (Exception ex)
             {
                 IsListening = false;
+                var backoff = Reconnect.Delay(++failures);
                 log.LogWarning(ex, "Lost the connection that listens for other nodes' changes; reconnecting in {Backoff}", backoff);
                 await Task.Delay(backoff, ct).ContinueWith(_ => { }, CancellationToken.None);
-                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }
         }
         IsListening = false;
@@ -134,7 +137,7 @@ public sealed class LiveChangesRelay(
                             log.LogWarning(ex, "Could not tell other nodes about {Count} changes; their screens refresh on the next change", distinct.Count);
                             break;
                         }
-                        await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct);
+                        await Task.Delay(Resend.Delay(attempt), ct);
                     }
                 }
             }
