@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Security;
@@ -43,22 +45,21 @@ public sealed class MediaFetcher(
         await using (var work = scopes.ForSystem("media fetch"))
         {
             var db = work.Db;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
-            var claimed = await db.Messages.FromSql($"""
+            await using var claim = await db.ClaimAsync<Message>($"""
                 SELECT m.*, m.xmin FROM messages m
                 WHERE m.media_state = 'Pending' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
                 ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                """).ToListAsync(ct);
-            if (claimed.Count == 0) return false;
-            var message = claimed[0];
+                """, ct);
+            if (claim.Rows.Count == 0) return false;
+            var message = claim.Rows[0];
             var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == message.ChannelId, ct);
             if (mode.CurrentValue.Mode == OutboundMode.Loopback)
             {
                 // Demo mode talks to no channel API: say so on the message instead of retrying for nothing.
                 message.MediaFailed("Media is not fetched in loopback (demo) mode.", null);
                 await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
+                await claim.CommitAsync(ct);
                 return true;
             }
             try
@@ -76,11 +77,11 @@ public sealed class MediaFetcher(
                                        && !ct.IsCancellationRequested)
             {
                 var giveUp = message.Attempts + 1 >= MaxAttempts;
-                message.MediaFailed(ex.Message, giveUp ? null : now + TimeSpan.FromSeconds(Math.Pow(4, message.Attempts + 1)));
+                message.MediaFailed(ex.Message, giveUp ? null : now + Backoff.MediaFetch.Delay(message.Attempts + 1));
                 log.LogWarning("Media for message {MessageId} not fetched (attempt {Attempt}): {Error}", message.Id, message.Attempts, ex.Message);
             }
             await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            await claim.CommitAsync(ct);
             changed = (message.TenantId, message.ConversationId);
         }
         notifier.Publish(new ConversationChanged(changed.Value.Tenant, changed.Value.Conversation, "media"));

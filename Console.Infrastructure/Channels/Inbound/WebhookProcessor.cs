@@ -51,9 +51,9 @@ public sealed class WebhookProcessor(
         await using (var work = scopes.ForSystem("webhook processing batch"))
         {
             var db = work.Db;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
-            var claimed = await ClaimAsync(db, now, max, null, ct);
+            await using var claim = await ClaimAsync(db, now, max, null, ct);
+            var claimed = claim.Rows;
             if (claimed.Count == 0) return new BatchResult(0, false);
             ids = claimed.Select(d => d.Id).ToList();
             // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.
@@ -76,7 +76,7 @@ public sealed class WebhookProcessor(
                 }
                 await db.SaveChangesAsync(ct);
                 await MarkProcessedAsync(db, processed, now, ct);
-                await tx.CommitAsync(ct);
+                await claim.CommitAsync(ct);
                 foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
                 foreach (var change in changes.Distinct()) notifier.Publish(change);
                 return new BatchResult(claimed.Count, false);
@@ -85,7 +85,7 @@ public sealed class WebhookProcessor(
             {
                 log.LogDebug(ex, "A batch of {Count} deliveries failed; processing them one by one", claimed.Count);
             }
-            await tx.RollbackAsync(CancellationToken.None);
+            await claim.RollbackAsync(CancellationToken.None);
         }
         foreach (var id in ids) await ProcessNextAsync(ct, id);
         return new BatchResult(ids.Count, true);
@@ -103,11 +103,10 @@ public sealed class WebhookProcessor(
         await using (var work = scopes.ForSystem("webhook processing"))
         {
             var db = work.Db;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
-            var claimed = await ClaimAsync(db, now, 1, only, ct);
-            if (claimed.Count == 0) return false;
-            var delivery = claimed[0];
+            await using var claim = await ClaimAsync(db, now, 1, only, ct);
+            if (claim.Rows.Count == 0) return false;
+            var delivery = claim.Rows[0];
             deliveryId = delivery.Id;
             try
             {
@@ -117,7 +116,7 @@ public sealed class WebhookProcessor(
                 var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
                 db.Attach(delivery).Entity.MarkProcessed(unroutable, now);
                 await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
+                await claim.CommitAsync(ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -125,7 +124,7 @@ public sealed class WebhookProcessor(
                 retryIn = (ex as RetryDeliveryException)?.After;
                 if (ex is DbUpdateException dbx && (dbx.IsUniqueViolation() || dbx is DbUpdateConcurrencyException))
                     retryIn = TimeSpan.FromMilliseconds(200); // lost a race with a concurrent delivery: the retry sees its rows
-                await tx.RollbackAsync(CancellationToken.None);
+                await claim.RollbackAsync(CancellationToken.None);
                 changes.Clear();
                 notices.Clear();
             }
@@ -170,7 +169,7 @@ public sealed class WebhookProcessor(
     /// Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction. They are
     /// read untracked: an outcome other than "processed" is written by attaching the delivery.
     /// </summary>
-    private static async Task<List<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTimeOffset now, int max, Guid? only, CancellationToken ct)
+    private static Task<Claim<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTimeOffset now, int max, Guid? only, CancellationToken ct)
     {
         // The raw delivery was committed durably at intake. If this commit were lost in a database crash the
         // delivery would simply be Pending again and be re-applied (every write is idempotent), so this
@@ -179,16 +178,12 @@ public sealed class WebhookProcessor(
         // few rows expected it reads every due delivery, body and all, and sorts them to keep the first few: 39 ms
         // (sorting on disk) with 9,450 waiting, where walking the index in order stops after the batch: 0.25 ms. This
         // transaction reads only by keys after the claim, so a bitmap scan is never the better plan in it.
-        await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF; SET LOCAL enable_bitmapscan TO OFF", ct);
         // A null parameter carries no type: the casts let PostgreSQL compare it.
-        return await db.WebhookDeliveries
-            .FromSql($"""
+        return db.ClaimAsync<WebhookDelivery>($"""
                 SELECT * FROM webhook_deliveries
                 WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only}::uuid IS NULL OR id = {only}::uuid)
                 ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
-                """)
-            .AsNoTracking()
-            .ToListAsync(ct);
+                """, ct, "SET LOCAL synchronous_commit TO OFF; SET LOCAL enable_bitmapscan TO OFF", track: false);
     }
 
     private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, InboundLookups lookups, WebhookDelivery delivery,

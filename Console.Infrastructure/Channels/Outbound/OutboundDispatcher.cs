@@ -2,9 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
@@ -46,25 +48,24 @@ public sealed class OutboundDispatcher(
         await using (var work = scopes.ForSystem("outbound dispatch"))
         {
             var db = work.Db;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = clock.GetUtcNow();
             // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
-            var claimed = await db.Messages.FromSql($"""
+            await using var claim = await db.ClaimAsync<Message>($"""
                 SELECT m.*, m.xmin FROM messages m
                 WHERE m.direction = 'Outbound' AND m.status = 'Queued' AND m.external_id IS NULL
                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
                   AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.direction = 'Outbound'
                                   AND p.status = 'Queued' AND p.external_id IS NULL AND p.created_at < m.created_at)
                 ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                """).ToListAsync(ct);
-            if (claimed.Count == 0) return false;
-            var message = claimed[0];
+                """, ct);
+            if (claim.Rows.Count == 0) return false;
+            var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
             var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
             var result = await SendAsync(db, message, conversation, channel, ct);
             Apply(message, channel, result, now, notices);
             await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            await claim.CommitAsync(ct);
             changed = (message.TenantId, message.ConversationId);
         }
         foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
@@ -123,7 +124,7 @@ public sealed class OutboundDispatcher(
         switch (failure.Kind)
         {
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient when message.Attempts + 1 < options.CurrentValue.MaxAttempts:
-                message.ScheduleRetry(now + failure.RetryAfter.GetValueOrDefault(Backoff(message.Attempts + 1)), failure.Code, text);
+                message.ScheduleRetry(now + failure.RetryAfter.GetValueOrDefault(Backoff.OutboundSend.Delay(message.Attempts + 1)), failure.Code, text);
                 log.LogInformation("Send of {MessageId} will be retried ({Code}: {Error})", message.Id, failure.Code, text);
                 return;
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient:
@@ -139,13 +140,6 @@ public sealed class OutboundDispatcher(
                 break;
         }
         message.FailSend(failure.Code, failure.Kind == SendFailureKind.WindowClosed ? $"{OutboundMessages.WindowClosedText(channel.Kind)} ({text})" : text);
-    }
-
-    /// <summary>Exponential backoff with jitter: ~2 s, 4 s, 8 s … capped at 5 minutes.</summary>
-    public static TimeSpan Backoff(int attempt)
-    {
-        var seconds = Math.Min(300, Math.Pow(2, attempt));
-        return TimeSpan.FromSeconds(seconds * (0.75 + Random.Shared.NextDouble() * 0.5));
     }
 }
 
