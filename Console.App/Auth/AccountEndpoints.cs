@@ -31,12 +31,12 @@ public static class AccountEndpoints
             return Results.LocalRedirect(SafeReturn(returnUrl, "~/inbox"));
         }).RequireAuthorization().ExcludeFromDescription();
 
-        app.MapGet("/Culture/Set", async (string culture, string? returnUrl, HttpContext http, UserManager<ApplicationUser> users) =>
+        app.MapGet("/Culture/Set", async (string culture, string? returnUrl, HttpContext http, UserManager<ApplicationUser> users, TimeProvider clock) =>
         {
             if (!Pipeline.Cultures.Contains(culture)) culture = Pipeline.Cultures[0];
             http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
                 CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(culture)),
-                new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax });
+                new CookieOptions { Expires = clock.GetUtcNow().AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax });
             if (http.User.Identity?.IsAuthenticated == true && await users.GetUserAsync(http.User) is { } user && user.Culture != culture)
             {
                 user.Culture = culture;

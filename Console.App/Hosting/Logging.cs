@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,8 @@ public static class LoggingSetup
     public static void AddConsoleLogging(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
+        // Log lines are stamped by the same clock as everything else (a test's fake clock included).
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Logging.AddConsole(o => o.FormatterName = RedactingJsonFormatter.FormatterName)
             .AddConsoleFormatter<RedactingJsonFormatter, ConsoleFormatterOptions>(o => o.IncludeScopes = true);
     }
@@ -22,7 +25,7 @@ public static class LoggingSetup
 /// adds RequestId and TraceId to every line of a request). Every string goes through <see cref="LogRedactor"/> so
 /// phone numbers, e-mails and tokens never reach the log.
 /// </summary>
-public sealed class RedactingJsonFormatter(IOptionsMonitor<ConsoleFormatterOptions> options) : ConsoleFormatter(FormatterName)
+public sealed class RedactingJsonFormatter(IOptionsMonitor<ConsoleFormatterOptions> options, TimeProvider clock) : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "redacting-json";
 
@@ -34,7 +37,7 @@ public sealed class RedactingJsonFormatter(IOptionsMonitor<ConsoleFormatterOptio
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
-            json.WriteString("time", DateTimeOffset.UtcNow.ToString("O"));
+            json.WriteString("time", clock.GetUtcNow().ToString("O"));
             json.WriteString("level", logEntry.LogLevel.ToString());
             json.WriteString("category", logEntry.Category);
             if (logEntry.EventId.Id != 0) json.WriteNumber("eventId", logEntry.EventId.Id);

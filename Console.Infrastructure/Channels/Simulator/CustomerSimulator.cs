@@ -52,12 +52,12 @@ public sealed class CustomerSimulator(
                 contacts = new[] { new { profile = new { name = customer.Name }, wa_id = customer.Id } },
                 messages = new[] { new { from = customer.Id, id = $"wamid.SIM{id}", timestamp = Seconds(now), type = "text", text = new { body = text } } },
             }),
-            ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, new
+            ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, now, new
             {
                 sender = new { id = customer.Id }, recipient = new { id = channel.ExternalId }, timestamp = now.ToUnixTimeMilliseconds(),
                 message = new { mid = $"m_SIM{id}", text },
             }),
-            _ => TikTok(channel, "im_receive_msg", customer, new
+            _ => TikTok(channel, "im_receive_msg", customer, now, new
             {
                 type = "text", message_id = $"tt_SIM{id}", timestamp = now.ToUnixTimeMilliseconds(), conversation_id = $"sim-{customer.Id}",
                 text = new { body = text }, from_user = new { id = customer.Id }, to_user = new { id = channel.ExternalId },
@@ -78,12 +78,12 @@ public sealed class CustomerSimulator(
             {
                 statuses = externalIds.Select(x => new { id = x, status, timestamp = Seconds(now), recipient_id = customer.Id }).ToArray(),
             }),
-            ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, read
+            ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, now, read
                 ? new { sender = new { id = customer.Id }, recipient = new { id = channel.ExternalId }, timestamp = now.ToUnixTimeMilliseconds(),
                         read = new { watermark = now.ToUnixTimeMilliseconds() } }
                 : (object)new { sender = new { id = customer.Id }, recipient = new { id = channel.ExternalId }, timestamp = now.ToUnixTimeMilliseconds(),
                         delivery = new { mids = externalIds, watermark = now.ToUnixTimeMilliseconds() } }),
-            _ => TikTok(channel, "im_mark_read_msg", customer, new
+            _ => TikTok(channel, "im_mark_read_msg", customer, now, new
             {
                 conversation_id = $"sim-{customer.Id}", timestamp = now.ToUnixTimeMilliseconds(), from_user = new { id = customer.Id },
                 to_user = new { id = channel.ExternalId },
@@ -137,15 +137,15 @@ public sealed class CustomerSimulator(
         },
     };
 
-    private static object Messaging(Channel channel, object item) => new
+    private static object Messaging(Channel channel, DateTimeOffset now, object item) => new
     {
         @object = channel.Kind == ChannelKind.Instagram ? "instagram" : "page",
-        entry = new[] { new { id = channel.ExternalId, time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), messaging = new[] { item } } },
+        entry = new[] { new { id = channel.ExternalId, time = now.ToUnixTimeMilliseconds(), messaging = new[] { item } } },
     };
 
-    private static object TikTok(Channel channel, string eventName, SimulatedCustomer customer, object content) => new
+    private static object TikTok(Channel channel, string eventName, SimulatedCustomer customer, DateTimeOffset now, object content) => new
     {
-        client_key = "simulator", @event = eventName, create_time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), user_openid = customer.Id,
+        client_key = "simulator", @event = eventName, create_time = now.ToUnixTimeSeconds(), user_openid = customer.Id,
         content = JsonSerializer.Serialize(content),
     };
 
