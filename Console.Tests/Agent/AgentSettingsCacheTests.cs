@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using OperatorConsole.Infrastructure.Agent;
 using OperatorConsole.Tests.Support;
 
@@ -12,12 +13,6 @@ namespace OperatorConsole.Tests.Agent;
 /// </summary>
 public class AgentSettingsCacheTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
 {
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private AgentProfiles Node(TimeProvider clock) =>
         new(app.Services.GetRequiredService<AgentBuffers>(), app.Scopes, app.Services.GetRequiredService<ModelAllowlist>(), clock,
             NullLogger<AgentProfiles>.Instance);
@@ -39,17 +34,17 @@ public class AgentSettingsCacheTests(ConsoleAppFactory app) : IClassFixture<Cons
     public async Task A_change_on_another_node_reaches_turns_after_the_cache_time_and_no_turn_waits_for_the_reload()
     {
         var tenant = await app.TenantAsync();
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var here = Node(clock);
         var elsewhere = Node(TimeProvider.System);
         await ChangePromptAsync(elsewhere, tenant.Id, "Eres la recepcionista, versión 1.");
         Assert.Equal("Eres la recepcionista, versión 1.", await PromptAsync(here, tenant.Id));
 
         await ChangePromptAsync(elsewhere, tenant.Id, "Eres la recepcionista, versión 2.");
-        clock.Now += TimeSpan.FromSeconds(5);
+        clock.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal("Eres la recepcionista, versión 1.", await PromptAsync(here, tenant.Id)); // cached
 
-        clock.Now += TimeSpan.FromSeconds(6);
+        clock.Advance(TimeSpan.FromSeconds(6));
         // Past the cache time the turn still gets the cached entry at once, and a reload starts beside it.
         Assert.Equal("Eres la recepcionista, versión 1.", await PromptAsync(here, tenant.Id));
         var waited = Stopwatch.StartNew();
@@ -63,12 +58,12 @@ public class AgentSettingsCacheTests(ConsoleAppFactory app) : IClassFixture<Cons
     public async Task A_change_on_this_node_is_seen_by_the_next_turn_even_while_a_reload_is_under_way()
     {
         var tenant = await app.TenantAsync();
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var here = Node(clock);
         await ChangePromptAsync(here, tenant.Id, "Versión A");
         Assert.Equal("Versión A", await PromptAsync(here, tenant.Id));
 
-        clock.Now += TimeSpan.FromSeconds(11);
+        clock.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal("Versión A", await PromptAsync(here, tenant.Id)); // stale: a reload of "Versión A" may be running
         await ChangePromptAsync(here, tenant.Id, "Versión B");
         // Whatever the reload read, it must not put the old version back after the change.
