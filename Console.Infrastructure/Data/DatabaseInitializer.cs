@@ -4,10 +4,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Demo;
 using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -17,7 +19,7 @@ namespace OperatorConsole.Infrastructure.Data;
 /// Start-up database work: migrations as the owner role, privileges for the serving role, a loud warning when the
 /// serving role would bypass row-level security, platform roles, and the demo seed when asked for.
 /// </summary>
-public sealed partial class DatabaseInitializer(IConfiguration config, IServiceProvider services, ILogger<DatabaseInitializer> log)
+public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<DatabaseOptions> database, IOptions<DemoOptions> demo, IServiceProvider services, ILogger<DatabaseInitializer> log)
 {
     public async Task InitializeAsync(CancellationToken ct = default)
     {
@@ -25,7 +27,7 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IServiceP
         var ownerCs = config.GetConnectionString("Migrations");
         if (string.IsNullOrWhiteSpace(ownerCs)) ownerCs = appCs;
 
-        if (config.GetValue("Database:Migrate", true))
+        if (database.Value.Migrate)
         {
             await MigrateAsync(ownerCs, appCs, ct);
             log.LogInformation("Database migrated; serving role {Role} granted table privileges", DatabaseSetup.DescribeUser(appCs));
@@ -38,7 +40,7 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IServiceP
         if (!await roles.RoleExistsAsync(Roles.SuperAdmin))
             await roles.CreateAsync(new IdentityRole<Guid>(Roles.SuperAdmin) { Id = Guid.NewGuid() });
 
-        if (config.GetValue("Demo:Seed", false))
+        if (demo.Value.Seed)
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(ct);
     }
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.Infrastructure.Security;
 
@@ -60,7 +61,7 @@ public static class KeyRingProtection
     public static IDataProtectionBuilder AddKeyRingProtection(this IDataProtectionBuilder builder, IConfiguration config)
     {
         var services = builder.Services;
-        services.AddOptions<KeyRingProtectionOptions>().BindConfiguration("DataProtection");
+        services.AddSection<KeyRingProtectionOptions>("DataProtection");
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<KeyRingProtectionOptions>>((o, protection) =>
         {
             if (protection.Value.KeyBytes() is { } key) o.XmlEncryptor = new AesGcmXmlEncryptor(key);
