@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OperatorConsole.Domain.Platform;
-using OperatorConsole.Infrastructure.Demo;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
@@ -17,9 +16,10 @@ namespace OperatorConsole.Infrastructure.Data;
 
 /// <summary>
 /// Start-up database work: migrations as the owner role, privileges for the serving role, a loud warning when the
-/// serving role would bypass row-level security, platform roles, and the demo seed when asked for.
+/// serving role would bypass row-level security, and platform roles. The demo seed is not its business: the host runs
+/// it afterwards (Demo/DemoStartup), so Data does not depend on Demo.
 /// </summary>
-public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<DatabaseOptions> database, IOptions<DemoOptions> demo, IServiceProvider services, ILogger<DatabaseInitializer> log)
+public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<DatabaseOptions> database, IServiceProvider services, ILogger<DatabaseInitializer> log)
 {
     public async Task InitializeAsync(CancellationToken ct = default)
     {
@@ -39,9 +39,6 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>();
         if (!await roles.RoleExistsAsync(Roles.SuperAdmin))
             await roles.CreateAsync(new IdentityRole<Guid>(Roles.SuperAdmin) { Id = Guid.NewGuid() });
-
-        if (demo.Value.Seed)
-            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(ct);
     }
 
     /// <summary>Applies migrations as the owner and grants the serving role DML rights (also used by the test fixture).</summary>

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
