@@ -77,7 +77,7 @@ public static class DependencyInjection
         services.AddHostedService(sp => sp.GetRequiredService<Live.LiveChangesRelay>());
         services.AddSingleton<Live.PresenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.PresenceService>());
-        services.AddSingleton<Live.AssignmentService>();
+        services.AddSingleton<Assignment.AssignmentService>();
         services.AddChannelSenders();
         services.AddSingleton<Channels.Outbound.OutboundSignal>();
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
