@@ -5,6 +5,7 @@ using OperatorConsole.App.Live;
 using OperatorConsole.App.Webhooks;
 using OperatorConsole.Infrastructure;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Demo;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -28,6 +29,7 @@ builder.Services.AddConsoleLive();
 var app = builder.Build();
 
 await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync();
+await app.Services.SeedDemoIfConfiguredAsync();
 
 app.UseConsolePipeline();
 app.MapConsoleHealth();

@@ -37,13 +37,22 @@ public static class DependencyInjection
             .PersistKeysToDbContext<AppDbContext>()
             .AddKeyRingProtection(config);
 
-        services.AddOptions<SmtpOptions>().BindConfiguration("Smtp");
-        services.AddOptions<MetaOptions>().BindConfiguration("Meta").ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TikTokOptions>().BindConfiguration("TikTok");
-        services.AddOptions<LlmOptions>().BindConfiguration("Llm").ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<StripeOptions>().BindConfiguration("Stripe");
-        services.AddOptions<OutboundOptions>().BindConfiguration("Outbound");
-        services.AddOptions<PlatformOptions>().BindConfiguration("Platform").ValidateOnStart();
+        // One options class per section, each bound once here (Agent and Appointments in AddAgentRunner, DataProtection
+        // with the key ring, RateLimits in the app) and checked at start: a bad value stops the start, naming the key.
+        services.AddSection<SmtpOptions>("Smtp");
+        services.AddSection<MetaOptions>("Meta");
+        services.AddSection<TikTokOptions>("TikTok");
+        services.AddSection<LlmOptions>("Llm");
+        services.AddSection<StripeOptions>("Stripe");
+        services.AddSection<OutboundOptions>("Outbound");
+        services.AddSection<PlatformOptions>("Platform");
+        services.AddSection<Media.MediaOptions>("Media");
+        services.AddSection<Security.NetworkOptions>("Network").PostConfigure<IConfiguration>(Security.NetworkOptions.AddSingleValues);
+        services.AddSection<Channels.Inbound.WebhookOptions>("Webhooks");
+        services.AddSection<Live.LiveOptions>("Live");
+        services.AddSection<SimulatorOptions>("Simulator");
+        services.AddSection<DatabaseOptions>("Database");
+        services.AddSection<DemoOptions>("Demo");
         services.AddSingleton<PublicBaseUrlSetup>();
         services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
@@ -57,33 +66,27 @@ public static class DependencyInjection
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
-        services.AddOptions<Channels.Inbound.WebhookOptions>().BindConfiguration("Webhooks");
         services.AddSingleton<Channels.Inbound.InboxSignal>();
         services.AddSingleton<Channels.Inbound.WebhookInbox>();
         services.AddSingleton<Channels.Inbound.WebhookIntake>();
         services.AddSingleton<Channels.Inbound.WebhookProcessor>();
         services.AddHostedService<Channels.Inbound.WebhookInboxWorker>();
-        services.AddOptions<Live.LiveOptions>().BindConfiguration("Live");
         services.AddSingleton<Live.LiveNode>();
         services.AddSingleton<Live.ConversationNotifier>();
         services.AddSingleton<Live.LiveChangesRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.LiveChangesRelay>());
         services.AddSingleton<Live.PresenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.PresenceService>());
-        services.AddSingleton<Live.AssignmentService>();
+        services.AddSingleton<Assignment.AssignmentService>();
         services.AddChannelSenders();
-        services.AddOptions<Channels.Outbound.OutboundDispatchOptions>().BindConfiguration("Outbound");
         services.AddSingleton<Channels.Outbound.OutboundSignal>();
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
         services.AddSingleton<Channels.Outbound.OutboundDispatcher>();
         services.AddHostedService<Channels.Outbound.OutboundWorker>();
         services.AddHttpClient("simulator");
-        services.AddOptions<Media.MediaOptions>().BindConfiguration("Media");
         services.AddSingleton<Media.IMediaStore>(sp => new Media.LocalMediaStore(Path.Combine(
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostEnvironment>().ContentRootPath,
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Media.MediaOptions>>().Value.Root)));
-        services.AddOptions<Security.NetworkOptions>().BindConfiguration("Network");
-        services.AddOptions<Security.ToolNetworkOptions>().BindConfiguration("Agent");
         services.AddSingleton<Security.GuardedNetwork>();
         // Customers' media: public addresses only, except the configured Graph origin (tests point it at a local fake).
         services.AddHttpClient(Media.MediaFetcher.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(2))

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Security;
 
 namespace OperatorConsole.App.Hosting;
 
@@ -14,17 +15,14 @@ public static class NetworkSetup
 {
     public static IServiceCollection AddConsoleNetwork(this IServiceCollection services)
     {
-        services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((o, config) =>
+        // Network:* is bound and checked (addresses, CIDRs) once, with the other sections, in the infrastructure.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NetworkOptions>>((o, network) =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
-            foreach (var proxy in List(config, "Network:KnownProxies"))
-                o.KnownProxies.Add(IPAddress.TryParse(proxy, out var ip) ? ip
-                    : throw new InvalidOperationException($"Network:KnownProxies: '{proxy}' is not an IP address."));
-            foreach (var network in List(config, "Network:KnownNetworks"))
-                o.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var n) ? n
-                    : throw new InvalidOperationException($"Network:KnownNetworks: '{network}' is not a CIDR network (10.0.0.0/8)."));
+            foreach (var proxy in network.Value.ProxyEntries) o.KnownProxies.Add(IPAddress.Parse(proxy));
+            foreach (var cidr in network.Value.NetworkEntries) o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(cidr));
         });
         // In Production the app answers only for its public host unless AllowedHosts says otherwise, so a forged
         // Host header cannot reach anything that still reads it.
@@ -39,14 +37,5 @@ public static class NetworkSetup
             if (hosts.Value.AllowedHosts is { Count: > 0 } allowed && !allowed.Contains("*")) o.AllowedHosts = allowed;
         });
         return services;
-    }
-
-    // A list from configuration: an array (Network__KnownProxies__0) or one value separated by ',' or ';'.
-    private static IEnumerable<string> List(IConfiguration config, string key)
-    {
-        var section = config.GetSection(key);
-        var values = section.GetChildren().Select(c => c.Value).ToList();
-        if (section.Value is { } single) values.Add(single);
-        return values.SelectMany(v => (v ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }

@@ -1,8 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.App.Hosting;
 
@@ -10,36 +12,32 @@ namespace OperatorConsole.App.Hosting;
 public sealed class RateLimitOptions
 {
     /// <summary>Sign-in attempts from one client address per minute.</summary>
-    public int LoginPerIpPerMinute { get; set; } = 20;
+    [Range(1, int.MaxValue)] public int LoginPerIpPerMinute { get; set; } = 20;
 
     /// <summary>Sign-in attempts for one account per 15 minutes, from all addresses together.</summary>
-    public int LoginPerAccountPer15Minutes { get; set; } = 30;
+    [Range(1, int.MaxValue)] public int LoginPerAccountPer15Minutes { get; set; } = 30;
 
     /// <summary>Failed sign-ins for one account from one address before that pair is locked out.</summary>
-    public int LockoutFailures { get; set; } = 5;
+    [Range(1, int.MaxValue)] public int LockoutFailures { get; set; } = 5;
 
-    public int LockoutMinutes { get; set; } = 15;
+    [Range(1, int.MaxValue)] public int LockoutMinutes { get; set; } = 15;
 
-    public int ForgotPasswordPerIpPerMinute { get; set; } = 5;
+    [Range(1, int.MaxValue)] public int ForgotPasswordPerIpPerMinute { get; set; } = 5;
 
-    public int ForgotPasswordPerAccountPerHour { get; set; } = 5;
+    [Range(1, int.MaxValue)] public int ForgotPasswordPerAccountPerHour { get; set; } = 5;
 
     /// <summary>REST API requests per API key per minute (requests without a key: per client address).</summary>
-    public int ApiPerKeyPerMinute { get; set; } = 1200;
+    [Range(1, int.MaxValue)] public int ApiPerKeyPerMinute { get; set; } = 1200;
 
     /// <summary>Webhook deliveries per source (/webhooks/{kind}[/{slug}]) per second: generous, Meta sends bursts.</summary>
-    public int WebhooksPerSourcePerSecond { get; set; } = 10000;
+    [Range(1, int.MaxValue)] public int WebhooksPerSourcePerSecond { get; set; } = 10000;
 }
 
 public static class RateLimits
 {
     public static IServiceCollection AddConsoleRateLimits(this IServiceCollection services)
     {
-        services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimits")
-            .Validate(o => o is { LoginPerIpPerMinute: > 0, LoginPerAccountPer15Minutes: > 0, LockoutFailures: > 0, LockoutMinutes: > 0,
-                ForgotPasswordPerIpPerMinute: > 0, ForgotPasswordPerAccountPerHour: > 0, ApiPerKeyPerMinute: > 0, WebhooksPerSourcePerSecond: > 0 },
-                "Every RateLimits value must be positive.")
-            .ValidateOnStart();
+        services.AddSection<RateLimitOptions>("RateLimits");
         services.AddSingleton<Auth.SignInThrottle>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) =>

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
@@ -22,26 +23,31 @@ using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Agent;
 
+/// <summary>The AI agent's turns. Keys: Agent:*.</summary>
 public sealed class AgentOptions
 {
     /// <summary>
-    /// Turns running at once per node. A turn spends nearly all its time waiting for the model (seconds), holding no
-    /// database connection meanwhile, so this is about how many customers are answered in parallel, not about cores.
+    /// Turns running at once per node (0: this node runs none, another node does). A turn spends nearly all its time
+    /// waiting for the model (seconds), holding no database connection meanwhile, so this is about how many customers
+    /// are answered in parallel, not about cores.
     /// </summary>
-    public int Workers { get; set; } = 32;
+    [Range(0, 4096)] public int Workers { get; set; } = 32;
 
     /// <summary>How long a claimed turn belongs to its runner; after that (a crashed node) any node may run it again.</summary>
-    public int LeaseSeconds { get; set; } = 180;
+    [Range(1, 86400)] public int LeaseSeconds { get; set; } = 180;
 
     /// <summary>A turn whose runner keeps dying is handed to a human after this many claims.</summary>
-    public int MaxTurnAttempts { get; set; } = 3;
+    [Range(1, 100)] public int MaxTurnAttempts { get; set; } = 3;
 
-    public int RateLimitPerMinute { get; set; } = 20;
-    public int RateLimitPerHour { get; set; } = 100;
-    public int HistoryTokens { get; set; } = 3000;
+    [Range(1, int.MaxValue)] public int RateLimitPerMinute { get; set; } = 20;
+    [Range(1, int.MaxValue)] public int RateLimitPerHour { get; set; } = 100;
+    [Range(1, int.MaxValue)] public int HistoryTokens { get; set; } = 3000;
 
     /// <summary>How often an idle node looks for due turns.</summary>
-    public int PollMilliseconds { get; set; } = 250;
+    [Range(1, 60000)] public int PollMilliseconds { get; set; } = 250;
+
+    /// <summary>The older name of Network:PrivateAllowlist, still honoured (the two lists are joined).</summary>
+    public List<string> ToolAllowlist { get; set; } = [];
 }
 
 /// <summary>A due turn this runner holds.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
+using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.Infrastructure.Agent;
 
@@ -7,12 +8,10 @@ public static class AgentSetup
 {
     public static IServiceCollection AddAgentRunner(this IServiceCollection services)
     {
-        services.AddOptions<AgentOptions>().BindConfiguration("Agent");
+        services.AddSection<AgentOptions>("Agent");
         services.AddSingleton<LlmGateway>();
-        services.AddOptions<ModelAllowlistOptions>().BindConfiguration("Platform");
         services.AddSingleton<ModelAllowlist>();
-        services.AddOptions<AppointmentLimitOptions>().BindConfiguration("Appointments")
-            .Validate(o => o.MaxOpenPerContact >= 1, "Appointments:MaxOpenPerContact must be at least 1.").ValidateOnStart();
+        services.AddSection<AppointmentLimitOptions>("Appointments");
         services.AddSingleton<AgentBuffers>();
         services.AddSingleton<AgentProfiles>();
         services.AddSingleton<AgentEngine>();

@@ -5,6 +5,7 @@ using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Assignment;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Platform;

@@ -3,23 +3,17 @@ using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.Infrastructure.Agent;
 
-/// <summary>Key Platform:AllowedModels — the models a tenant may choose; empty means Llm:Model and Llm:AnalysisModel.</summary>
-public sealed class ModelAllowlistOptions
-{
-    public List<string> AllowedModels { get; set; } = [];
-}
-
 /// <summary>
 /// Which models tenants may run. The platform pays for (and vouches for) every model call, so a tenant cannot pick an
 /// expensive or unvetted model: saving one is refused, and a turn never sends one even if it was stored earlier.
 /// </summary>
-public sealed class ModelAllowlist(IOptions<ModelAllowlistOptions> options, IOptions<LlmOptions> llm)
+public sealed class ModelAllowlist(IOptions<PlatformOptions> options, IOptions<LlmOptions> llm)
 {
     public IReadOnlyList<string> Allowed { get; } = Compute(options.Value, llm.Value);
 
     public string Default => llm.Value.Model;
 
-    private static List<string> Compute(ModelAllowlistOptions o, LlmOptions llm)
+    private static List<string> Compute(PlatformOptions o, LlmOptions llm)
     {
         var configured = o.AllowedModels.Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => m.Trim()).ToList();
         return (configured.Count > 0 ? configured : [llm.Model, llm.AnalysisModel]).Distinct(StringComparer.Ordinal).ToList();

@@ -4,10 +4,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OperatorConsole.Domain.Platform;
-using OperatorConsole.Infrastructure.Demo;
 using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -15,9 +16,10 @@ namespace OperatorConsole.Infrastructure.Data;
 
 /// <summary>
 /// Start-up database work: migrations as the owner role, privileges for the serving role, a loud warning when the
-/// serving role would bypass row-level security, platform roles, and the demo seed when asked for.
+/// serving role would bypass row-level security, and platform roles. The demo seed is not its business: the host runs
+/// it afterwards (Demo/DemoStartup), so Data does not depend on Demo.
 /// </summary>
-public sealed partial class DatabaseInitializer(IConfiguration config, IServiceProvider services, ILogger<DatabaseInitializer> log)
+public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<DatabaseOptions> database, IServiceProvider services, ILogger<DatabaseInitializer> log)
 {
     public async Task InitializeAsync(CancellationToken ct = default)
     {
@@ -25,7 +27,7 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IServiceP
         var ownerCs = config.GetConnectionString("Migrations");
         if (string.IsNullOrWhiteSpace(ownerCs)) ownerCs = appCs;
 
-        if (config.GetValue("Database:Migrate", true))
+        if (database.Value.Migrate)
         {
             await MigrateAsync(ownerCs, appCs, ct);
             log.LogInformation("Database migrated; serving role {Role} granted table privileges", DatabaseSetup.DescribeUser(appCs));
@@ -37,9 +39,6 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IServiceP
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>();
         if (!await roles.RoleExistsAsync(Roles.SuperAdmin))
             await roles.CreateAsync(new IdentityRole<Guid>(Roles.SuperAdmin) { Id = Guid.NewGuid() });
-
-        if (config.GetValue("Demo:Seed", false))
-            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(ct);
     }
 
     /// <summary>Applies migrations as the owner and grants the serving role DML rights (also used by the test fixture).</summary>

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Channels;
 using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
 
@@ -23,7 +24,7 @@ public sealed class DemoSeeder(
     UserManager<ApplicationUser> users,
     ContextScopes scopes,
     Agent.AgentProfiles agentProfiles,
-    IConfiguration config,
+    IOptions<MetaOptions> meta,
     TimeProvider clock,
     ILogger<DemoSeeder> log)
 {
@@ -53,7 +54,7 @@ public sealed class DemoSeeder(
             new NewTenant("Spa Serena", SecondTenantSlug, Plan.Starter, OwnerEmail, Password), "demo seed", ct);
         var agent = await EnsureUserAsync(AgentEmail, "Andrés Agente", "es", now);
 
-        var appSecret = config["Meta:AppSecret"];
+        var appSecret = meta.Value.AppSecret;
         // The demo accounts exist nowhere at Meta: seeded without the ownership proof the connect path requires.
         var whatsapp = await channels.ConnectWithoutProofAsync(demo.Id, new ConnectChannel(ChannelKind.WhatsApp, WhatsAppPhoneNumberId,
             "200000000000001", "WhatsApp Sonrisa", "demo-access-token", appSecret, "demo-verify-token"), "demo seed", ct);

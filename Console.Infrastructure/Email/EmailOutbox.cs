@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Mail;
 using Microsoft.AspNetCore.Identity;
@@ -10,14 +11,15 @@ using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Email;
 
+/// <summary>Outgoing e-mail. Keys: Smtp:*; no Host = mails are only logged.</summary>
 public sealed class SmtpOptions
 {
     public string? Host { get; set; }
-    public int Port { get; set; } = 587;
+    [Range(1, 65535)] public int Port { get; set; } = 587;
     public bool EnableSsl { get; set; } = true;
     public string? UserName { get; set; }
     public string? Password { get; set; }
-    public string From { get; set; } = "Console <no-reply@console.local>";
+    [Required] public string From { get; set; } = "Console <no-reply@console.local>";
 }
 
 /// <summary>

@@ -53,8 +53,8 @@ public sealed record InboxMember(Guid MemberId, Guid UserId, string Name, Tenant
 
 public sealed record InboxChannel(Guid Id, ChannelKind Kind, string Name, bool BotEnabled);
 
-/// <summary>A message as the chat panel and the API show it.</summary>
-public sealed record ChatMessage(
+/// <summary>A message as the conversation timeline and the API show it (not Microsoft.Extensions.AI's ChatMessage).</summary>
+public sealed record TimelineMessage(
     Guid Id,
     MessageDirection Direction,
     MessageSender Sender,
@@ -73,12 +73,12 @@ public sealed record ChatMessage(
     string? MediaContentType,
     DateTimeOffset? DeletedAt);
 
-public sealed record ChatEvent(Guid Id, ConversationEventType Type, Guid? ActorMemberId, string? Text, string? Data, DateTimeOffset CreatedAt);
+public sealed record TimelineEvent(Guid Id, ConversationEventType Type, Guid? ActorMemberId, string? Text, string? Data, DateTimeOffset CreatedAt);
 
-public sealed record MessagePage(IReadOnlyList<ChatMessage> Items, string? NextCursor);
+public sealed record MessagePage(IReadOnlyList<TimelineMessage> Items, string? NextCursor);
 
 /// <summary>The newest part of a conversation for the chat panel: messages and events, each oldest first.</summary>
-public sealed record Timeline(IReadOnlyList<ChatMessage> Messages, IReadOnlyList<ChatEvent> Events, bool HasOlder);
+public sealed record Timeline(IReadOnlyList<TimelineMessage> Messages, IReadOnlyList<TimelineEvent> Events, bool HasOlder);
 
 public sealed record ContactRow(
     Guid Id,

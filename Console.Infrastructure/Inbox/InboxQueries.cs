@@ -167,7 +167,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         var events = await db.ConversationEvents.AsNoTracking()
             .Where(e => e.ConversationId == conversationId && e.CreatedAt >= from)
             .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
-            .Select(e => new ChatEvent(e.Id, e.Type, e.ActorMemberId, e.Text, e.Data, e.CreatedAt))
+            .Select(e => new TimelineEvent(e.Id, e.Type, e.ActorMemberId, e.Text, e.Data, e.CreatedAt))
             .ToListAsync(ct);
         return new Timeline(newest, events, hasOlder);
     }
@@ -307,8 +307,8 @@ public sealed class InboxQueries(ContextScopes scopes)
             c.Priority, c.SlaDueAt, c.CustomerWindowExpiresAt, c.SnoozedUntil, c.UnreadCount, c.LastMessageAt, c.LastMessagePreview,
             k.Score, k.Temperature, k.Stage, k.BotEnabled, c.AgentDueAt != null, c.CreatedAt, EF.Property<uint>(c, "Version"));
 
-    private static IQueryable<ChatMessage> ProjectMessages(IQueryable<Message> messages) =>
-        messages.Select(m => new ChatMessage(m.Id, m.Direction, m.Sender, m.SenderMemberId, m.Type, m.Body, m.Payload, m.ExternalId,
+    private static IQueryable<TimelineMessage> ProjectMessages(IQueryable<Message> messages) =>
+        messages.Select(m => new TimelineMessage(m.Id, m.Direction, m.Sender, m.SenderMemberId, m.Type, m.Body, m.Payload, m.ExternalId,
             m.ReplyToExternalId, m.Status, m.ErrorCode, m.ErrorText, m.SentAt, m.CreatedAt, m.MediaState, m.MediaContentType, m.DeletedAt));
 
     private static InboxPage Page(List<InboxRow> rows, int pageSize, Func<InboxRow, Cursor> cursorOf)

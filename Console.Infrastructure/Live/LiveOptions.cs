@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OperatorConsole.Infrastructure.Live;
 
 /// <summary>Live updates across nodes, presence and assignment. Keys: Live:*.</summary>
@@ -7,13 +9,13 @@ public sealed class LiveOptions
     public bool CrossNode { get; set; } = true;
 
     /// <summary>The NOTIFY channel every node listens on (one per database, so one per deployment).</summary>
-    public string NotifyChannel { get; set; } = "console_changes";
+    [Required, MaxLength(63)] public string NotifyChannel { get; set; } = "console_changes";
 
     /// <summary>How often a node renews the presence of the members connected to it.</summary>
-    public int HeartbeatSeconds { get; set; } = 15;
+    [Range(1, 3600)] public int HeartbeatSeconds { get; set; } = 15;
 
     /// <summary>A member not seen by any node for this long counts as offline (a node died without cleaning up).</summary>
-    public int PresenceTimeoutSeconds { get; set; } = 45;
+    [Range(1, 86400)] public int PresenceTimeoutSeconds { get; set; } = 45;
 
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Max(1, HeartbeatSeconds));
     public TimeSpan PresenceTimeout => TimeSpan.FromSeconds(Math.Max(HeartbeatSeconds * 2, PresenceTimeoutSeconds));

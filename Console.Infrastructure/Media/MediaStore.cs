@@ -1,23 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace OperatorConsole.Infrastructure.Media;
 
+/// <summary>Customers' and agents' media. Keys: Media:*.</summary>
 public sealed class MediaOptions
 {
     /// <summary>Folder for the local store; relative paths are under the app's content root.</summary>
-    public string Root { get; set; } = ".data/media";
+    [Required] public string Root { get; set; } = ".data/media";
 
-    public int Workers { get; set; } = 2;
+    [Range(0, 256)] public int Workers { get; set; } = 2;
 
     /// <summary>Largest file fetched (WhatsApp documents can reach 100 MB), counted while streaming.</summary>
-    public long MaxBytes { get; set; } = 100 * 1024 * 1024;
+    [Range(1, 1L << 40)] public long MaxBytes { get; set; } = 100 * 1024 * 1024;
 
     /// <summary>Largest file an agent may attach (WhatsApp's largest media kind that is not a document, video, is 16 MB).</summary>
-    public long MaxUploadBytes { get; set; } = 16 * 1024 * 1024;
+    [Range(1, 1L << 40)] public long MaxUploadBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Redirects followed for one media URL; each is checked like the URL itself.</summary>
-    public int MaxRedirects { get; set; } = 3;
+    [Range(0, 20)] public int MaxRedirects { get; set; } = 3;
 
     /// <summary>How long a link to an agent's attachment works: Meta fetches it within minutes of the send.</summary>
-    public TimeSpan OutboundLinkLifetime { get; set; } = TimeSpan.FromHours(1);
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ParseLimitsInInvariantCulture = true)] public TimeSpan OutboundLinkLifetime { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Where customers' media lives. Local disk by default; an object store can replace it.</summary>

@@ -21,10 +21,11 @@ public sealed class MetaOptions
     public IReadOnlyList<string> EffectiveMediaHostSuffixes => MediaHostSuffixes.Count > 0 ? MediaHostSuffixes : DefaultMediaHostSuffixes;
 }
 
+/// <summary>TikTok Business Messaging. Keys: TikTok:*.</summary>
 public sealed class TikTokOptions
 {
     public string? ClientSecret { get; set; }
-    public string ApiBaseUrl { get; set; } = "https://business-api.tiktok.com";
+    [Required, HttpUrl] public string ApiBaseUrl { get; set; } = "https://business-api.tiktok.com";
 }
 
 /// <summary>The LLM (any OpenAI-compatible Chat Completions server). Keys: Llm:*. No ApiKey = the offline responder.</summary>
@@ -49,21 +50,33 @@ public sealed class ModelPrice
     public decimal Output { get; set; }
 }
 
+/// <summary>Platform billing. Keys: Stripe:*.</summary>
 public sealed class StripeOptions
 {
     public string? SecretKey { get; set; }
     public string? WebhookSecret { get; set; }
-    public string? ApiBase { get; set; }
+
+    /// <summary>Base URL of every Stripe.net call (tests point it at a fake); empty = Stripe's.</summary>
+    [HttpUrl] public string? ApiBase { get; set; }
     public Dictionary<string, string> Prices { get; set; } = [];
 }
 
 public enum OutboundMode { Live, Loopback }
 
+/// <summary>Sends to the channels. Keys: Outbound:*.</summary>
 public sealed class OutboundOptions
 {
-    public OutboundMode Mode { get; set; } = OutboundMode.Live;
+    /// <summary>Live calls the channel APIs; Loopback records sends for the simulator.</summary>
+    [EnumDataType(typeof(OutboundMode))] public OutboundMode Mode { get; set; } = OutboundMode.Live;
+
+    /// <summary>Concurrent sends per node (0: this node sends nothing, another node does).</summary>
+    [Range(0, 1024)] public int Workers { get; set; } = 4;
+
+    /// <summary>Transient failures are retried this many times (exponential backoff with jitter), then the message fails visibly.</summary>
+    [Range(1, 100)] public int MaxAttempts { get; set; } = 8;
 }
 
+/// <summary>The platform itself. Keys: Platform:*.</summary>
 public sealed class PlatformOptions
 {
     /// <summary>A platform (super admin) API key for automation and first setup. Empty disables it.</summary>
@@ -73,5 +86,29 @@ public sealed class PlatformOptions
     /// The app's public address, the one origin of every mailed or shared link (read it through PublicLinks). Key:
     /// Platform:PublicBaseUrl; required in Production, http://localhost:5080 elsewhere when unset.
     /// </summary>
-    public string PublicBaseUrl { get; set; } = "";
+    public string PublicBaseUrl { get; set; } = ""; // checked by PublicBaseUrlSetup (stricter than a URL attribute)
+
+    /// <summary>The models a tenant may choose (read it through ModelAllowlist); empty means Llm:Model and Llm:AnalysisModel.</summary>
+    public List<string> AllowedModels { get; set; } = [];
+}
+
+/// <summary>Start-up database work. Keys: Database:*.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>Apply migrations (as ConnectionStrings:Migrations, else Default) when the app starts.</summary>
+    public bool Migrate { get; set; } = true;
+}
+
+/// <summary>The demo tenant. Keys: Demo:*.</summary>
+public sealed class DemoOptions
+{
+    /// <summary>Seed the demo tenant on start (./console.sh run sets it).</summary>
+    public bool Seed { get; set; }
+}
+
+/// <summary>The customer simulator. Keys: Simulator:*.</summary>
+public sealed class SimulatorOptions
+{
+    /// <summary>This node's own address when its listening address is not reachable as-is (a container); empty = the listening address.</summary>
+    [HttpUrl] public string? BaseUrl { get; set; }
 }

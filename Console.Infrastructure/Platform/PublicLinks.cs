@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Infrastructure.Options;
@@ -39,19 +38,20 @@ public sealed class PublicLinks(IOptions<PlatformOptions> options)
 /// Fails start with a clear message when the public URL is missing (Production) or not an absolute http(s) URL;
 /// elsewhere a missing one falls back to the local address <c>./console.sh run</c> serves.
 /// </summary>
-public sealed class PublicBaseUrlSetup(IConfiguration config, IHostEnvironment env)
+public sealed class PublicBaseUrlSetup(IHostEnvironment env)
     : IPostConfigureOptions<PlatformOptions>, IValidateOptions<PlatformOptions>
 {
-    private bool Configured => !string.IsNullOrWhiteSpace(config["Platform:PublicBaseUrl"]);
+    private static bool Configured(PlatformOptions options) => !string.IsNullOrWhiteSpace(options.PublicBaseUrl);
 
     public void PostConfigure(string? name, PlatformOptions options)
     {
-        if (!Configured && !env.IsProduction()) options.PublicBaseUrl = PublicLinks.DevelopmentBaseUrl;
+        if (!Configured(options) && !env.IsProduction()) options.PublicBaseUrl = PublicLinks.DevelopmentBaseUrl;
     }
 
+    // Runs after PostConfigure: in Production nothing was filled in, so "not configured" is still visible here.
     public ValidateOptionsResult Validate(string? name, PlatformOptions options)
     {
-        if (!Configured && env.IsProduction())
+        if (!Configured(options) && env.IsProduction())
             return ValidateOptionsResult.Fail("Platform:PublicBaseUrl is required in Production: set it to the absolute http(s) URL "
                 + "users reach the console at (e.g. https://console.example.com); every mailed or shared link is built from it.");
         return PublicLinks.Normalize(options.PublicBaseUrl) is null

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.Infrastructure.Security;
 
@@ -60,13 +61,15 @@ public static class KeyRingProtection
     public static IDataProtectionBuilder AddKeyRingProtection(this IDataProtectionBuilder builder, IConfiguration config)
     {
         var services = builder.Services;
-        services.AddOptions<KeyRingProtectionOptions>().BindConfiguration("DataProtection");
+        services.AddSection<KeyRingProtectionOptions>("DataProtection");
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<KeyRingProtectionOptions>>((o, protection) =>
         {
             if (protection.Value.KeyBytes() is { } key) o.XmlEncryptor = new AesGcmXmlEncryptor(key);
         });
         // The certificate variant uses the framework's own XML encryption; it also registers the certificate for
-        // decryption from memory, so the machine's certificate store is not needed.
+        // decryption from memory, so the machine's certificate store is not needed. The framework takes the certificate
+        // while services are registered (its decryption options are internal), hence this one read of the section
+        // before the options exist.
         var fromConfig = config.GetSection("DataProtection").Get<KeyRingProtectionOptions>();
         if (fromConfig?.KeyBytes() is null && fromConfig?.Certificate() is { } certificate) builder.ProtectKeysWithCertificate(certificate);
         services.AddHostedService<KeyRingProtectionCheck>();

@@ -1,23 +1,53 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Infrastructure.Agent;
 
 namespace OperatorConsole.Infrastructure.Security;
 
-/// <summary>
-/// Key Network:PrivateAllowlist — hosts, IPs, CIDRs (each optionally ":port") that custom tools, media fetches and
-/// outbound webhooks may reach although private (on-premise integrations, tests).
-/// </summary>
-public sealed class NetworkOptions
+/// <summary>What the app may reach and whom it trusts on the network. Keys: Network:*.</summary>
+public sealed class NetworkOptions : IValidatableObject
 {
+    /// <summary>
+    /// Hosts, IPs, CIDRs (each optionally ":port") that custom tools, media fetches and outbound webhooks may reach
+    /// although private (on-premise integrations, tests). Agent:ToolAllowlist, its older name, is joined to it.
+    /// </summary>
     public List<string> PrivateAllowlist { get; set; } = [];
-}
 
-/// <summary>Key Agent:ToolAllowlist, the older name of <see cref="NetworkOptions.PrivateAllowlist"/>; still honoured (union).</summary>
-public sealed class ToolNetworkOptions
-{
-    public List<string> ToolAllowlist { get; set; } = [];
+    /// <summary>Reverse proxies (IP addresses) trusted to send X-Forwarded-For/Proto/Host. Nobody by default, loopback included.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks (CIDR) of trusted reverse proxies.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    /// <summary>The proxy entries: an entry may hold several separated by ',' or ';' (Network__KnownProxies=a,b).</summary>
+    public IEnumerable<string> ProxyEntries => Split(KnownProxies);
+
+    public IEnumerable<string> NetworkEntries => Split(KnownNetworks);
+
+    private static IEnumerable<string> Split(IEnumerable<string> values) =>
+        values.SelectMany(v => (v ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>
+    /// The binder ignores a single value given for a list (Network__KnownProxies=10.0.0.1,10.0.0.2 rather than
+    /// Network__KnownProxies__0=…): that form has always been accepted, so it is read here.
+    /// </summary>
+    public static void AddSingleValues(NetworkOptions options, IConfiguration config)
+    {
+        if (config["Network:KnownProxies"] is { } proxies) options.KnownProxies.Add(proxies);
+        if (config["Network:KnownNetworks"] is { } networks) options.KnownNetworks.Add(networks);
+    }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var proxy in ProxyEntries.Where(p => !IPAddress.TryParse(p, out _)))
+            yield return new ValidationResult($"Network:KnownProxies: '{proxy}' is not an IP address.", [nameof(KnownProxies)]);
+        foreach (var network in NetworkEntries.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+            yield return new ValidationResult($"Network:KnownNetworks: '{network}' is not a CIDR network (10.0.0.0/8).", [nameof(KnownNetworks)]);
+    }
 }
 
 /// <summary>A destination the app may not call (loopback, private, link-local, metadata, a host outside a rule…).</summary>
@@ -96,7 +126,7 @@ public static class NetworkPolicy
 /// a handler that resolves names itself and connects only to allowed addresses (so a DNS answer cannot change
 /// between the check and the connect), and redirects followed one hop at a time with every hop re-checked.
 /// </summary>
-public sealed class GuardedNetwork(IOptionsMonitor<NetworkOptions> network, IOptionsMonitor<ToolNetworkOptions> legacy)
+public sealed class GuardedNetwork(IOptionsMonitor<NetworkOptions> network, IOptionsMonitor<AgentOptions> legacy)
 {
     public IReadOnlyList<string> Allowlist => [.. network.CurrentValue.PrivateAllowlist, .. legacy.CurrentValue.ToolAllowlist];
 

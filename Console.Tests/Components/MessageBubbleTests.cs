@@ -24,7 +24,7 @@ public class MessageBubbleTests
             {
                 Actor = new InboxActor(Guid.NewGuid(), Guid.NewGuid(), null, "Ana"), Members = [], Channels = [], TimeZone = TimeZoneInfo.Utc,
             };
-            var message = new ChatMessage(Guid.NewGuid(), MessageDirection.Inbound, MessageSender.Contact, null, MessageType.Image, null,
+            var message = new TimelineMessage(Guid.NewGuid(), MessageDirection.Inbound, MessageSender.Contact, null, MessageType.Image, null,
                 """{"media":{"url":"http://169.254.169.254/"}}""", "m_1", null, DeliveryStatus.Received, reason, "detail for the log",
                 DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, MediaState.Refused, null, null);
             var bubble = ctx.Render<MessageBubble>(p => p.Add(x => x.Message, message).AddCascadingValue(session));

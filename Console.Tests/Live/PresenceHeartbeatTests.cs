@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Assignment;
 using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Tests.Support;
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
@@ -13,28 +14,30 @@ namespace OperatorConsole.Infrastructure.Channels.Inbound;
 
 public enum IntakeResult { Accepted, Duplicate, BadSignature, Unparseable, UnknownSource, Unavailable }
 
+/// <summary>Webhook intake and processing. Keys: Webhooks:*.</summary>
 public sealed class WebhookOptions
 {
     /// <summary>Largest accepted body (Meta's can reach a few MB).</summary>
-    public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
+    [Range(1, 1L << 40)] public long MaxBodyBytes { get; set; } = 5 * 1024 * 1024;
 
     /// <summary>
     /// Concurrent delivery processors per node. Two keep up with a flood on two cores while leaving the CPU to the
-    /// requests Meta is waiting on (docs/benchmarks.md); more mostly add lock conflicts between batches.
+    /// requests Meta is waiting on (docs/benchmarks.md); more mostly add lock conflicts between batches. 0: this node
+    /// only receives, another processes.
     /// </summary>
-    public int Workers { get; set; } = 2;
+    [Range(0, 1024)] public int Workers { get; set; } = 2;
 
     /// <summary>
     /// Group-commit writers of the intake per node: each writes in one statement whatever arrived while its previous
     /// commit ran, so two let PostgreSQL work on one commit while the next is being sent.
     /// </summary>
-    public int IntakeWriters { get; set; } = 2;
+    [Range(1, 64)] public int IntakeWriters { get; set; } = 2;
 
     /// <summary>Deliveries a processor claims and applies in one transaction (reads and writes are set-based per batch).</summary>
-    public int BatchSize { get; set; } = 100;
+    [Range(1, 10000)] public int BatchSize { get; set; } = 100;
 
     /// <summary>TikTok signature timestamps further than this from now are refused (replay protection).</summary>
-    public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ParseLimitsInInvariantCulture = true)] public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Wakes the inbox workers as soon as a delivery is stored (they also poll, for other nodes' rows).</summary>

@@ -15,15 +15,6 @@ using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Channels.Outbound;
 
-public sealed class OutboundDispatchOptions
-{
-    /// <summary>Concurrent sends per node.</summary>
-    public int Workers { get; set; } = 4;
-
-    /// <summary>Transient failures are retried this many times (exponential backoff with jitter), then the message fails visibly.</summary>
-    public int MaxAttempts { get; set; } = 8;
-}
-
 /// <summary>
 /// Sends queued messages. A worker claims the oldest due message of a conversation with FOR UPDATE SKIP LOCKED and
 /// keeps the row locked while it calls the channel, so two workers (or nodes) never send the same message and a
@@ -34,8 +25,7 @@ public sealed class OutboundDispatcher(
     ContextScopes scopes,
     IEnumerable<IChannelSender> senders,
     SecretProtector protector,
-    IOptionsMonitor<OutboundOptions> mode,
-    IOptionsMonitor<OutboundDispatchOptions> options,
+    IOptionsMonitor<OutboundOptions> options,
     ConversationNotifier notifier,
     SystemEventWriter systemEvents,
     TimeProvider clock,
@@ -87,7 +77,7 @@ public sealed class OutboundDispatcher(
             return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "no_recipient", "The customer has no address on this channel."));
 
         // Demo mode: record the send instead of calling the network; the customer simulator reads it from here.
-        if (mode.CurrentValue.Mode == OutboundMode.Loopback) return SendResult.Sent($"loopback.{message.Id:N}");
+        if (options.CurrentValue.Mode == OutboundMode.Loopback) return SendResult.Sent($"loopback.{message.Id:N}");
 
         var sender = senders.FirstOrDefault(s => s.Handles(channel.Kind));
         if (sender is null)
@@ -144,7 +134,7 @@ public sealed class OutboundDispatcher(
 }
 
 /// <summary>Runs the dispatcher on every node: woken when a message is queued, polling for retries and other nodes' rows.</summary>
-public sealed class OutboundWorker(OutboundDispatcher dispatcher, OutboundSignal signal, IOptions<OutboundDispatchOptions> options,
+public sealed class OutboundWorker(OutboundDispatcher dispatcher, OutboundSignal signal, IOptions<OutboundOptions> options,
     ILogger<OutboundWorker> log) : Hosting.WorkLoop(log)
 {
     protected override int Workers => options.Value.Workers;

@@ -3,10 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Assignment;
 using OperatorConsole.Infrastructure.Live;
+using OperatorConsole.Tests.Live;
 using OperatorConsole.Tests.Support;
 
-namespace OperatorConsole.Tests.Live;
+namespace OperatorConsole.Tests.Assignment;
 
 public class AssignmentTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
 {

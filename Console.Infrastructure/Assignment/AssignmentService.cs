@@ -4,11 +4,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OperatorConsole.Domain.Tenants;
-using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Tenancy;
 
-namespace OperatorConsole.Infrastructure.Live;
+namespace OperatorConsole.Infrastructure.Assignment;
 
 /// <summary>
 /// Automatic assignment of a conversation that needs a human. Rules:
