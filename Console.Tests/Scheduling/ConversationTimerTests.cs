@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Inbox;
+using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Scheduling;
 using OperatorConsole.Tests.Support;
 using Quartz;
@@ -43,6 +44,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
     {
         var tenant = await nodes.A.TenantAsync();
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Ana");
+        using var heard = Listen(nodes.A, tenant.Id, "snooze ended");
         var until = DateTimeOffset.UtcNow.AddSeconds(2);
         await Commands(nodes.A).SnoozeAsync(InboxActor.Integration(tenant.Id), conversation.Id, until);
 
@@ -53,6 +55,8 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
 
         await WaitUntilQuartzIsDoneWithAsync(ConversationTimers.KeyFor(ConversationTimer.SnoozeWake, conversation.Id));
         Assert.Equal(1, await CountEventsAsync(tenant.Id, conversation.Id, ConversationEventType.Woke));
+        // Whichever node fired it, screens on node A hear about it (locally or through the relay).
+        await Eventually.TrueAsync(() => Task.FromResult(heard.Saw(conversation.Id)), "the wake to be announced live", Generous);
     }
 
     [Fact]
@@ -60,6 +64,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
     {
         var tenant = await nodes.A.TenantAsync();
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Beto");
+        using var heard = Listen(nodes.A, tenant.Id, "sla breached");
         // Handed off (Normal: 15 minutes) so long ago that the SLA runs out two seconds from now.
         var slaDue = DateTimeOffset.UtcNow.AddSeconds(2);
         await using (var work = nodes.B.Scopes.ForTenant(tenant.Id))
@@ -77,6 +82,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
         await WaitUntilQuartzIsDoneWithAsync(ConversationTimers.KeyFor(ConversationTimer.SlaEscalation, conversation.Id));
         Assert.Equal(1, await CountEventsAsync(tenant.Id, conversation.Id, ConversationEventType.SlaBreached));
         Assert.Equal(HandoffPriority.Urgent, (await LoadAsync(nodes.A, tenant.Id, conversation.Id)).Priority);
+        await Eventually.TrueAsync(() => Task.FromResult(heard.Saw(conversation.Id)), "the escalation to be announced live", Generous);
     }
 
     [Fact]
@@ -117,6 +123,25 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
 
         await Commands(nodes.B).TakeOverAsync(InboxActor.Integration(tenant.Id), conversation.Id);
         Assert.Null(await scheduler.GetTrigger(key));
+    }
+
+    private static Heard Listen(ConsoleAppFactory node, Guid tenantId, string reason)
+    {
+        var heard = new Heard();
+        heard.Subscription = node.Services.GetRequiredService<ConversationNotifier>().Subscribe(tenantId, change =>
+        {
+            if (change.Reason == reason) heard.Ids.Add(change.ConversationId);
+            return Task.CompletedTask;
+        });
+        return heard;
+    }
+
+    private sealed class Heard : IDisposable
+    {
+        public System.Collections.Concurrent.ConcurrentBag<Guid> Ids { get; } = [];
+        public IDisposable? Subscription { get; set; }
+        public bool Saw(Guid id) => Ids.Contains(id);
+        public void Dispose() => Subscription?.Dispose();
     }
 
     private static ConversationCommands Commands(ConsoleAppFactory node) => node.Services.GetRequiredService<ConversationCommands>();
