@@ -13,6 +13,7 @@ using OperatorConsole.Infrastructure.Email;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Scheduling;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
@@ -29,7 +30,12 @@ public static class DependencyInjection
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<TenantContext>();
         // Scoped factory: contexts it creates get the scope's TenantContext (circuits, requests, job scopes).
-        services.AddDbContextFactory<AppDbContext>(o => DatabaseSetup.Configure(o, connectionString), ServiceLifetime.Scoped);
+        services.AddDbContextFactory<AppDbContext>((sp, o) =>
+        {
+            DatabaseSetup.Configure(o, connectionString);
+            o.AddInterceptors(sp.GetRequiredService<ConversationTimerInterceptor>());
+        }, ServiceLifetime.Scoped);
+        services.AddConsoleScheduler(config, connectionString);
         services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
 
         services.AddDataProtection()

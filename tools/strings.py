@@ -157,6 +157,8 @@ S = {
  "Event.Resolved": ("Resolved by {0}", "Resuelta por {0}"),
  "Event.Reopened": ("Reopened by {0}", "Reabierta por {0}"),
  "Event.Snoozed": ("Snoozed by {0} until {1}", "Pospuesta por {0} hasta {1}"),
+ "Event.Woke": ("Snooze ended: open again", "Terminó la posposición: abierta de nuevo"),
+ "Event.SlaBreached": ("Nobody took it in time: priority raised to {0}", "Nadie la atendió a tiempo: prioridad subida a {0}"),
  "Event.LeadChanged": ("Lead updated: {0}", "Prospecto actualizado: {0}"),
  "Ownership.Label": ("Who answers", "Quién responde"),
  "Ownership.Owner": ("Answered by: {0}", "Responde: {0}"),

@@ -207,6 +207,36 @@ public sealed class Conversation : ITenantOwned
         SnoozedUntil = until;
     }
 
+    /// <summary>
+    /// The snooze ran out (the scheduler fired for <paramref name="dueAt"/>): the conversation is open again. False, and
+    /// nothing changes, when there is nothing to wake: reopened or resolved meanwhile, or snoozed again until later.
+    /// </summary>
+    public bool WakeFromSnooze(DateTimeOffset dueAt)
+    {
+        if (Status != ConversationStatus.Snoozed || SnoozedUntil is not { } until || until > dueAt) return false;
+        Status = ConversationStatus.Open;
+        SnoozedUntil = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Nobody took the handed-off conversation before its SLA ran out (the scheduler fired for <paramref name="dueAt"/>):
+    /// it moves up one priority level so the inbox puts it higher. The SLA time itself stays (it is already late, and
+    /// the inbox orders by it). False when it no longer waits: taken, assigned, handed back, resolved, or handed off
+    /// again with a later SLA. Once per handoff is the caller's business (it records the breach).
+    /// </summary>
+    public bool EscalateOverdueHandoff(DateTimeOffset dueAt)
+    {
+        if (Status == ConversationStatus.Resolved || Owner != ConversationOwner.Unassigned || SlaDueAt is not { } due || due > dueAt)
+            return false;
+        Priority = Priority switch
+        {
+            null or HandoffPriority.Normal => HandoffPriority.Urgent,
+            _ => HandoffPriority.Critical,
+        };
+        return true;
+    }
+
     public void Reopen()
     {
         Status = ConversationStatus.Open;

@@ -6,6 +6,9 @@ public enum ConversationEventType
 {
     Created, Assigned, TakenOver, HandedOff, HandedBack, BotPaused, BotResumed, Resolved, Reopened, Snoozed, ToolCalled,
     LeadChanged, Note, AgentError, KnowledgeUsed,
+
+    /// <summary>Written by the scheduler: the snooze ran out / a waiting handoff passed its SLA.</summary>
+    Woke, SlaBreached,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

@@ -64,6 +64,9 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<
             -- too), so a hijacked serving role cannot delete or swap the key ring; the migration history is the owner's.
             REVOKE UPDATE, DELETE, TRUNCATE ON data_protection_keys FROM "{appRole}";
             REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON __ef_migrations_history FROM "{appRole}";
+            -- Quartz's job store (its own schema): every node's scheduler reads and writes it; no DDL.
+            GRANT USAGE ON SCHEMA quartz TO "{appRole}";
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA quartz TO "{appRole}";
             """;
         await owner.Database.ExecuteSqlRawAsync(grant, ct);
     }

@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OperatorConsole.Infrastructure.Scheduling;
+
+/// <summary>The "Scheduler" section: Quartz.NET, clustered on the app's PostgreSQL, for work that happens at a time.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Scheduler";
+
+    /// <summary>
+    /// On in every real deployment: without it snoozes never wake and overdue handoffs never escalate. Only test hosts
+    /// that exercise nothing timed turn it off, to start and stop faster.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often a node records in the job store that it is alive (a dead node's firings are recovered after that).</summary>
+    [Range(1, 300)]
+    public int CheckinIntervalSeconds { get; set; } = 15;
+}

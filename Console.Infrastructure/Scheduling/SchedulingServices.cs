@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Quartz;
+
+namespace OperatorConsole.Infrastructure.Scheduling;
+
+public static class SchedulingServices
+{
+    /// <summary>Quartz's store: the <c>quartz</c> schema made by the QuartzSchedulerStore migration, Quartz's usual prefix.</summary>
+    public const string TablePrefix = "quartz.qrtz_";
+
+    /// <summary>
+    /// Quartz.NET in this process, on every node: clustered ADO job store on the app's PostgreSQL (one firing per
+    /// trigger across all nodes), job data as System.Text.Json, and a readiness check that fails while the scheduler
+    /// is not running (standby, shut down) or cannot reach its store.
+    /// </summary>
+    public static IServiceCollection AddConsoleScheduler(this IServiceCollection services, IConfiguration config, string connectionString)
+    {
+        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ConversationTimers>();
+        services.AddSingleton<ConversationTimerInterceptor>();
+
+        var options = config.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
+        if (!options.Enabled) return services;
+
+        services.AddQuartz(q =>
+        {
+            // One name on every node: that is what makes them one cluster on the shared tables.
+            q.ConfigureScheduler(s => s.InstanceName = "Console");
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(connectionString);
+                store.UseSystemTextJsonSerializer();
+                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(options.CheckinIntervalSeconds));
+                store.ConfigureStore(s => s.TablePrefix = TablePrefix);
+            });
+        });
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddHealthChecks().AddQuartz(o =>
+        {
+            o.Name = "scheduler";
+            o.Tags.Add("ready");
+            // A node whose scheduler is paused fires nothing: not ready, rather than quietly "degraded".
+            o.StandbyStatus = HealthStatus.Unhealthy;
+        });
+        return services;
+    }
+}
