@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OperatorConsole.Infrastructure.Options;
 using Quartz;
 
 namespace OperatorConsole.Infrastructure.Scheduling;
@@ -17,7 +18,7 @@ public static class SchedulingServices
     /// </summary>
     public static IServiceCollection AddConsoleScheduler(this IServiceCollection services, IConfiguration config, string connectionString)
     {
-        services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSection<SchedulerOptions>(SchedulerOptions.Section);
         services.AddSingleton<ConversationTimers>();
         services.AddSingleton<ConversationTimerInterceptor>();
 
