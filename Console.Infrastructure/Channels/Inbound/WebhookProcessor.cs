@@ -263,7 +263,7 @@ public sealed class WebhookProcessor(
         if (m.Media is { MediaId: not null } or { Url: not null }) message.ExpectMedia();
         db.Messages.Add(message);
         lookups.Remember(message);
-        conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]");
+        conversation.RecordInbound(m.SentAt, channel.Kind, m.FromAd, m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
         // The tenant's buffer: a burst of messages inside it gets one answer.
         conversation.ScheduleAgentTurn(now + await agentBuffers.GetAsync(channel.TenantId, ct));
@@ -373,14 +373,6 @@ public sealed class WebhookProcessor(
         lookups.Remember(conversation);
         return conversation;
     }
-
-    /// <summary>How long the business may answer freely after the customer's message (channels.md §3).</summary>
-    public static TimeSpan CustomerWindow(ChannelKind kind, bool fromAd) => kind switch
-    {
-        ChannelKind.WhatsApp when fromAd => TimeSpan.FromHours(72),
-        ChannelKind.TikTok => TimeSpan.FromHours(48),
-        _ => TimeSpan.FromHours(24),
-    };
 
     private static string? WithMedia(string? payloadJson, MediaRef? media)
     {
