@@ -166,6 +166,13 @@ public sealed class WebhookProcessor(
             .SetProperty(d => d.UnroutableIds, Array.Empty<string>()), ct);
     }
 
+    // {0} now, {1} one delivery only (or null), {2} batch size. The state is a literal: the pending partial index names it.
+    private const string ClaimDueDeliveriesSql = $$"""
+        SELECT * FROM webhook_deliveries
+        WHERE state = '{{nameof(DeliveryState.Pending)}}' AND next_attempt_at <= {0} AND ({1}::uuid IS NULL OR id = {1}::uuid)
+        ORDER BY next_attempt_at LIMIT {2} FOR UPDATE SKIP LOCKED
+        """;
+
     /// <summary>
     /// Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction. They are
     /// read untracked: an outcome other than "processed" is written by attaching the delivery.
@@ -182,11 +189,7 @@ public sealed class WebhookProcessor(
         await db.Database.ExecuteSqlRawAsync("SET LOCAL synchronous_commit TO OFF; SET LOCAL enable_bitmapscan TO OFF", ct);
         // A null parameter carries no type: the casts let PostgreSQL compare it.
         return await db.WebhookDeliveries
-            .FromSql($"""
-                SELECT * FROM webhook_deliveries
-                WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only}::uuid IS NULL OR id = {only}::uuid)
-                ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
-                """)
+            .FromSql(SqlText.With(ClaimDueDeliveriesSql, now, only, max))
             .AsNoTracking()
             .ToListAsync(ct);
     }
