@@ -231,6 +231,8 @@ S = {
  "Error.WindowClosed": ("The customer window is closed: send a template.", "La ventana del cliente está cerrada: envía una plantilla."),
  "Error.Forbidden": ("Only owners and admins can do that.", "Solo propietarios y administradores pueden hacer eso."),
  "Error.conversation.resolved": ("Reopen the conversation before taking it over.", "Reabre la conversación antes de tomar el control."),
+ "Error.conversation.resolved_hand_back": ("Reopen the conversation before handing it back to the bot.",
+                                           "Reabre la conversación antes de devolverla al bot."),
  "Error.conversation.snooze": ("Snooze until a time in the future.", "Pospón hasta una hora futura."),
  "Error.conversation.not_found": ("This conversation no longer exists.", "Esta conversación ya no existe."),
  "Error.member.not_found": ("That person is not a member of this business.", "Esa persona no es miembro de este negocio."),

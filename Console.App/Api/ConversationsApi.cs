@@ -178,7 +178,7 @@ public static class ConversationsApi
 
     private static ConversationResponse ToResponse(InboxRow r, DateTimeOffset now) => new(r.Id, r.ChannelId, r.ContactId, r.ContactName,
         r.ContactPhone, r.Status.ToString(), r.Owner.ToString(), r.AssignedMemberId, r.HandoffReason?.ToString(), r.Priority?.ToString(),
-        r.SlaDueAt, r.CustomerWindowExpiresAt, r.CustomerWindowExpiresAt > now, r.SnoozedUntil, r.UnreadCount, r.LastMessageAt,
+        r.SlaDueAt, r.CustomerWindowExpiresAt, CustomerWindow.IsOpen(r.CustomerWindowExpiresAt, now), r.SnoozedUntil, r.UnreadCount, r.LastMessageAt,
         r.LastMessagePreview, r.CreatedAt);
 
     private static ContactResponse ToResponse(ContactRow c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.Stage.ToString(), c.Score,

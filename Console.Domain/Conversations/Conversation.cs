@@ -1,3 +1,4 @@
+using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 
 namespace OperatorConsole.Domain.Conversations;
@@ -17,6 +18,11 @@ public enum HandoffReason
 
 public sealed class Conversation : ITenantOwned
 {
+    /// <summary>The refusal codes of this aggregate; the UI shows <c>Error.{code}</c> and the API returns it as 422.</summary>
+    public const string ResolvedCode = "conversation.resolved";
+    public const string ResolvedHandBackCode = "conversation.resolved_hand_back";
+    public const string SnoozeCode = "conversation.snooze";
+
     private Conversation() { }
 
     public Guid Id { get; private set; }
@@ -75,12 +81,21 @@ public sealed class Conversation : ITenantOwned
 
     public bool IsBotOwned => Owner == ConversationOwner.Bot;
 
-    public bool IsCustomerWindowOpen(DateTimeOffset now) => CustomerWindowExpiresAt is { } e && e > now;
+    public bool IsResolved => Status == ConversationStatus.Resolved;
 
-    /// <summary>A customer's message: the window is measured from the channel's own timestamp, never from arrival.</summary>
-    public void RecordInbound(DateTimeOffset sentAt, TimeSpan window, string? preview)
+    public bool IsCustomerWindowOpen(DateTimeOffset now) => CustomerWindow.IsOpen(CustomerWindowExpiresAt, now);
+
+    /// <summary>Whether free text may go now, from a person or the bot (see <see cref="Conversations.CustomerWindow"/>).</summary>
+    public CustomerWindowState CustomerWindowFor(ChannelKind kind, bool byPerson, DateTimeOffset now) =>
+        CustomerWindow.Evaluate(kind, CustomerWindowExpiresAt, byPerson, now);
+
+    /// <summary>
+    /// A customer's message: the window is measured from the channel's own timestamp, never from arrival, and its
+    /// length is the channel's (<see cref="Conversations.CustomerWindow.For"/>).
+    /// </summary>
+    public void RecordInbound(DateTimeOffset sentAt, ChannelKind kind, bool fromAdReferral, string? preview)
     {
-        var expires = sentAt + window;
+        var expires = sentAt + CustomerWindow.For(kind, fromAdReferral);
         if (CustomerWindowExpiresAt is null || expires > CustomerWindowExpiresAt) CustomerWindowExpiresAt = expires;
         if (LastMessageAt is null || sentAt >= LastMessageAt)
         {
@@ -108,33 +123,52 @@ public sealed class Conversation : ITenantOwned
     /// <summary>Schedules the agent turn after the buffer; a burst keeps pushing it out so one turn sees all of it.</summary>
     public void ScheduleAgentTurn(DateTimeOffset dueAt)
     {
-        if (!IsBotOwned || Status == ConversationStatus.Resolved) return;
+        if (!IsBotOwned || IsResolved) return;
         AgentDueAt = dueAt;
+    }
+
+    /// <summary>
+    /// A runner takes the due turn: refused (false) when nothing is due yet or another runner's lease is still live.
+    /// The runners claim in bulk with SQL (<c>AgentTurnLease.ClaimDueTurnSql</c>), which implements this same rule.
+    /// </summary>
+    public bool ClaimAgentTurn(Guid leaseId, DateTimeOffset leaseUntil, DateTimeOffset now)
+    {
+        if (AgentDueAt is not { } due || due > now) return false;
+        if (AgentLeaseUntil is { } until && until >= now) return false;
+        AgentLeaseId = leaseId;
+        AgentLeaseUntil = leaseUntil;
+        AgentTurnAttempts++;
+        return true;
     }
 
     public void ClearAgentTurn() => AgentDueAt = null;
 
     /// <summary>True while the given lease still owns this conversation's due turn (nobody took over, no newer message).</summary>
     public bool HoldsAgentTurn(Guid leaseId, DateTimeOffset claimedDueAt) =>
-        AgentLeaseId == leaseId && AgentDueAt == claimedDueAt && IsBotOwned && Status != ConversationStatus.Resolved;
+        AgentLeaseId == leaseId && AgentDueAt == claimedDueAt && IsBotOwned && !IsResolved;
 
-    /// <summary>The turn ran (or was skipped for good): nothing is due any more.</summary>
-    public void CompleteAgentTurn(Guid leaseId)
+    /// <summary>The turn ran (or was skipped for good): nothing is due any more. False (no change) for a lease not held.</summary>
+    public bool CompleteAgentTurn(Guid leaseId)
     {
-        if (AgentLeaseId != leaseId) return;
+        if (AgentLeaseId != leaseId) return false;
         AgentDueAt = null;
         AgentLeaseId = null;
         AgentLeaseUntil = null;
         AgentTurnAttempts = 0;
+        return true;
     }
 
-    /// <summary>Gives the turn back without running it, optionally due again later (the buffer is not over yet).</summary>
-    public void ReleaseAgentTurn(Guid leaseId, DateTimeOffset? dueAgainAt = null)
+    /// <summary>
+    /// Gives the turn back without running it, optionally due again later (the buffer is not over yet). False (no
+    /// change) for a lease not held.
+    /// </summary>
+    public bool ReleaseAgentTurn(Guid leaseId, DateTimeOffset? dueAgainAt = null)
     {
-        if (AgentLeaseId != leaseId) return;
+        if (AgentLeaseId != leaseId) return false;
         AgentLeaseId = null;
         AgentLeaseUntil = null;
         if (dueAgainAt is { } due && AgentDueAt is not null) AgentDueAt = due;
+        return true;
     }
 
     public void MarkRead() => UnreadCount = 0;
@@ -145,8 +179,7 @@ public sealed class Conversation : ITenantOwned
     /// </summary>
     public void TakeOver(Guid? memberId)
     {
-        if (Status == ConversationStatus.Resolved)
-            throw new DomainException("conversation.resolved", "Reopen the conversation before taking it over.");
+        if (IsResolved) throw new DomainException(ResolvedCode, "Reopen the conversation before taking it over.");
         Owner = ConversationOwner.Human;
         AssignedMemberId = memberId;
         AgentDueAt = null;
@@ -172,19 +205,26 @@ public sealed class Conversation : ITenantOwned
         AgentDueAt = null;
     }
 
-    /// <summary>The bot (or a rule) asks for a human: nobody owns it yet, the SLA clock starts.</summary>
-    public void HandOff(HandoffReason reason, HandoffPriority priority, DateTimeOffset now)
+    /// <summary>
+    /// The bot (or a rule) asks for a human: nobody owns it yet, the SLA clock starts. A resolved conversation is not
+    /// handed off (false, nothing changes): the customer is not waiting, and their next message starts a new one.
+    /// </summary>
+    public bool HandOff(HandoffReason reason, HandoffPriority priority, DateTimeOffset now)
     {
+        if (IsResolved) return false;
         Owner = AssignedMemberId is null ? ConversationOwner.Unassigned : ConversationOwner.Human;
         HandoffReason = reason;
         Priority = priority;
         SlaDueAt = now + SlaFor(priority);
         AgentDueAt = null;
         if (Status != ConversationStatus.Open) Status = ConversationStatus.Open;
+        return true;
     }
 
+    /// <summary>The bot answers again. Refused on a resolved conversation, like taking it over: reopen it first.</summary>
     public void HandBackToBot()
     {
+        if (IsResolved) throw new DomainException(ResolvedHandBackCode, "Reopen the conversation before handing it back to the bot.");
         Owner = ConversationOwner.Bot;
         AssignedMemberId = null;
         HandoffReason = null;
@@ -192,17 +232,20 @@ public sealed class Conversation : ITenantOwned
         SlaDueAt = null;
     }
 
-    public void Resolve(DateTimeOffset now)
+    /// <summary>Closes the conversation. Resolving it again is a no-op (false): it keeps its first resolution time.</summary>
+    public bool Resolve(DateTimeOffset now)
     {
+        if (IsResolved) return false;
         Status = ConversationStatus.Resolved;
         ResolvedAt = now;
         AgentDueAt = null;
         SlaDueAt = null;
+        return true;
     }
 
     public void Snooze(DateTimeOffset until, DateTimeOffset now)
     {
-        if (until <= now) throw new DomainException("conversation.snooze", "Snooze until a time in the future.");
+        if (until <= now) throw new DomainException(SnoozeCode, "Snooze until a time in the future.");
         Status = ConversationStatus.Snoozed;
         SnoozedUntil = until;
     }

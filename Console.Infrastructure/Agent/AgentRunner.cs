@@ -86,23 +86,7 @@ public sealed class AgentRunner(
         var lease = Guid.NewGuid();
         var until = now.AddSeconds(options.CurrentValue.LeaseSeconds);
         await using var work = scopes.ForSystem("agent turn claim");
-        // The due row is picked in a MATERIALIZED CTE: run once. As a subquery of the UPDATE, PostgreSQL may rescan it
-        // once per joined row, and every rescan with SKIP LOCKED finds the next row — one claim then leased several
-        // conversations, ran the first, and left the others waiting for their lease to run out (minutes).
-        var rows = await work.Db.Database.SqlQuery<ClaimRow>($"""
-            WITH due AS MATERIALIZED (
-                SELECT id FROM conversations
-                WHERE agent_due_at <= {now} AND (agent_lease_until IS NULL OR agent_lease_until < {now})
-                  -- A delivery accepted before the turn fell due may hold more of the customer's burst: answer once it is read.
-                  AND agent_due_at < (SELECT coalesce(min(d.received_at), 'infinity') FROM webhook_deliveries d
-                                      WHERE d.state = 'Pending' AND d.attempts = 0)
-                ORDER BY agent_due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            UPDATE conversations c
-            SET agent_lease_id = {lease}, agent_lease_until = {until}, agent_turn_attempts = c.agent_turn_attempts + 1
-            FROM due
-            WHERE c.id = due.id
-            RETURNING c.id AS conversation_id, c.tenant_id, c.agent_due_at AS due_at, c.agent_turn_attempts AS attempts
-            """).ToListAsync(ct);
+        var rows = await work.Db.Database.SqlQuery<ClaimRow>(AgentTurnLease.ClaimDueTurn(now, lease, until)).ToListAsync(ct);
         return rows.Count switch
         {
             0 => null,
@@ -110,6 +94,22 @@ public sealed class AgentRunner(
             _ => throw new InvalidOperationException($"An agent turn claim leased {rows.Count} conversations; it must lease one."),
         };
     }
+
+    // {0} conversation, {1} contact, {2} a minute ago, {3} an hour ago, {4} history length.
+    private const string TurnStatsSql = $$"""
+        SELECT (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS last_inbound,
+               (SELECT count(*)::int FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS customer_messages,
+               (SELECT count(*)::int FROM conversation_events e WHERE e.conversation_id = {0} AND e.type = '{{nameof(ConversationEventType.AgentError)}}') AS agent_errors,
+               (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                 WHERE x.contact_id = {1} AND m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.created_at > {2}) AS last_minute,
+               (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                 WHERE x.contact_id = {1} AND m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.created_at > {3}) AS last_hour,
+               -- The history rides along as JSON: one round trip fewer.
+               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.sent_at), '[]')
+                FROM (SELECT m.sender, m.body, m.sent_at FROM messages m
+                      WHERE m.conversation_id = {0} AND m.body IS NOT NULL AND m.deleted_at IS NULL
+                      ORDER BY m.sent_at DESC LIMIT {4}) h)::text AS history
+        """;
 
     // Column names follow the snake_case convention EF applies to SqlQuery results too.
     private sealed record ClaimRow(Guid ConversationId, Guid TenantId, DateTimeOffset DueAt, int Attempts);
@@ -138,11 +138,7 @@ public sealed class AgentRunner(
     private async Task ReleaseAsync(TurnClaim claim, DateTimeOffset? dueAgainAt, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(claim.TenantId);
-        await work.Db.Database.ExecuteSqlAsync($"""
-            UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL,
-                agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} AND {dueAgainAt}::timestamptz IS NOT NULL THEN {dueAgainAt} ELSE agent_due_at END
-            WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
-            """, ct);
+        await work.Db.Database.ExecuteSqlAsync(AgentTurnLease.Release(claim, dueAgainAt), ct);
         // The row changed: screens holding its version must reload before an operator acts on it.
         notifier.Publish(new ConversationChanged(claim.TenantId, claim.ConversationId, "agent turn released"));
     }
@@ -151,11 +147,7 @@ public sealed class AgentRunner(
     private async Task FinishAsync(TurnClaim claim, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(claim.TenantId);
-        await work.Db.Database.ExecuteSqlAsync($"""
-            UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL, agent_turn_attempts = 0,
-                agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} THEN NULL ELSE agent_due_at END
-            WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
-            """, ct);
+        await work.Db.Database.ExecuteSqlAsync(AgentTurnLease.Complete(claim), ct);
         notifier.Publish(new ConversationChanged(claim.TenantId, claim.ConversationId, "agent turn finished"));
     }
 
@@ -230,20 +222,8 @@ public sealed class AgentRunner(
             return null;
         }
 
-        var stats = (await db.Database.SqlQuery<TurnStats>($"""
-            SELECT (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {conversation.Id} AND m.direction = 'Inbound') AS last_inbound,
-                   (SELECT count(*)::int FROM messages m WHERE m.conversation_id = {conversation.Id} AND m.direction = 'Inbound') AS customer_messages,
-                   (SELECT count(*)::int FROM conversation_events e WHERE e.conversation_id = {conversation.Id} AND e.type = 'AgentError') AS agent_errors,
-                   (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
-                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddMinutes(-1)}) AS last_minute,
-                   (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
-                     WHERE x.contact_id = {contact.Id} AND m.direction = 'Inbound' AND m.created_at > {now.AddHours(-1)}) AS last_hour,
-                   -- The history rides along as JSON: one round trip fewer.
-                   (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.sent_at), '[]')
-                    FROM (SELECT m.sender, m.body, m.sent_at FROM messages m
-                          WHERE m.conversation_id = {conversation.Id} AND m.body IS NOT NULL AND m.deleted_at IS NULL
-                          ORDER BY m.sent_at DESC LIMIT {HistoryMessages}) h)::text AS history
-            """).ToListAsync(ct)).Single();
+        var stats = (await db.Database.SqlQuery<TurnStats>(
+            SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages)).ToListAsync(ct)).Single();
 
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
         if (stats.LastInbound is { } last && last + profile.Buffer > now)

@@ -97,14 +97,15 @@ public sealed class AssignmentService(
     private static Task<TenantMember?> CandidateAsync(AppDbContext db, Conversation conversation, DateTimeOffset seenSince, Guid[] passedOver,
         bool skipLocked, CancellationToken ct)
     {
-        // Round robin: least recently assigned first. The lock clause is one of two constants; every value is a parameter.
+        // Round robin: least recently assigned first. The lock clause is one of two constants and the enum values are
+        // written from the enums (literals: the partial indexes on status <> 'Resolved' match them); every value is a parameter.
         var sql = $"""
             SELECT m.* FROM tenant_members m
-            WHERE m.tenant_id = @tenant AND m.presence = 'Online' AND m.last_seen_at >= @seen AND m.id <> ALL(@passed)
+            WHERE m.tenant_id = @tenant AND m.presence = '{nameof(MemberPresence.Online)}' AND m.last_seen_at >= @seen AND m.id <> ALL(@passed)
               AND (NOT EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id)
                    OR EXISTS (SELECT 1 FROM channel_access a WHERE a.tenant_id = m.tenant_id AND a.member_id = m.id AND a.channel_id = @channel))
               AND (SELECT count(*) FROM conversations c
-                   WHERE c.tenant_id = m.tenant_id AND c.assigned_member_id = m.id AND c.status <> 'Resolved') < m.capacity
+                   WHERE c.tenant_id = m.tenant_id AND c.assigned_member_id = m.id AND c.status <> '{nameof(ConversationStatus.Resolved)}') < m.capacity
             ORDER BY m.last_assigned_at NULLS FIRST, m.created_at, m.id
             LIMIT 1
             {(skipLocked ? "FOR UPDATE OF m SKIP LOCKED" : "FOR UPDATE OF m")}

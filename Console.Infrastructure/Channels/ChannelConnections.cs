@@ -98,13 +98,16 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
     {
         await using var work = scopes.ForSystem("release unroutable webhooks");
         var source = Inbound.InboundParsers.SourceOf(channel.Kind);
-        var released = await work.Db.Database.ExecuteSqlAsync($"""
-            UPDATE webhook_deliveries SET state = 'Pending', attempts = 0, next_attempt_at = now()
-            WHERE state = 'Unroutable' AND source = {source} AND {channel.ExternalId} = ANY (unroutable_ids)
-              AND (route_tenant_id IS NULL OR route_tenant_id = {channel.TenantId})
-            """, ct);
+        var released = await work.Db.Database.ExecuteSqlAsync(SqlText.With(ReleaseUnroutableSql, source, channel.ExternalId, channel.TenantId), ct);
         if (released > 0) signal.Notify();
     }
+
+    // {0} source, {1} the channel's external id, {2} its tenant.
+    private const string ReleaseUnroutableSql = $$"""
+        UPDATE webhook_deliveries SET state = '{{nameof(DeliveryState.Pending)}}', attempts = 0, next_attempt_at = now()
+        WHERE state = '{{nameof(DeliveryState.Unroutable)}}' AND source = {0} AND {1} = ANY (unroutable_ids)
+          AND (route_tenant_id IS NULL OR route_tenant_id = {2})
+        """;
 
     public static string WebhookPath(ChannelKind kind, string tenantSlug) => $"/webhooks/{kind.ToString().ToLowerInvariant()}/{tenantSlug}";
 }

@@ -118,7 +118,7 @@ public sealed class DemoSeeder(
                 if (sender == MessageSender.Contact)
                 {
                     message = Message.Inbound(conversation, $"wamid.demo.{Guid.NewGuid():N}", MessageType.Text, text, null, at, at);
-                    conversation.RecordInbound(at, TimeSpan.FromHours(24), text);
+                    conversation.RecordInbound(at, whatsapp.Kind, fromAdReferral: false, text);
                 }
                 else
                 {

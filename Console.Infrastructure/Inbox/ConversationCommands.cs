@@ -66,10 +66,10 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
 
     public Task ResolveAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
         ChangeAsync(actor, conversationId, version, "resolved", (c, _) =>
-        {
-            c.Resolve(clock.GetUtcNow());
-            return Event(c, ConversationEventType.Resolved, actor, $"Resolved by {actor.Name}", new { actor = actor.Name });
-        }, ct);
+            // Resolving twice changes nothing, so it leaves no second event either.
+            c.Resolve(clock.GetUtcNow())
+                ? Event(c, ConversationEventType.Resolved, actor, $"Resolved by {actor.Name}", new { actor = actor.Name })
+                : null, ct);
 
     public Task SnoozeAsync(InboxActor actor, Guid conversationId, DateTimeOffset until, uint? version = null, CancellationToken ct = default) =>
         ChangeAsync(actor, conversationId, version, "snoozed", (c, _) =>
@@ -290,7 +290,7 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         var conversation = await work.Db.Conversations.VisibleTo(work.Db, actor.MemberId).SingleOrDefaultAsync(c => c.Id == conversationId, ct)
             ?? throw NotFound();
         if (conversation.Owner == ConversationOwner.Human && conversation.AssignedMemberId is not null) return;
-        if (conversation.Status == ConversationStatus.Resolved) conversation.Reopen();
+        if (conversation.IsResolved) conversation.Reopen();
         var pending = conversation.AgentDueAt is not null;
         conversation.TakeOver(actor.MemberId);
         work.Db.ConversationEvents.Add(Event(conversation, ConversationEventType.TakenOver, actor, $"Taken over by {actor.Name} (replied)",
@@ -300,11 +300,12 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
     }
 
     private Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
-        Func<Conversation, AppDbContext, ConversationEvent> change, CancellationToken ct) =>
+        Func<Conversation, AppDbContext, ConversationEvent?> change, CancellationToken ct) =>
         ChangeAsync(actor, conversationId, version, reason, (c, db) => Task.FromResult(change(c, db)), ct);
 
+    /// <summary>Applies one guarded change; a change that answers null did nothing (a no-op transition) and is not saved.</summary>
     private async Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
-        Func<Conversation, AppDbContext, Task<ConversationEvent>> change, CancellationToken ct)
+        Func<Conversation, AppDbContext, Task<ConversationEvent?>> change, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(actor.TenantId, null);
         var db = work.Db;
@@ -318,7 +319,8 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
             if (property.CurrentValue != expected) throw Conflict();
             property.OriginalValue = expected;
         }
-        db.ConversationEvents.Add(await change(conversation, db));
+        if (await change(conversation, db) is not { } recorded) return;
+        db.ConversationEvents.Add(recorded);
         await SaveAsync(db, ct);
         notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, reason));
     }

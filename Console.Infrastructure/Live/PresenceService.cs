@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Live;
@@ -156,6 +157,19 @@ public sealed class PresenceService(
         await db.SaveChangesAsync(ct);
     }
 
+    // {0} now, {1} this node. A member this node holds is seen now, and Online again if a sweep had marked them Offline.
+    private const string RenewHeldMembersSql = $$"""
+        UPDATE tenant_members SET last_seen_at = {0},
+            presence = CASE WHEN presence = '{{nameof(MemberPresence.Offline)}}' THEN '{{nameof(MemberPresence.Online)}}' ELSE presence END
+        WHERE id IN (SELECT member_id FROM presence_leases WHERE node_id = {1})
+        """;
+
+    // {0} the cutoff.
+    private const string OfflineWhenNotRenewedSql = $$"""
+        UPDATE tenant_members SET presence = '{{nameof(MemberPresence.Offline)}}'
+        WHERE presence <> '{{nameof(MemberPresence.Offline)}}' AND (last_seen_at IS NULL OR last_seen_at < {0})
+        """;
+
     /// <summary>
     /// Renews this node's leases (re-taking any a sweep removed while this node was slow), releases the ones it no
     /// longer holds, refreshes its members' LastSeenAt, then sweeps what dead nodes left behind.
@@ -181,16 +195,10 @@ public sealed class PresenceService(
                 """, ct);
         }
         await db.Database.ExecuteSqlAsync($"DELETE FROM presence_leases WHERE node_id = {node.Id} AND renewed_at < {now}", ct);
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE tenant_members SET last_seen_at = {now}, presence = CASE WHEN presence = 'Offline' THEN 'Online' ELSE presence END
-            WHERE id IN (SELECT member_id FROM presence_leases WHERE node_id = {node.Id})
-            """, ct);
+        await db.Database.ExecuteSqlAsync(SqlText.With(RenewHeldMembersSql, now, node.Id), ct);
         // Leases and members no live node has renewed within the timeout: their node died without cleaning up.
         await db.Database.ExecuteSqlAsync($"DELETE FROM presence_leases WHERE renewed_at < {cutoff}", ct);
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE tenant_members SET presence = 'Offline'
-            WHERE presence <> 'Offline' AND (last_seen_at IS NULL OR last_seen_at < {cutoff})
-            """, ct);
+        await db.Database.ExecuteSqlAsync(SqlText.With(OfflineWhenNotRenewedSql, cutoff), ct);
         await tx.CommitAsync(ct);
     }
 }

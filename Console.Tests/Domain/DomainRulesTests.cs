@@ -99,9 +99,9 @@ public class DomainRulesTests
     {
         var conversation = Conversation.Start(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
         var sentTwoDaysAgo = Now.AddDays(-2);
-        conversation.RecordInbound(sentTwoDaysAgo, TimeSpan.FromHours(24), "hola");
+        conversation.RecordInbound(sentTwoDaysAgo, OperatorConsole.Domain.Channels.ChannelKind.WhatsApp, fromAdReferral: false, "hola");
         Assert.False(conversation.IsCustomerWindowOpen(Now));
-        conversation.RecordInbound(Now.AddMinutes(-5), TimeSpan.FromHours(24), "sigo aquí");
+        conversation.RecordInbound(Now.AddMinutes(-5), OperatorConsole.Domain.Channels.ChannelKind.WhatsApp, fromAdReferral: false, "sigo aquí");
         Assert.True(conversation.IsCustomerWindowOpen(Now));
         Assert.Equal(Now.AddMinutes(-5).AddHours(24), conversation.CustomerWindowExpiresAt);
     }

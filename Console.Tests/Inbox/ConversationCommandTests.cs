@@ -155,6 +155,26 @@ public class ConversationCommandTests(ConsoleAppFactory app) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Resolving_twice_leaves_one_event_and_handing_back_a_resolved_conversation_is_refused()
+    {
+        var tenant = await app.TenantAsync();
+        var agent = await app.MemberAsync(tenant.Id, "Ana");
+        var conversation = await app.ConversationAsync(tenant.Id, "Cliente", "Hola");
+
+        await app.Commands().TakeOverAsync(agent, conversation.Id);
+        await app.Commands().ResolveAsync(agent, conversation.Id);
+        var resolvedAt = (await ReloadAsync(tenant.Id, conversation.Id)).ResolvedAt;
+        await app.Commands().ResolveAsync(agent, conversation.Id);
+        var refused = await Assert.ThrowsAsync<DomainException>(() => app.Commands().HandBackAsync(agent, conversation.Id));
+
+        Assert.Equal(Conversation.ResolvedHandBackCode, refused.Code);
+        var after = await ReloadAsync(tenant.Id, conversation.Id);
+        Assert.Equal((ConversationStatus.Resolved, resolvedAt, ConversationOwner.Human), (after.Status, after.ResolvedAt, after.Owner));
+        var types = (await EventsAsync(tenant.Id, conversation.Id)).Select(e => e.Type).ToList();
+        Assert.Equal([ConversationEventType.TakenOver, ConversationEventType.Resolved], types);
+    }
+
+    [Fact]
     public async Task The_contact_bot_switch_holds_in_every_conversation_with_that_contact()
     {
         var tenant = await app.TenantAsync();

@@ -44,7 +44,7 @@ public static class ConversationData
             contact.AddIdentity(channel.Id, kind, customerId);
         }
         var conversation = OperatorConsole.Domain.Conversations.Conversation.Start(tenantId, channel.Id, contact.Id, now);
-        conversation.RecordInbound(inboundAt, OperatorConsole.Infrastructure.Channels.Inbound.WebhookProcessor.CustomerWindow(channel.Kind, false), text);
+        conversation.RecordInbound(inboundAt, channel.Kind, fromAdReferral: false, text);
         work.Db.Contacts.Add(contact);
         work.Db.Conversations.Add(conversation);
         work.Db.Messages.Add(OperatorConsole.Domain.Conversations.Message.Inbound(conversation, "wamid." + Guid.NewGuid().ToString("N"),

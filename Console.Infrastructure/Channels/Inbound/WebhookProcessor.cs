@@ -165,6 +165,13 @@ public sealed class WebhookProcessor(
             .SetProperty(d => d.UnroutableIds, Array.Empty<string>()), ct);
     }
 
+    // {0} now, {1} one delivery only (or null), {2} batch size. The state is a literal: the pending partial index names it.
+    private const string ClaimDueDeliveriesSql = $$"""
+        SELECT * FROM webhook_deliveries
+        WHERE state = '{{nameof(DeliveryState.Pending)}}' AND next_attempt_at <= {0} AND ({1}::uuid IS NULL OR id = {1}::uuid)
+        ORDER BY next_attempt_at LIMIT {2} FOR UPDATE SKIP LOCKED
+        """;
+
     /// <summary>
     /// Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction. They are
     /// read untracked: an outcome other than "processed" is written by attaching the delivery.
@@ -179,11 +186,8 @@ public sealed class WebhookProcessor(
         // (sorting on disk) with 9,450 waiting, where walking the index in order stops after the batch: 0.25 ms. This
         // transaction reads only by keys after the claim, so a bitmap scan is never the better plan in it.
         // A null parameter carries no type: the casts let PostgreSQL compare it.
-        return db.ClaimAsync<WebhookDelivery>($"""
-                SELECT * FROM webhook_deliveries
-                WHERE state = 'Pending' AND next_attempt_at <= {now} AND ({only}::uuid IS NULL OR id = {only}::uuid)
-                ORDER BY next_attempt_at LIMIT {max} FOR UPDATE SKIP LOCKED
-                """, ct, "SET LOCAL synchronous_commit TO OFF; SET LOCAL enable_bitmapscan TO OFF", track: false);
+        return db.ClaimAsync<WebhookDelivery>(SqlText.With(ClaimDueDeliveriesSql, now, only, max), ct,
+            "SET LOCAL synchronous_commit TO OFF; SET LOCAL enable_bitmapscan TO OFF", track: false);
     }
 
     private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, InboundLookups lookups, WebhookDelivery delivery,
@@ -258,7 +262,7 @@ public sealed class WebhookProcessor(
         if (m.Media is { MediaId: not null } or { Url: not null }) message.ExpectMedia();
         db.Messages.Add(message);
         lookups.Remember(message);
-        conversation.RecordInbound(m.SentAt, CustomerWindow(channel.Kind, m.FromAd), m.Text ?? $"[{m.Type}]");
+        conversation.RecordInbound(m.SentAt, channel.Kind, m.FromAd, m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
         // The tenant's buffer: a burst of messages inside it gets one answer.
         conversation.ScheduleAgentTurn(now + await agentBuffers.GetAsync(channel.TenantId, ct));
@@ -368,14 +372,6 @@ public sealed class WebhookProcessor(
         lookups.Remember(conversation);
         return conversation;
     }
-
-    /// <summary>How long the business may answer freely after the customer's message (channels.md §3).</summary>
-    public static TimeSpan CustomerWindow(ChannelKind kind, bool fromAd) => kind switch
-    {
-        ChannelKind.WhatsApp when fromAd => TimeSpan.FromHours(72),
-        ChannelKind.TikTok => TimeSpan.FromHours(48),
-        _ => TimeSpan.FromHours(24),
-    };
 
     private static string? WithMedia(string? payloadJson, MediaRef? media)
     {

@@ -38,9 +38,6 @@ public sealed class OutboundSignal
 /// </summary>
 public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal, ConversationNotifier notifier, TimeProvider clock)
 {
-    /// <summary>Messenger and Instagram let a human (never the bot) answer up to 7 days with the HUMAN_AGENT tag.</summary>
-    public static readonly TimeSpan HumanAgentWindow = TimeSpan.FromDays(7);
-
     public async Task<Message> QueueAsync(Guid tenantId, Guid conversationId, MessageSender sender, Guid? memberId, OutboundContent content,
         CancellationToken ct = default)
     {
@@ -69,12 +66,14 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
 
         var now = clock.GetUtcNow();
         var humanAgentTag = false;
-        if (content.Template is null && !conversation.IsCustomerWindowOpen(now))
+        if (content.Template is null)
         {
-            var lastInbound = conversation.CustomerWindowExpiresAt - PlatformWindow(channel.Kind);
-            humanAgentTag = channel.Kind is ChannelKind.Messenger or ChannelKind.Instagram && sender == MessageSender.Agent
-                && lastInbound is { } at && now - at < HumanAgentWindow;
-            if (!humanAgentTag) throw new WindowClosedException(WindowClosedText(channel.Kind));
+            switch (conversation.CustomerWindowFor(channel.Kind, byPerson: sender == MessageSender.Agent, now))
+            {
+                case CustomerWindowState.Open: break;
+                case CustomerWindowState.HumanAgentTagOnly: humanAgentTag = true; break;
+                default: throw new WindowClosedException(WindowClosedText(channel.Kind));
+            }
         }
 
         var (type, body) = Describe(content);
@@ -98,8 +97,6 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
             "The 24-hour window is closed; only a person can still answer, within 7 days of the customer's last message.",
         _ => "The customer window is closed; wait for the customer to write again.",
     };
-
-    private static TimeSpan PlatformWindow(ChannelKind kind) => Inbound.WebhookProcessor.CustomerWindow(kind, fromAd: false);
 
     public static (MessageType Type, string? Body) Describe(OutboundContent content) => content switch
     {

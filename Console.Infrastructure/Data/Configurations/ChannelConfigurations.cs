@@ -34,10 +34,10 @@ public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webh
         // Identical retries of one delivery (Meta resends the same bytes) are stored once.
         b.HasIndex(d => new { d.Source, d.BodyHash }).IsUnique();
         // The processor scans only work that is due (and the agent's "older delivery still unread" check reads it).
-        b.HasIndex(d => d.NextAttemptAt).HasFilter("state = 'Pending'");
+        b.HasIndex(d => d.NextAttemptAt).HasFilter($"state = '{nameof(DeliveryState.Pending)}'");
         // The super admin's list of deliveries to look at. Partial: the intake never writes into it, and the table
         // grows by every webhook ever received.
-        b.HasIndex(d => d.ReceivedAt).HasFilter("state IN ('Failed', 'Unroutable')");
+        b.HasIndex(d => d.ReceivedAt).HasFilter($"state IN ('{nameof(DeliveryState.Failed)}', '{nameof(DeliveryState.Unroutable)}')");
     }
 }
 

@@ -23,11 +23,11 @@ public sealed class ConversationConfiguration : IEntityTypeConfiguration<Convers
         // so resolved history is never scanned. Trigram search indexes are created in the Inbox migration.
         b.HasIndex(c => new { c.TenantId, c.LastMessageAt, c.Id }, "ix_conversations_inbox_all").IsDescending(false, true, true);
         b.HasIndex(c => new { c.TenantId, c.Owner, c.LastMessageAt, c.Id }, "ix_conversations_inbox_owner")
-            .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
+            .IsDescending(false, false, true, true).HasFilter($"status <> '{nameof(ConversationStatus.Resolved)}'");
         b.HasIndex(c => new { c.TenantId, c.AssignedMemberId, c.LastMessageAt, c.Id }, "ix_conversations_inbox_member")
-            .IsDescending(false, false, true, true).HasFilter("status <> 'Resolved'");
+            .IsDescending(false, false, true, true).HasFilter($"status <> '{nameof(ConversationStatus.Resolved)}'");
         b.HasIndex(c => new { c.TenantId, c.Priority, c.SlaDueAt, c.Id }, "ix_conversations_inbox_needs_human")
-            .HasFilter("status <> 'Resolved' AND (owner = 'Unassigned' OR sla_due_at IS NOT NULL)");
+            .HasFilter($"status <> '{nameof(ConversationStatus.Resolved)}' AND (owner = '{nameof(ConversationOwner.Unassigned)}' OR sla_due_at IS NOT NULL)");
         // The agent dispatcher scans only due rows.
         b.HasIndex(c => c.AgentDueAt).HasFilter("agent_due_at IS NOT NULL");
         b.HasOne<Channel>().WithMany().HasForeignKey(c => c.ChannelId).OnDelete(DeleteBehavior.Cascade);
@@ -53,13 +53,13 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         b.Property(m => m.ErrorCode).HasMaxLength(20);
         b.Property(m => m.MediaState).HasConversion<string>().HasMaxLength(10);
         b.Property(m => m.MediaContentType).HasMaxLength(100);
-        b.HasIndex(m => m.NextAttemptAt, "ix_messages_media_queue").HasFilter("media_state = 'Pending'");
+        b.HasIndex(m => m.NextAttemptAt, "ix_messages_media_queue").HasFilter($"media_state = '{nameof(MediaState.Pending)}'");
         b.HasIndex(m => new { m.TenantId, m.ConversationId, m.SentAt });
         // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.
         b.HasIndex(m => new { m.TenantId, m.ChannelId, m.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
         // The outbound dispatchers poll for queued sends on every node: without this they scan the whole table.
         b.HasIndex(m => m.CreatedAt, "ix_messages_outbound_queue")
-            .HasFilter("direction = 'Outbound' AND status = 'Queued' AND external_id IS NULL");
+            .HasFilter($"direction = '{nameof(MessageDirection.Outbound)}' AND status = '{nameof(DeliveryStatus.Queued)}' AND external_id IS NULL");
         b.HasOne<Conversation>().WithMany().HasForeignKey(m => m.ConversationId).OnDelete(DeleteBehavior.Cascade);
         // Statuses for one message arrive in parallel deliveries: the loser of a race retries instead of overwriting
         // "read" with "delivered".
