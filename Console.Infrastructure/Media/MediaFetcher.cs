@@ -39,6 +39,13 @@ public sealed class MediaFetcher(
 
     public const string HttpClientName = "media";
 
+    // {0} now. The media state is a literal named from the enum: a partial index on pending media names it.
+    private const string ClaimPendingMediaSql = $$"""
+        SELECT m.*, m.xmin FROM messages m
+        WHERE m.media_state = '{{nameof(MediaState.Pending)}}' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {0})
+        ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        """;
+
     public async Task<bool> FetchNextAsync(CancellationToken ct)
     {
         (Guid Tenant, Guid Conversation)? changed = null;
@@ -46,11 +53,7 @@ public sealed class MediaFetcher(
         {
             var db = work.Db;
             var now = clock.GetUtcNow();
-            await using var claim = await db.ClaimAsync<Message>($"""
-                SELECT m.*, m.xmin FROM messages m
-                WHERE m.media_state = 'Pending' AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
-                ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, ct);
+            await using var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimPendingMediaSql, now), ct);
             if (claim.Rows.Count == 0) return false;
             var message = claim.Rows[0];
             var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == message.ChannelId, ct);

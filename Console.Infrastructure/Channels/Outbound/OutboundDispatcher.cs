@@ -31,6 +31,17 @@ public sealed class OutboundDispatcher(
     TimeProvider clock,
     ILogger<OutboundDispatcher> log)
 {
+    // {0} now. The oldest queued send of each conversation, so a conversation's messages leave in order; the enum values
+    // are literals (named from the enums) because the queued partial index names them.
+    private const string ClaimOldestQueuedSql = $$"""
+        SELECT m.*, m.xmin FROM messages m
+        WHERE m.direction = '{{nameof(MessageDirection.Outbound)}}' AND m.status = '{{nameof(DeliveryStatus.Queued)}}' AND m.external_id IS NULL
+          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {0})
+          AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.direction = '{{nameof(MessageDirection.Outbound)}}'
+                          AND p.status = '{{nameof(DeliveryStatus.Queued)}}' AND p.external_id IS NULL AND p.created_at < m.created_at)
+        ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        """;
+
     public async Task<bool> DispatchNextAsync(CancellationToken ct)
     {
         (Guid TenantId, Guid ConversationId)? changed = null;
@@ -40,14 +51,7 @@ public sealed class OutboundDispatcher(
             var db = work.Db;
             var now = clock.GetUtcNow();
             // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
-            await using var claim = await db.ClaimAsync<Message>($"""
-                SELECT m.*, m.xmin FROM messages m
-                WHERE m.direction = 'Outbound' AND m.status = 'Queued' AND m.external_id IS NULL
-                  AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= {now})
-                  AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.direction = 'Outbound'
-                                  AND p.status = 'Queued' AND p.external_id IS NULL AND p.created_at < m.created_at)
-                ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, ct);
+            await using var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimOldestQueuedSql, now), ct);
             if (claim.Rows.Count == 0) return false;
             var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
