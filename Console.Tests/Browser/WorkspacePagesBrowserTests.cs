@@ -50,4 +50,20 @@ public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture br
         await page.GetByRole(AriaRole.Tab, new() { Name = "System events" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Tenant 'demo' created")).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task No_workspace_page_tells_users_about_a_plan_of_later_work()
+    {
+        // Each screen shows what it does (or an empty state), never which future step of our plan completes it.
+        var page = await SignInAsync(DemoSeeder.OwnerEmail, "/appointments");
+        await Assertions.Expect(page.GetByText("No hay citas próximas")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("appointments-es.png") });
+        foreach (var path in new[] { "/appointments", "/leads", "/channels", "/team", "/billing" })
+        {
+            await page.GotoAsync(path);
+            await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+            var text = await page.Locator("body").InnerTextAsync();
+            Assert.DoesNotMatch(@"(?i)\bpaso \d|\bdel plan\b|\broadmap\b|\bstep \d", text);
+        }
+    }
 }
