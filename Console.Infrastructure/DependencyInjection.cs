@@ -33,7 +33,7 @@ public static class DependencyInjection
         services.AddDbContextFactory<AppDbContext>((sp, o) =>
         {
             DatabaseSetup.Configure(o, connectionString);
-            o.AddInterceptors(sp.GetRequiredService<ConversationTimerInterceptor>());
+            o.AddInterceptors(sp.GetRequiredService<ConversationTimerInterceptor>(), sp.GetRequiredService<Events.DomainEventInterceptor>());
         }, ServiceLifetime.Scoped);
         services.AddConsoleScheduler(config, connectionString);
         services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
@@ -86,6 +86,11 @@ public static class DependencyInjection
         services.AddSingleton<Assignment.AssignmentService>();
         services.AddChannelSenders();
         services.AddSingleton<Channels.Outbound.OutboundSignal>();
+        // What happened, announced once committed (Events/): to live screens and to the senders waiting for work.
+        services.AddSingleton<Events.DomainEventDispatcher>();
+        services.AddSingleton<Events.DomainEventInterceptor>();
+        services.AddSingleton<Events.IDomainEventHandler, Live.LiveScreens>();
+        services.AddSingleton<Events.IDomainEventHandler>(sp => sp.GetRequiredService<Channels.Outbound.OutboundSignal>());
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
         services.AddSingleton<Channels.Outbound.OutboundDispatcher>();
         services.AddHostedService<Channels.Outbound.OutboundWorker>();

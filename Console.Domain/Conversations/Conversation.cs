@@ -16,7 +16,7 @@ public enum HandoffReason
     HumanReplied,
 }
 
-public sealed class Conversation : ITenantOwned
+public sealed class Conversation : AggregateRoot, ITenantOwned
 {
     /// <summary>The refusal codes of this aggregate; the UI shows <c>Error.{code}</c> and the API returns it as 422.</summary>
     public const string ResolvedCode = "conversation.resolved";
@@ -61,16 +61,21 @@ public sealed class Conversation : ITenantOwned
         if (!string.IsNullOrEmpty(threadId)) ExternalThreadId = threadId;
     }
 
-    public static Conversation Start(Guid tenantId, Guid channelId, Guid contactId, DateTimeOffset now) => new()
+    public static Conversation Start(Guid tenantId, Guid channelId, Guid contactId, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now),
-        TenantId = tenantId,
-        ChannelId = channelId,
-        ContactId = contactId,
-        Status = ConversationStatus.Open,
-        Owner = ConversationOwner.Bot,
-        CreatedAt = now,
-    };
+        var conversation = new Conversation
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            ChannelId = channelId,
+            ContactId = contactId,
+            Status = ConversationStatus.Open,
+            Owner = ConversationOwner.Bot,
+            CreatedAt = now,
+        };
+        conversation.Record(new ConversationStarted(tenantId, conversation.Id));
+        return conversation;
+    }
 
     public static TimeSpan SlaFor(HandoffPriority priority) => priority switch
     {
@@ -148,13 +153,14 @@ public sealed class Conversation : ITenantOwned
         AgentLeaseId == leaseId && AgentDueAt == claimedDueAt && IsBotOwned && !IsResolved;
 
     /// <summary>The turn ran (or was skipped for good): nothing is due any more. False (no change) for a lease not held.</summary>
-    public bool CompleteAgentTurn(Guid leaseId)
+    public bool CompleteAgentTurn(Guid leaseId, AgentTurnOutcome outcome = AgentTurnOutcome.Answered)
     {
         if (AgentLeaseId != leaseId) return false;
         AgentDueAt = null;
         AgentLeaseId = null;
         AgentLeaseUntil = null;
         AgentTurnAttempts = 0;
+        Record(new AgentTurnEnded(TenantId, Id, outcome));
         return true;
     }
 
@@ -168,10 +174,16 @@ public sealed class Conversation : ITenantOwned
         AgentLeaseId = null;
         AgentLeaseUntil = null;
         if (dueAgainAt is { } due && AgentDueAt is not null) AgentDueAt = due;
+        Record(new AgentTurnEnded(TenantId, Id, AgentTurnOutcome.Released));
         return true;
     }
 
-    public void MarkRead() => UnreadCount = 0;
+    public void MarkRead()
+    {
+        if (UnreadCount == 0) return;
+        UnreadCount = 0;
+        Record(new ConversationRead(TenantId, Id));
+    }
 
     /// <summary>
     /// A human takes over: the bot goes silent for this conversation and any pending turn is cancelled. Without a
@@ -184,6 +196,7 @@ public sealed class Conversation : ITenantOwned
         AssignedMemberId = memberId;
         AgentDueAt = null;
         SlaDueAt = null;
+        Record(new ConversationTakenOver(TenantId, Id, memberId));
     }
 
     /// <summary>
@@ -196,6 +209,7 @@ public sealed class Conversation : ITenantOwned
         HandoffReason = Conversations.HandoffReason.HumanReplied;
         AgentDueAt = null;
         SlaDueAt = null;
+        Record(new HumanRepliedElsewhere(TenantId, Id));
     }
 
     public void AssignTo(Guid memberId)
@@ -203,6 +217,7 @@ public sealed class Conversation : ITenantOwned
         Owner = ConversationOwner.Human;
         AssignedMemberId = memberId;
         AgentDueAt = null;
+        Record(new ConversationAssigned(TenantId, Id, memberId));
     }
 
     /// <summary>
@@ -218,6 +233,7 @@ public sealed class Conversation : ITenantOwned
         SlaDueAt = now + SlaFor(priority);
         AgentDueAt = null;
         if (Status != ConversationStatus.Open) Status = ConversationStatus.Open;
+        Record(new ConversationHandedOff(TenantId, Id, reason, priority));
         return true;
     }
 
@@ -230,6 +246,7 @@ public sealed class Conversation : ITenantOwned
         HandoffReason = null;
         Priority = null;
         SlaDueAt = null;
+        Record(new ConversationHandedBack(TenantId, Id));
     }
 
     /// <summary>Closes the conversation. Resolving it again is a no-op (false): it keeps its first resolution time.</summary>
@@ -240,6 +257,7 @@ public sealed class Conversation : ITenantOwned
         ResolvedAt = now;
         AgentDueAt = null;
         SlaDueAt = null;
+        Record(new ConversationResolved(TenantId, Id));
         return true;
     }
 
@@ -248,6 +266,7 @@ public sealed class Conversation : ITenantOwned
         if (until <= now) throw new DomainException(SnoozeCode, "Snooze until a time in the future.");
         Status = ConversationStatus.Snoozed;
         SnoozedUntil = until;
+        Record(new ConversationSnoozed(TenantId, Id, until));
     }
 
     /// <summary>
@@ -259,6 +278,7 @@ public sealed class Conversation : ITenantOwned
         if (Status != ConversationStatus.Snoozed || SnoozedUntil is not { } until || until > dueAt) return false;
         Status = ConversationStatus.Open;
         SnoozedUntil = null;
+        Record(new ConversationWoke(TenantId, Id));
         return true;
     }
 
@@ -277,6 +297,7 @@ public sealed class Conversation : ITenantOwned
             null or HandoffPriority.Normal => HandoffPriority.Urgent,
             _ => HandoffPriority.Critical,
         };
+        Record(new HandoffEscalated(TenantId, Id, Priority.Value));
         return true;
     }
 
@@ -285,6 +306,7 @@ public sealed class Conversation : ITenantOwned
         Status = ConversationStatus.Open;
         SnoozedUntil = null;
         ResolvedAt = null;
+        Record(new ConversationReopened(TenantId, Id));
     }
 
     private static string? Truncate(string? text) => text is { Length: > 140 } ? text[..140] : text;

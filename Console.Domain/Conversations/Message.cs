@@ -21,7 +21,7 @@ public enum MediaState { Pending, Stored, Failed, Refused }
 /// </summary>
 public enum DeliveryStatus { Received = 0, Queued = 1, Sent = 2, Delivered = 3, Read = 4, Played = 5, Failed = 9 }
 
-public sealed class Message : ITenantOwned
+public sealed class Message : AggregateRoot, ITenantOwned
 {
     private Message() { }
 
@@ -63,30 +63,35 @@ public sealed class Message : ITenantOwned
     public DateTimeOffset? DeletedAt { get; private set; }
 
     public static Message Inbound(Conversation conversation, string externalId, MessageType type, string? body, string? payload,
-        DateTimeOffset sentAt, DateTimeOffset now, string? replyTo = null) => new()
+        DateTimeOffset sentAt, DateTimeOffset now, string? replyTo = null)
     {
-        Id = Guid.CreateVersion7(now),
-        TenantId = conversation.TenantId,
-        ConversationId = conversation.Id,
-        ChannelId = conversation.ChannelId,
-        Direction = MessageDirection.Inbound,
-        Sender = MessageSender.Contact,
-        Type = type,
-        Body = body,
-        Payload = payload,
-        ExternalId = externalId,
-        ReplyToExternalId = replyTo,
-        Status = DeliveryStatus.Received,
-        SentAt = sentAt,
-        CreatedAt = now,
-    };
+        var message = new Message
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = conversation.TenantId,
+            ConversationId = conversation.Id,
+            ChannelId = conversation.ChannelId,
+            Direction = MessageDirection.Inbound,
+            Sender = MessageSender.Contact,
+            Type = type,
+            Body = body,
+            Payload = payload,
+            ExternalId = externalId,
+            ReplyToExternalId = replyTo,
+            Status = DeliveryStatus.Received,
+            SentAt = sentAt,
+            CreatedAt = now,
+        };
+        message.Record(new MessageReceived(message.TenantId, message.ConversationId, message.Id));
+        return message;
+    }
 
     public static Message Outbound(Conversation conversation, MessageSender sender, Guid? memberId, MessageType type, string? body,
         string? payload, DateTimeOffset now)
     {
         if (sender == MessageSender.Contact)
             throw new DomainException("message.sender", "An outbound message is sent by the business, not the contact.");
-        return new Message
+        var message = new Message
         {
             Id = Guid.CreateVersion7(now),
             TenantId = conversation.TenantId,
@@ -102,10 +107,19 @@ public sealed class Message : ITenantOwned
             SentAt = now,
             CreatedAt = now,
         };
+        message.Record(new OutboundMessageQueued(message.TenantId, message.ConversationId, message.Id));
+        return message;
     }
 
-    /// <summary>Applies a delivery status; returns false when it would move backwards or leave a terminal failure.</summary>
+    /// <summary>A status the channel reported; returns false when it would move backwards or leave a terminal failure.</summary>
     public bool AdvanceStatus(DeliveryStatus next, string? errorCode = null, string? errorText = null)
+    {
+        if (!Advance(next, errorCode, errorText)) return false;
+        Record(new MessageStatusChanged(TenantId, ConversationId, Id, Status));
+        return true;
+    }
+
+    private bool Advance(DeliveryStatus next, string? errorCode = null, string? errorText = null)
     {
         if (Status == DeliveryStatus.Failed) return false;
         if (next == DeliveryStatus.Failed)
@@ -125,7 +139,8 @@ public sealed class Message : ITenantOwned
         ExternalId = externalId;
         Attempts++;
         NextAttemptAt = null;
-        AdvanceStatus(DeliveryStatus.Sent);
+        Advance(DeliveryStatus.Sent);
+        Record(new OutboundMessageAttempted(TenantId, ConversationId, Id, Status));
     }
 
     /// <summary>A transient send failure: stays queued until <paramref name="retryAt"/>, keeping the last error visible.</summary>
@@ -135,16 +150,23 @@ public sealed class Message : ITenantOwned
         NextAttemptAt = retryAt;
         ErrorCode = errorCode;
         ErrorText = errorText;
+        Record(new OutboundMessageAttempted(TenantId, ConversationId, Id, Status));
     }
 
     public void FailSend(string errorCode, string errorText)
     {
         Attempts++;
         NextAttemptAt = null;
-        AdvanceStatus(DeliveryStatus.Failed, errorCode, errorText);
+        Advance(DeliveryStatus.Failed, errorCode, errorText);
+        Record(new OutboundMessageAttempted(TenantId, ConversationId, Id, Status));
     }
 
-    public void MarkDeletedByCustomer(DateTimeOffset at) => DeletedAt ??= at;
+    public void MarkDeletedByCustomer(DateTimeOffset at)
+    {
+        if (DeletedAt is not null) return;
+        DeletedAt = at;
+        Record(new MessageDeletedByCustomer(TenantId, ConversationId, Id));
+    }
 
     public void ExpectMedia() => MediaState = Conversations.MediaState.Pending;
 
@@ -153,6 +175,7 @@ public sealed class Message : ITenantOwned
         MediaState = Conversations.MediaState.Stored;
         MediaContentType = contentType;
         NextAttemptAt = null;
+        Record(new MessageMediaSettled(TenantId, ConversationId, Id, Conversations.MediaState.Stored));
     }
 
     /// <summary>Media download failed: retry later, or give up (the link expires) keeping the reason.</summary>
@@ -162,6 +185,7 @@ public sealed class Message : ITenantOwned
         ErrorText = error;
         NextAttemptAt = retryAt;
         if (retryAt is null) MediaState = Conversations.MediaState.Failed;
+        Record(new MessageMediaSettled(TenantId, ConversationId, Id, MediaState ?? Conversations.MediaState.Pending));
     }
 
     /// <summary>The file broke a media rule (where it lives, its size or its type): kept unfetched for good, with the reason.</summary>
@@ -172,6 +196,7 @@ public sealed class Message : ITenantOwned
         ErrorCode = reason;
         ErrorText = detail;
         NextAttemptAt = null;
+        Record(new MessageMediaSettled(TenantId, ConversationId, Id, Conversations.MediaState.Refused));
     }
 
     /// <summary>A business message sent from another tool (Meta Business Suite, the phone app), seen as an echo.</summary>
@@ -179,6 +204,8 @@ public sealed class Message : ITenantOwned
         DateTimeOffset sentAt, DateTimeOffset now)
     {
         var message = Outbound(conversation, MessageSender.Agent, null, type, body, payload, now);
+        message.TakeEvents(); // not queued by us: it is an echo
+        message.Record(new MessageEchoed(message.TenantId, message.ConversationId, message.Id));
         message.ExternalId = externalId;
         message.Status = DeliveryStatus.Sent;
         message.SentAt = sentAt;

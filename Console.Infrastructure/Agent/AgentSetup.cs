@@ -17,6 +17,12 @@ public static class AgentSetup
         services.AddSingleton<AgentEngine>();
         services.AddSingleton<Handoffs>();
         services.AddSingleton<LeadAnalyzer>();
+        // A turn in four pieces (claim, prepare, decide, commit) and its figures.
+        services.AddMetrics();
+        services.AddSingleton<AgentTelemetry>();
+        services.AddSingleton<AgentTurnClaims>();
+        services.AddSingleton<TurnPreparer>();
+        services.AddSingleton<TurnCommitter>();
         services.AddSingleton<AgentRunner>();
         services.AddSingleton<AgentSandbox>();
         services.AddSingleton<Copilot>();

@@ -7,7 +7,6 @@ using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Assignment;
 using OperatorConsole.Infrastructure.Channels.Outbound;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -18,7 +17,7 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// high-value lead), and what follows every handoff: agents are told, and the team's WhatsApp number if the owner
 /// set one.
 /// </summary>
-public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, ConversationNotifier notifier, SystemEventWriter systemEvents,
+public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, SystemEventWriter systemEvents,
     AssignmentService assignment, TimeProvider clock, ILogger<Handoffs> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -50,7 +49,6 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Co
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        outbound.Sent(tenantId, conversationId);
         await AfterHandoffAsync(tenantId, conversationId, request, ct);
         return true;
     }
@@ -61,7 +59,6 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Co
     /// </summary>
     public async Task AfterHandoffAsync(Guid tenantId, Guid conversationId, HandoffRequest request, CancellationToken ct)
     {
-        notifier.Publish(new ConversationChanged(tenantId, conversationId, "handoff"));
         try
         {
             await assignment.AutoAssignAsync(tenantId, conversationId, ct);

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Agent;
@@ -57,7 +56,7 @@ public static class LeadScoring
 /// suggested stage, extracted fields, a short summary. Every change is an event with its reason. Frustration, a
 /// payment problem or a lead crossing the high-value score hands the conversation to a human.
 /// </summary>
-public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs handoffs, ConversationNotifier notifier, TimeProvider clock,
+public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs handoffs, TimeProvider clock,
     ILogger<LeadAnalyzer> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -138,9 +137,10 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
                     string.Join("; ", changes), JsonSerializer.Serialize(analysis, Json), now));
             }
+            // Score and summary change on every analysis, with or without a timeline entry: the lead panel refreshes.
+            db.Raise(new LeadChanged(tenantId, conversationId, contact.Id));
             await db.SaveChangesAsync(ct);
         }
-        notifier.Publish(new ConversationChanged(tenantId, conversationId, "lead analysed"));
 
         HandoffRequest? handoff = analysis switch
         {

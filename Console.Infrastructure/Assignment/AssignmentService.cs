@@ -28,7 +28,6 @@ namespace OperatorConsole.Infrastructure.Assignment;
 /// </summary>
 public sealed class AssignmentService(
     ContextScopes scopes,
-    ConversationNotifier notifier,
     TimeProvider clock,
     IOptions<LiveOptions> options,
     ILogger<AssignmentService> log)
@@ -69,7 +68,6 @@ public sealed class AssignmentService(
             await tx.CommitAsync(ct);
             chosen = member.Id;
         }
-        notifier.Publish(new ConversationChanged(tenantId, conversationId, "assigned"));
         return chosen;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
@@ -19,6 +20,34 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     : IdentityDbContext<ApplicationUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     public TenantContext Tenant { get; } = tenant;
+
+    /// <summary>Events taken from saved aggregates or raised for set-based writes, waiting for their commit.</summary>
+    internal List<IDomainEvent> PendingEvents { get; } = [];
+
+    private Events.DomainEventInterceptor? _events;
+
+    /// <summary>
+    /// What happened in a write this context is about to store (or already ran inside the open transaction): announced
+    /// once the next save or the open transaction commits, dropped if it fails. Aggregates record their own events;
+    /// this is for changes no aggregate method makes (a workspace setting, a lead seen from its conversations).
+    /// </summary>
+    public void Raise(IDomainEvent happened) => PendingEvents.Add(happened);
+
+    /// <summary>
+    /// What a set-based write (<c>ExecuteUpdate</c>, SQL) that already ran changed: announced when the open transaction
+    /// commits, or at once when there is none (the statement has committed).
+    /// </summary>
+    public void RaiseWritten(IDomainEvent happened)
+    {
+        if (Database.CurrentTransaction is not null)
+        {
+            PendingEvents.Add(happened);
+            return;
+        }
+        _events ??= this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?
+            .OfType<Events.DomainEventInterceptor>().FirstOrDefault();
+        _events?.Announce([happened]);
+    }
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantMember> TenantMembers => Set<TenantMember>();

@@ -5,7 +5,6 @@ using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
 
@@ -29,13 +28,13 @@ public sealed record ContactPatch(string? Name = null, string? Email = null, Lea
 /// save is still checked against the row as it was loaded.
 /// </para>
 /// </summary>
-public sealed class ConversationCommands(ContextScopes scopes, ConversationNotifier notifier, OutboundMessages outbound, TimeProvider clock,
+public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages outbound, TimeProvider clock,
     Media.IMediaStore media, OutboundMediaLinks mediaLinks, Microsoft.Extensions.Options.IOptionsMonitor<Media.MediaOptions> mediaOptions)
 {
     public const string ConflictCode = "conversation.changed";
 
     public Task TakeOverAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "taken over", (c, _) =>
+        ChangeAsync(actor, conversationId, version, (c, _) =>
         {
             var pending = c.AgentDueAt is not null;
             c.TakeOver(actor.MemberId);
@@ -43,14 +42,14 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         }, ct);
 
     public Task HandBackAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "handed back", (c, _) =>
+        ChangeAsync(actor, conversationId, version, (c, _) =>
         {
             c.HandBackToBot();
             return Event(c, ConversationEventType.HandedBack, actor, $"Handed back to the bot by {actor.Name}", new { actor = actor.Name });
         }, ct);
 
     public Task AssignAsync(InboxActor actor, Guid conversationId, Guid memberId, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "assigned", async (c, db) =>
+        ChangeAsync(actor, conversationId, version, async (c, db) =>
         {
             // The tenant scope's filter and RLS make another tenant's member id simply not found.
             var target = await (from m in db.TenantMembers
@@ -65,21 +64,21 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         }, ct);
 
     public Task ResolveAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "resolved", (c, _) =>
+        ChangeAsync(actor, conversationId, version, (c, _) =>
             // Resolving twice changes nothing, so it leaves no second event either.
             c.Resolve(clock.GetUtcNow())
                 ? Event(c, ConversationEventType.Resolved, actor, $"Resolved by {actor.Name}", new { actor = actor.Name })
                 : null, ct);
 
     public Task SnoozeAsync(InboxActor actor, Guid conversationId, DateTimeOffset until, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "snoozed", (c, _) =>
+        ChangeAsync(actor, conversationId, version, (c, _) =>
         {
             c.Snooze(until, clock.GetUtcNow());
             return Event(c, ConversationEventType.Snoozed, actor, $"Snoozed until {until:u} by {actor.Name}", new { actor = actor.Name, until });
         }, ct);
 
     public Task ReopenAsync(InboxActor actor, Guid conversationId, uint? version = null, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, version, "reopened", (c, _) =>
+        ChangeAsync(actor, conversationId, version, (c, _) =>
         {
             c.Reopen();
             return Event(c, ConversationEventType.Reopened, actor, $"Reopened by {actor.Name}", new { actor = actor.Name });
@@ -87,7 +86,7 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
 
     /// <summary>The contact's own bot switch: kept on the contact, so it holds in every conversation with them.</summary>
     public Task SetContactBotAsync(InboxActor actor, Guid conversationId, bool enabled, CancellationToken ct = default) =>
-        ChangeAsync(actor, conversationId, null, enabled ? "bot resumed" : "bot paused", async (c, db) =>
+        ChangeAsync(actor, conversationId, null, async (c, db) =>
         {
             var contact = await db.Contacts.SingleAsync(k => k.Id == c.ContactId, ct);
             contact.SetBotEnabled(enabled);
@@ -103,8 +102,8 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         var channel = await work.Db.Channels.SingleOrDefaultAsync(c => c.Id == channelId, ct)
             ?? throw new DomainException("channel.not_found", "No such channel in this workspace.");
         channel.SetBotEnabled(enabled);
+        work.Db.Raise(new BotSwitched(actor.TenantId, channelId, enabled));
         await work.Db.SaveChangesAsync(ct);
-        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "channel bot switched"));
     }
 
     public async Task SetTenantBotAsync(InboxActor actor, bool enabled, CancellationToken ct = default)
@@ -113,8 +112,8 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         await using var work = scopes.ForTenant(actor.TenantId);
         var tenant = await work.Db.Tenants.SingleAsync(t => t.Id == actor.TenantId, ct);
         tenant.SetBotEnabled(enabled);
+        work.Db.Raise(new BotSwitched(actor.TenantId, null, enabled));
         await work.Db.SaveChangesAsync(ct);
-        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "tenant bot switched"));
     }
 
     /// <summary>The agent opened the conversation: the unread badge goes. No event (it would drown the timeline).</summary>
@@ -124,7 +123,7 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         // One statement, no version check: marking read never conflicts with anything worth telling the agent about.
         var changed = await work.Db.Conversations.VisibleTo(work.Db, actor.MemberId).Where(c => c.Id == conversationId && c.UnreadCount > 0)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.UnreadCount, 0), ct);
-        if (changed > 0) notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "read"));
+        if (changed > 0) work.Db.RaiseWritten(new ConversationRead(actor.TenantId, conversationId));
     }
 
     /// <summary>
@@ -197,7 +196,7 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         text = text?.Trim() ?? "";
         if (text.Length is 0 or > 4096) throw new DomainException("note.invalid", "A note is 1 to 4096 characters.");
         IReadOnlyList<Guid> mentioned = [];
-        await ChangeAsync(actor, conversationId, null, "note", async (c, db) =>
+        await ChangeAsync(actor, conversationId, null, async (c, db) =>
         {
             var members = await (from m in db.TenantMembers
                                  join u in db.Users on m.UserId equals u.Id
@@ -238,10 +237,11 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
             if (string.IsNullOrWhiteSpace(key) || key.Length > 64) throw new DomainException("contact.field", "Field names are 1 to 64 characters.");
             contact.SetField(key.Trim(), value);
         }
-        await work.Db.SaveChangesAsync(ct);
+        // The lead shows beside each of its open conversations.
         var conversations = await work.Db.Conversations.Where(c => c.ContactId == contactId && c.Status != ConversationStatus.Resolved)
             .Select(c => c.Id).ToListAsync(ct);
-        foreach (var id in conversations) notifier.Publish(new ConversationChanged(actor.TenantId, id, "contact updated"));
+        foreach (var id in conversations) work.Db.Raise(new LeadChanged(actor.TenantId, id, contactId));
+        await work.Db.SaveChangesAsync(ct);
         return InboxQueries.ToRow(contact);
     }
 
@@ -296,15 +296,14 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         work.Db.ConversationEvents.Add(Event(conversation, ConversationEventType.TakenOver, actor, $"Taken over by {actor.Name} (replied)",
             new { actor = actor.Name, cancelledTurn = pending, replied = true }));
         await SaveAsync(work.Db, ct);
-        notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "taken over"));
     }
 
-    private Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
+    private Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version,
         Func<Conversation, AppDbContext, ConversationEvent?> change, CancellationToken ct) =>
-        ChangeAsync(actor, conversationId, version, reason, (c, db) => Task.FromResult(change(c, db)), ct);
+        ChangeAsync(actor, conversationId, version, (c, db) => Task.FromResult(change(c, db)), ct);
 
     /// <summary>Applies one guarded change; a change that answers null did nothing (a no-op transition) and is not saved.</summary>
-    private async Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version, string reason,
+    private async Task ChangeAsync(InboxActor actor, Guid conversationId, uint? version,
         Func<Conversation, AppDbContext, Task<ConversationEvent?>> change, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(actor.TenantId, null);
@@ -322,7 +321,6 @@ public sealed class ConversationCommands(ContextScopes scopes, ConversationNotif
         if (await change(conversation, db) is not { } recorded) return;
         db.ConversationEvents.Add(recorded);
         await SaveAsync(db, ct);
-        notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, reason));
     }
 
     private static async Task SaveAsync(AppDbContext db, CancellationToken ct)

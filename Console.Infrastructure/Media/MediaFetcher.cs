@@ -7,7 +7,6 @@ using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Data;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -31,7 +30,6 @@ public sealed class MediaFetcher(
     IOptionsMonitor<MetaOptions> meta,
     IOptionsMonitor<OutboundOptions> mode,
     IOptionsMonitor<MediaOptions> options,
-    ConversationNotifier notifier,
     TimeProvider clock,
     ILogger<MediaFetcher> log)
 {
@@ -48,7 +46,6 @@ public sealed class MediaFetcher(
 
     public async Task<bool> FetchNextAsync(CancellationToken ct)
     {
-        (Guid Tenant, Guid Conversation)? changed = null;
         await using (var work = scopes.ForSystem("media fetch"))
         {
             var db = work.Db;
@@ -85,9 +82,7 @@ public sealed class MediaFetcher(
             }
             await db.SaveChangesAsync(ct);
             await claim.CommitAsync(ct);
-            changed = (message.TenantId, message.ConversationId);
         }
-        notifier.Publish(new ConversationChanged(changed.Value.Tenant, changed.Value.Conversation, "media"));
         return true;
     }
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Conversations;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Tenancy;
 using Quartz;
 
@@ -22,7 +21,7 @@ public sealed record ConversationTimerChange(Guid TenantId, Guid ConversationId,
 /// again on the row when it fires (<see cref="Conversation.WakeFromSnooze"/>, <see cref="Conversation.EscalateOverdueHandoff"/>),
 /// so a trigger that outlived its reason (a set-based path reopened the conversation) changes nothing.
 /// </summary>
-public sealed class ConversationTimers(IServiceProvider services, ContextScopes scopes, ConversationNotifier notifier, TimeProvider clock,
+public sealed class ConversationTimers(IServiceProvider services, ContextScopes scopes, TimeProvider clock,
     ILogger<ConversationTimers> log)
 {
     public const string WakeGroup = "conversation-snooze-wake";
@@ -76,7 +75,7 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
 
     /// <summary>The snooze ran out: the conversation opens, with its event and a live change. False when nothing was due.</summary>
     public Task<bool> WakeAsync(Guid tenantId, Guid conversationId, DateTimeOffset firedFor, CancellationToken ct = default) =>
-        RunAsync(tenantId, conversationId, "snooze ended", (c, _, now) =>
+        RunAsync(tenantId, conversationId, (c, _, now) =>
         {
             var until = c.SnoozedUntil;
             return Task.FromResult(c.WakeFromSnooze(Later(now, firedFor))
@@ -87,7 +86,7 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
 
     /// <summary>A waiting handoff passed its SLA: one priority level up, once per handoff. False when nothing was due.</summary>
     public Task<bool> EscalateAsync(Guid tenantId, Guid conversationId, DateTimeOffset firedFor, CancellationToken ct = default) =>
-        RunAsync(tenantId, conversationId, "sla breached", async (c, db, now) =>
+        RunAsync(tenantId, conversationId, async (c, db, now) =>
         {
             var due = c.SlaDueAt;
             var from = c.Priority;
@@ -101,10 +100,44 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
                 JsonSerializer.Serialize(new { slaDueAt = due, from = from?.ToString(), priority = c.Priority?.ToString() }, JsonSerializerOptions.Web), now);
         }, ct);
 
+    /// <summary>
+    /// Runs the timed rules of conversations whose time passed more than <paramref name="grace"/> ago and are still
+    /// waiting (snoozed, or an unassigned handoff past its SLA with no breach recorded): their trigger was lost. The
+    /// rules are the same guarded ones, so a conversation a trigger handles at the same moment changes once. Returns
+    /// how many it changed.
+    /// </summary>
+    public async Task<int> SweepAsync(TimeSpan grace, CancellationToken ct = default)
+    {
+        var before = clock.GetUtcNow() - grace;
+        List<(Guid Tenant, Guid Id, DateTimeOffset At)> snoozed, overdue;
+        await using (var work = scopes.ForSystem("conversation timer sweep"))
+        {
+            var db = work.Db;
+            snoozed = (await db.Conversations.AsNoTracking()
+                    .Where(c => c.Status == ConversationStatus.Snoozed && c.SnoozedUntil <= before)
+                    .OrderBy(c => c.SnoozedUntil).Take(SweepBatch).Select(c => new { c.TenantId, c.Id, At = c.SnoozedUntil!.Value }).ToListAsync(ct))
+                .Select(c => (c.TenantId, c.Id, c.At)).ToList();
+            overdue = (await db.Conversations.AsNoTracking()
+                    .Where(c => c.Owner == ConversationOwner.Unassigned && c.Status != ConversationStatus.Resolved && c.SlaDueAt <= before
+                                && !db.ConversationEvents.Any(e => e.ConversationId == c.Id && e.Type == ConversationEventType.SlaBreached && e.CreatedAt >= c.SlaDueAt))
+                    .OrderBy(c => c.SlaDueAt).Take(SweepBatch).Select(c => new { c.TenantId, c.Id, At = c.SlaDueAt!.Value }).ToListAsync(ct))
+                .Select(c => (c.TenantId, c.Id, c.At)).ToList();
+        }
+        var changed = 0;
+        foreach (var (tenant, id, at) in snoozed)
+            if (await WakeAsync(tenant, id, at, ct)) changed++;
+        foreach (var (tenant, id, at) in overdue)
+            if (await EscalateAsync(tenant, id, at, ct)) changed++;
+        if (changed > 0) log.LogWarning("{Count} conversation timer(s) had no trigger and ran late from the sweep", changed);
+        return changed;
+    }
+
+    private const int SweepBatch = 200;
+
     // Quartz may fire a couple of milliseconds before the trigger time: the time it fired for is the one that counts.
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private async Task<bool> RunAsync(Guid tenantId, Guid conversationId, string reason,
+    private async Task<bool> RunAsync(Guid tenantId, Guid conversationId,
         Func<Conversation, Data.AppDbContext, DateTimeOffset, Task<ConversationEvent?>> rule, CancellationToken ct)
     {
         RunningTimer.Value = true;
@@ -125,7 +158,6 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
                 // An operator changed the conversation meanwhile: decide again on what they left.
                 continue;
             }
-            notifier.Publish(new ConversationChanged(tenantId, conversationId, reason));
             return true;
         }
     }
@@ -153,4 +185,15 @@ public sealed class EscalateOverdueHandoffJob(ConversationTimers timers) : IJob
         await timers.EscalateAsync(Guid.Parse(data.GetString(ConversationTimers.TenantKey)!), Guid.Parse(data.GetString(ConversationTimers.ConversationKey)!),
             context.ScheduledFireTimeUtc ?? context.FireTimeUtc, ct);
     }
+}
+
+/// <summary>Quartz job, every <see cref="SchedulerOptions.SweepSeconds"/> on one node: timers whose trigger was lost run late.</summary>
+[DisallowConcurrentExecution]
+public sealed class ConversationTimerSweepJob(ConversationTimers timers, Microsoft.Extensions.Options.IOptions<SchedulerOptions> options) : IJob
+{
+    public const string Name = "conversation-timer-sweep";
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) =>
+        // A trigger a node is about to fire is not lost: only those late by a whole sweep (at least a minute) are.
+        await timers.SweepAsync(TimeSpan.FromSeconds(Math.Max(60, options.Value.SweepSeconds)), ct);
 }

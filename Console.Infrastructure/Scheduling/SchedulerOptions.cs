@@ -16,4 +16,11 @@ public sealed class SchedulerOptions
     /// <summary>How often a node records in the job store that it is alive (a dead node's firings are recovered after that).</summary>
     [Range(1, 300)]
     public int CheckinIntervalSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// How often one node looks for conversation timers that should have fired but did not (a node stopped between
+    /// saving a snooze or a handoff and scheduling its trigger): they then run late instead of never.
+    /// </summary>
+    [Range(5, 3600)]
+    public int SweepSeconds { get; set; } = 60;
 }

@@ -36,6 +36,11 @@ public static class SchedulingServices
                 store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(options.CheckinIntervalSeconds));
                 store.ConfigureStore(s => s.TablePrefix = TablePrefix);
             });
+            // The safety net under the per-conversation triggers (see ConversationTimers.SweepAsync).
+            q.ScheduleJob<ConversationTimerSweepJob>(t => t
+                .WithIdentity(ConversationTimerSweepJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
+                j => j.WithIdentity(ConversationTimerSweepJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>

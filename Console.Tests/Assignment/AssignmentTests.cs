@@ -82,7 +82,7 @@ public class AssignmentTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
         var ids = conversations.Select(c => c.Id).ToList();
         var events = await work.Db.ConversationEvents.Where(e => ids.Contains(e.ConversationId) && e.Type == ConversationEventType.Assigned).ToListAsync();
         Assert.Equal(6, events.Count);
-        await Eventually.TrueAsync(() => Task.FromResult(ids.All(id => announced.Any(c => c.ConversationId == id && c.Reason == "assigned"))),
+        await Eventually.TrueAsync(() => Task.FromResult(ids.All(id => announced.Any(c => c.ConversationId == id && c.Reason == nameof(ConversationAssigned)))),
             "every assignment to be announced to open screens");
     }
 

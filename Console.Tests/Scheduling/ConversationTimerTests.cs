@@ -44,7 +44,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
     {
         var tenant = await nodes.A.TenantAsync();
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Ana");
-        using var heard = Listen(nodes.A, tenant.Id, "snooze ended");
+        using var heard = Listen(nodes.A, tenant.Id, nameof(ConversationWoke));
         var until = DateTimeOffset.UtcNow.AddSeconds(2);
         await Commands(nodes.A).SnoozeAsync(InboxActor.Integration(tenant.Id), conversation.Id, until);
 
@@ -64,7 +64,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
     {
         var tenant = await nodes.A.TenantAsync();
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Beto");
-        using var heard = Listen(nodes.A, tenant.Id, "sla breached");
+        using var heard = Listen(nodes.A, tenant.Id, nameof(HandoffEscalated));
         // Handed off (Normal: 15 minutes) so long ago that the SLA runs out two seconds from now.
         var slaDue = DateTimeOffset.UtcNow.AddSeconds(2);
         await using (var work = nodes.B.Scopes.ForTenant(tenant.Id))

@@ -85,7 +85,7 @@ await using var hub = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, "hubs/
 hub.On<JsonElement>("conversationChanged", change =>
 {
     // Only the customer's message counts (not a bot reply or a delivery status arriving meanwhile).
-    if (change.GetProperty("reason").GetString() == "InboundMessage") hubEvent.TrySetResult(Stopwatch.GetTimestamp());
+    if (change.GetProperty("reason").GetString() == "MessageReceived") hubEvent.TrySetResult(Stopwatch.GetTimestamp());
 });
 await hub.StartAsync();
 await hub.InvokeAsync("JoinConversation", conversationId);

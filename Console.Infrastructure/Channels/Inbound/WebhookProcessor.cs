@@ -29,13 +29,11 @@ public readonly record struct BatchResult(int Handled, bool OneByOne);
 /// </summary>
 public sealed class WebhookProcessor(
     ContextScopes scopes,
-    ConversationNotifier notifier,
     SystemEventWriter systemEvents,
     Agent.AgentBuffers agentBuffers,
     TimeProvider clock,
     ILogger<WebhookProcessor> log)
 {
-
     /// <summary>
     /// Claims up to <paramref name="max"/> due deliveries and applies them in one transaction: the claim, the reads
     /// (<see cref="InboundLookups"/>: five set-based queries for the whole batch), the save and the commit are paid once
@@ -45,7 +43,6 @@ public sealed class WebhookProcessor(
     /// </summary>
     public async Task<BatchResult> ProcessBatchAsync(int max, CancellationToken ct)
     {
-        var changes = new List<ConversationChanged>();
         var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
         List<Guid> ids;
         await using (var work = scopes.ForSystem("webhook processing batch"))
@@ -70,7 +67,7 @@ public sealed class WebhookProcessor(
                         db.Attach(delivery).Entity.MarkAttemptFailed(wait.Message, now, wait.After);
                         continue;
                     }
-                    var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
+                    var unroutable = await ApplyAsync(db, lookups, delivery, events, notices, ct);
                     if (unroutable.Count == 0) processed.Add(delivery.Id);
                     else db.Attach(delivery).Entity.MarkProcessed(unroutable, now);
                 }
@@ -78,7 +75,6 @@ public sealed class WebhookProcessor(
                 await MarkProcessedAsync(db, processed, now, ct);
                 await claim.CommitAsync(ct);
                 foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
-                foreach (var change in changes.Distinct()) notifier.Publish(change);
                 return new BatchResult(claimed.Count, false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -94,7 +90,6 @@ public sealed class WebhookProcessor(
     /// <summary>Claims and applies one due delivery (or the given one). Returns false when there was nothing to do.</summary>
     public async Task<bool> ProcessNextAsync(CancellationToken ct, Guid? only = null)
     {
-        var changes = new List<ConversationChanged>();
         var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
         Guid deliveryId;
         string? failure = null;
@@ -113,7 +108,7 @@ public sealed class WebhookProcessor(
                 var events = InboundParsers.Parse(delivery.Source, delivery.Body);
                 var lookups = await InboundLookups.LoadAsync(db, events, ct);
                 if (StatusTooEarly(lookups, delivery, events) is { } wait) throw wait;
-                var unroutable = await ApplyAsync(db, lookups, delivery, events, changes, notices, ct);
+                var unroutable = await ApplyAsync(db, lookups, delivery, events, notices, ct);
                 db.Attach(delivery).Entity.MarkProcessed(unroutable, now);
                 await db.SaveChangesAsync(ct);
                 await claim.CommitAsync(ct);
@@ -125,7 +120,6 @@ public sealed class WebhookProcessor(
                 if (ex is DbUpdateException dbx && (dbx.IsUniqueViolation() || dbx is DbUpdateConcurrencyException))
                     retryIn = TimeSpan.FromMilliseconds(200); // lost a race with a concurrent delivery: the retry sees its rows
                 await claim.RollbackAsync(CancellationToken.None);
-                changes.Clear();
                 notices.Clear();
             }
         }
@@ -145,7 +139,6 @@ public sealed class WebhookProcessor(
         }
 
         foreach (var n in notices) await systemEvents.WriteAsync(n.Severity, "webhooks", n.Message, n.TenantId, n.Details, ct);
-        foreach (var change in changes.Distinct()) notifier.Publish(change);
         return true;
     }
 
@@ -191,7 +184,7 @@ public sealed class WebhookProcessor(
     }
 
     private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, InboundLookups lookups, WebhookDelivery delivery,
-        IReadOnlyList<InboundEvent> events, List<ConversationChanged> changes, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
+        IReadOnlyList<InboundEvent> events, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
     {
         var unroutable = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
@@ -202,7 +195,8 @@ public sealed class WebhookProcessor(
                 unroutable.Add(e.ChannelExternalId);
                 continue;
             }
-            var conversationId = e switch
+            // What changed is recorded by the messages and conversations themselves and announced after the commit.
+            _ = e switch
             {
                 InboundMessage m => await ApplyMessageAsync(db, lookups, channel, m, ct),
                 InboundEcho echo => await ApplyEchoAsync(db, lookups, channel, echo, delivery.Attempts, ct),
@@ -213,7 +207,6 @@ public sealed class WebhookProcessor(
                 InboundChannelError err => Notice(notices, channel, err),
                 _ => null,
             };
-            if (conversationId is { } id) changes.Add(new ConversationChanged(channel.TenantId, id, e.GetType().Name));
         }
         if (unroutable.Count > 0)
         {

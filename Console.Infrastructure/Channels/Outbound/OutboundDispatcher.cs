@@ -7,7 +7,6 @@ using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Data;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Security;
@@ -26,7 +25,6 @@ public sealed class OutboundDispatcher(
     IEnumerable<IChannelSender> senders,
     SecretProtector protector,
     IOptionsMonitor<OutboundOptions> options,
-    ConversationNotifier notifier,
     SystemEventWriter systemEvents,
     TimeProvider clock,
     ILogger<OutboundDispatcher> log)
@@ -44,7 +42,6 @@ public sealed class OutboundDispatcher(
 
     public async Task<bool> DispatchNextAsync(CancellationToken ct)
     {
-        (Guid TenantId, Guid ConversationId)? changed = null;
         var notices = new List<(Severity, string, Guid?)>();
         await using (var work = scopes.ForSystem("outbound dispatch"))
         {
@@ -60,10 +57,8 @@ public sealed class OutboundDispatcher(
             Apply(message, channel, result, now, notices);
             await db.SaveChangesAsync(ct);
             await claim.CommitAsync(ct);
-            changed = (message.TenantId, message.ConversationId);
         }
         foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
-        notifier.Publish(new ConversationChanged(changed.Value.TenantId, changed.Value.ConversationId, "outbound sent"));
         return true;
     }
 

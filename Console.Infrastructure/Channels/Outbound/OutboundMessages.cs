@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
-using OperatorConsole.Infrastructure.Live;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Channels.Outbound;
@@ -21,9 +20,14 @@ public sealed record OutboundEnvelope(OutboundContent Content, bool HumanAgentTa
 /// <summary>Raised when free text cannot go because the customer window is closed; the API answers 409.</summary>
 public sealed class WindowClosedException(string message) : Exception(message);
 
-/// <summary>Wakes the outbound dispatchers as soon as a message is queued.</summary>
-public sealed class OutboundSignal
+/// <summary>Wakes the outbound dispatchers as soon as a queued message is committed.</summary>
+public sealed class OutboundSignal : Events.IDomainEventHandler
 {
+    public void Handle(IReadOnlyList<IDomainEvent> events)
+    {
+        if (events.Any(e => e is OutboundMessageQueued)) Notify();
+    }
+
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 
     public void Notify() => _signal.Release();
@@ -36,7 +40,7 @@ public sealed class OutboundSignal
 /// lost if the channel is down and a retry reuses the same row. Checks the channel's limits and the customer
 /// window before anything is stored.
 /// </summary>
-public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal, ConversationNotifier notifier, TimeProvider clock)
+public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
 {
     public async Task<Message> QueueAsync(Guid tenantId, Guid conversationId, MessageSender sender, Guid? memberId, OutboundContent content,
         CancellationToken ct = default)
@@ -48,14 +52,13 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
         var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
         var message = Stage(db, conversation, channel, sender, memberId, content);
         await db.SaveChangesAsync(ct);
-        Sent(tenantId, conversationId);
         return message;
     }
 
     /// <summary>
     /// Adds the message to <paramref name="db"/> without saving, after checking the channel's limits and the customer
-    /// window, so a caller can queue replies in the same transaction as its other writes (the agent runner). Call
-    /// <see cref="Sent"/> after committing.
+    /// window, so a caller can queue replies in the same transaction as its other writes (the agent runner). The
+    /// message's <see cref="OutboundMessageQueued"/> wakes the dispatchers and the screens once it commits.
     /// </summary>
     public Message Stage(Data.AppDbContext db, Conversation conversation, Channel channel, MessageSender sender, Guid? memberId,
         OutboundContent content)
@@ -81,13 +84,6 @@ public sealed class OutboundMessages(ContextScopes scopes, OutboundSignal signal
         db.Messages.Add(message);
         conversation.RecordOutbound(now, body);
         return message;
-    }
-
-    /// <summary>Wakes the dispatchers and the screens once staged messages are committed.</summary>
-    public void Sent(Guid tenantId, Guid conversationId)
-    {
-        signal.Notify();
-        notifier.Publish(new ConversationChanged(tenantId, conversationId, "outbound queued"));
     }
 
     public static string WindowClosedText(ChannelKind kind) => kind switch

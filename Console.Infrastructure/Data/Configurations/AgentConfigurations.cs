@@ -37,7 +37,7 @@ public sealed class AgentProfileConfiguration : IEntityTypeConfiguration<AgentPr
         b.Property(p => p.LeadFields).HasConversion(
             l => l.ToArray(), a => a.ToList(), ListComparer<string>()).HasColumnType("text[]");
         // One draft and one live version per tenant; any number archived.
-        b.HasIndex(p => new { p.TenantId, p.State }).IsUnique().HasFilter("state <> 'Archived'");
+        b.HasIndex(p => new { p.TenantId, p.State }).IsUnique().HasFilter($"state <> '{nameof(AgentProfileState.Archived)}'");
         b.HasIndex(p => new { p.TenantId, p.Version }).IsUnique();
         b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
     }

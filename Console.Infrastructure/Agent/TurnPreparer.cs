@@ -1,0 +1,171 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Channels.Outbound;
+using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Tenancy;
+
+namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>
+/// What a claimed turn will do: ask the engine with <see cref="Input"/> and <see cref="Tools"/>, or commit
+/// <see cref="Decided"/> as it is (a turn that kept failing goes to a human without asking the model).
+/// </summary>
+public sealed record TurnPlan(TurnInput? Input, Guid ContactId, Channel Channel, IReadOnlyList<AIFunction> Tools, TurnResult? Decided = null);
+
+/// <summary>
+/// The prepare piece of a turn: loads what it needs and applies the rules that decide whether it runs at all (bot
+/// switched off, a human owns it, the customer's burst not over, a turn that keeps failing, a customer over the rate
+/// limits) — in as few round trips as possible (one joined read, one statistics read that also brings the history;
+/// profile and tools cached; the caller's connection kept open), because this is the turn's overhead on top of the model.
+/// </summary>
+public sealed class TurnPreparer(
+    AgentProfiles profiles,
+    AgentTurnClaims claims,
+    Tools.CustomToolRunner customTools,
+    SystemEventWriter systemEvents,
+    IOptionsMonitor<AgentOptions> options,
+    TimeProvider clock,
+    ILogger<TurnPreparer> log)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions HistoryJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The newest messages the turn sees (the prompt bounds them by tokens further).</summary>
+    private const int HistoryMessages = 60;
+
+    // {0} conversation, {1} contact, {2} a minute ago, {3} an hour ago, {4} history length.
+    private const string TurnStatsSql = $$"""
+        SELECT (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS last_inbound,
+               (SELECT count(*)::int FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS customer_messages,
+               (SELECT count(*)::int FROM conversation_events e WHERE e.conversation_id = {0} AND e.type = '{{nameof(ConversationEventType.AgentError)}}') AS agent_errors,
+               (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                 WHERE x.contact_id = {1} AND m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.created_at > {2}) AS last_minute,
+               (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
+                 WHERE x.contact_id = {1} AND m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.created_at > {3}) AS last_hour,
+               -- The history rides along as JSON: one round trip fewer.
+               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.sent_at), '[]')
+                FROM (SELECT m.sender, m.body, m.sent_at FROM messages m
+                      WHERE m.conversation_id = {0} AND m.body IS NOT NULL AND m.deleted_at IS NULL
+                      ORDER BY m.sent_at DESC LIMIT {4}) h)::text AS history
+        """;
+
+    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History);
+
+    /// <summary>The plan for the claimed turn, or null when it does not run (the claim was already let go or finished).</summary>
+    public async Task<TurnPlan?> PrepareAsync(TurnClaim claim, WorkScope work, CancellationToken ct)
+    {
+        var o = options.CurrentValue;
+        var db = work.Db;
+        var now = clock.GetUtcNow();
+        var row = await (from c in db.Conversations
+                         join k in db.Contacts on c.ContactId equals k.Id
+                         join ch in db.Channels on c.ChannelId equals ch.Id
+                         join t in db.Tenants on c.TenantId equals t.Id
+                         where c.Id == claim.ConversationId
+                         select new { Conversation = c, Contact = k, Channel = ch, Tenant = t }).AsNoTracking().SingleAsync(ct);
+        var (conversation, contact, channel, tenant) = (row.Conversation, row.Contact, row.Channel, row.Tenant);
+        if (conversation.AgentLeaseId != claim.LeaseId) return null;
+        var settings = await profiles.GetTurnSettingsAsync(db, claim.TenantId, ct);
+        var profile = settings.Profile;
+
+        if (WhyNot(tenant, channel, contact, conversation, now) is { } blocked)
+        {
+            log.LogDebug("Agent turn for {ConversationId} skipped: {Reason}", conversation.Id, blocked);
+            await claims.FinishAsync(claim, ct);
+            return null;
+        }
+
+        var stats = (await db.Database.SqlQuery<TurnStats>(
+            SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages)).ToListAsync(ct)).Single();
+
+        // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
+        if (stats.LastInbound is { } last && last + profile.Buffer > now)
+        {
+            await claims.ReleaseAsync(claim, last + profile.Buffer, ct);
+            return null;
+        }
+
+        if (claim.Attempts > o.MaxTurnAttempts)
+            return await ForcedHandoffAsync(db, conversation, channel, contact.Id, HandoffReason.RepeatedFailures,
+                $"the agent turn failed {claim.Attempts - 1} times", tenant.DefaultCulture, ct);
+
+        if (await RateLimitedAsync(db, contact.Id, conversation, claim, stats, now, o, ct)) return null;
+
+        var history = JsonSerializer.Deserialize<List<TurnMessage>>(stats.History, HistoryJson) ?? [];
+        var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
+        var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
+        // The conversation's own contact, not whatever the model is told, fills {{contact.*}} in the tenant's templates.
+        var toolContext = new Tools.ToolCallContext(contact.Id, contact.PhoneE164, contact.Name, conversation.Id);
+        var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false, toolContext)).ToList();
+        // Retrieved here, on the connection already open, rather than by the engine on a new one.
+        var passages = newTexts.Count == 0 || !settings.HasKnowledge ? []
+            : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);
+
+        var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
+            contact.Temperature.ToString(), contact.Fields, contact.Summary);
+        var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
+            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages);
+        return new TurnPlan(input, contact.Id, channel, tools);
+    }
+
+    private static string? WhyNot(Tenant tenant, Channel channel, Contact contact, Conversation conversation, DateTimeOffset now)
+    {
+        if (tenant.Status != TenantStatus.Active) return "tenant suspended";
+        if (!tenant.BotEnabled) return "bot off for the tenant";
+        if (!channel.BotEnabled) return "bot off for the channel";
+        if (!contact.BotAllowed(now)) return "bot off or paused for the contact";
+        if (!conversation.IsBotOwned) return "a human owns the conversation";
+        if (conversation.Status == ConversationStatus.Resolved) return "conversation resolved";
+        return null;
+    }
+
+    /// <summary>Per-customer limits: beyond them messages are still stored, but the bot pauses for that customer.</summary>
+    private async Task<bool> RateLimitedAsync(AppDbContext db, Guid contactId, Conversation conversation, TurnClaim claim, TurnStats stats,
+        DateTimeOffset now, AgentOptions o, CancellationToken ct)
+    {
+        var perMinute = stats.LastMinute;
+        TimeSpan? pause = perMinute > o.RateLimitPerMinute ? TimeSpan.FromMinutes(1)
+            : stats.LastHour > o.RateLimitPerHour ? TimeSpan.FromHours(1) : null;
+        if (pause is null) return false;
+
+        var contact = await db.Contacts.SingleAsync(c => c.Id == contactId, ct);
+        contact.PauseBot(now + pause.Value);
+        var why = perMinute > o.RateLimitPerMinute
+            ? $"{perMinute} messages in a minute (limit {o.RateLimitPerMinute})"
+            : $"{stats.LastHour} messages in an hour (limit {o.RateLimitPerHour})";
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
+            $"Bot paused for this customer until {(now + pause.Value):HH:mm} UTC: {why}", null, now));
+        db.Raise(new ContactBotSwitched(claim.TenantId, conversation.Id, Enabled: false));
+        await db.SaveChangesAsync(ct);
+        // Recorded before the turn is let go: whoever sees the turn finished also sees why.
+        await systemEvents.WriteAsync(Severity.Warning, "agent.rate_limit", $"Customer rate limit reached: {why}; bot paused for {pause.Value.TotalMinutes:0} min",
+            claim.TenantId, JsonSerializer.Serialize(new { conversationId = conversation.Id, contactId = contact.Id }, Json), ct);
+        await claims.FinishAsync(claim, ct);
+        return true;
+    }
+
+    /// <summary>A turn that keeps failing is not tried again: the customer is told a person will answer, and one will.</summary>
+    private static async Task<TurnPlan> ForcedHandoffAsync(AppDbContext db, Conversation conversation, Channel channel, Guid contactId,
+        HandoffReason reason, string note, string culture, CancellationToken ct)
+    {
+        var lastText = await db.Messages.Where(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Inbound && m.Body != null)
+            .OrderByDescending(m => m.SentAt).Select(m => m.Body!).FirstOrDefaultAsync(ct);
+        var lang = CustomerLanguage.Detect(lastText is null ? [] : [lastText], culture);
+        var result = new TurnResult { Language = lang, Handoff = new HandoffRequest(reason, HandoffPriority.Urgent, note) };
+        result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(lang) });
+        return new TurnPlan(null, contactId, channel, [], result);
+    }
+}

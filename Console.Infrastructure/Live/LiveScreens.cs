@@ -1,0 +1,32 @@
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Events;
+
+namespace OperatorConsole.Infrastructure.Live;
+
+/// <summary>
+/// Tells live screens (this node's, and through the relay every other node's) what changed: one "conversation changed"
+/// per conversation per commit, named after what happened first in it (a timeline entry only when nothing else
+/// happened); workspace-wide switches as a change of no conversation.
+/// </summary>
+public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHandler
+{
+    public void Handle(IReadOnlyList<IDomainEvent> events)
+    {
+        HashSet<(Guid, Guid)>? told = null;
+        foreach (var e in events) if (e is not TimelineEntryAdded) Tell(e, ref told);
+        foreach (var e in events) if (e is TimelineEntryAdded) Tell(e, ref told);
+    }
+
+    private void Tell(IDomainEvent e, ref HashSet<(Guid, Guid)>? told)
+    {
+        var conversation = e switch
+        {
+            ConversationDomainEvent c => c.ConversationId,
+            BotSwitched => Guid.Empty,
+            _ => (Guid?)null,
+        };
+        if (conversation is not { } id || !(told ??= []).Add((e.TenantId, id))) return;
+        notifier.Publish(new ConversationChanged(e.TenantId, id, e.GetType().Name));
+    }
+}
