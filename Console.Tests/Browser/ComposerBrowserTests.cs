@@ -81,6 +81,8 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
         var (page, _) = await SignInAsync($"/inbox/{conversationId}");
 
         await page.Locator(".console-avatar").ClickAsync();
+        await Assertions.Expect(page.GetByText("Ctrl+Enter (Enter: nueva línea)")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("composer-send-keys-menu-desktop-es.png") });
         await page.GetByText("Ctrl+Enter (Enter: nueva línea)").ClickAsync();
         await Assertions.Expect(page.GetByTestId("composer-hint")).ToHaveTextAsync("Ctrl+Enter para enviar · Enter para nueva línea");
         await Assertions.Expect(page.GetByTestId("composer")).ToHaveAttributeAsync("data-keys", "ctrl-enter");
@@ -327,9 +329,13 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
 
     private static async Task ChooseFileAsync(IPage page, string name, string type, byte[] bytes, bool replace = false)
     {
-        if (replace) await page.GetByTestId("attachment-cancel").ClickAsync();
-        // The upload control keeps a spent input (hidden) beside the fresh one it adds after each choice is cleared.
-        await page.Locator("[data-testid=composer] input[type=file]").Last.SetInputFilesAsync(new FilePayload { Name = name, MimeType = type, Buffer = bytes });
+        if (replace)
+        {
+            await page.GetByTestId("attachment-cancel").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("attachment-preview")).ToHaveCountAsync(0);
+        }
+        // The upload control keeps a spent input (d-none) beside the fresh one it adds after each choice is cleared.
+        await page.Locator("[data-testid=composer] input[type=file]:not(.d-none)").Last.SetInputFilesAsync(new FilePayload { Name = name, MimeType = type, Buffer = bytes });
         if (replace) await Assertions.Expect(page.GetByTestId("attachment-preview")).ToContainTextAsync(name);
     }
 
