@@ -64,8 +64,17 @@ window.consoleApp = {
         e.preventDefault();
         state.dotNet.invokeMethodAsync(inCaption ? 'SendAttachmentFromKeyboard' : 'SendFromKeyboard', target.value);
       };
+      // Esc drops a previewed file wherever the focus is (it may be on the page after the file dialog), unless a
+      // dialog is open: then Esc is the dialog's.
+      const onPageKey = e => {
+        if (e.key !== 'Escape' || e.defaultPrevented || root.contains(e.target)) return;
+        if (!root.querySelector('.attachment-preview') || document.querySelector('.mud-dialog')) return;
+        e.preventDefault();
+        state.dotNet.invokeMethodAsync('CancelAttachmentFromKeyboard');
+      };
       root.addEventListener('keydown', onKey, true);
-      root._composer = { state, onKey };
+      document.addEventListener('keydown', onPageKey);
+      root._composer = { state, onKey, onPageKey };
       root.dataset.keys = state.ctrl ? 'ctrl-enter' : 'enter'; // which keys send, for scripts and tests
     },
 
@@ -78,6 +87,7 @@ window.consoleApp = {
     detach(root) {
       if (!root || !root._composer) return;
       root.removeEventListener('keydown', root._composer.onKey, true);
+      document.removeEventListener('keydown', root._composer.onPageKey);
       delete root._composer;
     },
 
@@ -94,8 +104,8 @@ window.consoleApp = {
       if (url) URL.revokeObjectURL(url);
     },
 
-    focus(root) {
-      const box = root && root.querySelector('.composer-input textarea, .composer-input input');
+    focus(root, selector) {
+      const box = root && root.querySelector(selector || '.composer-input textarea, .composer-input input');
       if (box) box.focus();
     },
   },
