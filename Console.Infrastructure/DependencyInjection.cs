@@ -115,6 +115,7 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.InboxQueries>();
         services.AddSingleton<Inbox.ConversationCommands>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
+        services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();

@@ -30,4 +30,83 @@ window.consoleApp = {
       n.onclick = () => { window.focus(); window.location.href = href; };
     }
   },
+
+  // The inbox composer's keyboard, in one place (WhatsApp Web / Chatwoot habits). Keys that must not reach the text
+  // box (Enter that sends, arrows in the quick-reply list) are decided here, synchronously, because the server cannot
+  // cancel a key press; the decision goes to the component with the box's current text.
+  composer: {
+    attach(root, dotNet, sendWithCtrlEnter) {
+      if (!root) return;
+      const state = { dotNet, ctrl: !!sendWithCtrlEnter };
+      const onKey = e => {
+        if (e.isComposing || e.keyCode === 229) return; // an IME is composing a character
+        const target = e.target;
+        if (e.key === 'Escape' && root.querySelector('.attachment-preview')) {
+          e.preventDefault();
+          state.dotNet.invokeMethodAsync('CancelAttachmentFromKeyboard');
+          return;
+        }
+        const inCaption = target.closest && target.closest('.attachment-caption');
+        const inDraft = target.closest && target.closest('.composer-input');
+        if (!inCaption && !inDraft) return;
+        const ctrl = e.ctrlKey || e.metaKey;
+        if (inDraft && root.querySelector('.canned-suggestions')
+            && (['ArrowDown', 'ArrowUp', 'Tab', 'Escape'].includes(e.key) || (e.key === 'Enter' && !ctrl && !e.shiftKey))) {
+          e.preventDefault();
+          e.stopPropagation();
+          state.dotNet.invokeMethodAsync('SuggestionKey', e.shiftKey && e.key === 'Tab' ? 'ShiftTab' : e.key, target.value);
+          return;
+        }
+        if (e.key !== 'Enter') return;
+        // Ctrl+Enter always sends; plain Enter sends unless the person chose Ctrl+Enter; Shift+Enter is a new line.
+        const sends = ctrl || (!state.ctrl && !e.shiftKey && !e.altKey);
+        if (!sends) return;
+        e.preventDefault();
+        state.dotNet.invokeMethodAsync(inCaption ? 'SendAttachmentFromKeyboard' : 'SendFromKeyboard', target.value);
+      };
+      // Esc drops a previewed file wherever the focus is (it may be on the page after the file dialog), unless a
+      // dialog is open: then Esc is the dialog's.
+      const onPageKey = e => {
+        if (e.key !== 'Escape' || e.defaultPrevented || root.contains(e.target)) return;
+        if (!root.querySelector('.attachment-preview') || document.querySelector('.mud-dialog')) return;
+        e.preventDefault();
+        state.dotNet.invokeMethodAsync('CancelAttachmentFromKeyboard');
+      };
+      root.addEventListener('keydown', onKey, true);
+      document.addEventListener('keydown', onPageKey);
+      root._composer = { state, onKey, onPageKey };
+      root.dataset.keys = state.ctrl ? 'ctrl-enter' : 'enter'; // which keys send, for scripts and tests
+    },
+
+    configure(root, sendWithCtrlEnter) {
+      if (!root || !root._composer) return;
+      root._composer.state.ctrl = !!sendWithCtrlEnter;
+      root.dataset.keys = sendWithCtrlEnter ? 'ctrl-enter' : 'enter';
+    },
+
+    detach(root) {
+      if (!root || !root._composer) return;
+      root.removeEventListener('keydown', root._composer.onKey, true);
+      document.removeEventListener('keydown', root._composer.onPageKey);
+      delete root._composer;
+    },
+
+    // A local address for the chosen file, so an image is previewed without sending a byte to the server.
+    previewUrl(root) {
+      // The file upload adds a fresh input each time it is cleared: the newest one holding a file is the choice.
+      const inputs = root ? Array.from(root.querySelectorAll('input[type=file]')).reverse() : [];
+      const input = inputs.find(i => i.files && i.files.length > 0);
+      const file = input && input.files[0];
+      return file && file.type.startsWith('image/') ? URL.createObjectURL(file) : null;
+    },
+
+    release(url) {
+      if (url) URL.revokeObjectURL(url);
+    },
+
+    focus(root, selector) {
+      const box = root && root.querySelector(selector || '.composer-input textarea, .composer-input input');
+      if (box) box.focus();
+    },
+  },
 };

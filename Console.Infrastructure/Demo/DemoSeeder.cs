@@ -132,6 +132,21 @@ public sealed class DemoSeeder(
             }
             minutesAgo = minutesAgo * 2 / 3;
         }
+        // Quick replies the clinic's team types as /shortcut, in both languages its customers write in.
+        foreach (var (shortcut, text) in new[]
+        {
+            ("hola", "¡Hola! Gracias por escribir a Clínica Dental Sonrisa. ¿En qué te podemos ayudar?"),
+            ("horarios", "Atendemos de lunes a viernes de 9:00 a 18:00 y los sábados de 9:00 a 14:00. Los domingos está cerrado."),
+            ("ubicacion", "Estamos en Av. Insurgentes Sur 1234, consultorio 5, colonia Del Valle, Ciudad de México. Hay estacionamiento en la esquina."),
+            ("precios", "Limpieza dental $650 MXN · Blanqueamiento $2,500 MXN · Valoración de ortodoncia $500 MXN (se descuenta del tratamiento). ¿Te agendo una cita?"),
+            ("cita", "¿Qué día y horario te acomodan? Te confirmo la cita en un momento."),
+            ("gracias", "¡Gracias a ti! Cualquier duda, aquí estamos. 😊"),
+            ("hello", "Hi! Thanks for writing to Sonrisa Dental Clinic. How can we help you?"),
+            ("thanks", "Thank you! If you have any other question, we are here to help. 😊"),
+        })
+        {
+            work.Db.CannedReplies.Add(CannedReply.Create(demo.Id, shortcut, text, now));
+        }
         await work.Db.SaveChangesAsync(ct);
         await SeedAgentAsync(work.Db, demo.Id, now, ct);
     }

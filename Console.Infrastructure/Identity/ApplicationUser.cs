@@ -11,6 +11,12 @@ public sealed class ApplicationUser : IdentityUser<Guid>
 
     /// <summary>The tenant the user last worked in; chosen again at the next sign-in.</summary>
     public Guid? LastTenantId { get; set; }
+
+    /// <summary>
+    /// The composer sends with Ctrl+Enter (Enter adds a line) instead of the default Enter (Shift+Enter adds a line):
+    /// people who write long replies ask for it, as in Chatwoot.
+    /// </summary>
+    public bool SendWithCtrlEnter { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

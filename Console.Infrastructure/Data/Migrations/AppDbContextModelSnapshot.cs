@@ -1928,6 +1928,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("security_stamp");
 
+                    b.Property<bool>("SendWithCtrlEnter")
+                        .HasColumnType("boolean")
+                        .HasColumnName("send_with_ctrl_enter");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean")
                         .HasColumnName("two_factor_enabled");
