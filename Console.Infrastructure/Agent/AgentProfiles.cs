@@ -138,7 +138,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     private void CheckModel(string? current, string? wanted)
     {
         if (string.Equals(current?.Trim(), wanted?.Trim(), StringComparison.Ordinal) || models.IsAllowed(wanted)) return;
-        throw new DomainException("agent.model", models.Refusal(wanted!.Trim()));
+        throw new DomainException("agent.model", models.Refusal(wanted!.Trim()), wanted.Trim(), string.Join(", ", models.Allowed));
     }
 
     /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
