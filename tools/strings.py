@@ -559,6 +559,9 @@ S = {
  "Error.api.channel_required": ("externalId and accessToken are required.", "externalId y accessToken son obligatorios."),
  "Error.api.other_tenant": ("This API key belongs to another tenant.", "Esta clave de API pertenece a otro negocio."),
  "Error.api.no_tenant": ("No tenant '{0}'.", "No existe el negocio '{0}'."),
+ "Error.api.unauthorized": ("Send a valid API key as 'Authorization: Bearer <key>'.", "Envía una clave de API válida como 'Authorization: Bearer <clave>'."),
+ "Error.api.forbidden": ("This API key cannot reach this resource.", "Esta clave de API no puede acceder a este recurso."),
+ "Error.api.rate_limited": ("The rate limit for this client was reached; retry later.", "Este cliente alcanzó su límite de solicitudes; vuelve a intentarlo más tarde."),
  "Problem.400": ("Bad request", "Solicitud no válida"),
  "Problem.401": ("Unauthorized", "No autorizado"),
  "Problem.403": ("Forbidden", "Prohibido"),
@@ -595,6 +598,10 @@ S = {
  "EmailStatus.Sent": ("Sent", "Enviado"),
  "EmailStatus.Stored": ("Kept here", "Guardado aquí"),
  "EmailStatus.Failed": ("Failed", "Fallido"),
+ "LeadChange.Stage": ("stage {0} → {1}", "etapa {0} → {1}"),
+ "LeadChange.Name": ("name {0}", "nombre {0}"),
+ "LeadChange.Email": ("e-mail {0}", "correo {0}"),
+ "LeadChange.Company": ("company {0}", "empresa {0}"),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>

@@ -95,7 +95,10 @@ public static class ApiProblems
     /// in the caller's language when the problem is written.
     /// </summary>
     public static ProblemHttpResult Of(int status, string code, params object?[] args) =>
-        TypedResults.Problem(statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code, [ArgsKey] = args });
+        TypedResults.Problem(statusCode: status, extensions: Coded(code, args));
+
+    /// <summary>The extensions of a problem whose detail is the resource <c>Error.{code}</c>, for code that writes its own.</summary>
+    public static Dictionary<string, object?> Coded(string code, params object?[] args) => new() { ["code"] = code, [ArgsKey] = args };
 
     private const string ArgsKey = "__args";
 

@@ -54,7 +54,7 @@ public partial class ResourceCompletenessTests
         var codes = new[] { "Console.Domain", "Console.Infrastructure", "Console.App" }
             .SelectMany(project => Directory.EnumerateFiles(Path.Combine(Root, project), "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"))
-            .SelectMany(f => RefusalCode().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value))
+            .SelectMany(f => RefusalCode().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value))
             .ToHashSet();
         Assert.Contains("agent.time_zone", codes);
         Assert.Empty(codes.Where(c => !English.ContainsKey($"Error.{c}")).Order());
@@ -80,8 +80,8 @@ public partial class ResourceCompletenessTests
     [GeneratedRegex(@"^\s*""([^""]+)"":\s*\(", RegexOptions.Multiline)]
     private static partial Regex SourceKey();
 
-    // DomainException("code", …), ConflictException("code", …), ApiProblems.Of(status, "code", …)
-    [GeneratedRegex(@"(?:DomainException|ConflictException)\(\s*""([a-z_.A-Z]+)""|ApiProblems\.Of\([^,]+,\s*""([a-z_.A-Z]+)""")]
+    // DomainException("code", …), ConflictException("code", …), ApiProblems.Of(status, "code", …), ApiProblems.Coded("code")
+    [GeneratedRegex(@"(?:(?:DomainException|ConflictException)\(\s*|ApiProblems\.Of\([^,]+,\s*|Coded\(\s*)""([a-z_.A-Z]+)""")]
     private static partial Regex RefusalCode();
 
     [GeneratedRegex(@"\bL\[""([A-Za-z][A-Za-z0-9_.]+)""")]
