@@ -46,11 +46,11 @@ public static class AgentApi
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         if (!models.IsAllowed(body.Model))
-            return TypedResults.Problem(title: "Model not allowed", detail: models.Refusal(body.Model!.Trim()), statusCode: StatusCodes.Status400BadRequest);
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "agent.model", body.Model!.Trim(), string.Join(", ", models.Allowed));
         await using var work = scopes.ForTenant(tenant!.Id);
         var live = await profiles.GetLiveAsync(work.Db, tenant.Id, ct);
         var (settings, error) = Merge(live.Settings, body);
-        if (error is not null) return TypedResults.Problem(detail: error, statusCode: StatusCodes.Status400BadRequest);
+        if (error is not null) return ApiProblems.Of(StatusCodes.Status400BadRequest, error.Value.Code, error.Value.Args);
         var next = await profiles.UpdateLiveAsync(work.Db, tenant.Id, settings!, ct);
         var botEnabled = tenant.BotEnabled;
         if (body.BotEnabled is { } enabled && enabled != tenant.BotEnabled)
@@ -71,7 +71,7 @@ public static class AgentApi
         p.OutOfHours.ToString(), p.HighValueScore, p.LeadFields, p.AppointmentMinutes, p.HandoffNotifyNumber, p.Version);
 
     /// <summary>Fields present in the body replace the current ones; a malformed field is a 400 naming it.</summary>
-    private static (AgentSettings? Settings, string? Error) Merge(AgentSettings s, AgentProfileDto b)
+    private static (AgentSettings? Settings, (string Code, object?[] Args)? Error) Merge(AgentSettings s, AgentProfileDto b)
     {
         var hours = s.BusinessHours;
         if (b.BusinessHours is { } list)
@@ -80,17 +80,17 @@ public static class AgentApi
             foreach (var o in list)
             {
                 if (!Enum.TryParse<DayOfWeek>(o.Day, true, out var day) || !Enum.IsDefined(day))
-                    return (null, $"businessHours: unknown day '{o.Day}' (use Monday … Sunday).");
+                    return (null, ("api.business_hours_day", [o.Day]));
                 if (!TimeOnly.TryParseExact(o.Opens, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var opens)
                     || !TimeOnly.TryParseExact(o.Closes, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var closes))
-                    return (null, $"businessHours: times are HH:mm (got '{o.Opens}'–'{o.Closes}').");
+                    return (null, ("api.business_hours_time", [o.Opens, o.Closes]));
                 intervals.Add(new OpeningInterval(day, opens, closes));
             }
             hours = new BusinessHours(intervals);
         }
         var outOfHours = s.OutOfHours;
         if (b.OutOfHours is { } mode && !Enum.TryParse(mode, true, out outOfHours))
-            return (null, "outOfHours is AnswerNormally or SayWhenBack.");
+            return (null, ("api.out_of_hours", []));
         var examples = b.FewShotExamples?.Select(e => new FewShotExample(e.Customer ?? "", e.Agent ?? "")).ToList() ?? s.FewShotExamples;
         return (s with
         {

@@ -1,4 +1,9 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.Extensions.Localization;
+using OperatorConsole.App.Resources;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
@@ -9,7 +14,8 @@ public static class ApiSetup
 {
     public static IServiceCollection AddConsoleApi(this IServiceCollection services)
     {
-        services.AddProblemDetails();
+        // Every problem the app writes (handlers, the exception handler, auth, rate limits) is worded in the caller's language.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblems.Localize);
         // Malformed JSON becomes an exception the handler below turns into a 400 problem, in every environment.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ApiExceptionHandler>();
@@ -39,30 +45,92 @@ public static class ApiSetup
 }
 
 /// <summary>Turns rule violations into problem details for machine routes; pages keep their own error handling.</summary>
-public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> log) : IExceptionHandler
+public sealed class ApiExceptionHandler(IProblemDetailsService problems, IStringLocalizer<SharedResource> L, ILogger<ApiExceptionHandler> log)
+    : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
-        var (status, title, detail, code) = exception switch
+        var (status, code) = exception switch
         {
-            DomainException { Code: "conversation.not_found" or "contact.not_found" } d => (StatusCodes.Status404NotFound, "Not found", d.Message, d.Code),
-            Infrastructure.Inbox.InboxForbiddenException f => (StatusCodes.Status403Forbidden, "Forbidden", f.Message, "inbox.forbidden"),
-            DomainException d => (StatusCodes.Status422UnprocessableEntity, "Invalid request", d.Message, d.Code),
-            ConflictException c => (StatusCodes.Status409Conflict, "Conflict", c.Message, c.Code),
-            Infrastructure.Channels.Outbound.WindowClosedException w => (StatusCodes.Status409Conflict, "Customer window closed", w.Message, "window_closed"),
-            TenantIsolationException => (StatusCodes.Status403Forbidden, "Forbidden", "That resource belongs to another tenant.", "tenant.isolation"),
-            BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, "request.invalid"),
-            _ => (0, "", "", ""),
+            DomainException { Code: "conversation.not_found" or "contact.not_found" } d => (StatusCodes.Status404NotFound, d.Code),
+            Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
+            DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
+            ConflictException c => (StatusCodes.Status409Conflict, c.Code),
+            Infrastructure.Channels.Outbound.WindowClosedException => (StatusCodes.Status409Conflict, "window_closed"),
+            TenantIsolationException => (StatusCodes.Status403Forbidden, "tenant.isolation"),
+            BadHttpRequestException b => (b.StatusCode, "request.invalid"),
+            _ => (0, ""),
         };
         if (status == 0) return false;
         log.LogInformation("API request refused with {Status}: {Code}", status, code);
+        // The exception left the request's culture scope on its way here: take the caller's language again.
+        ApiProblems.UseCallerLanguage(context);
+        var detail = exception switch
+        {
+            TenantIsolationException => L["Error.tenant.isolation"].Value,
+            BadHttpRequestException b => b.Message,
+            _ => UserErrors.Describe(exception, L),
+        };
         context.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
-            ProblemDetails = { Status = status, Title = title, Detail = detail, Extensions = { ["code"] = code } },
+            ProblemDetails = { Status = status, Detail = detail, Extensions = { ["code"] = code } },
         });
+    }
+}
+
+/// <summary>
+/// The language of machine answers: the caller's (<c>Accept-Language</c>, the UI culture cookie, <c>?culture=</c>),
+/// English when it names none (an integration has no user to speak to; the UI's Spanish default is for people).
+/// </summary>
+public static class ApiProblems
+{
+    private static readonly CultureInfo English = CultureInfo.GetCultureInfo("en");
+
+    /// <summary>
+    /// A refusal named by its code: the detail is the resource <c>Error.{code}</c> with <paramref name="args"/>, worded
+    /// in the caller's language when the problem is written.
+    /// </summary>
+    public static ProblemHttpResult Of(int status, string code, params object?[] args) =>
+        TypedResults.Problem(statusCode: status, extensions: Coded(code, args));
+
+    /// <summary>The extensions of a problem whose detail is the resource <c>Error.{code}</c>, for code that writes its own.</summary>
+    public static Dictionary<string, object?> Coded(string code, params object?[] args) => new() { ["code"] = code, [ArgsKey] = args };
+
+    private const string ArgsKey = "__args";
+
+    /// <summary>Machine routes without a language of their own are answered in English.</summary>
+    public static void ChooseLanguage(HttpContext http)
+    {
+        if (!Hosting.Pipeline.IsMachineRoute(http.Request.Path)) return;
+        if (http.Features.Get<IRequestCultureFeature>() is { Provider: not null }) return;
+        http.Features.Set<IRequestCultureFeature>(new RequestCultureFeature(new RequestCulture(English), null));
+        CultureInfo.CurrentCulture = English;
+        CultureInfo.CurrentUICulture = English;
+    }
+
+    public static void UseCallerLanguage(HttpContext http)
+    {
+        var feature = http.Features.Get<IRequestCultureFeature>();
+        var culture = feature?.Provider is null ? English : feature.RequestCulture.UICulture;
+        CultureInfo.CurrentCulture = culture;
+        CultureInfo.CurrentUICulture = culture;
+    }
+
+    public static void Localize(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        if (!Hosting.Pipeline.IsMachineRoute(http.Request.Path)) return;
+        UseCallerLanguage(http);
+        var L = http.RequestServices.GetRequiredService<IStringLocalizer<SharedResource>>();
+        var problem = context.ProblemDetails;
+        if (problem.Status is { } status && L[$"Problem.{status}"] is { ResourceNotFound: false } title) problem.Title = title.Value;
+        if (problem.Extensions.Remove(ArgsKey, out var raw) && problem.Extensions.TryGetValue("code", out var code) && code is string key)
+        {
+            problem.Detail = UserErrors.Format(L, $"Error.{key}", raw as object?[] ?? []) ?? key;
+        }
     }
 }

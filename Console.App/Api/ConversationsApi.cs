@@ -59,9 +59,9 @@ public static class ConversationsApi
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         if (!TryParse<ConversationStatus>(status, out var statusFilter))
-            return BadRequest($"status must be one of: {Names<ConversationStatus>()}.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.status", Names<ConversationStatus>());
         if (!TryParse<ConversationOwner>(owner, out var ownerFilter))
-            return BadRequest("owner must be one of: bot, human, unassigned.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.owner");
         var page = await inbox.ListAsync(tenant!.Id, null, new InboxFilter(InboxTab.All, channelId, statusFilter, Owner: ownerFilter), cursor,
             limit ?? InboxQueries.DefaultPageSize, ct);
         var now = clock.GetUtcNow();
@@ -74,7 +74,7 @@ public static class ConversationsApi
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         var row = await inbox.GetAsync(tenant!.Id, id, ct);
-        return row is null ? NotFound("No such conversation in this workspace.") : TypedResults.Ok(ToResponse(row, clock.GetUtcNow()));
+        return row is null ? ApiProblems.Of(StatusCodes.Status404NotFound, "conversation.not_found") : TypedResults.Ok(ToResponse(row, clock.GetUtcNow()));
     }
 
     private static async Task<Results<Ok<MessageListPage>, ProblemHttpResult>> Messages(string t, Guid id, string? cursor, int? limit,
@@ -82,7 +82,7 @@ public static class ConversationsApi
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        if (!await inbox.ConversationExistsAsync(tenant!.Id, id, ct)) return NotFound("No such conversation in this workspace.");
+        if (!await inbox.ConversationExistsAsync(tenant!.Id, id, ct)) return ApiProblems.Of(StatusCodes.Status404NotFound, "conversation.not_found");
         var page = await inbox.MessagesAsync(tenant.Id, id, cursor, limit ?? InboxQueries.DefaultPageSize, ct);
         return TypedResults.Ok(new MessageListPage(page.Items.Select(m => new MessageResponse(m.Id, m.Direction.ToString(), m.Sender.ToString(),
             m.Type.ToString(), m.Body, m.Status.ToString(), m.ErrorCode, m.ErrorText, m.SentAt, m.ExternalId, m.ReplyToExternalId,
@@ -98,7 +98,7 @@ public static class ConversationsApi
         if (body.Template is { } template)
         {
             if (string.IsNullOrWhiteSpace(template.Name) || string.IsNullOrWhiteSpace(template.Language))
-                return TypedResults.Problem(statusCode: 400, detail: "template.name and template.language are required.");
+                return ApiProblems.Of(StatusCodes.Status400BadRequest, "template.invalid");
             content = new OutboundContent { Template = new TemplateContent(template.Name, template.Language, template.Parameters ?? []) };
         }
         else if (!string.IsNullOrEmpty(body.Text))
@@ -107,7 +107,7 @@ public static class ConversationsApi
         }
         else
         {
-            return TypedResults.Problem(statusCode: 400, detail: "Send either text or template.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.text_or_template");
         }
         var message = await outbound.QueueAsync(tenant!.Id, id, MessageSender.Agent, null, content, ct);
         return TypedResults.Accepted($"/api/v1/tenants/{tenant.Id}/conversations/{id}/messages/{message.Id}",
@@ -148,9 +148,9 @@ public static class ConversationsApi
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        if (!TryParse<LeadStage>(stage, out var stageFilter)) return BadRequest($"stage must be one of: {Names<LeadStage>()}.");
+        if (!TryParse<LeadStage>(stage, out var stageFilter)) return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.stage", Names<LeadStage>());
         if (!TryParse<LeadTemperature>(temperature, out var temperatureFilter))
-            return BadRequest($"temperature must be one of: {Names<LeadTemperature>()}.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.temperature", Names<LeadTemperature>());
         var page = await inbox.ContactsAsync(tenant!.Id, stageFilter, temperatureFilter, q, cursor, limit ?? InboxQueries.DefaultPageSize, ct);
         return TypedResults.Ok(new ContactListPage(page.Items.Select(ToResponse).ToList(), page.NextCursor));
     }
@@ -161,7 +161,7 @@ public static class ConversationsApi
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         var contact = await inbox.ContactAsync(tenant!.Id, id, ct);
-        return contact is null ? NotFound("No such contact in this workspace.") : TypedResults.Ok(ToResponse(contact));
+        return contact is null ? ApiProblems.Of(StatusCodes.Status404NotFound, "contact.not_found") : TypedResults.Ok(ToResponse(contact));
     }
 
     private static async Task<Results<Ok<ContactResponse>, ProblemHttpResult>> PatchContact(string t, Guid id, PatchContactRequest body,
@@ -169,8 +169,8 @@ public static class ConversationsApi
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        if (!TryParse<LeadStage>(body.Stage, out var stage)) return BadRequest($"stage must be one of: {Names<LeadStage>()}.");
-        if (await inbox.ContactAsync(tenant!.Id, id, ct) is null) return NotFound("No such contact in this workspace.");
+        if (!TryParse<LeadStage>(body.Stage, out var stage)) return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.stage", Names<LeadStage>());
+        if (await inbox.ContactAsync(tenant!.Id, id, ct) is null) return ApiProblems.Of(StatusCodes.Status404NotFound, "contact.not_found");
         var updated = await commands.UpdateContactAsync(InboxActor.Integration(tenant.Id, ActorName(caller)), id,
             new ContactPatch(body.Name, body.Email, stage, body.BotEnabled, body.Fields), ct);
         return TypedResults.Ok(ToResponse(updated));
@@ -197,7 +197,5 @@ public static class ConversationsApi
 
     private static string Names<T>() where T : struct, Enum => string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
 
-    private static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
 
-    private static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: detail);
 }

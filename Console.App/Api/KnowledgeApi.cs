@@ -48,6 +48,6 @@ public static class KnowledgeApi
         await using var work = scopes.ForTenant(tenant!.Id);
         return await work.Services.GetRequiredService<KnowledgeBase>().DeleteAsync(id, ct)
             ? TypedResults.NoContent()
-            : TypedResults.Problem(detail: "No such knowledge document in this workspace.", statusCode: StatusCodes.Status404NotFound);
+            : ApiProblems.Of(StatusCodes.Status404NotFound, "knowledge.not_found");
     }
 }

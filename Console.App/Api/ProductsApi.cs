@@ -30,10 +30,10 @@ public static class ProductsApi
     private static ProductResponse ToResponse(Product p) => new(p.Id, p.Name, p.Description, p.Price, p.Currency, p.Active);
 
     private static ProblemHttpResult Duplicate(string? name) =>
-        TypedResults.Problem(detail: $"A product named '{name?.Trim()}' already exists.", statusCode: StatusCodes.Status409Conflict);
+        ApiProblems.Of(StatusCodes.Status409Conflict, "product.duplicate", name?.Trim());
 
     private static ProblemHttpResult NotFound() =>
-        TypedResults.Problem(detail: "No such product in this workspace.", statusCode: StatusCodes.Status404NotFound);
+        ApiProblems.Of(StatusCodes.Status404NotFound, "product.not_found");
 
     private static async Task<Results<Ok<List<ProductResponse>>, ProblemHttpResult>> List(string t, ClaimsPrincipal caller, ContextScopes scopes,
         CancellationToken ct)

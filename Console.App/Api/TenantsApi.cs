@@ -44,12 +44,12 @@ public static class TenantsApi
         ClaimsPrincipal caller, TenantProvisioning provisioning, CancellationToken ct)
     {
         if (!caller.IsPlatformApiCaller())
-            return Problem(StatusCodes.Status403Forbidden, "Only the platform API key can create tenants.");
+            return ApiProblems.Of(StatusCodes.Status403Forbidden, "api.platform_only");
         if (string.IsNullOrWhiteSpace(body.Name) || string.IsNullOrWhiteSpace(body.Slug) || string.IsNullOrWhiteSpace(body.OwnerEmail))
-            return Problem(StatusCodes.Status400BadRequest, "name, slug and ownerEmail are required.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.tenant_required");
         var plan = Plan.Starter;
         if (!string.IsNullOrEmpty(body.Plan) && !Enum.TryParse(body.Plan, ignoreCase: true, out plan))
-            return Problem(StatusCodes.Status400BadRequest, $"Unknown plan '{body.Plan}'. Use one of: {string.Join(", ", Enum.GetNames<Plan>())}.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.plan", body.Plan, string.Join(", ", Enum.GetNames<Plan>()));
         var created = await provisioning.CreateAsync(new NewTenant(body.Name, body.Slug, plan, body.OwnerEmail, body.OwnerPassword),
             caller.Identity?.Name ?? "api", ct);
         return TypedResults.Created($"/api/v1/tenants/{created.Id}", new CreatedTenant(created.Id, created.Slug));
@@ -100,7 +100,7 @@ public static class TenantsApi
         if (problem is not null) return problem;
         return await apiKeys.RevokeAsync(tenant!.Id, id, KeyActor(caller), ct)
             ? TypedResults.NoContent()
-            : Problem(StatusCodes.Status404NotFound, "No such API key in this workspace.");
+            : ApiProblems.Of(StatusCodes.Status404NotFound, "api_key.not_found");
     }
 
     private static ApiKeyActor KeyActor(ClaimsPrincipal caller) => new(caller.Identity?.Name ?? "api");
@@ -111,9 +111,9 @@ public static class TenantsApi
         var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         if (!Enum.TryParse<ChannelKind>(body.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
-            return Problem(StatusCodes.Status400BadRequest, "kind must be one of: whatsapp, messenger, instagram, tiktok.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.channel_kind");
         if (string.IsNullOrWhiteSpace(body.ExternalId) || string.IsNullOrWhiteSpace(body.AccessToken))
-            return Problem(StatusCodes.Status400BadRequest, "externalId and accessToken are required.");
+            return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.channel_required");
         Channel channel;
         try
         {
@@ -123,9 +123,8 @@ public static class TenantsApi
         catch (ChannelOwnershipException refused)
         {
             // The provider's own reason (e.g. Meta's error.message) tells the caller what is wrong with the token.
-            return TypedResults.Problem(detail: $"The access token cannot read this {kind} account: {refused.Message}",
-                statusCode: refused.ProviderUnreachable ? StatusCodes.Status502BadGateway : StatusCodes.Status400BadRequest,
-                title: "Channel ownership not proven", extensions: new Dictionary<string, object?> { ["code"] = refused.Code });
+            return ApiProblems.Of(refused.ProviderUnreachable ? StatusCodes.Status502BadGateway : StatusCodes.Status400BadRequest,
+                refused.Code, kind, refused.Message);
         }
         // From the configured public URL, not this request's Host (whoever sends the request chooses that header).
         var url = request.HttpContext.RequestServices.GetRequiredService<Infrastructure.Platform.PublicLinks>().To(ChannelConnections.WebhookPath(kind, tenant.Slug));
@@ -147,10 +146,9 @@ public static class TenantsApi
                 : await work.Db.Tenants.AsNoTracking().SingleOrDefaultAsync(x => x.Slug == t.ToLowerInvariant(), ct);
         }
         if (!caller.IsPlatformApiCaller() && (tenant is null || caller.GetTenantId() != tenant.Id))
-            return (null, Problem(StatusCodes.Status403Forbidden, "This API key belongs to another tenant."));
-        if (tenant is null) return (null, Problem(StatusCodes.Status404NotFound, $"No tenant '{t}'."));
+            return (null, ApiProblems.Of(StatusCodes.Status403Forbidden, "api.other_tenant"));
+        if (tenant is null) return (null, ApiProblems.Of(StatusCodes.Status404NotFound, "api.no_tenant", t));
         return (tenant, null);
     }
 
-    private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 }

@@ -41,7 +41,7 @@ public static class ToolsApi
     /// <summary>A parametersSchema that is not a usable JSON Schema is refused before anything is stored.</summary>
     private static ProblemHttpResult? SchemaProblem(ToolRequest body) =>
         body.ParametersSchema is { } schema && ToolSchemas.Problem(schema.GetRawText()) is { } reason
-            ? TypedResults.Problem(title: "Invalid parametersSchema", detail: reason, statusCode: StatusCodes.Status400BadRequest)
+            ? ApiProblems.Of(StatusCodes.Status400BadRequest, "tool.parameters_schema_invalid", reason)
             : null;
 
     private static async Task<Results<Ok<List<ToolResponse>>, ProblemHttpResult>> List(string t, ClaimsPrincipal caller, ContextScopes scopes,
@@ -70,7 +70,7 @@ public static class ToolsApi
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return TypedResults.Problem(detail: $"A tool named '{tool.Name}' already exists.", statusCode: StatusCodes.Status409Conflict);
+            return ApiProblems.Of(StatusCodes.Status409Conflict, "tool.duplicate", tool.Name);
         }
         profiles.Forget(tenant.Id); // again after the save: a turn may have cached the old list meanwhile
         return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/tools/{tool.Id}", ToResponse(tool));
@@ -85,7 +85,7 @@ public static class ToolsApi
         profiles.Forget(tenant!.Id);
         await using var work = scopes.ForTenant(tenant!.Id);
         var tool = await work.Db.AgentTools.SingleOrDefaultAsync(x => x.Id == id, ct);
-        if (tool is null) return TypedResults.Problem(detail: "No such tool in this workspace.", statusCode: StatusCodes.Status404NotFound);
+        if (tool is null) return ApiProblems.Of(StatusCodes.Status404NotFound, "tool.not_found");
         tool.Update(Spec(body), protector.Protect, clock.GetUtcNow());
         try
         {
@@ -93,7 +93,7 @@ public static class ToolsApi
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            return TypedResults.Problem(detail: $"A tool named '{tool.Name}' already exists.", statusCode: StatusCodes.Status409Conflict);
+            return ApiProblems.Of(StatusCodes.Status409Conflict, "tool.duplicate", tool.Name);
         }
         profiles.Forget(tenant.Id);
         return TypedResults.Ok(ToResponse(tool));
@@ -110,6 +110,6 @@ public static class ToolsApi
         profiles.Forget(tenant.Id);
         return deleted
             ? TypedResults.NoContent()
-            : TypedResults.Problem(detail: "No such tool in this workspace.", statusCode: StatusCodes.Status404NotFound);
+            : ApiProblems.Of(StatusCodes.Status404NotFound, "tool.not_found");
     }
 }

@@ -53,20 +53,20 @@ public sealed class ApiKeyAuthenticationHandler(
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
-            "Send a valid API key as 'Authorization: Bearer <key>'.");
+        WriteProblem(StatusCodes.Status401Unauthorized, "api.unauthorized");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "This API key cannot reach this resource.");
+        WriteProblem(StatusCodes.Status403Forbidden, "api.forbidden");
 
-    private async Task WriteProblem(int status, string title, string detail)
+    // Title and detail are worded in the caller's language from the code (ApiProblems.Localize).
+    private async Task WriteProblem(int status, string code)
     {
         Response.StatusCode = status;
         if (status == 401) Response.Headers.WWWAuthenticate = "Bearer";
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
+            ProblemDetails = { Status = status, Extensions = Api.ApiProblems.Coded(code) },
         });
     }
 }

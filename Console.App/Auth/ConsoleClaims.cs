@@ -30,6 +30,17 @@ public static class ConsoleClaims
 
     public static bool IsSuperAdmin(this ClaimsPrincipal user) => user.IsInRole(Roles.SuperAdmin);
 
+    /// <summary>
+    /// Where "back" leads this person, to a page their role can open: their workspace's inbox, the command center for a
+    /// super admin outside any workspace, the sign-in page for nobody.
+    /// </summary>
+    public static (string Path, string LabelKey) HomeLink(this ClaimsPrincipal? user) => user switch
+    {
+        { Identity.IsAuthenticated: true } u when u.GetTenantId() is not null => ("inbox", "Forbidden.Back"),
+        { Identity.IsAuthenticated: true } u when u.IsSuperAdmin() => ("admin", "Forbidden.BackAdmin"),
+        _ => ("", "NotFound.BackHome"),
+    };
+
     public static bool IsPlatformApiCaller(this ClaimsPrincipal user) => user.FindFirstValue(ApiScope) == "platform";
 
     /// <summary>The platform key holds every scope; a tenant key only those it was issued with.</summary>

@@ -53,6 +53,11 @@ public static class Pipeline
             o.RequestCultureProviders = [new QueryStringRequestCultureProvider(), new CookieRequestCultureProvider(),
                 new AcceptLanguageHeaderRequestCultureProvider()];
         });
+        app.Use((context, next) =>
+        {
+            Api.ApiProblems.ChooseLanguage(context);
+            return next(context);
+        });
         // Pages answer 403/404 with a page, in place; the API and webhooks answer with problem details instead.
         app.UseWhen(c => !IsMachineRoute(c.Request.Path),
             b => b.UseStatusCodePagesWithReExecute("/Account/Status/{0}", createScopeForStatusCodePages: true));

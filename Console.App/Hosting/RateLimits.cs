@@ -65,8 +65,7 @@ public static class RateLimits
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests",
-                        Detail = "The rate limit for this client was reached; retry later." },
+                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Extensions = Api.ApiProblems.Coded("api.rate_limited") },
                 });
             };
         });

@@ -103,7 +103,7 @@ public sealed class AgentProfile : ITenantOwned
         if (string.IsNullOrWhiteSpace(s.SystemPrompt))
             throw new DomainException("agent.system_prompt", "The system prompt is required.");
         if (s.SystemPrompt.Length > MaxPromptLength)
-            throw new DomainException("agent.system_prompt", $"The system prompt is at most {MaxPromptLength:N0} characters.");
+            throw new DomainException("agent.system_prompt_length", $"The system prompt is at most {MaxPromptLength:N0} characters.", MaxPromptLength);
         if (s.Temperature is < 0 or > 2)
             throw new DomainException("agent.temperature", "Temperature is between 0 and 2.");
         if (s.MaxTokens is < 16 or > 4_000)
@@ -117,7 +117,7 @@ public sealed class AgentProfile : ITenantOwned
         if (s.AppointmentMinutes is < 5 or > 480)
             throw new DomainException("agent.appointment_minutes", "An appointment lasts between 5 and 480 minutes.");
         if (!IsKnownTimeZone(s.TimeZone))
-            throw new DomainException("agent.time_zone", $"Unknown time zone '{s.TimeZone}' (use an IANA name such as America/Bogota).");
+            throw new DomainException("agent.time_zone", $"Unknown time zone '{s.TimeZone}' (use an IANA name such as America/Bogota).", s.TimeZone);
         if (s.FewShotExamples.Any(e => string.IsNullOrWhiteSpace(e.Customer) || string.IsNullOrWhiteSpace(e.Agent)))
             throw new DomainException("agent.few_shot", "Every example needs both the customer's message and the agent's answer.");
 

@@ -57,7 +57,7 @@ public sealed partial class AgentTool : ITenantOwned
         if (!NamePattern().IsMatch(name))
             throw new DomainException("tool.name", "A tool name is 1–64 letters, digits or underscores, starting with a letter (e.g. check_stock).");
         if (BuiltInNames.Contains(name))
-            throw new DomainException("tool.name", $"'{name}' is a built-in tool; choose another name.");
+            throw new DomainException("tool.name_builtin", $"'{name}' is a built-in tool; choose another name.", name);
         if (string.IsNullOrWhiteSpace(spec.Description) || spec.Description.Length > 1000)
             throw new DomainException("tool.description", "Describe when the agent should use the tool (at most 1000 characters).");
         var schema = string.IsNullOrWhiteSpace(spec.ParametersSchema) ? """{"type":"object","properties":{}}""" : spec.ParametersSchema;
@@ -69,7 +69,7 @@ public sealed partial class AgentTool : ITenantOwned
         }
         catch (JsonException ex)
         {
-            throw new DomainException("tool.parameters_schema", $"parametersSchema is not valid JSON: {ex.Message}");
+            throw new DomainException("tool.parameters_schema_json", $"parametersSchema is not valid JSON: {ex.Message}", ex.Message);
         }
         if (!Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             throw new DomainException("tool.url", "url must be an absolute http(s) URL; {{param}} placeholders are allowed in it.");

@@ -18,7 +18,7 @@ public sealed class BusinessHours
         foreach (var i in Intervals)
         {
             if (i.Closes <= i.Opens)
-                throw new DomainException("agent.business_hours", $"{i.Day}: closing time {i.Closes:HH\\:mm} must be after opening time {i.Opens:HH\\:mm}.");
+                throw new DomainException("agent.business_hours", $"{i.Day}: closing time {i.Closes:HH\\:mm} must be after opening time {i.Opens:HH\\:mm}.", i.Day, i.Closes, i.Opens);
         }
         foreach (var day in Intervals.GroupBy(i => i.Day))
         {
@@ -26,7 +26,7 @@ public sealed class BusinessHours
             for (var k = 1; k < list.Count; k++)
             {
                 if (list[k].Opens < list[k - 1].Closes)
-                    throw new DomainException("agent.business_hours", $"{day.Key}: opening intervals overlap.");
+                    throw new DomainException("agent.business_hours_overlap", $"{day.Key}: opening intervals overlap.", day.Key);
             }
         }
     }

@@ -29,10 +29,10 @@ public sealed class KnowledgeDocument : ITenantOwned
         title = title?.Trim() ?? "";
         content = content?.Replace("\r\n", "\n").Trim() ?? "";
         if (title.Length is 0 or > MaxTitle)
-            throw new DomainException("knowledge.title", $"A title is required (at most {MaxTitle} characters).");
+            throw new DomainException("knowledge.title", $"A title is required (at most {MaxTitle} characters).", MaxTitle);
         if (content.Length == 0) throw new DomainException("knowledge.content", "The document has no text.");
         if (content.Length > MaxContent)
-            throw new DomainException("knowledge.content", $"A document is at most {MaxContent:N0} characters; split it into several.");
+            throw new DomainException("knowledge.content_length", $"A document is at most {MaxContent:N0} characters; split it into several.", MaxContent);
         var document = new KnowledgeDocument { Id = Guid.CreateVersion7(now), TenantId = tenantId, Title = title, Content = content, CreatedAt = now, UpdatedAt = now };
         var ordinal = 0;
         foreach (var text in KnowledgeChunker.Split(content))

@@ -43,7 +43,7 @@ public sealed class Product : ITenantOwned
         if (name.Length is 0 or > 120) throw new DomainException("product.name", "A product needs a name (at most 120 characters).");
         if (description is { Length: > 1000 }) throw new DomainException("product.description", "The description is at most 1000 characters.");
         if (price <= 0 || price > MaxPrice) throw new DomainException("product.price", "The price must be positive (at most 1,000,000).");
-        if (decimal.Round(price, 2) != price) throw new DomainException("product.price", "The price has at most two decimals (e.g. 450.00).");
+        if (decimal.Round(price, 2) != price) throw new DomainException("product.price_decimals", "The price has at most two decimals (e.g. 450.00).");
         if (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper))
             throw new DomainException("product.currency", "The currency is a three-letter ISO code such as MXN or USD.");
         Name = name;

@@ -30,7 +30,7 @@ public sealed class CannedReply : ITenantOwned
         Shortcut = NormalizeShortcut(shortcut);
         text = text?.Trim() ?? "";
         if (text.Length is 0 or > MaxTextLength)
-            throw new DomainException("canned.text", $"A canned reply needs a text of at most {MaxTextLength} characters.");
+            throw new DomainException("canned.text", $"A canned reply needs a text of at most {MaxTextLength} characters.", MaxTextLength);
         Text = text;
     }
 
@@ -39,7 +39,7 @@ public sealed class CannedReply : ITenantOwned
         var s = (shortcut ?? "").Trim().TrimStart('/').ToLowerInvariant();
         if (s.Length is 0 or > MaxShortcutLength || !s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw new DomainException("canned.shortcut",
-                $"A shortcut is 1 to {MaxShortcutLength} letters, digits, '-' or '_' (typed after '/').");
+                $"A shortcut is 1 to {MaxShortcutLength} letters, digits, '-' or '_' (typed after '/').", MaxShortcutLength);
         return s;
     }
 }

@@ -97,7 +97,7 @@ public sealed class ApiKey : Common.ITenantOwned
         var wanted = (scopes ?? ApiKeyScopes.Default).Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
         if (wanted.Count == 0) throw new Common.DomainException("api_key.scopes", "An API key needs at least one scope: read, write or admin.");
         if (wanted.FirstOrDefault(s => !ApiKeyScopes.All.Contains(s)) is { } unknown)
-            throw new Common.DomainException("api_key.scopes", $"Unknown scope '{unknown}'. Use read, write or admin.");
+            throw new Common.DomainException("api_key.scope_unknown", $"Unknown scope '{unknown}'. Use read, write or admin.", unknown);
         if (expiresAt is { } expiry && expiry <= now)
             throw new Common.DomainException("api_key.expiry", "The expiry date must be in the future.");
         return new()

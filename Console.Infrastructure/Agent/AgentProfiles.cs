@@ -138,7 +138,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     private void CheckModel(string? current, string? wanted)
     {
         if (string.Equals(current?.Trim(), wanted?.Trim(), StringComparison.Ordinal) || models.IsAllowed(wanted)) return;
-        throw new DomainException("agent.model", models.Refusal(wanted!.Trim()));
+        throw new DomainException("agent.model", models.Refusal(wanted!.Trim()), wanted.Trim(), string.Join(", ", models.Allowed));
     }
 
     /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
@@ -154,11 +154,19 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
             await db.SaveChangesAsync(ct); // the unique (tenant, state) index needs the old live out of the way first
         }
         draft.Publish(clock.GetUtcNow());
+        await FollowTimeZoneAsync(db, tenantId, draft, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
         return draft;
+    }
+
+    // The live agent's zone is the business's: every screen shows times in it, so the two never disagree.
+    private static async Task FollowTimeZoneAsync(AppDbContext db, Guid tenantId, AgentProfile live, CancellationToken ct)
+    {
+        var tenant = await db.Tenants.SingleAsync(t => t.Id == tenantId, ct);
+        if (tenant.TimeZone != live.TimeZone) tenant.SetLocale(live.TimeZone, tenant.DefaultCulture);
     }
 
     /// <summary>Replaces the live settings directly (the REST API): a new live version, the old one archived.</summary>
@@ -176,6 +184,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         // The new version goes in as live; a draft row may exist, so it cannot pass through the Draft state.
         next.Publish(clock.GetUtcNow());
         db.AgentProfiles.Add(next);
+        await FollowTimeZoneAsync(db, tenantId, next, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);

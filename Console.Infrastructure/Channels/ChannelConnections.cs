@@ -83,7 +83,7 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             throw new ConflictException("channel.taken",
-                $"This {channel.Kind} account ({channel.ExternalId}) is already connected to a workspace.");
+                $"This {channel.Kind} account ({channel.ExternalId}) is already connected to a workspace.", channel.Kind, channel.ExternalId);
         }
         await ReleaseUnroutableAsync(channel, ct);
         return channel;

@@ -81,18 +81,27 @@ public sealed partial class EmailOutbox(IOptions<SmtpOptions> options, ContextSc
     [System.Text.RegularExpressions.GeneratedRegex(@"([?&](?:amp;)?(?:code|token|key)=)[^""&<\s]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex TokenQueryValue();
 
-    public Task SendConfirmationLinkAsync(ApplicationUser user, string email, string confirmationLink) =>
-        SendAsync(email, "Confirm your Console account / Confirma tu cuenta",
-            $"<p>Confirm your account: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>" +
-            $"<p>Confirma tu cuenta: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>", [confirmationLink], default);
+    // E-mails speak the recipient's language: the one they chose in the console, else the one of the request that sent it.
+    private static bool InSpanish(ApplicationUser user) =>
+        (user.Culture ?? System.Globalization.CultureInfo.CurrentUICulture.Name).StartsWith("es", StringComparison.OrdinalIgnoreCase);
 
-    public Task SendPasswordResetLinkAsync(ApplicationUser user, string email, string resetLink) =>
-        SendAsync(email, "Reset your Console password / Restablece tu contraseña",
-            $"<p>Reset your password: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>" +
-            $"<p>Restablece tu contraseña: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>", [resetLink], default);
+    public Task SendConfirmationLinkAsync(ApplicationUser user, string email, string confirmationLink) => InSpanish(user)
+        ? SendAsync(email, "Confirma tu cuenta de Console",
+            $"<p>Confirma tu cuenta: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>", [confirmationLink], default)
+        : SendAsync(email, "Confirm your Console account",
+            $"<p>Confirm your account: <a href=\"{confirmationLink}\">{WebUtility.HtmlEncode(confirmationLink)}</a></p>", [confirmationLink], default);
+
+    public Task SendPasswordResetLinkAsync(ApplicationUser user, string email, string resetLink) => InSpanish(user)
+        ? SendAsync(email, "Restablece tu contraseña de Console",
+            $"<p>Restablece tu contraseña con este enlace: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>" +
+            "<p>Si no lo pediste, ignora este correo.</p>", [resetLink], default)
+        : SendAsync(email, "Reset your Console password",
+            $"<p>Reset your password with this link: <a href=\"{resetLink}\">{WebUtility.HtmlEncode(resetLink)}</a></p>" +
+            "<p>If you did not ask for it, ignore this e-mail.</p>", [resetLink], default);
 
     public Task SendPasswordResetCodeAsync(ApplicationUser user, string email, string resetCode) =>
-        SendAsync(email, "Console password reset code / Código para restablecer", $"<p>{WebUtility.HtmlEncode(resetCode)}</p>", [resetCode], default);
+        SendAsync(email, InSpanish(user) ? "Código para restablecer tu contraseña de Console" : "Console password reset code",
+            $"<p>{WebUtility.HtmlEncode(resetCode)}</p>", [resetCode], default);
 }
 
 /// <summary>One row of the e-mail log as the command center lists it: never the body.</summary>

@@ -174,7 +174,7 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
         }
         catch (Media.MediaRefusedException)
         {
-            throw new DomainException("media.size", $"The file is larger than {maxBytes / (1024 * 1024)} MB.");
+            throw new DomainException("media.size", $"The file is larger than {maxBytes / (1024 * 1024)} MB.", maxBytes / (1024 * 1024));
         }
         var link = new Uri(publicBase, $"media/out/{mediaLinks.Token(actor.TenantId, key, contentType)}").AbsoluteUri;
         var kind = contentType.Split('/')[0] switch
@@ -273,7 +273,7 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
-            throw new ConflictException("canned.duplicate", $"The shortcut /{reply.Shortcut} is already used.");
+            throw new ConflictException("canned.duplicate", $"The shortcut /{reply.Shortcut} is already used.", reply.Shortcut);
         }
         return reply;
     }

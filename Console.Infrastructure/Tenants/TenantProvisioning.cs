@@ -16,9 +16,10 @@ public sealed record NewTenant(string Name, string Slug, Plan Plan, string Owner
 public sealed record ProvisionedTenant(Guid Id, string Slug, Guid OwnerUserId, bool OwnerCreated);
 
 /// <summary>Raised for a request that conflicts with existing state (duplicate slug, number already connected). Maps to 409.</summary>
-public sealed class ConflictException(string code, string message) : Exception(message)
+public sealed class ConflictException(string code, string message, params object?[] args) : Exception(message)
 {
     public string Code { get; } = code;
+    public IReadOnlyList<object?> Args { get; } = args;
 }
 
 /// <summary>Creates a tenant with its owner. The slug's unique index decides races, not a prior lookup.</summary>
@@ -50,7 +51,7 @@ public sealed class TenantProvisioning(
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             if (created) await users.DeleteAsync(owner);
-            throw new ConflictException("tenant.slug_taken", $"The slug '{tenant.Slug}' is already taken.");
+            throw new ConflictException("tenant.slug_taken", $"The slug '{tenant.Slug}' is already taken.", tenant.Slug);
         }
         await events.WriteAsync(Severity.Info, "tenants", $"Tenant '{tenant.Slug}' created", tenant.Id, null, ct);
         return new ProvisionedTenant(tenant.Id, tenant.Slug, owner.Id, created);
@@ -73,7 +74,8 @@ public sealed class TenantProvisioning(
         // Without a password the owner sets one through "forgot password"; a random one keeps the account closed until then.
         var result = await users.CreateAsync(user, string.IsNullOrEmpty(password) ? RandomPassword() : password);
         if (!result.Succeeded)
-            throw new DomainException("tenant.ownerPassword", string.Join(" ", result.Errors.Select(e => e.Description)));
+            throw new DomainException("tenant.ownerPassword", string.Join(" ", result.Errors.Select(e => e.Description)),
+                string.Join(" ", result.Errors.Select(e => e.Description)));
         return (user, true);
     }
 

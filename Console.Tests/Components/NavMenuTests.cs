@@ -9,7 +9,10 @@ namespace OperatorConsole.Tests.Components;
 
 public class NavMenuTests
 {
-    private static async Task<IRenderedComponent<NavMenu>> RenderAsAsync(BunitContext ctx, params string[] policies)
+    private static Task<IRenderedComponent<NavMenu>> RenderAsAsync(BunitContext ctx, params string[] policies) =>
+        RenderAsAsync(ctx, inWorkspace: true, policies);
+
+    private static async Task<IRenderedComponent<NavMenu>> RenderAsAsync(BunitContext ctx, bool inWorkspace, params string[] policies)
     {
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
@@ -17,6 +20,7 @@ public class NavMenuTests
         var auth = ctx.AddAuthorization();
         auth.SetAuthorized("someone@demo.local");
         auth.SetPolicies(policies);
+        if (inWorkspace) auth.SetClaims(new System.Security.Claims.Claim(ConsoleClaims.TenantId, Guid.NewGuid().ToString()));
         await Task.CompletedTask;
         return ctx.Render<NavMenu>();
     }
@@ -37,5 +41,15 @@ public class NavMenuTests
         var menu = await RenderAsAsync(ctx, Policies.Member, Policies.Manager, Policies.Simulator, Policies.SuperAdmin);
         var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
         Assert.Equal(["inbox", "leads", "appointments", "agent", "channels", "team", "settings/api-keys", "billing", "simulator", "admin"], links);
+    }
+
+    [Fact]
+    public async Task A_super_admin_without_a_workspace_sees_only_the_command_center()
+    {
+        await using var ctx = new BunitContext();
+        // The Simulator policy lets super admins in, but without a workspace there is no channel to chat with.
+        var menu = await RenderAsAsync(ctx, inWorkspace: false, Policies.Simulator, Policies.SuperAdmin);
+        var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Equal(["admin"], links);
     }
 }

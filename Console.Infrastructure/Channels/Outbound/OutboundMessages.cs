@@ -18,7 +18,11 @@ public sealed record OutboundEnvelope(OutboundContent Content, bool HumanAgentTa
 }
 
 /// <summary>Raised when free text cannot go because the customer window is closed; the API answers 409.</summary>
-public sealed class WindowClosedException(string message) : Exception(message);
+public sealed class WindowClosedException(string message, ChannelKind? kind = null) : Exception(message)
+{
+    /// <summary>Which channel's rule closed it: the sentence shown to people depends on it.</summary>
+    public ChannelKind? Kind { get; } = kind;
+}
 
 /// <summary>Wakes the outbound dispatchers as soon as a queued message is committed.</summary>
 public sealed class OutboundSignal : Events.IDomainEventHandler
@@ -65,7 +69,8 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
     {
         var problems = OutboundValidator.Validate(channel.Kind, content);
         if (problems.Count > 0)
-            throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+            throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")),
+                string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
 
         var now = clock.GetUtcNow();
         var humanAgentTag = false;
@@ -75,7 +80,7 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
             {
                 case CustomerWindowState.Open: break;
                 case CustomerWindowState.HumanAgentTagOnly: humanAgentTag = true; break;
-                default: throw new WindowClosedException(WindowClosedText(channel.Kind));
+                default: throw new WindowClosedException(WindowClosedText(channel.Kind), channel.Kind);
             }
         }
 

@@ -1,4 +1,5 @@
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.App.Components.Shared;
 using OperatorConsole.Infrastructure.Inbox;
 
 namespace OperatorConsole.App.Components.Pages.Inbox;
@@ -21,17 +22,14 @@ public sealed class InboxSession
 
     public ChannelKind? ChannelKind(Guid id) => Channel(id)?.Kind;
 
-    public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, TimeZone);
+    public DateTimeOffset Local(DateTimeOffset at) => LocalTime.In(at, TimeZone);
 
-    public static TimeZoneInfo FindZone(string id)
-    {
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return TimeZoneInfo.Utc;
-        }
-    }
+    /// <summary>The time of an instant in the business's zone, as the operator's language writes it.</summary>
+    public string Time(DateTimeOffset at) => LocalTime.Time(at, TimeZone);
+
+    public string Date(DateTimeOffset at) => LocalTime.Date(at, TimeZone);
+
+    public string DateTime(DateTimeOffset at) => LocalTime.DateTime(at, TimeZone);
+
+    public static TimeZoneInfo FindZone(string id) => LocalTime.Zone(id);
 }
