@@ -34,6 +34,7 @@ public static class ApiSetup
         api.MapKnowledgeApi();
         api.MapToolsApi();
         api.MapProductsApi();
+        api.MapLabelsApi();
         return app;
     }
 }
@@ -46,7 +47,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
         var (status, title, detail, code) = exception switch
         {
-            DomainException { Code: "conversation.not_found" or "contact.not_found" } d => (StatusCodes.Status404NotFound, "Not found", d.Message, d.Code),
+            DomainException { Code: "conversation.not_found" or "contact.not_found" or Domain.Conversations.Label.NotFoundCode } d => (StatusCodes.Status404NotFound, "Not found", d.Message, d.Code),
             Infrastructure.Inbox.InboxForbiddenException f => (StatusCodes.Status403Forbidden, "Forbidden", f.Message, "inbox.forbidden"),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, "Invalid request", d.Message, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, "Conflict", c.Message, c.Code),
