@@ -216,7 +216,7 @@ public class InboxListBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
         // The conversation's labels bar with its menu open, and the shortcut sheet.
         await Row(page, waitingId).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = language == "es" ? "Etiquetas de esta conversación" : "Labels of this conversation" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Menuitem).Filter(new() { HasText = "VIP" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Menuitemcheckbox).Filter(new() { HasText = "VIP" })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"inbox-labels-{device}-{language}.png") });
         await page.GotoAsync("/inbox");
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
