@@ -114,6 +114,7 @@ public static class DependencyInjection
         services.AddAgentRunner();
         services.AddSingleton<Inbox.InboxQueries>();
         services.AddSingleton<Inbox.ConversationCommands>();
+        services.AddSingleton<Inbox.LabelCommands>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();

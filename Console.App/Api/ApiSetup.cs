@@ -40,6 +40,7 @@ public static class ApiSetup
         api.MapKnowledgeApi();
         api.MapToolsApi();
         api.MapProductsApi();
+        api.MapLabelsApi();
         return app;
     }
 }
@@ -53,7 +54,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
         var (status, code) = exception switch
         {
-            DomainException { Code: "conversation.not_found" or "contact.not_found" } d => (StatusCodes.Status404NotFound, d.Code),
+            DomainException { Code: "conversation.not_found" or "contact.not_found" or Domain.Conversations.Label.NotFoundCode } d => (StatusCodes.Status404NotFound, d.Code),
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, c.Code),

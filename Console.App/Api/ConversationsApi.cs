@@ -16,7 +16,7 @@ public sealed record TakeOverRequest(Guid? MemberId);
 public sealed record ConversationResponse(Guid Id, Guid ChannelId, Guid ContactId, string? ContactName, string? ContactPhone, string Status,
     string Owner, Guid? AssignedMemberId, string? HandoffReason, string? Priority, DateTimeOffset? SlaDueAt, DateTimeOffset? CustomerWindowExpiresAt,
     bool CustomerWindowOpen, DateTimeOffset? SnoozedUntil, int UnreadCount, DateTimeOffset? LastMessageAt, string? LastMessagePreview,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt, IReadOnlyList<Guid> LabelIds);
 public sealed record ConversationPage(IReadOnlyList<ConversationResponse> Items, string? NextCursor);
 
 public sealed record MessageResponse(Guid Id, string Direction, string Sender, string Type, string? Text, string Status, string? ErrorCode,
@@ -35,7 +35,7 @@ public static class ConversationsApi
     {
         var conversations = api.MapGroup("/tenants/{t}/conversations").WithTags("Conversations");
         conversations.MapGet("/", List)
-            .WithSummary("Conversations, newest activity first, a keyset page at a time: {items, nextCursor}.");
+            .WithSummary("Conversations, newest activity first, a keyset page at a time: {items, nextCursor}; labelId= narrows to one label.");
         conversations.MapGet("/{id:guid}", Get).WithSummary("One conversation with owner, status, handoff and customer-window expiry.");
         conversations.MapGet("/{id:guid}/messages", Messages)
             .WithSummary("Messages oldest→newest, a page at a time, with delivery status and Meta's error when one failed.");
@@ -54,7 +54,7 @@ public static class ConversationsApi
     }
 
     private static async Task<Results<Ok<ConversationPage>, ProblemHttpResult>> List(string t, string? status, Guid? channelId, string? owner,
-        string? cursor, int? limit, ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, TimeProvider clock, CancellationToken ct)
+        Guid? labelId, string? cursor, int? limit, ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, TimeProvider clock, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
@@ -62,7 +62,7 @@ public static class ConversationsApi
             return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.status", Names<ConversationStatus>());
         if (!TryParse<ConversationOwner>(owner, out var ownerFilter))
             return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.owner");
-        var page = await inbox.ListAsync(tenant!.Id, null, new InboxFilter(InboxTab.All, channelId, statusFilter, Owner: ownerFilter), cursor,
+        var page = await inbox.ListAsync(tenant!.Id, null, new InboxFilter(InboxTab.All, channelId, statusFilter, Owner: ownerFilter, LabelId: labelId), cursor,
             limit ?? InboxQueries.DefaultPageSize, ct);
         var now = clock.GetUtcNow();
         return TypedResults.Ok(new ConversationPage(page.Items.Select(r => ToResponse(r, now)).ToList(), page.NextCursor));
@@ -179,7 +179,7 @@ public static class ConversationsApi
     private static ConversationResponse ToResponse(InboxRow r, DateTimeOffset now) => new(r.Id, r.ChannelId, r.ContactId, r.ContactName,
         r.ContactPhone, r.Status.ToString(), r.Owner.ToString(), r.AssignedMemberId, r.HandoffReason?.ToString(), r.Priority?.ToString(),
         r.SlaDueAt, r.CustomerWindowExpiresAt, CustomerWindow.IsOpen(r.CustomerWindowExpiresAt, now), r.SnoozedUntil, r.UnreadCount, r.LastMessageAt,
-        r.LastMessagePreview, r.CreatedAt);
+        r.LastMessagePreview, r.CreatedAt, r.LabelIds);
 
     private static ContactResponse ToResponse(ContactRow c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.Stage.ToString(), c.Score,
         c.Temperature.ToString(), c.BotEnabled, c.Summary, c.Fields, c.CreatedAt, c.LastSeenAt);

@@ -75,6 +75,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
     public DbSet<AgentTool> AgentTools => Set<AgentTool>();
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
+    public DbSet<Label> Labels => Set<Label>();
+    public DbSet<ConversationLabel> ConversationLabels => Set<ConversationLabel>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

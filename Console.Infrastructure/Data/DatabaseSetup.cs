@@ -46,6 +46,7 @@ public static class DatabaseSetup
         "presence_leases",
         "canned_replies", "conversation_terms", "contact_terms",
         "products",
+        "labels", "conversation_labels",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

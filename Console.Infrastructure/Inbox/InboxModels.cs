@@ -15,7 +15,8 @@ public sealed record InboxFilter(
     ConversationStatus? Status = null,
     LeadTemperature? Temperature = null,
     string? Search = null,
-    ConversationOwner? Owner = null);
+    ConversationOwner? Owner = null,
+    Guid? LabelId = null);
 
 /// <summary>One line of the conversation list. <see cref="Version"/> is the row version the commands check.</summary>
 public sealed record InboxRow(
@@ -44,6 +45,12 @@ public sealed record InboxRow(
     uint Version)
 {
     public bool NeedsHuman => Status != ConversationStatus.Resolved && (Owner == ConversationOwner.Unassigned || SlaDueAt is not null);
+
+    /// <summary>The labels on the conversation (ids of the tenant's labels).</summary>
+    public IReadOnlyList<Guid> LabelIds { get; init; } = [];
+
+    /// <summary>When the customer started waiting for a person (the latest handoff), while the handoff SLA runs.</summary>
+    public DateTimeOffset? WaitingSince { get; init; }
 }
 
 public sealed record InboxPage(IReadOnlyList<InboxRow> Items, string? NextCursor);

@@ -42,6 +42,11 @@ public sealed class InboxQueries(ContextScopes scopes)
         };
         if (filter.Owner is { } owner) conversations = conversations.Where(c => c.Owner == owner);
         if (filter.ChannelId is { } channelId) conversations = conversations.Where(c => c.ChannelId == channelId);
+        if (filter.LabelId is { } labelId)
+        {
+            var labelled = db.ConversationLabels.Where(l => l.LabelId == labelId).Select(l => l.ConversationId);
+            conversations = conversations.Where(c => labelled.Contains(c.Id));
+        }
         conversations = conversations.VisibleTo(db, memberId);
         if (filter.Temperature is { } temperature)
         {
@@ -67,7 +72,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         }
 
         List<InboxRow> rows;
-        if (filter.Tab == InboxTab.NeedsHuman) return await NeedingHumanAsync(db, conversations, cursor, pageSize, ct);
+        if (filter.Tab == InboxTab.NeedsHuman) return await WithDetailsAsync(db, await NeedingHumanAsync(db, conversations, cursor, pageSize, ct), ct);
 
         if (Cursor.Parse(cursor) is { } next)
         {
@@ -85,7 +90,35 @@ public sealed class InboxQueries(ContextScopes scopes)
         }
         rows = await Project(conversations.OrderByDescending(c => c.LastMessageAt).ThenByDescending(c => c.Id), db)
             .Take(pageSize + 1).ToListAsync(ct);
-        return Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id));
+        return await WithDetailsAsync(db, Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id)), ct);
+    }
+
+    /// <summary>
+    /// Adds what the list shows besides the conversation row: its labels, and since when a waiting customer waits (the
+    /// latest handoff). Two small queries for the page's ids rather than correlated subqueries in every list query.
+    /// </summary>
+    private static async Task<InboxPage> WithDetailsAsync(AppDbContext db, InboxPage page, CancellationToken ct)
+    {
+        if (page.Items.Count == 0) return page;
+        var ids = page.Items.Select(r => r.Id).ToList();
+        var labels = (await db.ConversationLabels.AsNoTracking().Where(l => ids.Contains(l.ConversationId))
+                .Select(l => new { l.ConversationId, l.LabelId }).ToListAsync(ct))
+            .ToLookup(l => l.ConversationId, l => l.LabelId);
+        var waitingIds = page.Items.Where(r => r.SlaDueAt is not null).Select(r => r.Id).ToList();
+        var waiting = waitingIds.Count == 0
+            ? new Dictionary<Guid, DateTimeOffset>()
+            : await db.ConversationEvents.AsNoTracking()
+                .Where(e => waitingIds.Contains(e.ConversationId) && e.Type == ConversationEventType.HandedOff)
+                .GroupBy(e => e.ConversationId).Select(g => new { g.Key, At = g.Max(e => e.CreatedAt) })
+                .ToDictionaryAsync(g => g.Key, g => g.At, ct);
+        return page with
+        {
+            Items = page.Items.Select(r => r with
+            {
+                LabelIds = labels[r.Id].ToList(),
+                WaitingSince = r.SlaDueAt is null ? null : waiting.TryGetValue(r.Id, out var at) ? at : null,
+            }).ToList(),
+        };
     }
 
     /// <summary>
@@ -148,8 +181,9 @@ public sealed class InboxQueries(ContextScopes scopes)
     public async Task<InboxRow?> GetAsync(Guid tenantId, Guid conversationId, Guid? memberId, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        return await Project(work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.Id == conversationId), work.Db)
+        var row = await Project(work.Db.Conversations.AsNoTracking().VisibleTo(work.Db, memberId).Where(c => c.Id == conversationId), work.Db)
             .SingleOrDefaultAsync(ct);
+        return row is null ? null : (await WithDetailsAsync(work.Db, new InboxPage([row], null), ct)).Items[0];
     }
 
     /// <summary>The newest <paramref name="limit"/> messages (and the events between them) for the chat panel.</summary>

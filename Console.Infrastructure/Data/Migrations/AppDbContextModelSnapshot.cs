@@ -1272,6 +1272,9 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_conversations");
 
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_conversations_tenant_id_id");
+
                     b.HasIndex("AgentDueAt")
                         .HasDatabaseName("ix_conversations_agent_due_at")
                         .HasFilter("agent_due_at IS NOT NULL");
@@ -1359,6 +1362,73 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasDatabaseName("ix_conversation_events_tenant_id_conversation_id_created_at");
 
                     b.ToTable("conversation_events", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.ConversationLabel", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("ConversationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<Guid>("LabelId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("label_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("TenantId", "ConversationId", "LabelId")
+                        .HasName("pk_conversation_labels");
+
+                    b.HasIndex("TenantId", "LabelId", "ConversationId")
+                        .HasDatabaseName("ix_conversation_labels_tenant_id_label_id_conversation_id");
+
+                    b.ToTable("conversation_labels", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.Label", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("color");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_labels");
+
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_labels_tenant_id_id");
+
+                    b.HasIndex("TenantId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_labels_tenant_id_name");
+
+                    b.ToTable("labels", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Message", b =>
@@ -2214,6 +2284,35 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_conversation_events_conversations_conversation_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.ConversationLabel", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Conversations.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "ConversationId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_conversation_labels_conversations_tenant_id_conversation_id");
+
+                    b.HasOne("OperatorConsole.Domain.Conversations.Label", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "LabelId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_conversation_labels_labels_tenant_id_label_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.Label", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_labels_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Message", b =>

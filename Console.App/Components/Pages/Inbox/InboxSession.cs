@@ -13,12 +13,17 @@ public sealed class InboxSession
     public required TimeZoneInfo TimeZone { get; init; }
     public bool TenantBotEnabled { get; set; }
 
+    /// <summary>The business's conversation labels (reloaded when one is created or deleted).</summary>
+    public IReadOnlyList<LabelRow> Labels { get; set; } = [];
+
     public Guid TenantId => Actor.TenantId;
     public Guid? MemberId => Actor.MemberId;
 
     public string? MemberName(Guid? memberId) => memberId is null ? null : Members.FirstOrDefault(m => m.MemberId == memberId)?.Name;
 
     public InboxChannel? Channel(Guid id) => Channels.FirstOrDefault(c => c.Id == id);
+
+    public LabelRow? Label(Guid id) => Labels.FirstOrDefault(l => l.Id == id);
 
     public ChannelKind? ChannelKind(Guid id) => Channel(id)?.Kind;
 
