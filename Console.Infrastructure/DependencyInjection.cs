@@ -79,6 +79,8 @@ public static class DependencyInjection
         services.AddHostedService<Channels.Inbound.WebhookInboxWorker>();
         services.AddSingleton<Live.LiveNode>();
         services.AddSingleton<Live.ConversationNotifier>();
+        services.AddSingleton<Live.ConversationActivity>();
+        services.AddHostedService(sp => sp.GetRequiredService<Live.ConversationActivity>());
         services.AddSingleton<Live.LiveChangesRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.LiveChangesRelay>());
         services.AddSingleton<Live.PresenceService>();

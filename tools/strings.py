@@ -661,6 +661,23 @@ S = {
  "Keys.Or": ("or", "o"),
  "Keys.Hint": ("Single letters work while you are not typing; Alt + letter works everywhere, also in the reply box. Esc closes this list.",
                "Las letras solas funcionan cuando no estás escribiendo; Alt + letra funciona siempre, también en la caja de respuesta. Esc cierra esta lista."),
+ # Phone layout and collisions (conversation header, contact sheet, who else is here, alerts)
+ "Header.Contact": ("Contact details", "Datos del contacto"),
+ "Header.More": ("More actions", "Más acciones"),
+ "Header.AssignTo": ("Assign to", "Asignar a"),
+ "Header.SnoozeFor": ("Snooze", "Posponer"),
+ "Header.BotOff": ("Turn the bot off for this contact", "Apagar el bot para este contacto"),
+ "Header.BotOn": ("Turn the bot on for this contact", "Encender el bot para este contacto"),
+ "Collision.Viewing": ("Also here: {0}", "También aquí: {0}"),
+ "Collision.Typing": ("{0} is typing…", "{0} está escribiendo…"),
+ "Collision.TypingMany": ("{0} people are typing…", "{0} personas están escribiendo…"),
+ "Collision.ViewingMany": ("Also here: {0} people", "También aquí: {0} personas"),
+ "Shell.Preferences": ("Preferences", "Preferencias"),
+ "Alerts.TurnOn": ("Turn on sound and notifications for customers who need a person", "Activar sonido y notificaciones cuando un cliente necesite a una persona"),
+ "Alerts.TurnOff": ("Turn off sound and notifications for customers who need a person", "Desactivar sonido y notificaciones cuando un cliente necesite a una persona"),
+ "Alerts.On": ("Alerts on", "Avisos activados"),
+ "Alerts.Off": ("Alerts off", "Avisos desactivados"),
+ "Alerts.Blocked": ("The browser blocks notifications for this site: only the sound will play.", "El navegador bloquea las notificaciones de este sitio: solo sonará el aviso."),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>

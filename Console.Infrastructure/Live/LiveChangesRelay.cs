@@ -17,15 +17,20 @@ namespace OperatorConsole.Infrastructure.Live;
 /// node is handed to this node's subscribers. A lost connection is reopened with backoff; changes sent while it was
 /// down are not replayed (screens catch up on the next change, and the data itself is always in the database).
 /// Publish is called after the writer's commit, so a NOTIFY never announces a row others cannot see yet.
+/// The same channel carries <see cref="ConversationActivity"/>'s signals (who has a conversation open, who is typing):
+/// envelopes with an <c>a</c> list instead of changes.
 /// </summary>
 public sealed class LiveChangesRelay(
     ConversationNotifier notifier,
+    ConversationActivity activity,
     IConfiguration config,
     IOptions<LiveOptions> options,
     ILogger<LiveChangesRelay> log) : BackgroundService
 {
     // NOTIFY payloads must stay under 8000 bytes; one entry is about 90.
     private const int MaxPerNotify = 60;
+    // An activity signal is about 180 bytes.
+    private const int MaxSignalsPerNotify = 30;
     // Reconnecting the listener: 250 ms, 500 ms, 1 s … at most 15 s. Resending a burst: 200 ms, then 400 ms, then give up.
     private static readonly Backoff Reconnect = new(TimeSpan.FromMilliseconds(250), 2, TimeSpan.FromSeconds(15));
     private static readonly Backoff Resend = new(TimeSpan.FromMilliseconds(200), 2, TimeSpan.FromSeconds(1));
@@ -56,7 +61,9 @@ public sealed class LiveChangesRelay(
     {
         if (!_options.CrossNode) return Task.CompletedTask;
         var outbox = notifier.AttachRelay();
-        return Task.WhenAll(Task.Run(() => ListenAsync(stoppingToken), stoppingToken), Task.Run(() => SendAsync(outbox, stoppingToken), stoppingToken));
+        var signals = activity.AttachRelay();
+        return Task.WhenAll(Task.Run(() => ListenAsync(stoppingToken), stoppingToken), Task.Run(() => SendAsync(outbox, stoppingToken), stoppingToken),
+            Task.Run(() => SendActivityAsync(signals, stoppingToken), stoppingToken));
     }
 
     private async Task ListenAsync(CancellationToken ct)
@@ -109,7 +116,9 @@ public sealed class LiveChangesRelay(
         }
         // This node already told its own subscribers when it published.
         if (envelope is null || envelope.Node == notifier.NodeId) return;
-        foreach (var c in envelope.Changes) notifier.DeliverLocally(new ConversationChanged(c.Tenant, c.Conversation, c.Reason));
+        foreach (var c in envelope.Changes ?? []) notifier.DeliverLocally(new ConversationChanged(c.Tenant, c.Conversation, c.Reason));
+        foreach (var a in envelope.Activity ?? [])
+            if (Enum.IsDefined(a.Kind)) activity.Receive(new ActivitySignal(a.Tenant, a.Conversation, a.Member, a.View, a.Kind), envelope.Node);
     }
 
     private async Task SendAsync(ChannelReader<ConversationChanged> outbox, CancellationToken ct)
@@ -147,14 +156,44 @@ public sealed class LiveChangesRelay(
         }
     }
 
-    private async Task NotifyAsync(List<ConversationChanged> changes, CancellationToken ct)
+    // Activity signals are short-lived hints: a burst goes out in one try, and a lost one is made good by the next
+    // renewal (viewing) or keystroke (typing).
+    private async Task SendActivityAsync(ChannelReader<ActivitySignal> signals, CancellationToken ct)
+    {
+        var pending = new List<ActivitySignal>();
+        try
+        {
+            while (await signals.WaitToReadAsync(ct))
+            {
+                pending.Clear();
+                while (pending.Count < 1000 && signals.TryRead(out var signal)) pending.Add(signal);
+                try
+                {
+                    await SendEnvelopesAsync(pending.Distinct().Chunk(MaxSignalsPerNotify).Select(chunk => new Envelope(notifier.NodeId, null,
+                        chunk.Select(s => new Signal(s.TenantId, s.ConversationId, s.MemberId, s.View, s.Kind)).ToArray())), ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogDebug(ex, "Could not tell other nodes who is viewing or typing; the next renewal will");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private Task NotifyAsync(List<ConversationChanged> changes, CancellationToken ct) =>
+        SendEnvelopesAsync(changes.Chunk(MaxPerNotify).Select(chunk =>
+            new Envelope(notifier.NodeId, chunk.Select(c => new Change(c.TenantId, c.ConversationId, Trim(c.Reason))).ToArray())), ct);
+
+    private async Task SendEnvelopesAsync(IEnumerable<Envelope> envelopes, CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(_connectionString);
         await conn.OpenAsync(ct);
         await using var batch = new NpgsqlBatch(conn);
-        foreach (var chunk in changes.Chunk(MaxPerNotify))
+        foreach (var envelope in envelopes)
         {
-            var envelope = new Envelope(notifier.NodeId, chunk.Select(c => new Change(c.TenantId, c.ConversationId, Trim(c.Reason))).ToArray());
             batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, $2)")
             {
                 Parameters =
@@ -173,12 +212,20 @@ public sealed class LiveChangesRelay(
 
     internal sealed record Envelope(
         [property: JsonPropertyName("n")] Guid Node,
-        [property: JsonPropertyName("c")] Change[] Changes);
+        [property: JsonPropertyName("c")] Change[]? Changes,
+        [property: JsonPropertyName("a"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Signal[]? Activity = null);
 
     internal sealed record Change(
         [property: JsonPropertyName("t")] Guid Tenant,
         [property: JsonPropertyName("v")] Guid Conversation,
         [property: JsonPropertyName("r")] string Reason);
+
+    internal sealed record Signal(
+        [property: JsonPropertyName("t")] Guid Tenant,
+        [property: JsonPropertyName("v")] Guid Conversation,
+        [property: JsonPropertyName("m")] Guid Member,
+        [property: JsonPropertyName("s")] Guid View,
+        [property: JsonPropertyName("k")] ActivityKind Kind);
 }
 
 [JsonSerializable(typeof(LiveChangesRelay.Envelope))]

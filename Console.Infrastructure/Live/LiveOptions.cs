@@ -17,6 +17,17 @@ public sealed class LiveOptions
     /// <summary>A member not seen by any node for this long counts as offline (a node died without cleaning up).</summary>
     [Range(1, 86400)] public int PresenceTimeoutSeconds { get; set; } = 45;
 
+    /// <summary>How often a node re-announces the conversations its members have open (who is viewing what).</summary>
+    [Range(1, 300)] public int ViewingRenewSeconds { get; set; } = 10;
+
+    /// <summary>How long "is typing" shows after the last key (typing signals are sent at most every half of this).</summary>
+    [Range(2, 60)] public int TypingSeconds { get; set; } = 6;
+
+    public TimeSpan ViewingRenewal => TimeSpan.FromSeconds(ViewingRenewSeconds);
+    // Three missed renewals: a node died or lost its connection without saying the screen closed.
+    public TimeSpan ViewingTimeout => TimeSpan.FromSeconds(ViewingRenewSeconds * 3);
+    public TimeSpan Typing => TimeSpan.FromSeconds(TypingSeconds);
+
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Max(1, HeartbeatSeconds));
     public TimeSpan PresenceTimeout => TimeSpan.FromSeconds(Math.Max(HeartbeatSeconds * 2, PresenceTimeoutSeconds));
 }
