@@ -460,6 +460,11 @@ S = {
  "Products.Delete": ("Delete", "Eliminar"),
  "Products.None": ("No products yet: the agent cannot send payment links.", "Aún no hay productos: el agente no puede enviar enlaces de pago."),
  "Products.Duplicate": ('A product named "{0}" already exists.', 'Ya existe un producto llamado "{0}".'),
+ # The agent without an AI model (offline agent banner)
+ "OfflineAgent.Banner": ("Your agent answers without an AI model, with basic rules. For full answers, configure a model key (Llm:ApiKey).",
+                         "Tu agente responde sin modelo de IA, con reglas básicas. Para respuestas completas, configura una clave de modelo (Llm:ApiKey)."),
+ "OfflineAgent.BannerShort": ("Agent without an AI model", "Agente sin modelo de IA"),
+ "OfflineAgent.Configure": ("Set up a model", "Configurar modelo"),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>
