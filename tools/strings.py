@@ -678,6 +678,11 @@ S = {
  "Alerts.On": ("Alerts on", "Avisos activados"),
  "Alerts.Off": ("Alerts off", "Avisos desactivados"),
  "Alerts.Blocked": ("The browser blocks notifications for this site: only the sound will play.", "El navegador bloquea las notificaciones de este sitio: solo sonará el aviso."),
+ # The agent without an AI model (offline agent banner)
+ "OfflineAgent.Banner": ("Your agent answers without an AI model, with basic rules. For full answers, configure a model key (Llm:ApiKey).",
+                         "Tu agente responde sin modelo de IA, con reglas básicas. Para respuestas completas, configura una clave de modelo (Llm:ApiKey)."),
+ "OfflineAgent.BannerShort": ("Agent without an AI model", "Agente sin modelo de IA"),
+ "OfflineAgent.Configure": ("Set up a model", "Configurar modelo"),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>

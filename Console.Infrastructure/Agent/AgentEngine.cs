@@ -1,19 +1,22 @@
-using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
+using OperatorConsole.Infrastructure.Options;
 
 namespace OperatorConsole.Infrastructure.Agent;
 
 /// <summary>
 /// Decides one agent turn: rules that need no model (escalation keywords, message-count limit, closed hours), the
-/// knowledge retrieval, then the LLM with tools — or the offline responder when no LLM is configured. Pure of
+/// knowledge retrieval, then the LLM with tools — or the rule-based <see cref="OfflineAgent"/> (same tools) when no LLM is configured. Pure of
 /// persistence: the live runner and the sandbox both call it and decide what to do with the result.
 /// </summary>
-public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, ILogger<AgentEngine> log)
+public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, IOptions<LlmOptions> llmOptions, ILogger<AgentEngine> log)
 {
+    private readonly OfflineAgent _offline = new(llmOptions.Value.OfflineNotice);
+
     public const int PassagesPerTurn = 3;
 
     /// <summary>Extra tools the tenant defined (custom webhook tools), already bound to this turn.</summary>
@@ -56,7 +59,7 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, ILogger<A
 
         if (!llm.IsConfigured)
         {
-            Offline(input, result);
+            await _offline.RunAsync(input, result, effects, ct);
             return result;
         }
 
@@ -101,30 +104,6 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, ILogger<A
     };
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
-
-    /// <summary>
-    /// Without an LLM key: the best knowledge passage, or a polite "a person will answer"; a request for a person is
-    /// handed off. Always says it is an automatic assistant.
-    /// </summary>
-    private static void Offline(TurnInput input, TurnResult result)
-    {
-        result.Offline = true;
-        var lang = result.Language;
-        var text = string.Join(" ", input.NewCustomerTexts);
-        if (WantsPerson(text))
-        {
-            result.Handoff = new HandoffRequest(HandoffReason.UserRequested, HandoffPriority.Normal, "asked for a person (offline assistant)");
-            result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(lang) });
-            return;
-        }
-        if (result.Passages.FirstOrDefault() is { } best)
-        {
-            var answer = new StringBuilder(CustomerLanguage.OfflineIntro(lang)).Append(best.Text.Trim());
-            result.Replies.Add(new OutboundContent { Text = answer.Length > 1000 ? answer.ToString(0, 997) + "…" : answer.ToString() });
-            return;
-        }
-        result.Replies.Add(new OutboundContent { Text = CustomerLanguage.OfflineNoAnswer(lang) });
-    }
 
     private static readonly string[] PersonPhrases =
     [

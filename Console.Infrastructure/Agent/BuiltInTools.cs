@@ -156,7 +156,8 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
             var rows = labels.Select((l, i) => l.Length <= OutboundValidator.WhatsAppRowTitleMax
                 ? new ListRow($"opt_{i + 1}", l, null)
                 : new ListRow($"opt_{i + 1}", l[..(OutboundValidator.WhatsAppRowTitleMax - 1)] + "…", l.Length <= 72 ? l : l[..72])).ToList();
-            var button = input.DefaultLanguage.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "Options" : "Opciones";
+            // The customer's language (detected for this turn), not only the business's default.
+            var button = result.Language == "en" ? "Options" : "Opciones";
             content = new OutboundContent { List = new ListContent(text, button, [new ListSection(null, rows)]) };
         }
         var problems = OutboundValidator.Validate(input.Channel, content);

@@ -12,20 +12,20 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// <summary>
 /// Help for the human agent: a suggested next reply (the agent edits it before sending) and a short summary of the
 /// conversation, from the same prompt, knowledge and history the bot would use. Spend is recorded as Copilot.
-/// Without an LLM key the suggestion is the best knowledge passage and the summary the lead's own.
+/// Without an LLM key both are extracted by rules (<see cref="OfflineCopilot"/>): the knowledge line that answers the open
+/// question, and the service asked for, the stage and the open question.
 /// </summary>
 public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGateway llm, ModelAllowlist models, TimeProvider clock,
     ILogger<Copilot> log)
 {
     private sealed record Context(AgentProfile Profile, string BusinessName, string Culture, LeadSnapshot Lead, List<TurnMessage> History,
-        IReadOnlyList<KnowledgePassage> Passages);
+        IReadOnlyList<KnowledgePassage> Passages, Domain.Contacts.LeadStage Stage, IReadOnlyList<Product> Products);
 
     public async Task<string> SuggestReplyAsync(Guid tenantId, Guid conversationId, CancellationToken ct)
     {
         var c = await LoadAsync(tenantId, conversationId, ct);
         var lang = CustomerLanguage.Detect(c.History.Where(m => m.Sender == MessageSender.Contact).TakeLast(3).Select(m => m.Text), c.Culture);
-        if (!llm.IsConfigured)
-            return c.Passages.FirstOrDefault()?.Text.Trim() ?? "";
+        if (!llm.IsConfigured) return OfflineCopilot.SuggestReply(c.History, c.Passages, lang);
         var system = PromptBuilder.Build(c.Profile, c.BusinessName, c.Lead, c.Passages, clock.GetUtcNow()) +
                      "\n## Your task now\nYou are helping a human agent of the business. Write the agent's next reply to the customer, " +
                      $"in the customer's language ({lang}), short and ready to send. Return only the reply text.";
@@ -37,10 +37,11 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
     public async Task<string> SummarizeAsync(Guid tenantId, Guid conversationId, CancellationToken ct)
     {
         var c = await LoadAsync(tenantId, conversationId, ct);
-        if (!llm.IsConfigured || c.History.Count == 0)
-            return c.Lead.Summary ?? string.Join(" · ", c.History.Where(m => m.Sender == MessageSender.Contact).TakeLast(3).Select(m => m.Text));
+        if (c.History.Count == 0) return c.Lead.Summary ?? "";
+        // Without a model: extracted from the conversation as it is now (the stored lead summary may be older).
+        if (!llm.IsConfigured) return OfflineCopilot.Summarize(c.History, c.Stage, c.Products, Lang(c.Culture));
         var transcript = string.Join("\n", c.History.Select(m => $"{m.Sender}: {m.Text}"));
-        var language = c.Culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "English" : "Spanish";
+        var language = Lang(c.Culture) == "en" ? "English" : "Spanish";
         List<ChatMessage> messages =
         [
             new(ChatRole.System, $"Summarize this customer conversation for a colleague who is taking it over, in {language}: who the customer is, " +
@@ -49,6 +50,8 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
         ];
         return await CallAsync(tenantId, conversationId, messages, llm.AnalysisModel, ct);
     }
+
+    private static string Lang(string culture) => culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es";
 
     private async Task<string> CallAsync(Guid tenantId, Guid conversationId, List<ChatMessage> messages, string model, CancellationToken ct)
     {
@@ -85,7 +88,9 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
         var contact = row.Contact;
         var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
             contact.Temperature.ToString(), contact.Fields, contact.Summary);
-        return new Context(profile, row.Tenant.Name, row.Tenant.DefaultCulture, lead, history, passages);
+        IReadOnlyList<Product> products = llm.IsConfigured ? []
+            : await db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
+        return new Context(profile, row.Tenant.Name, row.Tenant.DefaultCulture, lead, history, passages, contact.Stage, products);
     }
 }
 

@@ -11,9 +11,11 @@ namespace OperatorConsole.Infrastructure.Agent;
 public static class CustomerLanguage
 {
     private static readonly HashSet<string> English = ["the", "is", "are", "you", "i", "my", "what", "how", "can", "do", "does",
-        "please", "hello", "hi", "thanks", "thank", "want", "need", "price", "much", "when", "where", "have", "would", "appointment", "with"];
+        "please", "hello", "hi", "thanks", "thank", "want", "need", "price", "much", "when", "where", "have", "would", "appointment", "with",
+        "book", "tomorrow", "today", "pay", "cost", "talk", "prices", "morning", "afternoon", "see"];
     private static readonly HashSet<string> Spanish = ["el", "la", "los", "las", "es", "son", "que", "como", "puedo", "quiero", "necesito",
-        "hola", "gracias", "precio", "cuanto", "cuando", "donde", "tiene", "tienen", "una", "un", "por", "para", "cita", "favor", "buenas", "buenos", "con"];
+        "hola", "gracias", "precio", "cuanto", "cuando", "donde", "tiene", "tienen", "una", "un", "por", "para", "cita", "favor", "buenas", "buenos", "con",
+        "manana", "hoy", "agendar", "reservar", "pagar", "quisiera", "cuesta", "precios", "hablar", "tarde", "ver", "del"];
 
     public static string Detect(IEnumerable<string> texts, string fallback)
     {
@@ -62,9 +64,13 @@ public static class CustomerLanguage
         ? "Thanks for your patience. I'm passing your conversation to a person on our team, who will reply here shortly."
         : "Gracias por tu paciencia. Paso tu conversación a una persona de nuestro equipo, que te responderá aquí en breve.";
 
-    public static string OfflineIntro(string lang) => lang == "en"
-        ? "(Automatic assistant) "
-        : "(Asistente automático) ";
+    /// <summary>The offline agent says once (Llm:OfflineNotice) that no person is writing.</summary>
+    public static string OfflineNotice(string lang, string business) => lang == "en"
+        ? $"Hi! I'm the automatic assistant of {business}."
+        : $"¡Hola! Soy el asistente automático de {business}.";
+
+    public static bool IsOfflineNotice(string text) =>
+        text.Contains("asistente automático", StringComparison.OrdinalIgnoreCase) || text.Contains("automatic assistant", StringComparison.OrdinalIgnoreCase);
 
     public static string OfflineNoAnswer(string lang) => lang == "en"
         ? "I'm the automatic assistant and I don't have that answer. A person from our team will reply shortly."

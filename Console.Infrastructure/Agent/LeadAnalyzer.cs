@@ -65,12 +65,25 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
     {
         List<ChatMessage> prompt;
         string lang;
+        LeadAnalysis? analysis = null;
         await using (var work = scopes.ForTenant(tenantId))
         {
             var lines = await work.Db.Messages.Where(m => m.ConversationId == conversationId && m.Body != null)
                 .OrderByDescending(m => m.SentAt).Take(40).Select(m => new { m.Sender, m.Body }).ToListAsync(ct);
             lines.Reverse();
             lang = CustomerLanguage.Detect(lines.Where(l => l.Sender == MessageSender.Contact).Select(l => l.Body!), "es");
+            if (!llm.IsConfigured)
+            {
+                // No model: the same analysis by rules, so score, stage and summary still move (and "No summary yet" goes).
+                var conversation = await work.Db.Conversations.AsNoTracking().SingleAsync(c => c.Id == conversationId, ct);
+                var contact = await work.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == conversation.ContactId, ct);
+                var culture = await work.Db.Tenants.AsNoTracking().Where(t => t.Id == tenantId).Select(t => t.DefaultCulture).SingleAsync(ct);
+                var products = await work.Db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
+                var booked = await work.Db.Appointments.AnyAsync(a => a.ContactId == contact.Id && a.Status == AppointmentStatus.Booked, ct);
+                var paid = await work.Db.PaymentLinks.AnyAsync(p => p.ConversationId == conversationId, ct);
+                var history = lines.Select(l => new TurnMessage(l.Sender, l.Body!, default)).ToList();
+                analysis = OfflineCopilot.Analyze(history, contact.Stage, products, booked, paid, culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es");
+            }
             var transcript = string.Join("\n", lines.Select(l => $"{(l.Sender == MessageSender.Contact ? "Customer" : "Business")}: {l.Body}"));
             var fields = profile.LeadFields.Count > 0 ? $" Custom lead fields to fill when mentioned: {string.Join(", ", profile.LeadFields)}." : "";
             prompt =
@@ -81,19 +94,21 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             ];
         }
 
-        LeadAnalysis? analysis;
-        try
+        if (analysis is null)
         {
-            var response = await llm.For(llm.AnalysisModel).GetResponseAsync<LeadAnalysis>(prompt, new ChatOptions { Temperature = 0 },
-                useJsonSchemaResponseFormat: true, cancellationToken: ct);
-            await llm.RecordUsageAsync(tenantId, conversationId, llm.AnalysisModel, LlmFeature.Analysis, response.Usage, ct);
-            analysis = response.TryGetResult(out var parsed) ? parsed : null;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The reply already went out; a missed analysis only leaves the score as it was.
-            log.LogWarning(ex, "Lead analysis failed for conversation {ConversationId}", conversationId);
-            return;
+            try
+            {
+                var response = await llm.For(llm.AnalysisModel).GetResponseAsync<LeadAnalysis>(prompt, new ChatOptions { Temperature = 0 },
+                    useJsonSchemaResponseFormat: true, cancellationToken: ct);
+                await llm.RecordUsageAsync(tenantId, conversationId, llm.AnalysisModel, LlmFeature.Analysis, response.Usage, ct);
+                analysis = response.TryGetResult(out var parsed) ? parsed : null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The reply already went out; a missed analysis only leaves the score as it was.
+                log.LogWarning(ex, "Lead analysis failed for conversation {ConversationId}", conversationId);
+                return;
+            }
         }
         if (analysis is null) return;
 

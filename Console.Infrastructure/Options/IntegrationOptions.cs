@@ -42,6 +42,9 @@ public sealed class LlmOptions
 
     /// <summary>USD per million tokens by model name, for the estimated cost of each call.</summary>
     public Dictionary<string, ModelPrice> Prices { get; set; } = [];
+
+    /// <summary>Without an ApiKey the rule-based offline agent answers; it says it is automatic Once per conversation, Always or Never.</summary>
+    public OperatorConsole.Infrastructure.Agent.OfflineNoticeMode OfflineNotice { get; set; } = OperatorConsole.Infrastructure.Agent.OfflineNoticeMode.Once;
 }
 
 public sealed class ModelPrice

@@ -78,10 +78,11 @@ public sealed class TestCustomer
         Task.FromResult(new TestCustomer(app, customer.TenantId, customer.PhoneNumberId, customer.WaId));
 
     /// <summary>The customer writes (a signed WhatsApp webhook); returns the wamid.</summary>
-    public async Task<string> SayAsync(string text, string? wamid = null)
+    /// <param name="sentAt">The platform's timestamp (whole seconds on WhatsApp); now by default.</param>
+    public async Task<string> SayAsync(string text, string? wamid = null, DateTimeOffset? sentAt = null)
     {
         wamid ??= "wamid." + Guid.NewGuid().ToString("N");
-        var response = await _webhooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(PhoneNumberId, WaId, wamid, text, DateTimeOffset.UtcNow));
+        var response = await _webhooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(PhoneNumberId, WaId, wamid, text, sentAt ?? DateTimeOffset.UtcNow));
         response.EnsureSuccessStatusCode();
         return wamid;
     }

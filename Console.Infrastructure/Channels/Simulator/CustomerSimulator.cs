@@ -50,7 +50,7 @@ public sealed class CustomerSimulator(
             ChannelKind.WhatsApp => WhatsApp(channel, new
             {
                 contacts = new[] { new { profile = new { name = customer.Name }, wa_id = customer.Id } },
-                messages = new[] { new { from = customer.Id, id = $"wamid.SIM{id}", timestamp = Seconds(now), type = "text", text = new { body = text } } },
+                messages = new[] { new { from = customer.Id, id = $"wamid.SIM{id}", timestamp = SecondsUp(now), type = "text", text = new { body = text } } },
             }),
             ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, now, new
             {
@@ -120,6 +120,11 @@ public sealed class CustomerSimulator(
         using var response = await http.CreateClient("simulator").SendAsync(request, ct);
         return response.IsSuccessStatusCode ? SimulationResult.Sent : SimulationResult.Rejected;
     }
+
+    // WhatsApp stamps whole seconds; rounded down, a quick tap on an option the bot just sent would sort before that
+    // message (our sends carry milliseconds) and the agent would not see it as the newest.
+    private static string SecondsUp(DateTimeOffset at) =>
+        ((at.ToUnixTimeMilliseconds() + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Seconds(DateTimeOffset at) => at.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
