@@ -77,3 +77,9 @@ public sealed record LeadChanged(Guid TenantId, Guid ConversationId, Guid Contac
 
 /// <summary>The bot was switched on or off for a whole channel (<see cref="ChannelId"/>) or the whole workspace (null).</summary>
 public sealed record BotSwitched(Guid TenantId, Guid? ChannelId, bool Enabled) : IDomainEvent;
+
+/// <summary>Labels were put on or taken off the conversation.</summary>
+public sealed record ConversationLabelsChanged(Guid TenantId, Guid ConversationId) : ConversationDomainEvent(TenantId, ConversationId);
+
+/// <summary>The workspace's set of labels changed (one defined or deleted): every open inbox reloads them.</summary>
+public sealed record WorkspaceLabelsChanged(Guid TenantId) : IDomainEvent;

@@ -20,7 +20,6 @@ public sealed class AgentRunner(
     AgentEngine engine,
     TurnCommitter committer,
     ContextScopes scopes,
-    LlmGateway llm,
     LeadAnalyzer analyzer,
     Handoffs handoffs,
     AgentTelemetry telemetry,
@@ -92,7 +91,8 @@ public sealed class AgentRunner(
             figures.Decide.TotalMilliseconds, figures.Commit.TotalMilliseconds);
         if (!committed) return;
         if (result.Handoff is { } handoff) await handoffs.AfterHandoffAsync(claim.TenantId, claim.ConversationId, handoff, ct);
-        else if (llm.IsConfigured && result.Error is null && plan.Input is { } input)
+        // Without a model the analysis runs by rules (OfflineCopilot): the lead moves after every turn either way.
+        else if (result.Error is null && plan.Input is { } input)
             await analyzer.AnalyzeAsync(claim.TenantId, claim.ConversationId, input.Profile, ct);
     }
 

@@ -56,10 +56,12 @@ public sealed class TurnPreparer(
                (SELECT count(*)::int FROM messages m JOIN conversations x ON x.id = m.conversation_id
                  WHERE x.contact_id = {1} AND m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.created_at > {3}) AS last_hour,
                -- The history rides along as JSON: one round trip fewer.
-               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.sent_at), '[]')
-                FROM (SELECT m.sender, m.body, m.sent_at FROM messages m
+               -- In the order we stored them: channels stamp customers' messages in whole seconds, so a reply within the
+               -- second of ours would sort before it by sent_at and the turn would not see it as new.
+               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.created_at), '[]')
+                FROM (SELECT m.sender, m.body, m.sent_at, m.created_at FROM messages m
                       WHERE m.conversation_id = {0} AND m.body IS NOT NULL AND m.deleted_at IS NULL
-                      ORDER BY m.sent_at DESC LIMIT {4}) h)::text AS history
+                      ORDER BY m.created_at DESC LIMIT {4}) h)::text AS history
         """;
 
     private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History);

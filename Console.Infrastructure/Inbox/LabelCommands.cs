@@ -16,7 +16,7 @@ public sealed record LabelRow(Guid Id, string Name, string Color);
 /// panel and REST API alike). Label ids are caller input: every lookup runs in the actor's tenant scope, so another
 /// tenant's label is "not found", and the composite keys of conversation_labels refuse it in the database as well.
 /// </summary>
-public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier notifier, TimeProvider clock)
+public sealed class LabelCommands(ContextScopes scopes, TimeProvider clock)
 {
     public async Task<IReadOnlyList<LabelRow>> ListAsync(Guid tenantId, CancellationToken ct = default)
     {
@@ -30,6 +30,8 @@ public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier not
         await using var work = scopes.ForTenant(actor.TenantId);
         var label = Label.Create(actor.TenantId, name, color, clock.GetUtcNow());
         work.Db.Labels.Add(label);
+        // A workspace-wide change: every open inbox reloads its labels.
+        work.Db.Raise(new WorkspaceLabelsChanged(actor.TenantId));
         try
         {
             await work.Db.SaveChangesAsync(ct);
@@ -38,8 +40,6 @@ public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier not
         {
             throw new ConflictException(Label.DuplicateCode, $"A label named \"{label.Name}\" already exists.");
         }
-        // Guid.Empty: a workspace-wide change; every open inbox reloads its labels.
-        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "labels"));
         return new LabelRow(label.Id, label.Name, label.Color);
     }
 
@@ -49,7 +49,7 @@ public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier not
         if (!actor.CanManageWorkspace) throw new InboxForbiddenException("Only owners and admins can delete labels.");
         await using var work = scopes.ForTenant(actor.TenantId);
         if (await work.Db.Labels.Where(l => l.Id == labelId).ExecuteDeleteAsync(ct) == 0) throw NotFound();
-        notifier.Publish(new ConversationChanged(actor.TenantId, Guid.Empty, "labels"));
+        work.Db.RaiseWritten(new WorkspaceLabelsChanged(actor.TenantId));
     }
 
     /// <summary>Puts one label on the conversation or takes it off (the panel's toggles).</summary>
@@ -88,6 +88,7 @@ public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier not
         var now = clock.GetUtcNow();
         foreach (var id in wanted.Where(id => links.All(l => l.LabelId != id)))
             db.ConversationLabels.Add(ConversationLabel.Create(actor.TenantId, conversationId, id, now));
+        db.Raise(new ConversationLabelsChanged(actor.TenantId, conversationId));
         try
         {
             await db.SaveChangesAsync(ct);
@@ -98,9 +99,8 @@ public sealed class LabelCommands(ContextScopes scopes, ConversationNotifier not
         }
         catch (DbUpdateConcurrencyException)
         {
-            // Another agent took the same label off at the same moment: it is off.
+            // Another agent took the same label off at the same moment: it is off (their commit announced it).
         }
-        notifier.Publish(new ConversationChanged(actor.TenantId, conversationId, "labels"));
     }
 
     private static DomainException NotFound() => new(Label.NotFoundCode, "No such label in this workspace.");

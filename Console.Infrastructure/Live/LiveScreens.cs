@@ -23,7 +23,7 @@ public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHan
         var conversation = e switch
         {
             ConversationDomainEvent c => c.ConversationId,
-            BotSwitched => Guid.Empty,
+            BotSwitched or WorkspaceLabelsChanged => Guid.Empty,
             _ => (Guid?)null,
         };
         if (conversation is not { } id || !(told ??= []).Add((e.TenantId, id))) return;
