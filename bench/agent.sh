@@ -12,6 +12,8 @@ export ASPNETCORE_URLS=http://127.0.0.1:5196 ASPNETCORE_ENVIRONMENT=Production
 export Platform__PublicBaseUrl=http://127.0.0.1:5196 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=false Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret Outbound__Mode=Loopback
 export Llm__ApiKey=bench-llm-key Llm__Endpoint=http://127.0.0.1:5197/v1 Agent__PollMilliseconds=50
+# Production proves a connected number is the owner's by asking Graph: the bench's fake model server answers that too.
+export Meta__GraphBaseUrl=http://127.0.0.1:5197
 export Logging__LogLevel__Default=Warning
 LOG=/tmp/console-agent-bench-app.log
 dotnet build bench/agent/Agent.csproj -c Release -nologo -v q

@@ -10,7 +10,8 @@ export ASPNETCORE_URLS=http://127.0.0.1:5099 ASPNETCORE_ENVIRONMENT=Production
 # Production requires the public URL; the rate limiter still runs, with budgets the load cannot reach.
 export Platform__PublicBaseUrl=http://127.0.0.1:5099 RateLimits__WebhooksPerSourcePerSecond=1000000 RateLimits__ApiPerKeyPerMinute=1000000
 export Demo__Seed=false Bench__Enabled=true Platform__BootstrapApiKey=bench-platform-key Meta__AppSecret=bench-meta-secret
-export Outbound__Mode=Loopback Logging__LogLevel__Default=Warning
+# Production proves a connected number is the owner's by asking Graph: the load generator answers that on 5098.
+export Outbound__Mode=Loopback Meta__GraphBaseUrl=http://127.0.0.1:5098 Logging__LogLevel__Default=Warning
 # The channel path alone: the agent runner (offline responder here) would answer every message and share the CPU;
 # it has its own benchmark (bench/agent.sh).
 export Agent__Workers=0

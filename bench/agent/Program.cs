@@ -32,6 +32,8 @@ var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls($"http://127.0.0.1:{llmPort}");
 var fake = builder.Build();
+// The Graph API's answer to the channel ownership check (GET /{version}/{phone number id}?fields=id): Production asks it.
+fake.MapGet("/{version}/{id}", (string id) => Results.Json(new { id }));
 fake.MapPost("/v1/chat/completions", async (HttpContext http) =>
 {
     var body = (await JsonNode.ParseAsync(http.Request.Body))!;

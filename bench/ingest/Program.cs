@@ -25,6 +25,23 @@ var pacedOnly = args.Contains("--paced-only");
 // The generator shares two cores with the app: with one pool thread per core, its own continuations (answers
 // arriving, the next paced send) would queue behind each other and count as the app's latency.
 ThreadPool.SetMinThreads(32, 32);
+// The Graph API's answer to the channel ownership check (GET /{version}/{phone number id}?fields=id): Production asks it.
+var graph = new System.Net.HttpListener();
+graph.Prefixes.Add("http://127.0.0.1:5098/");
+graph.Start();
+_ = Task.Run(async () =>
+{
+    while (graph.IsListening)
+    {
+        var ctx = await graph.GetContextAsync();
+        var id = ctx.Request.Url!.AbsolutePath.TrimEnd('/').Split('/')[^1];
+        var answer = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id }));
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.OutputStream.WriteAsync(answer);
+        ctx.Response.Close();
+    }
+});
+
 var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", platformKey);
