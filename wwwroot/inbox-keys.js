@@ -44,6 +44,12 @@ export function attach(dotnet) {
   detach();
   handler = e => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.isComposing) return;
+    // The shortcut sheet opens from a key, so the focus is not inside it for the dialog's own Esc: close it here.
+    if (e.key === 'Escape' && document.querySelector('[data-testid="shortcuts"]')) {
+      e.preventDefault();
+      dotnet.invokeMethodAsync('HideShortcuts');
+      return;
+    }
     // An open dialog or menu owns the keyboard (Esc closes it).
     if (document.querySelector('.mud-dialog-container, .mud-popover-open')) return;
     let action = null;

@@ -155,6 +155,8 @@ public class InboxListBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
         await page.EvaluateAsync("document.activeElement?.blur()");
         await page.Keyboard.PressAsync("k");
         await page.WaitForURLAsync($"**/inbox/{top.Id}");
+        // The address changes before the panel shows the conversation: wait for its name, or T takes over the last one.
+        await Assertions.Expect(page.Locator(".chat-name")).ToHaveTextAsync("Atajo Segundo");
         await Assertions.Expect(page.GetByTestId("owner-badge")).ToContainTextAsync("Bot");
 
         await page.Keyboard.PressAsync("t");
