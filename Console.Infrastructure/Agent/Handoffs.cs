@@ -42,15 +42,21 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Sy
             {
                 // The customer is not waiting on an answer right now; the handoff itself still happens.
             }
-            conversation.HandOff(request.Reason, request.Priority, now);
-            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.HandedOff, null,
-                request.Note is { } note ? $"{request.Reason}: {note}" : request.Reason.ToString(),
-                JsonSerializer.Serialize(new { reason = request.Reason.ToString(), priority = request.Priority.ToString(), slaDueAt = conversation.SlaDueAt }, Json), now));
+            Apply(db, conversation, request, now);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
         await AfterHandoffAsync(tenantId, conversationId, request, ct);
         return true;
+    }
+
+    /// <summary>The handoff itself and its timeline entry, in the caller's unit of work (a handoff request or an agent turn's commit).</summary>
+    internal static void Apply(Data.AppDbContext db, Conversation conversation, HandoffRequest request, DateTimeOffset now)
+    {
+        conversation.HandOff(request.Reason, request.Priority, now);
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.HandedOff, null,
+            request.Note is { } note ? $"{request.Reason}: {note}" : request.Reason.ToString(),
+            JsonSerializer.Serialize(new { reason = request.Reason.ToString(), priority = request.Priority.ToString(), slaDueAt = conversation.SlaDueAt }, Json), now));
     }
 
     /// <summary>

@@ -77,13 +77,7 @@ public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Tim
             }
         }
         conversation.CompleteAgentTurn(claim.LeaseId, queued > 0 ? AgentTurnOutcome.Answered : AgentTurnOutcome.Silent);
-        if (result.Handoff is { } handoff)
-        {
-            conversation.HandOff(handoff.Reason, handoff.Priority, now);
-            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.HandedOff, null,
-                handoff.Note is { } note ? $"{handoff.Reason}: {note}" : handoff.Reason.ToString(),
-                JsonSerializer.Serialize(new { reason = handoff.Reason.ToString(), priority = handoff.Priority.ToString(), slaDueAt = conversation.SlaDueAt }, Json), now));
-        }
+        if (result.Handoff is { } handoff) Handoffs.Apply(db, conversation, handoff, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return true;
