@@ -26,6 +26,14 @@ public class ConfigurationValidationTests(ConsoleAppFactory app) : IClassFixture
         }
     }
 
+    private static IEnumerable<Exception> Causes(Exception error)
+    {
+        yield return error;
+        IEnumerable<Exception> inner = error is AggregateException aggregate ? aggregate.InnerExceptions
+            : error.InnerException is { } one ? [one] : [];
+        foreach (var cause in inner.SelectMany(Causes)) yield return cause;
+    }
+
     [Theory]
     [InlineData("Agent:Workers", "-1")]
     [InlineData("Agent:LeaseSeconds", "0")]
@@ -48,9 +56,10 @@ public class ConfigurationValidationTests(ConsoleAppFactory app) : IClassFixture
         try
         {
             var error = await Assert.ThrowsAnyAsync<Exception>(node.InitializeAsync);
-            var validation = error as OptionsValidationException
-                ?? (error as AggregateException)?.InnerExceptions.OfType<OptionsValidationException>().FirstOrDefault();
-            Assert.NotNull(validation);
+            // The host may wrap the validation failure (a failed start also stops what already started, and a stop
+            // error is aggregated with it), so look through the whole tree of causes.
+            var validation = Causes(error).OfType<OptionsValidationException>().FirstOrDefault();
+            Assert.True(validation is not null, $"The start failed without naming a bad option: {error}");
             Assert.Contains(key, validation.Message);
         }
         finally
