@@ -4,6 +4,7 @@ using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Inbox;
+using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenants;
 
 namespace OperatorConsole.App.Resources;
@@ -24,13 +25,7 @@ public static class UserErrors
         {
             ConflictException { Code: ConversationCommands.ConflictCode } => ("Error.Conflict", []),
             ConflictException c => ($"Error.{c.Code}", c.Args),
-            WindowClosedException w => (w.Kind switch
-            {
-                ChannelKind.WhatsApp => "Error.window_closed.whatsapp",
-                ChannelKind.Messenger or ChannelKind.Instagram => "Error.window_closed.human_agent",
-                null => "Error.WindowClosed",
-                _ => "Error.window_closed.other",
-            }, []),
+            WindowClosedException w => (TextRefs.WindowClosedKey(w.Kind), []),
             InboxForbiddenException => ("Error.Forbidden", []),
             DomainException d => ($"Error.{d.Code}", d.Args),
             _ => ("Shell.Error", (IReadOnlyList<object?>)[]),
@@ -53,6 +48,20 @@ public static class UserErrors
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// A sentence stored earlier as a key and values (a timeline entry, a platform event), in the reader's language; a
+    /// value that names a key is translated too. Rows from before keys were stored, or keys this version does not know,
+    /// show their stored wording.
+    /// </summary>
+    public static string Stored(IStringLocalizer<SharedResource> L, string? key, IReadOnlyList<string> args, string fallback)
+    {
+        if (key is null) return fallback;
+        var values = args.Select(a => a.StartsWith(TextRef.KeyPrefix, StringComparison.Ordinal)
+            ? Format(L, a[TextRef.KeyPrefix.Length..], []) ?? a[TextRef.KeyPrefix.Length..]
+            : (object?)a).ToArray();
+        return Format(L, key, values) ?? fallback;
     }
 
     // Values shown in a sentence read as people write them (09:00, not 09:00:00).

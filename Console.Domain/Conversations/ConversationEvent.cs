@@ -9,6 +9,9 @@ public enum ConversationEventType
 
     /// <summary>Written by the scheduler: the snooze ran out / a waiting handoff passed its SLA.</summary>
     Woke, SlaBreached,
+
+    /// <summary>The agent booked an appointment in this conversation (data: its start).</summary>
+    AppointmentBooked,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

@@ -1,3 +1,5 @@
+using OperatorConsole.Domain.Common;
+
 namespace OperatorConsole.Domain.Platform;
 
 public enum Severity { Debug, Info, Warning, Error, Critical }
@@ -11,18 +13,23 @@ public sealed class SystemEvent
     public Guid? TenantId { get; private set; }
     public Severity Severity { get; private set; }
     public string Source { get; private set; } = "";
+    /// <summary>The English wording (logs, API); screens show <see cref="MessageKey"/> in the reader's language.</summary>
     public string Message { get; private set; } = "";
+    public string? MessageKey { get; private set; }
+    public string[] MessageArgs { get; private set; } = [];
     public string? Details { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
-    public static SystemEvent Create(Severity severity, string source, string message, Guid? tenantId, string? details,
+    public static SystemEvent Create(Severity severity, string source, TextRef message, Guid? tenantId, string? details,
         DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
         TenantId = tenantId,
         Severity = severity,
         Source = source,
-        Message = message,
+        Message = message.English,
+        MessageKey = message.Key,
+        MessageArgs = message.Args,
         Details = details,
         CreatedAt = now,
     };

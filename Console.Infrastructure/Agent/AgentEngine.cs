@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Options;
@@ -91,16 +92,18 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, IOptions<
             result.Replies.Clear();
             result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(result.Language) });
             result.Handoff = new HandoffRequest(input.AgentErrorCount + 1 >= 2 ? HandoffReason.RepeatedFailures : HandoffReason.AgentError,
-                HandoffPriority.Urgent, result.Error);
+                HandoffPriority.Urgent, result.Error.English);
         }
         return result;
     }
 
-    private static string Describe(Exception ex) => ex switch
+    // The provider's own words stay as they are (they cannot be translated); the sentence around them is the reader's.
+    private static TextRef Describe(Exception ex) => ex switch
     {
-        System.ClientModel.ClientResultException c => $"LLM error {c.Status}: {Truncate(c.Message, 300)}",
-        TaskCanceledException or TimeoutException => "LLM timed out",
-        _ => $"LLM failed: {Truncate(ex.Message, 300)}",
+        System.ClientModel.ClientResultException c => new TextRef("AgentError.LlmStatus", $"LLM error {c.Status}: {Truncate(c.Message, 300)}",
+            c.Status.ToString(System.Globalization.CultureInfo.InvariantCulture), Truncate(c.Message, 300)),
+        TaskCanceledException or TimeoutException => new TextRef("AgentError.LlmTimeout", "LLM timed out"),
+        _ => new TextRef("AgentError.LlmFailed", $"LLM failed: {Truncate(ex.Message, 300)}", Truncate(ex.Message, 300)),
     };
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Assignment;
@@ -74,7 +75,8 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Sy
             // Unassigned is a valid state: the conversation waits in "needs a human" with its SLA clock running.
             log.LogWarning(ex, "Automatic assignment failed for {ConversationId}", conversationId);
         }
-        await systemEvents.WriteAsync(Severity.Info, "agent.handoff", $"Conversation handed to a human: {request.Reason} ({request.Priority})",
+        await systemEvents.WriteAsync(Severity.Info, "agent.handoff", new TextRef("SystemEvent.HandedOff", $"Conversation handed to a human: {request.Reason} ({request.Priority})",
+                TextRef.Word($"Handoff.{request.Reason}"), TextRef.Word($"Priority.{request.Priority}")),
             tenantId, JsonSerializer.Serialize(new { conversationId, note = request.Note }, Json), ct);
         try
         {
@@ -111,7 +113,8 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Sy
             if (target is null)
             {
                 await systemEvents.WriteAsync(Severity.Warning, "agent.handoff_notify",
-                    "The team's WhatsApp number has not written in the last 24 hours, so the handoff notice could not be sent (WhatsApp allows only templates).",
+                    new TextRef("SystemEvent.TeamNumberClosed",
+                        "The team's WhatsApp number has not written in the last 24 hours, so the handoff notice could not be sent (WhatsApp allows only templates)."),
                     tenantId, null, ct);
                 return;
             }

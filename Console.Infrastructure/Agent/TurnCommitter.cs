@@ -8,6 +8,8 @@ using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
 
+using OperatorConsole.Infrastructure.Platform;
+
 namespace OperatorConsole.Infrastructure.Agent;
 
 /// <summary>
@@ -59,7 +61,7 @@ public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Tim
                 JsonSerializer.Serialize(result.Passages.Select(p => new { p.DocumentId, p.Title, p.Text }), Json), now));
         }
         if (result.Error is { } error)
-            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AgentError, null, error, null, now));
+            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AgentError, null, error.English, TextRefs.Serialize(error), now));
 
         var queued = 0;
         foreach (var reply in result.Replies)
@@ -72,8 +74,9 @@ public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Tim
             catch (Exception ex) when (ex is WindowClosedException or DomainException)
             {
                 // The window closed while the model thought, or a tool built something the channel refuses: say so.
+                var notSent = new TextRef("AgentError.NotSent", $"Reply not sent: {ex.Message}", TextRefs.Word(ex) ?? ex.Message);
                 db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AgentError, null,
-                    $"Reply not sent: {ex.Message}", null, now));
+                    notSent.English, TextRefs.Serialize(notSent), now));
             }
         }
         conversation.CompleteAgentTurn(claim.LeaseId, queued > 0 ? AgentTurnOutcome.Answered : AgentTurnOutcome.Silent);

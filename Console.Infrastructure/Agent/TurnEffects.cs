@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Agent;
@@ -117,8 +118,11 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
             name, email, notes, Clock.GetUtcNow());
         db.Appointments.Add(appointment);
         var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
-        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Note, null,
-            $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}", null, Clock.GetUtcNow()));
+        // The start travels as an instant: each reader sees it in the workspace's zone and their own date format.
+        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AppointmentBooked, null,
+            $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}",
+            JsonSerializer.Serialize(new { start = appointment.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), appointmentId = appointment.Id }),
+            Clock.GetUtcNow()));
         try
         {
             await db.SaveChangesAsync(ct);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
 using OperatorConsole.Infrastructure.Channels.Outbound;
@@ -51,7 +52,7 @@ public sealed class TurnResult
     public bool Offline { get; set; }
 
     /// <summary>Why the turn failed (the LLM after retries, say); the customer then gets the handoff message.</summary>
-    public string? Error { get; set; }
+    public TextRef? Error { get; set; }
 
     /// <summary>The turn decided to stay silent (outside hours, notice already given).</summary>
     public bool Silent { get; set; }

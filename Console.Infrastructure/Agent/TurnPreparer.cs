@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
@@ -145,7 +146,8 @@ public sealed class TurnPreparer(
 
         var contact = await db.Contacts.SingleAsync(c => c.Id == contactId, ct);
         contact.PauseBot(now + pause.Value);
-        var why = perMinute > o.RateLimitPerMinute
+        var perMinuteHit = perMinute > o.RateLimitPerMinute;
+        var why = perMinuteHit
             ? $"{perMinute} messages in a minute (limit {o.RateLimitPerMinute})"
             : $"{stats.LastHour} messages in an hour (limit {o.RateLimitPerHour})";
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.BotPaused, null,
@@ -153,7 +155,11 @@ public sealed class TurnPreparer(
         db.Raise(new ContactBotSwitched(claim.TenantId, conversation.Id, Enabled: false));
         await db.SaveChangesAsync(ct);
         // Recorded before the turn is let go: whoever sees the turn finished also sees why.
-        await systemEvents.WriteAsync(Severity.Warning, "agent.rate_limit", $"Customer rate limit reached: {why}; bot paused for {pause.Value.TotalMinutes:0} min",
+        await systemEvents.WriteAsync(Severity.Warning, "agent.rate_limit", new TextRef(perMinuteHit ? "SystemEvent.RateLimitMinute" : "SystemEvent.RateLimitHour",
+            $"Customer rate limit reached: {why}; bot paused for {pause.Value.TotalMinutes:0} min",
+            (perMinuteHit ? perMinute : stats.LastHour).ToString(CultureInfo.InvariantCulture),
+            (perMinuteHit ? o.RateLimitPerMinute : o.RateLimitPerHour).ToString(CultureInfo.InvariantCulture),
+            pause.Value.TotalMinutes.ToString("0", CultureInfo.InvariantCulture)),
             claim.TenantId, JsonSerializer.Serialize(new { conversationId = conversation.Id, contactId = contact.Id }, Json), ct);
         await claims.FinishAsync(claim, ct);
         return true;

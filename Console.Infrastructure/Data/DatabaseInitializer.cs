@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Options;
@@ -79,8 +80,8 @@ public sealed partial class DatabaseInitializer(IConfiguration config, IOptions<
         if (await cmd.ExecuteScalarAsync(ct) is true)
         {
             await services.GetRequiredService<SystemEventWriter>().WriteAsync(Severity.Critical, "database",
-                "The app connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. " +
-                "Serve requests as an unprivileged role (see README).", ct: ct);
+                new TextRef("SystemEvent.RlsBypassed", "The app connects as a superuser or BYPASSRLS role: row-level security is NOT enforced. " +
+                "Serve requests as an unprivileged role (see README)."), ct: ct);
         }
     }
 

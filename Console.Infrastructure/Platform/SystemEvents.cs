@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -7,10 +8,10 @@ namespace OperatorConsole.Infrastructure.Platform;
 /// <summary>Writes platform events for the command center. A failure to record is logged, never thrown at the caller.</summary>
 public sealed class SystemEventWriter(ContextScopes scopes, TimeProvider clock, ILogger<SystemEventWriter> log)
 {
-    public async Task WriteAsync(Severity severity, string source, string message, Guid? tenantId = null, string? details = null,
+    public async Task WriteAsync(Severity severity, string source, TextRef message, Guid? tenantId = null, string? details = null,
         CancellationToken ct = default)
     {
-        log.Log(ToLogLevel(severity), "SystemEvent {Source}: {Message} (tenant {TenantId})", source, message, tenantId);
+        log.Log(ToLogLevel(severity), "SystemEvent {Source}: {Message} (tenant {TenantId})", source, message.English, tenantId);
         try
         {
             await using var work = scopes.ForSystem("system event");
@@ -19,7 +20,7 @@ public sealed class SystemEventWriter(ContextScopes scopes, TimeProvider clock, 
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogError(ex, "Could not record system event {Source}: {Message}", source, message);
+            log.LogError(ex, "Could not record system event {Source}: {Message}", source, message.English);
         }
     }
 

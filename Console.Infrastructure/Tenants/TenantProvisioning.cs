@@ -53,7 +53,7 @@ public sealed class TenantProvisioning(
             if (created) await users.DeleteAsync(owner);
             throw new ConflictException("tenant.slug_taken", $"The slug '{tenant.Slug}' is already taken.", tenant.Slug);
         }
-        await events.WriteAsync(Severity.Info, "tenants", $"Tenant '{tenant.Slug}' created", tenant.Id, null, ct);
+        await events.WriteAsync(Severity.Info, "tenants", new TextRef("SystemEvent.TenantCreated", $"Tenant '{tenant.Slug}' created", tenant.Slug), tenant.Id, null, ct);
         return new ProvisionedTenant(tenant.Id, tenant.Slug, owner.Id, created);
     }
 

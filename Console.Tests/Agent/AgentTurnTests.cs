@@ -138,7 +138,12 @@ public class AgentTurnTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal(HandoffPriority.Urgent, conversation.Priority);
         Assert.NotNull(conversation.SlaDueAt);
         var events = await customer.EventsAsync();
-        Assert.Contains(events, e => e.Type == ConversationEventType.AgentError && e.Text!.Contains("500"));
+        var error = Assert.Single(events, e => e.Type == ConversationEventType.AgentError);
+        Assert.Contains("500", error.Text);
+        // Stored as a sentence key and its values, so each reader sees it in their own language.
+        var stored = OperatorConsole.Infrastructure.Platform.TextRefs.Parse(error.Data);
+        Assert.Equal("AgentError.LlmStatus", stored?.Key);
+        Assert.Equal("500", stored?.Args[0]);
         Assert.Contains(events, e => e.Type == ConversationEventType.HandedOff);
 
         // The bot stays silent afterwards: a new message is stored but not answered.

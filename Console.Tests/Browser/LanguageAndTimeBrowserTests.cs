@@ -1,5 +1,9 @@
 using Microsoft.Playwright;
+using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Tests.Support;
 
 namespace OperatorConsole.Tests.Browser;
@@ -150,5 +154,41 @@ public class LanguageAndTimeBrowserTests(BrowserAppFactory app, BrowserFixture b
         await picker.FillAsync("america b");
         await Assertions.Expect(owner.Locator(".mud-popover-open").GetByText("America/Bogota", new() { Exact = false })).ToBeVisibleAsync();
         await owner.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"time-zone-picker-{device}-{culture}.png") });
+    }
+
+    [Fact]
+    public async Task Stored_agent_errors_bookings_and_platform_events_read_in_the_readers_language()
+    {
+        var tenant = await app.TenantAsync("Dental Sonrisa");
+        var conversation = await app.ConversationAsync(tenant.Id, "Marta Ruiz", "¿Tienen cita el jueves?");
+        // 15:30 UTC is 09:30 in Mexico City, the business's zone.
+        var start = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(3), TimeSpan.Zero).AddHours(15).AddMinutes(30);
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            work.Db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AgentError, null,
+                "Reply not sent: The 24-hour window is closed",
+                TextRefs.Serialize(new TextRef("AgentError.NotSent", "Reply not sent: The 24-hour window is closed",
+                    TextRef.Word(TextRefs.WindowClosedKey(ChannelKind.WhatsApp)))), DateTimeOffset.UtcNow));
+            work.Db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AppointmentBooked, null,
+                "Appointment booked by the agent", $$"""{"start":"{{start:O}}"}""", DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
+        }
+
+        var owner = await SignInAsync($"{tenant.Slug}@owner.test", "Str0ng!Pass");
+        await owner.GotoAsync($"/inbox/{conversation.Id}");
+        var events = owner.GetByTestId("event");
+        await Assertions.Expect(events.Filter(new() { HasText = "Error del agente: respuesta no enviada: La ventana de 24 horas está cerrada; envía una plantilla." }))
+            .ToHaveCountAsync(1);
+        await Assertions.Expect(events.Filter(new() { HasText = "El agente agendó una cita para el" }).Filter(new() { HasText = "09:30" }))
+            .ToHaveCountAsync(1);
+        await Assertions.Expect(events.Filter(new() { HasText = "Reply not sent" })).ToHaveCountAsync(0);
+
+        // Creating the workspace wrote a platform event; the super admin reads it in Spanish.
+        var admin = await SignInAsync(DemoSeeder.AdminEmail, DemoSeeder.Password);
+        await admin.GotoAsync("/admin");
+        await WaitForInteractiveAsync(admin);
+        await admin.GetByRole(AriaRole.Tab, new() { Name = "Eventos del sistema" }).ClickAsync();
+        await Assertions.Expect(admin.GetByText($"Espacio de trabajo '{tenant.Slug}' creado")).ToBeVisibleAsync();
+        await Assertions.Expect(admin.GetByText($"Tenant '{tenant.Slug}' created")).ToHaveCountAsync(0);
     }
 }

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
@@ -43,7 +45,7 @@ public sealed class WebhookProcessor(
     /// </summary>
     public async Task<BatchResult> ProcessBatchAsync(int max, CancellationToken ct)
     {
-        var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
+        var notices = new List<(Severity Severity, TextRef Message, Guid? TenantId, string? Details)>();
         List<Guid> ids;
         await using (var work = scopes.ForSystem("webhook processing batch"))
         {
@@ -90,7 +92,7 @@ public sealed class WebhookProcessor(
     /// <summary>Claims and applies one due delivery (or the given one). Returns false when there was nothing to do.</summary>
     public async Task<bool> ProcessNextAsync(CancellationToken ct, Guid? only = null)
     {
-        var notices = new List<(Severity Severity, string Message, Guid? TenantId, string? Details)>();
+        var notices = new List<(Severity Severity, TextRef Message, Guid? TenantId, string? Details)>();
         Guid deliveryId;
         string? failure = null;
         TimeSpan? retryIn = null;
@@ -133,7 +135,8 @@ public sealed class WebhookProcessor(
             await work.Db.SaveChangesAsync(ct);
             if (retryIn is null) log.LogWarning("Webhook delivery {DeliveryId} failed (attempt {Attempt}): {Error}", deliveryId, delivery.Attempts, failure);
             if (delivery.State == DeliveryState.Failed)
-                await systemEvents.WriteAsync(Severity.Error, "webhooks", $"Webhook delivery {deliveryId} failed {delivery.Attempts} times and was parked",
+                await systemEvents.WriteAsync(Severity.Error, "webhooks", new TextRef("SystemEvent.DeliveryParked", $"Webhook delivery {deliveryId} failed {delivery.Attempts} times and was parked",
+                        deliveryId.ToString(), delivery.Attempts.ToString(CultureInfo.InvariantCulture)),
                     null, failure, ct);
             return true;
         }
@@ -184,7 +187,7 @@ public sealed class WebhookProcessor(
     }
 
     private async Task<IReadOnlyCollection<string>> ApplyAsync(AppDbContext db, InboundLookups lookups, WebhookDelivery delivery,
-        IReadOnlyList<InboundEvent> events, List<(Severity, string, Guid?, string?)> notices, CancellationToken ct)
+        IReadOnlyList<InboundEvent> events, List<(Severity, TextRef, Guid?, string?)> notices, CancellationToken ct)
     {
         var unroutable = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
@@ -210,8 +213,9 @@ public sealed class WebhookProcessor(
         }
         if (unroutable.Count > 0)
         {
-            notices.Add((Severity.Warning,
-                $"Webhook for {string.Join(", ", unroutable)} ({delivery.Source}): no tenant has connected it; kept and processed when it is",
+            var ids = string.Join(", ", unroutable);
+            notices.Add((Severity.Warning, new TextRef("SystemEvent.Unroutable",
+                $"Webhook for {ids} ({delivery.Source}): no tenant has connected it; kept and processed when it is", ids, delivery.Source.ToString()),
                 delivery.RouteTenantId, $"delivery {delivery.Id}"));
         }
         return unroutable;
@@ -237,9 +241,10 @@ public sealed class WebhookProcessor(
         lookups.Channel(e.Channel, e.ChannelExternalId) is { } channel && (delivery.RouteTenantId is not { } route || channel.TenantId == route)
             ? channel : null;
 
-    private static Guid? Notice(List<(Severity, string, Guid?, string?)> notices, Channel channel, InboundChannelError err)
+    private static Guid? Notice(List<(Severity, TextRef, Guid?, string?)> notices, Channel channel, InboundChannelError err)
     {
-        notices.Add((Severity.Warning, $"{channel.Kind} {channel.ExternalId} reported error {err.Code}: {err.Title}", channel.TenantId, err.Details));
+        notices.Add((Severity.Warning, new TextRef("SystemEvent.ChannelError", $"{channel.Kind} {channel.ExternalId} reported error {err.Code}: {err.Title}",
+            channel.Kind.ToString(), channel.ExternalId, err.Code, err.Title), channel.TenantId, err.Details));
         return null;
     }
 

@@ -42,7 +42,7 @@ public sealed class OutboundDispatcher(
 
     public async Task<bool> DispatchNextAsync(CancellationToken ct)
     {
-        var notices = new List<(Severity, string, Guid?)>();
+        var notices = new List<(Severity, TextRef, Guid?)>();
         await using (var work = scopes.ForSystem("outbound dispatch"))
         {
             var db = work.Db;
@@ -101,7 +101,7 @@ public sealed class OutboundDispatcher(
         return preferred.Select(k => identities.FirstOrDefault(i => i.Kind == k)?.Value).FirstOrDefault(v => v is not null);
     }
 
-    private void Apply(Message message, Channel channel, SendResult result, DateTimeOffset now, List<(Severity, string, Guid?)> notices)
+    private void Apply(Message message, Channel channel, SendResult result, DateTimeOffset now, List<(Severity, TextRef, Guid?)> notices)
     {
         if (result.Succeeded)
         {
@@ -118,14 +118,17 @@ public sealed class OutboundDispatcher(
                 return;
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient:
                 message.FailSend(failure.Code, $"Gave up after {message.Attempts + 1} attempts: {text}");
-                notices.Add((Severity.Error, $"A message on {channel.Kind} {channel.ExternalId} failed after retries: {text}", channel.TenantId));
+                notices.Add((Severity.Error, new TextRef("SystemEvent.SendGaveUp", $"A message on {channel.Kind} {channel.ExternalId} failed after retries: {text}",
+                    channel.Kind.ToString(), channel.ExternalId, text), channel.TenantId));
                 return;
             case SendFailureKind.TokenExpired:
                 channel.MarkError($"Access token expired or revoked ({failure.Code}): {text}");
-                notices.Add((Severity.Error, $"{channel.Kind} {channel.ExternalId}: access token expired; reconnect the channel", channel.TenantId));
+                notices.Add((Severity.Error, new TextRef("SystemEvent.TokenExpired", $"{channel.Kind} {channel.ExternalId}: access token expired; reconnect the channel",
+                    channel.Kind.ToString(), channel.ExternalId), channel.TenantId));
                 break;
             case SendFailureKind.Policy:
-                notices.Add((Severity.Error, $"{channel.Kind} {channel.ExternalId}: message blocked by policy ({failure.Code}): {text}", channel.TenantId));
+                notices.Add((Severity.Error, new TextRef("SystemEvent.PolicyBlocked", $"{channel.Kind} {channel.ExternalId}: message blocked by policy ({failure.Code}): {text}",
+                    channel.Kind.ToString(), channel.ExternalId, failure.Code, text), channel.TenantId));
                 break;
         }
         message.FailSend(failure.Code, failure.Kind == SendFailureKind.WindowClosed ? $"{OutboundMessages.WindowClosedText(channel.Kind)} ({text})" : text);

@@ -1747,6 +1747,15 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("message");
 
+                    b.PrimitiveCollection<string[]>("MessageArgs")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("message_args");
+
+                    b.Property<string>("MessageKey")
+                        .HasColumnType("text")
+                        .HasColumnName("message_key");
+
                     b.Property<string>("Severity")
                         .IsRequired()
                         .HasMaxLength(10)
