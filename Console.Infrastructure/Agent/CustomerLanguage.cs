@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using OperatorConsole.Domain.Conversations;
 
 namespace OperatorConsole.Infrastructure.Agent;
 
@@ -63,6 +64,32 @@ public static class CustomerLanguage
     public static string HandoffMessage(string lang) => lang == "en"
         ? "Thanks for your patience. I'm passing your conversation to a person on our team, who will reply here shortly."
         : "Gracias por tu paciencia. Paso tu conversación a una persona de nuestro equipo, que te responderá aquí en breve.";
+
+    /// <summary>The notice on the team's own WhatsApp number that a customer waits for a person, in the workspace's language.</summary>
+    public static string TeamHandoffNotice(string lang, string? customer, HandoffReason reason, HandoffPriority priority)
+    {
+        var urgent = priority is HandoffPriority.Urgent or HandoffPriority.Critical;
+        var why = (lang, reason) switch
+        {
+            ("en", HandoffReason.UserRequested) => "asked for a person",
+            ("en", HandoffReason.UserFrustrated) => "seems upset",
+            ("en", HandoffReason.HighValueLead) => "is a high-value lead",
+            ("en", HandoffReason.PaymentIssue) => "has a payment issue",
+            ("en", HandoffReason.AgentError or HandoffReason.RepeatedFailures) => "the bot could not answer",
+            ("en", HandoffReason.Keyword) => "wrote a word that needs a person",
+            ("en", _) => "needs help the bot cannot give",
+            (_, HandoffReason.UserRequested) => "pidió hablar con una persona",
+            (_, HandoffReason.UserFrustrated) => "parece molesto",
+            (_, HandoffReason.HighValueLead) => "es un prospecto de alto valor",
+            (_, HandoffReason.PaymentIssue) => "tiene un problema con un pago",
+            (_, HandoffReason.AgentError or HandoffReason.RepeatedFailures) => "el bot no pudo responder",
+            (_, HandoffReason.Keyword) => "escribió una palabra que requiere a una persona",
+            _ => "necesita ayuda que el bot no puede dar",
+        };
+        return lang == "en"
+            ? $"🔔 {customer ?? "A customer"} needs a person: {why}{(urgent ? " (urgent)" : "")}."
+            : $"🔔 {customer ?? "Un cliente"} necesita una persona: {why}{(urgent ? " (urgente)" : "")}.";
+    }
 
     /// <summary>The offline agent says once (Llm:OfflineNotice) that no person is writing.</summary>
     public static string OfflineNotice(string lang, string business) => lang == "en"

@@ -96,11 +96,13 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Sy
     {
         Guid? target = null;
         string? customer = null;
+        string? culture = null;
         await using (var work = scopes.ForTenant(tenantId))
         {
             var db = work.Db;
             var number = await db.AgentProfiles.Where(p => p.State == AgentProfileState.Live).Select(p => p.HandoffNotifyNumber).SingleOrDefaultAsync(ct);
             if (number is null) return;
+            culture = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.DefaultCulture).SingleOrDefaultAsync(ct);
             var now = clock.GetUtcNow();
             target = await (from c in db.Conversations
                             join k in db.Contacts on c.ContactId equals k.Id
@@ -120,6 +122,6 @@ public sealed class Handoffs(ContextScopes scopes, OutboundMessages outbound, Sy
             }
         }
         await outbound.QueueAsync(tenantId, target.Value, MessageSender.System, null,
-            new OutboundContent { Text = $"🔔 {customer ?? "Un cliente"} necesita una persona ({request.Reason}, {request.Priority})." }, ct);
+            new OutboundContent { Text = CustomerLanguage.TeamHandoffNotice(culture?.StartsWith("en", StringComparison.Ordinal) == true ? "en" : "es", customer, request.Reason, request.Priority) }, ct);
     }
 }
