@@ -12,6 +12,9 @@ public enum ConversationEventType
 
     /// <summary>The agent booked an appointment in this conversation (data: its start).</summary>
     AppointmentBooked,
+
+    /// <summary>A member's reminder to themselves came due (data: whom it mentions); scheduled items that failed or were dropped.</summary>
+    Reminder, ScheduledFailed,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

@@ -83,3 +83,6 @@ public sealed record ConversationLabelsChanged(Guid TenantId, Guid ConversationI
 
 /// <summary>The workspace's set of labels changed (one defined or deleted): every open inbox reloads them.</summary>
 public sealed record WorkspaceLabelsChanged(Guid TenantId) : IDomainEvent;
+
+/// <summary>A scheduled item of the conversation was added, cancelled, or ran (sent, reminded, failed, dropped).</summary>
+public sealed record ScheduledItemsChanged(Guid TenantId, Guid ConversationId) : ConversationDomainEvent(TenantId, ConversationId);

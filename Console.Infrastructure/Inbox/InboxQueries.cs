@@ -264,7 +264,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         await using var work = scopes.ForTenant(tenantId);
         var containment = $"{{\"mentions\":[\"{memberId}\"]}}";
         var notes = await work.Db.ConversationEvents.AsNoTracking()
-            .Where(e => e.Type == ConversationEventType.Note && e.CreatedAt > since && e.ActorMemberId != memberId
+            .Where(e => (e.Type == ConversationEventType.Note || e.Type == ConversationEventType.Reminder) && e.CreatedAt > since && e.ActorMemberId != memberId
                 && EF.Functions.JsonContains(e.Data!, containment))
             .OrderBy(e => e.CreatedAt).Take(20)
             .Select(e => new { e.ConversationId, e.Data, e.CreatedAt }).ToListAsync(ct);

@@ -23,4 +23,11 @@ public sealed class SchedulerOptions
     /// </summary>
     [Range(5, 3600)]
     public int SweepSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// A scheduled message or reminder found later than this (every node was down at its time) is dropped with a system
+    /// event and a line in the conversation instead of going out at a time nobody meant.
+    /// </summary>
+    [Range(1, 10080)]
+    public int MaxLateMinutes { get; set; } = 120;
 }

@@ -21,6 +21,7 @@ public static class SchedulingServices
         services.AddSection<SchedulerOptions>(SchedulerOptions.Section);
         services.AddSingleton<ConversationTimers>();
         services.AddSingleton<ConversationTimerInterceptor>();
+        services.AddSingleton<ScheduledItems>();
 
         var options = config.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
         if (!options.Enabled) return services;
@@ -41,6 +42,10 @@ public static class SchedulingServices
                 .WithIdentity(ConversationTimerSweepJob.Name)
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
                 j => j.WithIdentity(ConversationTimerSweepJob.Name));
+            q.ScheduleJob<ScheduledItemSweepJob>(t => t
+                .WithIdentity(ScheduledItemSweepJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
+                j => j.WithIdentity(ScheduledItemSweepJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>

@@ -300,6 +300,45 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
 
     // ---- helpers ----
 
+    [Fact]
+    public async Task A_draft_is_scheduled_for_tomorrow_at_9_listed_in_the_panel_and_cancelled_without_taking_the_conversation()
+    {
+        var (conversationId, tenantId) = await CustomerWritesAsync("¿Me confirman la cita?");
+        var (page, _) = await SignInAsync($"/inbox/{conversationId}");
+        var owner = (await ConversationAsync(conversationId)).Owner;
+        await page.GetByLabel(Draft).FillAsync("Te escribo mañana para confirmar tu cita");
+
+        await page.GetByTestId("schedule-open").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Assertions.Expect(dialog.GetByLabel("Mensaje", new() { Exact = true })).ToHaveValueAsync("Te escribo mañana para confirmar tu cita");
+        await dialog.GetByTestId("schedule-quick").Filter(new() { HasText = "Mañana 9:00" }).ClickAsync();
+        await Assertions.Expect(dialog.GetByText("Hora en la zona del negocio", new() { Exact = false })).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("schedule-dialog-desktop-es.png") });
+        await dialog.GetByTestId("schedule-save").ClickAsync();
+
+        await Assertions.Expect(page.GetByText("Mensaje programado para el", new() { Exact = false })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel(Draft)).ToHaveValueAsync("");
+        var item = page.GetByTestId("scheduled-item").Filter(new() { HasText = "Te escribo mañana" });
+        await Assertions.Expect(item).ToContainTextAsync("09:00");
+        await Assertions.Expect(item).ToContainTextAsync("mensaje · pendiente");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("scheduled-list-desktop-es.png") });
+
+        ScheduledItem stored;
+        await using (var work = App.Scopes.ForTenant(tenantId))
+            stored = await work.Db.ScheduledItems.AsNoTracking().SingleAsync(i => i.ConversationId == conversationId);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/Mexico_City");
+        var local = TimeZoneInfo.ConvertTime(stored.At, zone);
+        Assert.Equal((TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).Date.AddDays(1), new TimeSpan(9, 0, 0)), (local.Date, local.TimeOfDay));
+        // Scheduling is not replying: the conversation stays with whoever had it.
+        Assert.Equal(owner, (await ConversationAsync(conversationId)).Owner);
+
+        await item.GetByRole(AriaRole.Button).ClickAsync();
+        await Assertions.Expect(item).ToContainTextAsync("cancelado");
+        await using var check = App.Scopes.ForTenant(tenantId);
+        Assert.Equal(ScheduledItemStatus.Cancelled, (await check.Db.ScheduledItems.AsNoTracking().SingleAsync(i => i.Id == stored.Id)).Status);
+        Assert.Empty(await AgentMessagesAsync(conversationId));
+    }
+
     private async Task<(IPage Page, string Name)> SignInAsync(string returnUrl, int width = 1366, int height = 800, string locale = "es-MX",
         string language = "es")
     {
