@@ -48,10 +48,7 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
             {
                 // Checked now so nobody learns tomorrow that the text could never have gone (too long, wrong shape).
                 var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
-                var problems = OutboundValidator.Validate(channel.Kind, new OutboundContent { Text = item.Text });
-                if (problems.Count > 0)
-                    throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")),
-                        string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+                OutboundMessages.EnsureValid(channel.Kind, new OutboundContent { Text = item.Text });
             }
             db.ScheduledItems.Add(item);
             db.Raise(new ScheduledItemsChanged(item.TenantId, item.ConversationId));

@@ -158,22 +158,7 @@ public class ConversationTimerTests(TwoSchedulingNodes nodes) : IClassFixture<Tw
         return await work.Db.ConversationEvents.CountAsync(e => e.ConversationId == conversationId && e.Type == type);
     }
 
-    /// <summary>The trigger is gone from the shared store and no node holds a firing of it: nothing can fire it again.</summary>
-    private async Task WaitUntilQuartzIsDoneWithAsync(TriggerKey key)
-    {
-        await using var conn = new Npgsql.NpgsqlConnection(nodes.A.OwnerConnectionString);
-        await conn.OpenAsync();
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var cmd = new Npgsql.NpgsqlCommand("""
-                SELECT (SELECT count(*) FROM quartz.qrtz_triggers WHERE trigger_name = @n AND trigger_group = @g)
-                     + (SELECT count(*) FROM quartz.qrtz_fired_triggers WHERE trigger_name = @n AND trigger_group = @g)
-                """, conn);
-            cmd.Parameters.AddWithValue("n", key.Name);
-            cmd.Parameters.AddWithValue("g", key.Group);
-            return (long)(await cmd.ExecuteScalarAsync())! == 0;
-        }, "Quartz to finish with " + key, Generous);
-    }
+    private Task WaitUntilQuartzIsDoneWithAsync(TriggerKey key) => QuartzProbe.WaitUntilDoneWithAsync(nodes.A.OwnerConnectionString, key, Generous);
 }
 
 /// <summary>/health/ready is about this node being able to do its work, the scheduler included.</summary>

@@ -196,19 +196,5 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         return await work.Db.ScheduledItems.AsNoTracking().SingleAsync(i => i.Id == id);
     }
 
-    private async Task WaitUntilQuartzIsDoneWithAsync(TriggerKey key)
-    {
-        await using var conn = new Npgsql.NpgsqlConnection(nodes.A.OwnerConnectionString);
-        await conn.OpenAsync();
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var cmd = new Npgsql.NpgsqlCommand("""
-                SELECT (SELECT count(*) FROM quartz.qrtz_triggers WHERE trigger_name = @n AND trigger_group = @g)
-                     + (SELECT count(*) FROM quartz.qrtz_fired_triggers WHERE trigger_name = @n AND trigger_group = @g)
-                """, conn);
-            cmd.Parameters.AddWithValue("n", key.Name);
-            cmd.Parameters.AddWithValue("g", key.Group);
-            return (long)(await cmd.ExecuteScalarAsync())! == 0;
-        }, "Quartz to finish with " + key, Generous);
-    }
+    private Task WaitUntilQuartzIsDoneWithAsync(TriggerKey key) => QuartzProbe.WaitUntilDoneWithAsync(nodes.A.OwnerConnectionString, key, Generous);
 }

@@ -59,6 +59,15 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
         return message;
     }
 
+    /// <summary>Refuses content the channel would refuse (length, shape), before anything is stored.</summary>
+    public static void EnsureValid(ChannelKind kind, OutboundContent content)
+    {
+        var problems = OutboundValidator.Validate(kind, content);
+        if (problems.Count == 0) return;
+        var text = string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}"));
+        throw new DomainException("message.invalid", text, text);
+    }
+
     /// <summary>
     /// Adds the message to <paramref name="db"/> without saving, after checking the channel's limits and the customer
     /// window, so a caller can queue replies in the same transaction as its other writes (the agent runner). The
@@ -67,10 +76,7 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
     public Message Stage(Data.AppDbContext db, Conversation conversation, Channel channel, MessageSender sender, Guid? memberId,
         OutboundContent content)
     {
-        var problems = OutboundValidator.Validate(channel.Kind, content);
-        if (problems.Count > 0)
-            throw new DomainException("message.invalid", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")),
-                string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+        EnsureValid(channel.Kind, content);
 
         var now = clock.GetUtcNow();
         var humanAgentTag = false;
