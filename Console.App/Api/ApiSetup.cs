@@ -41,6 +41,7 @@ public static class ApiSetup
         api.MapToolsApi();
         api.MapProductsApi();
         api.MapLabelsApi();
+        api.MapPaymentsApi();
         return app;
     }
 }
@@ -54,7 +55,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
         var (status, code) = exception switch
         {
-            DomainException { Code: "conversation.not_found" or "contact.not_found" or Domain.Conversations.Label.NotFoundCode } d => (StatusCodes.Status404NotFound, d.Code),
+            DomainException { Code: "conversation.not_found" or "contact.not_found" or "payment.not_found" or Domain.Conversations.Label.NotFoundCode } d => (StatusCodes.Status404NotFound, d.Code),
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, c.Code),

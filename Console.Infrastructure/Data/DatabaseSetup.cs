@@ -47,6 +47,7 @@ public static class DatabaseSetup
         "canned_replies", "conversation_terms", "contact_terms",
         "products",
         "labels", "conversation_labels",
+        "payment_settings", "stripe_events",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
