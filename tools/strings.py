@@ -760,6 +760,12 @@ S = {
  "Payments.Save": ("Save", "Guardar"),
  "Payments.Saved": ("Saved.", "Guardado."),
  "Nav.Payments": ("Payments", "Pagos"),
+ "Products.Description": ("Description", "Descripción"),
+ "Products.Image": ("Image (https address)", "Imagen (dirección https)"),
+ "Products.Edit": ("Edit", "Editar"),
+ "Products.SaveChanges": ("Save changes", "Guardar cambios"),
+ "Products.CancelEdit": ("Cancel", "Cancelar"),
+ "Error.product.image": ("The image is an https:// address of a picture (at most 500 characters).", "La imagen es una dirección https:// de una foto (hasta 500 caracteres)."),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>

@@ -44,7 +44,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
         {
             try
             {
-                var (sessionId, url) = await stripe.CreateCheckoutAsync(secrets.Unprotect(settings.ProtectedStripeSecretKey!), payment,
+                var (sessionId, url) = await stripe.CreateCheckoutAsync(secrets.Unprotect(settings.ProtectedStripeSecretKey!), payment, product.ImageUrl,
                     platform.CurrentValue.PublicBaseUrl, ct);
                 payment.AttachCheckout(sessionId, url, now);
             }

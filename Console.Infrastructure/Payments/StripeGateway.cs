@@ -60,7 +60,7 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
     /// our payment, tenant, contact and conversation on the session and on its PaymentIntent, so either kind of event
     /// finds the payment it is about.
     /// </summary>
-    public async Task<(string SessionId, string Url)> CreateCheckoutAsync(string secretKey, PaymentLink payment, string publicBaseUrl,
+    public async Task<(string SessionId, string Url)> CreateCheckoutAsync(string secretKey, PaymentLink payment, string? imageUrl, string publicBaseUrl,
         CancellationToken ct)
     {
         var metadata = new Dictionary<string, string>
@@ -89,7 +89,11 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
                     {
                         Currency = payment.Currency.ToLowerInvariant(),
                         UnitAmount = ToMinorUnits(unit, payment.Currency),
-                        ProductData = new SessionLineItemPriceDataProductDataOptions { Name = payment.Description },
+                        ProductData = new SessionLineItemPriceDataProductDataOptions
+                        {
+                            Name = payment.Description,
+                            Images = imageUrl is null ? null : [imageUrl],
+                        },
                     },
                 },
             ],

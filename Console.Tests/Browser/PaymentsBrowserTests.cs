@@ -107,7 +107,7 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
         await page.GetByRole(AriaRole.Button, new() { Name = "Verificar y conectar" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("stripe-error")).ToContainTextAsync("Stripe rechazó la clave: Invalid API Key provided");
         await Assertions.Expect(page.GetByTestId("stripe-connected")).ToHaveCountAsync(0);
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-connect-error-desktop-es.png"), FullPage = true });
+        await page.GetByTestId("payment-settings").ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-connect-error-desktop-es.png") });
 
         await page.GetByLabel("Clave secreta").FillAsync("sk_test_good_demo_key");
         await page.GetByLabel("Secreto de firma del webhook").FillAsync("whsec_demo");
@@ -121,7 +121,9 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
         await Assertions.Expect(table.GetByRole(AriaRole.Row).Filter(new() { HasText = pendingCustomer }).GetByTestId("payment-status").First)
             .ToHaveTextAsync("Pagado");
         await Assertions.Expect(page.GetByTestId("payment-totals")).Not.ToContainTextAsync("Pendiente 900,00 MXN");
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-desktop-es.png"), FullPage = true });
+        await page.GetByTestId("payment-settings").ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-settings-desktop-es.png") });
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-desktop-es.png") });
 
         // Filters: only expired ones.
         await page.GetByLabel("Estado").First.ClickAsync();
@@ -142,13 +144,45 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
         var overflow = await phone.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"the page is {overflow}px wider than the phone");
         await phone.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-phone-es.png") });
-        await phone.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-settings-phone-es.png"), FullPage = true });
+        await phone.GetByTestId("payment-settings").ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-settings-phone-es.png") });
 
         var laptop = await SignInAsync("/payments", locale: "en-US");
         await laptop.GetByLabel("Search customer").FillAsync(tag);
         await Assertions.Expect(laptop.GetByTestId("payment-status")).ToHaveCountAsync(3);
         await Assertions.Expect(laptop.GetByTestId("payment-totals")).ToContainTextAsync("Paid");
         await Assertions.Expect(laptop.GetByText("How you get paid")).ToBeVisibleAsync();
-        await laptop.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-desktop-en.png"), FullPage = true });
+        await laptop.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("payments-desktop-en.png") });
+    }
+
+    [Fact]
+    public async Task The_owner_edits_a_products_price_description_and_image_in_spanish()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..4];
+        var page = await SignInAsync("/agent");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Productos" }).ClickAsync();
+        var form = page.GetByTestId("product-form");
+        await form.GetByLabel("Nombre del producto").FillAsync($"Blanqueamiento {tag}");
+        await form.GetByLabel("Precio").FillAsync("1200");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Agregar producto" }).ClickAsync();
+        var row = page.GetByTestId("product-row").Filter(new() { HasText = $"Blanqueamiento {tag}" });
+        await Assertions.Expect(row).ToBeVisibleAsync();
+
+        // An http picture is refused in Spanish; an https one is kept with the new price and description.
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Editar Blanqueamiento {tag}" }).ClickAsync();
+        await form.GetByLabel("Precio").FillAsync("1350");
+        await form.GetByLabel("Descripción").FillAsync("Blanqueamiento dental con láser, una sesión");
+        await form.GetByLabel("Imagen (dirección https)").FillAsync("http://fotos.example.test/blanqueamiento.jpg");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Guardar cambios" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("La imagen es una dirección https://")).ToBeVisibleAsync();
+        await form.GetByLabel("Imagen (dirección https)").FillAsync("https://fotos.example.test/blanqueamiento.jpg");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Guardar cambios" }).ClickAsync();
+
+        var products = page.GetByTestId("products");
+        var edited = products.GetByRole(AriaRole.Row).Filter(new() { HasText = $"Blanqueamiento {tag}" });
+        await Assertions.Expect(edited).ToContainTextAsync("1350.00 MXN");
+        await Assertions.Expect(edited).ToContainTextAsync("Blanqueamiento dental con láser");
+        await Assertions.Expect(edited.GetByRole(AriaRole.Link, new() { Name = $"Imagen (dirección https) Blanqueamiento {tag}" }))
+            .ToHaveAttributeAsync("href", "https://fotos.example.test/blanqueamiento.jpg");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("products-desktop-es.png") });
     }
 }

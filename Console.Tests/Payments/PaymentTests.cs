@@ -205,6 +205,32 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
     }
 
     [Fact]
+    public async Task A_product_image_must_be_an_https_address_and_is_shown_on_the_checkout()
+    {
+        var (tenantId, _, _) = await StripeTenantAsync();
+        var api = Api();
+        var refused = await api.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/products",
+            new { name = "Ortodoncia", price = 15000m, currency = "MXN", imageUrl = "javascript:alert(1)" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await api.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/products",
+            new { name = "Ortodoncia", price = 15000m, currency = "MXN", imageUrl = "http://cdn.example.test/o.jpg" })).StatusCode);
+
+        var created = await api.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/products",
+            new { name = "Ortodoncia", description = "Brackets metálicos", price = 15000m, currency = "MXN", imageUrl = "https://cdn.example.test/o.jpg" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var productId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var conversation = await App.ConversationAsync(tenantId, "Ana");
+        var response = await api.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/payments",
+            new { contactId = conversation.ContactId, conversationId = conversation.Id, productId });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var paymentId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var sent = payments.Stripe.Requests.Single(r => r.Path == "/v1/checkout/sessions" && r.Form.GetValueOrDefault("metadata[payment_id]") == paymentId.ToString()).Form;
+        Assert.Equal("https://cdn.example.test/o.jpg", sent["line_items[0][price_data][product_data][images][0]"]);
+        Assert.Equal("1500000", sent["line_items[0][price_data][unit_amount]"]);
+    }
+
+    [Fact]
     public void Zero_decimal_currencies_are_sent_in_whole_units()
     {
         Assert.Equal(5000, StripeGateway.ToMinorUnits(5000m, "CLP"));

@@ -123,6 +123,7 @@ public sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         b.Property(p => p.Description).HasMaxLength(1000);
         b.Property(p => p.Currency).HasMaxLength(3);
         b.Property(p => p.Price).HasPrecision(12, 2);
+        b.Property(p => p.ImageUrl).HasMaxLength(500);
         // Unique on (tenant_id, lower(name)), created by the migration in SQL: send_payment_link matches names
         // case-insensitively, so two products may not differ only in case.
         b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);

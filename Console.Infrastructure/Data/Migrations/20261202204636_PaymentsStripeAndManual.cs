@@ -12,6 +12,13 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<string>(
+                name: "image_url",
+                table: "products",
+                type: "character varying(500)",
+                maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "checkout_url",
                 table: "payment_links",
                 type: "character varying(2000)",
@@ -134,6 +141,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
             migrationBuilder.DropIndex(
                 name: "ix_payment_links_tenant_id_created_at",
                 table: "payment_links");
+
+            migrationBuilder.DropColumn(
+                name: "image_url",
+                table: "products");
 
             migrationBuilder.DropColumn(
                 name: "checkout_url",

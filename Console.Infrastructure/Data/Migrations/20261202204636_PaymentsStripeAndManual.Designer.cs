@@ -12,7 +12,7 @@ using OperatorConsole.Infrastructure.Data;
 namespace OperatorConsole.Infrastructure.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202201753_PaymentsStripeAndManual")]
+    [Migration("20261202204636_PaymentsStripeAndManual")]
     partial class PaymentsStripeAndManual
     {
         /// <inheritdoc />
@@ -807,6 +807,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("description");
+
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("image_url");
 
                     b.Property<string>("Name")
                         .IsRequired()
