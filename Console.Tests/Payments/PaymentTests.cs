@@ -231,6 +231,29 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
     }
 
     [Fact]
+    public async Task A_custom_amount_is_charged_only_when_the_owner_allows_it_and_never_above_the_maximum()
+    {
+        var customer = await TestCustomer.CreateAsync(App);
+        await App.Services.GetRequiredService<PaymentSetup>().SetManualAsync(customer.TenantId, null, allowCustomAmount: true, maxCustomAmount: 500m, default);
+        await BusinessAbuseTests.ProductAsync(App, customer.TenantId, "Anticipo", 200m, "MXN");
+        payments.Llm.Reply(LlmAnswer.Call("send_payment_link", new { product_or_plan = "Anticipo", amount = 800 }),
+            LlmAnswer.Call("send_payment_link", new { product_or_plan = "Anticipo", amount = 300 }),
+            LlmAnswer.Say("Listo."));
+
+        await customer.SayAsync($"{customer.Marker} quiero dejar un anticipo");
+        await customer.WaitForBotMessagesAsync(2);
+        await customer.WaitUntilSettledAsync();
+
+        var calls = (await customer.EventsAsync()).Where(e => e.Type == ConversationEventType.ToolCalled && e.Text == "send_payment_link")
+            .Select(e => JsonDocument.Parse(e.Data!).RootElement).ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.Contains("above the maximum of 500 MXN", calls[0].GetProperty("error").GetString());
+        await using var work = App.Scopes.ForTenant(customer.TenantId);
+        var payment = await work.Db.PaymentLinks.AsNoTracking().SingleAsync();
+        Assert.Equal((300m, "MXN", 1), (payment.Amount, payment.Currency, payment.Quantity));
+    }
+
+    [Fact]
     public void Zero_decimal_currencies_are_sent_in_whole_units()
     {
         Assert.Equal(5000, StripeGateway.ToMinorUnits(5000m, "CLP"));
