@@ -765,6 +765,11 @@ S = {
  "Products.Edit": ("Edit", "Editar"),
  "Products.SaveChanges": ("Save changes", "Guardar cambios"),
  "Products.CancelEdit": ("Cancel", "Cancelar"),
+ "Event.Payment.requested": ("Payment requested: {0}, {1}", "Pago solicitado: {0}, {1}"),
+ "Event.Payment.paid": ("Payment received: {0}, {1}", "Pago recibido: {0}, {1}"),
+ "Event.Payment.expired": ("Payment link expired: {0}, {1}", "Venció el enlace de pago: {0}, {1}"),
+ "Event.Payment.failed": ("Payment failed: {0}, {1}", "El pago no se completó: {0}, {1}"),
+ "Event.Payment.thanks_not_sent": ("The thank-you for {0}, {1} was not sent: the customer window is closed.", "No se envió el agradecimiento por {0}, {1}: la ventana del cliente está cerrada."),
  "Error.product.image": ("The image is an https:// address of a picture (at most 500 characters).", "La imagen es una dirección https:// de una foto (hasta 500 caracteres)."),
 }
 

@@ -122,8 +122,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
             catch (Exception ex) when (ex is WindowClosedException or DomainException)
             {
                 // Outside the customer window only a template may go, and none is set up for this: say so where people look.
-                db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Note, null,
-                    "The thank-you for the payment was not sent: the customer window is closed.", null, now));
+                db.ConversationEvents.Add(Timeline(conversation, payment, "thanks_not_sent", now));
             }
         }
         db.Raise(new PaymentCompleted(payment.TenantId, payment.Id, payment.ContactId, payment.ConversationId, payment.ProductId,
@@ -155,9 +154,15 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
             "requested" => $"Payment requested: {payment.Description}, {money} ({payment.Provider.ToString().ToLowerInvariant()})",
             "paid" => $"Payment received: {payment.Description}, {money}" + (by is null ? "" : $" (confirmed by {by})"),
             "expired" => $"Payment link expired: {payment.Description}, {money}",
+            "thanks_not_sent" => $"The thank-you for {payment.Description}, {money} was not sent: the customer window is closed.",
             _ => $"Payment failed: {payment.Description}, {money}",
         };
-        var data = JsonSerializer.Serialize(new { paymentId = payment.Id, status = payment.Status.ToString().ToLowerInvariant(), kind = "payment" });
+        // The screens word the row in the reader's language from these fields; the text stays for the API and old readers.
+        var data = JsonSerializer.Serialize(new
+        {
+            kind = "payment", what, paymentId = payment.Id, status = payment.Status.ToString().ToLowerInvariant(),
+            description = payment.Description, amount = payment.Amount, currency = payment.Currency, by,
+        });
         return ConversationEvent.Record(conversation, ConversationEventType.Note, null, text, data, now);
     }
 

@@ -185,4 +185,34 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
             .ToHaveAttributeAsync("href", "https://fotos.example.test/blanqueamiento.jpg");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("products-desktop-es.png") });
     }
+
+    [Fact]
+    public async Task A_payment_shows_beside_its_conversation_and_turns_paid_live_when_confirmed_elsewhere()
+    {
+        Guid tenantId;
+        await using (var system = App.Scopes.ForSystem("test"))
+            tenantId = await system.Db.Tenants.Where(t => t.Slug == DemoSeeder.TenantSlug).Select(t => t.Id).SingleAsync();
+        var tag = Guid.NewGuid().ToString("N")[..4];
+        var conversation = await App.ConversationAsync(tenantId, $"Diana Luna {tag}", "Ya te transferí");
+        Product product;
+        await using (var work = App.Scopes.ForTenant(tenantId))
+        {
+            product = Product.Create(tenantId, $"Consulta {tag}", null, 600m, "MXN", true, DateTimeOffset.UtcNow);
+            work.Db.Products.Add(product);
+            await work.Db.SaveChangesAsync();
+        }
+        var commands = App.Services.GetRequiredService<PaymentCommands>();
+        var payment = await commands.RequestAsync(tenantId, conversation.ContactId, conversation.Id, product, 1, null, default);
+
+        var page = await SignInAsync($"/inbox/{conversation.Id}", 1440, 900);
+        var panel = page.GetByTestId("contact-payments");
+        await Assertions.Expect(panel.GetByTestId("contact-payment-status")).ToHaveTextAsync("Pendiente");
+        await Assertions.Expect(page.GetByTestId("event").Filter(new() { HasText = $"Pago solicitado: Consulta {tag}, 600,00 MXN" })).ToBeVisibleAsync();
+
+        // Someone else confirms it (another screen, the API): this screen follows without a reload.
+        await commands.ConfirmAsync(tenantId, payment.Id, "otra persona", default);
+        await Assertions.Expect(panel.GetByTestId("contact-payment-status")).ToHaveTextAsync("Pagado");
+        await Assertions.Expect(page.GetByTestId("event").Filter(new() { HasText = $"Pago recibido: Consulta {tag}, 600,00 MXN" })).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("inbox-payment-desktop-es.png") });
+    }
 }
