@@ -94,6 +94,11 @@ public static class DependencyInjection
         services.AddSingleton<Events.IDomainEventHandler, Live.LiveScreens>();
         services.AddSingleton<Events.IDomainEventHandler>(sp => sp.GetRequiredService<Channels.Outbound.OutboundSignal>());
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
+        // Payments: the tenant's own Stripe account (Checkout, webhook) and manual payments share one code path.
+        services.AddSingleton<Payments.StripeGateway>();
+        services.AddSingleton<Payments.PaymentCommands>();
+        services.AddSingleton<Payments.PaymentSetup>();
+        services.AddSingleton<Payments.StripeWebhook>();
         services.AddSingleton<Channels.Outbound.OutboundDispatcher>();
         services.AddHostedService<Channels.Outbound.OutboundWorker>();
         services.AddHttpClient("simulator");

@@ -42,6 +42,7 @@ public static class ApiSetup
         api.MapProductsApi();
         api.MapLabelsApi();
         api.MapScheduledApi();
+        api.MapPaymentsApi();
         return app;
     }
 }
@@ -55,7 +56,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
         if (!Hosting.Pipeline.IsMachineRoute(context.Request.Path)) return false;
         var (status, code) = exception switch
         {
-            DomainException { Code: "conversation.not_found" or "contact.not_found" or "scheduled.not_found" or Domain.Conversations.Label.NotFoundCode } d => (StatusCodes.Status404NotFound, d.Code),
+            // Whatever a tenant names that is not theirs (or not there) is "not found", never a hint that it exists elsewhere.
+            DomainException d when d.Code.EndsWith(".not_found", StringComparison.Ordinal)
+                => (StatusCodes.Status404NotFound, d.Code),
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, c.Code),

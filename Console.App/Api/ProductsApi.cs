@@ -8,9 +8,9 @@ using OperatorConsole.Infrastructure.Tenancy;
 namespace OperatorConsole.App.Api;
 
 /// <summary>A product as sent by integrators: price in major units (450.00).</summary>
-public sealed record ProductRequest(string? Name, string? Description, decimal? Price, string? Currency, bool? Active);
+public sealed record ProductRequest(string? Name, string? Description, decimal? Price, string? Currency, bool? Active, string? ImageUrl = null);
 
-public sealed record ProductResponse(Guid Id, string Name, string? Description, decimal Price, string Currency, bool Active);
+public sealed record ProductResponse(Guid Id, string Name, string? Description, decimal Price, string Currency, bool Active, string? ImageUrl);
 
 public sealed record ProductCreated(Guid Id);
 
@@ -27,7 +27,7 @@ public static class ProductsApi
         return api;
     }
 
-    private static ProductResponse ToResponse(Product p) => new(p.Id, p.Name, p.Description, p.Price, p.Currency, p.Active);
+    private static ProductResponse ToResponse(Product p) => new(p.Id, p.Name, p.Description, p.Price, p.Currency, p.Active, p.ImageUrl);
 
     private static ProblemHttpResult Duplicate(string? name) =>
         ApiProblems.Of(StatusCodes.Status409Conflict, "product.duplicate", name?.Trim());
@@ -52,6 +52,7 @@ public static class ProductsApi
         if (problem is not null) return problem;
         // A missing price is a domain error (422) like a zero one: Product.Create explains the rule.
         var product = Product.Create(tenant!.Id, body.Name, body.Description, body.Price ?? 0, body.Currency, body.Active ?? true, clock.GetUtcNow());
+        product.SetImage(body.ImageUrl, clock.GetUtcNow());
         await using var work = scopes.ForTenant(tenant.Id);
         work.Db.Products.Add(product);
         try
@@ -75,6 +76,7 @@ public static class ProductsApi
         if (product is null) return NotFound();
         product.Update(body.Name ?? product.Name, body.Description ?? product.Description, body.Price ?? product.Price, body.Currency ?? product.Currency,
             body.Active ?? product.Active, clock.GetUtcNow());
+        if (body.ImageUrl is not null) product.SetImage(body.ImageUrl, clock.GetUtcNow());
         try
         {
             await work.Db.SaveChangesAsync(ct);

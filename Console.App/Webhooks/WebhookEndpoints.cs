@@ -16,6 +16,8 @@ public static class WebhookEndpoints
         hooks.MapGet("/{source}", (string source, HttpRequest r, WebhookIntake intake, CancellationToken ct) => Handshake(source, null, r, intake, ct));
         hooks.MapGet("/{source}/{tenantSlug}", (string source, string tenantSlug, HttpRequest r, WebhookIntake intake, CancellationToken ct) =>
             Handshake(source, tenantSlug, r, intake, ct));
+        // A tenant's own Stripe account calls its own URL; the literal segment wins over {source}.
+        hooks.MapPost("/stripe/{tenantSlug}", ReceiveStripe);
         hooks.MapPost("/{source}", (string source, HttpRequest r, WebhookIntake intake, IOptionsMonitor<WebhookOptions> o, CancellationToken ct) =>
             Receive(source, null, r, intake, o.CurrentValue, ct));
         hooks.MapPost("/{source}/{tenantSlug}", (string source, string tenantSlug, HttpRequest r, WebhookIntake intake,
@@ -50,6 +52,33 @@ public static class WebhookEndpoints
                 detail: "Use whatsapp, messenger, instagram or tiktok."),
             _ => Results.Problem(statusCode: 503, title: "Temporarily unavailable", detail: "Please retry."),
         };
+    }
+
+    /// <summary>
+    /// 200 once the event is applied (or was already, or is not about one of our payments); 400 when the signature does
+    /// not match that tenant's webhook secret, with nothing changed.
+    /// </summary>
+    private static async Task<IResult> ReceiveStripe(string tenantSlug, HttpRequest request, Infrastructure.Payments.StripeWebhook stripe,
+        IOptionsMonitor<WebhookOptions> o, CancellationToken ct)
+    {
+        var options = o.CurrentValue;
+        if (request.ContentLength > options.MaxBodyBytes) return TooLarge(options);
+        var body = await ReadLimitedAsync(request.Body, options.MaxBodyBytes, ct);
+        if (body is null) return TooLarge(options);
+        string json;
+        try
+        {
+            json = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return Results.Problem(statusCode: 400, title: "Invalid signature", detail: "The body is not UTF-8 JSON.");
+        }
+        var result = await stripe.HandleAsync(tenantSlug, json, request.Headers["Stripe-Signature"].ToString(), ct);
+        return result == Infrastructure.Payments.StripeWebhookResult.BadSignature
+            ? Results.Problem(statusCode: 400, title: "Invalid signature",
+                detail: "The Stripe-Signature header does not match the body for this endpoint's webhook secret.")
+            : Results.Ok();
     }
 
     private static IResult TooLarge(WebhookOptions options) => Results.Problem(statusCode: 413, title: "Body too large",

@@ -23,6 +23,9 @@ public sealed class Product : ITenantOwned
     /// <summary>ISO 4217, upper case.</summary>
     public string Currency { get; private set; } = "";
 
+    /// <summary>A picture of it (https only), shown on the checkout page.</summary>
+    public string? ImageUrl { get; private set; }
+
     /// <summary>Only active products can be charged.</summary>
     public bool Active { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
@@ -51,6 +54,20 @@ public sealed class Product : ITenantOwned
         Price = price;
         Currency = currency;
         Active = active;
+        UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// The product's picture as an absolute https URL (or none). Only https: Stripe shows it to the customer and our
+    /// pages must never link a customer to plain http or to a script URL.
+    /// </summary>
+    public void SetImage(string? url, DateTimeOffset now)
+    {
+        url = string.IsNullOrWhiteSpace(url) ? null : url.Trim();
+        if (url is not null && (url.Length > 500 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
+                                || string.IsNullOrEmpty(uri.Host) || !string.IsNullOrEmpty(uri.UserInfo)))
+            throw new DomainException("product.image", "The image is an https:// address of a picture (at most 500 characters).");
+        ImageUrl = url;
         UpdatedAt = now;
     }
 }

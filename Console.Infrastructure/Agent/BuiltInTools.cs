@@ -100,10 +100,12 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
 
     public async Task<string> SendPaymentLink(
         [Description("The product, service or plan, by its name in the business's catalogue")] string product_or_plan,
-        [Description("Ignored: the catalogue's price is charged")] decimal? amount = null,
-        [Description("Ignored: the catalogue's currency is charged")] string? currency = null)
+        [Description("Only when the business allows custom amounts (a deposit, an agreed quote); otherwise ignored and the catalogue's price is charged")] decimal? amount = null,
+        [Description("Ignored: the catalogue's currency is charged")] string? currency = null,
+        [Description("How many units of the product (1 when left out)")] int? quantity = null)
     {
-        // The amount always comes from the business's catalogue: a customer can talk a model into any number.
+        // The amount comes from the business's catalogue: a customer can talk a model into any number. Only an owner's
+        // explicit "custom amount" setting lets the model name one, and never above the owner's maximum.
         var product = await effects.FindProductAsync(product_or_plan ?? "", CancellationToken.None);
         if (product is null)
         {
@@ -113,12 +115,26 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
                 : $"Error: no payment link sent. There is no product named '{product_or_plan}'. Available: {string.Join(", ", products.Select(Price))}. " +
                   "Call send_payment_link again with one of these names.";
         }
-        var link = await effects.CreatePaymentLinkAsync(product, CancellationToken.None);
-        result.Replies.Add(new OutboundContent { Text = $"{product.Name}: {Money(product.Price, product.Currency)}\n{link}" });
-        var ignored = (amount is { } a && a != product.Price) || (!string.IsNullOrWhiteSpace(currency) && !string.Equals(currency.Trim(), product.Currency, StringComparison.OrdinalIgnoreCase))
-            ? $" Note: the amount given ({amount?.ToString("0.##", CultureInfo.InvariantCulture)} {currency}) was ignored; the catalogue price {Money(product.Price, product.Currency)} was charged."
+        var units = quantity ?? 1;
+        if (units is < 1 or > 100) return "Error: no payment link sent. The quantity must be between 1 and 100.";
+        var rule = await effects.CustomAmountRuleAsync(CancellationToken.None);
+        decimal? custom = null;
+        if (rule.Allowed && amount is { } wanted && wanted != product.Price * units)
+        {
+            if (wanted <= 0 || wanted > rule.Max)
+                return $"Error: no payment link sent. The amount {Money(wanted, product.Currency)} is above the maximum of {Money(rule.Max, product.Currency)} " +
+                       $"the business allows (or not positive). Charge the catalogue price {Money(product.Price, product.Currency)} or hand over to a person.";
+            custom = decimal.Round(wanted, 2);
+        }
+        var total = custom ?? product.Price * units;
+        var link = await effects.CreatePaymentLinkAsync(product, units, custom, CancellationToken.None);
+        var what = units > 1 ? $"{product.Name} × {units}" : product.Name;
+        result.Replies.Add(new OutboundContent { Text = $"{what}: {Money(total, product.Currency)}\n{link}" });
+        var ignored = custom is null && ((amount is { } a && a != product.Price * units) ||
+                                         (!string.IsNullOrWhiteSpace(currency) && !string.Equals(currency.Trim(), product.Currency, StringComparison.OrdinalIgnoreCase)))
+            ? $" Note: the amount given ({amount?.ToString("0.##", CultureInfo.InvariantCulture)} {currency}) was ignored; the catalogue price {Money(total, product.Currency)} was charged."
             : "";
-        return $"Payment link for {Price(product)} sent to the customer: {link}.{ignored}";
+        return $"Payment link for {what} ({Money(total, product.Currency)}) sent to the customer: {link}.{ignored}";
     }
 
     private static string Money(decimal amount, string currency) => $"{amount.ToString("0.##", CultureInfo.InvariantCulture)} {currency}";

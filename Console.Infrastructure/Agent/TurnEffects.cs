@@ -68,6 +68,13 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         return await work.Db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
     }
 
+    public async Task<(bool Allowed, decimal Max)> CustomAmountRuleAsync(CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var rule = await work.Db.PaymentSettings.AsNoTracking().Select(s => new { s.AllowCustomAmount, s.MaxCustomAmount }).SingleOrDefaultAsync(ct);
+        return rule is null ? (false, 0m) : (rule.AllowCustomAmount, rule.MaxCustomAmount);
+    }
+
     protected bool IsFree(DateTimeOffset start, IReadOnlyList<DateTimeOffset> slots) => slots.Contains(start);
 }
 
@@ -135,13 +142,13 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).");
     }
 
-    public async Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct)
+    public async Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
     {
+        // A Stripe Checkout when the tenant connected its account, a manual payment otherwise; either way our page is the link.
         await using var work = Scopes.ForTenant(TenantId);
-        var link = PaymentLink.Create(TenantId, contactId, conversationId, product.Name, product.Price, product.Currency, Clock.GetUtcNow(), product.Id);
-        work.Db.PaymentLinks.Add(link);
-        await work.Db.SaveChangesAsync(ct);
-        return $"{publicBaseUrl.TrimEnd('/')}/pay/{link.Id}";
+        var payment = await work.Services.GetRequiredService<Payments.PaymentCommands>()
+            .RequestAsync(TenantId, contactId, conversationId, product, quantity, customAmount, ct);
+        return $"{publicBaseUrl.TrimEnd('/')}/pay/{payment.Id}";
     }
 }
 
@@ -169,9 +176,10 @@ public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, Agen
             : new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
     }
 
-    public Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct)
+    public Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
     {
-        PaymentLink.Create(TenantId, Guid.Empty, null, product.Name, product.Price, product.Currency, Clock.GetUtcNow()); // same validation as live
+        PaymentLink.Create(TenantId, Guid.Empty, null, product.Name, customAmount ?? product.Price * quantity, product.Currency, Clock.GetUtcNow(),
+            quantity: customAmount is null ? quantity : 1); // same validation as live
         return Task.FromResult("https://example.invalid/pay/sandbox");
     }
 }

@@ -77,7 +77,10 @@ public interface ITurnEffects
     Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct);
 
     /// <summary>Creates the payment request for a catalogue product (its price, its currency) and returns the link to send.</summary>
-    Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct);
+    Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct);
+
+    /// <summary>Whether the owner lets the agent charge a custom amount, and the most it may be.</summary>
+    Task<(bool Allowed, decimal Max)> CustomAmountRuleAsync(CancellationToken ct);
 
     /// <summary>The active product with this name (case-insensitive), or null.</summary>
     Task<Product?> FindProductAsync(string name, CancellationToken ct);

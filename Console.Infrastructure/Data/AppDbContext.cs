@@ -71,6 +71,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<AgentFile> AgentFiles => Set<AgentFile>();
     public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
     public DbSet<Product> Products => Set<Product>();
+    public DbSet<PaymentSettings> PaymentSettings => Set<PaymentSettings>();
+    public DbSet<StripeEventReceipt> StripeEvents => Set<StripeEventReceipt>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
     public DbSet<AgentTool> AgentTools => Set<AgentTool>();

@@ -48,6 +48,7 @@ public static class DatabaseSetup
         "products",
         "labels", "conversation_labels",
         "scheduled_items",
+        "payment_settings", "stripe_events",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -124,7 +124,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal(600m, link.Amount);
         Assert.Equal("MXN", link.Currency);
         Assert.Equal(productId, link.ProductId);
-        Assert.Equal(PaymentLinkStatus.Open, link.Status);
+        Assert.Equal(PaymentLinkStatus.Pending, link.Status);
         Assert.Contains(replies, m => m.Body!.Contains($"/pay/{link.Id}") && m.Body.Contains("600 MXN"));
         // The link opens without signing in and shows what is asked; a made-up id shows nothing.
         var page = await agent.App.CreateClient().GetStringAsync($"/pay/{link.Id}");

@@ -16,7 +16,8 @@ public class OfflineNoticeTests
         public Task<string> UpdateLeadAsync(LeadUpdate update, CancellationToken ct) => Task.FromResult("");
         public Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct) => Task.FromResult<IReadOnlyList<DateTimeOffset>>([]);
         public Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct) => throw new InvalidOperationException();
-        public Task<string> CreatePaymentLinkAsync(Product product, CancellationToken ct) => throw new InvalidOperationException();
+        public Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct) => throw new InvalidOperationException();
+        public Task<(bool Allowed, decimal Max)> CustomAmountRuleAsync(CancellationToken ct) => Task.FromResult((false, 0m));
         public Task<Product?> FindProductAsync(string name, CancellationToken ct) => Task.FromResult<Product?>(null);
         public Task<IReadOnlyList<Product>> ActiveProductsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<Product>>([]);
         public Task<AgentFile?> FindFileAsync(string name, CancellationToken ct) => Task.FromResult<AgentFile?>(null);

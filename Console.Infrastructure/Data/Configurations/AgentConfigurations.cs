@@ -99,10 +99,15 @@ public sealed class PaymentLinkConfiguration : IEntityTypeConfiguration<PaymentL
     {
         b.ToTable("payment_links");
         b.Property(p => p.Status).HasConversion<string>().HasMaxLength(10);
+        b.Property(p => p.Provider).HasConversion<string>().HasMaxLength(10);
         b.Property(p => p.Description).HasMaxLength(200);
         b.Property(p => p.Currency).HasMaxLength(3);
         b.Property(p => p.Amount).HasPrecision(12, 2);
+        b.Property(p => p.ProviderReference).HasMaxLength(255);
+        b.Property(p => p.CheckoutUrl).HasMaxLength(2000);
         b.HasIndex(p => new { p.TenantId, p.ContactId });
+        // The payments page lists newest first, filtered by status.
+        b.HasIndex(p => new { p.TenantId, p.CreatedAt });
         b.HasOne<Contact>().WithMany().HasForeignKey(p => p.ContactId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<Product>().WithMany().HasForeignKey(p => p.ProductId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<Conversation>().WithMany().HasForeignKey(p => p.ConversationId).OnDelete(DeleteBehavior.SetNull);
@@ -118,6 +123,7 @@ public sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
         b.Property(p => p.Description).HasMaxLength(1000);
         b.Property(p => p.Currency).HasMaxLength(3);
         b.Property(p => p.Price).HasPrecision(12, 2);
+        b.Property(p => p.ImageUrl).HasMaxLength(500);
         // Unique on (tenant_id, lower(name)), created by the migration in SQL: send_payment_link matches names
         // case-insensitively, so two products may not differ only in case.
         b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
@@ -165,5 +171,33 @@ public sealed class AgentToolConfiguration : IEntityTypeConfiguration<AgentTool>
             .HasColumnType("text[]");
         b.HasIndex(t => new { t.TenantId, t.Name }).IsUnique();
         b.HasOne<Tenant>().WithMany().HasForeignKey(t => t.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class PaymentSettingsConfiguration : IEntityTypeConfiguration<PaymentSettings>
+{
+    public void Configure(EntityTypeBuilder<PaymentSettings> b)
+    {
+        b.ToTable("payment_settings");
+        b.HasKey(p => p.TenantId);
+        b.Property(p => p.StripeAccountId).HasMaxLength(255);
+        b.Property(p => p.StripeAccountName).HasMaxLength(255);
+        b.Property(p => p.BankInstructions).HasMaxLength(1000);
+        b.Property(p => p.MaxCustomAmount).HasPrecision(12, 2);
+        b.Ignore(p => p.StripeConnected);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class StripeEventReceiptConfiguration : IEntityTypeConfiguration<StripeEventReceipt>
+{
+    public void Configure(EntityTypeBuilder<StripeEventReceipt> b)
+    {
+        b.ToTable("stripe_events");
+        // The primary key is the idempotency guard: the webhook inserts ON CONFLICT DO NOTHING and applies only when it inserted.
+        b.HasKey(e => new { e.TenantId, e.EventId });
+        b.Property(e => e.EventId).HasMaxLength(255);
+        b.Property(e => e.Type).HasMaxLength(100);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(e => e.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -636,6 +636,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("numeric(12,2)")
                         .HasColumnName("amount");
 
+                    b.Property<string>("CheckoutUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("checkout_url");
+
                     b.Property<Guid>("ContactId")
                         .HasColumnType("uuid")
                         .HasColumnName("contact_id");
@@ -660,9 +665,28 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("description");
 
+                    b.Property<DateTimeOffset?>("PaidAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paid_at");
+
                     b.Property<Guid?>("ProductId")
                         .HasColumnType("uuid")
                         .HasColumnName("product_id");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("provider");
+
+                    b.Property<string>("ProviderReference")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("provider_reference");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("quantity");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -673,6 +697,14 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("VoucherMessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("voucher_message_id");
 
                     b.HasKey("Id")
                         .HasName("pk_payment_links");
@@ -689,7 +721,62 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("TenantId", "ContactId")
                         .HasDatabaseName("ix_payment_links_tenant_id_contact_id");
 
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_payment_links_tenant_id_created_at");
+
                     b.ToTable("payment_links", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentSettings", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<bool>("AllowCustomAmount")
+                        .HasColumnType("boolean")
+                        .HasColumnName("allow_custom_amount");
+
+                    b.Property<string>("BankInstructions")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("bank_instructions");
+
+                    b.Property<decimal>("MaxCustomAmount")
+                        .HasPrecision(12, 2)
+                        .HasColumnType("numeric(12,2)")
+                        .HasColumnName("max_custom_amount");
+
+                    b.Property<string>("ProtectedStripeSecretKey")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_stripe_secret_key");
+
+                    b.Property<string>("ProtectedStripeWebhookSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_stripe_webhook_secret");
+
+                    b.Property<string>("StripeAccountId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("stripe_account_id");
+
+                    b.Property<string>("StripeAccountName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("stripe_account_name");
+
+                    b.Property<DateTimeOffset?>("StripeConnectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stripe_connected_at");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_payment_settings");
+
+                    b.ToTable("payment_settings", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.Product", b =>
@@ -718,6 +805,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(1000)")
                         .HasColumnName("description");
 
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("image_url");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(120)
@@ -744,6 +836,33 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasDatabaseName("ix_products_tenant_id");
 
                     b.ToTable("products", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("EventId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.HasKey("TenantId", "EventId")
+                        .HasName("pk_stripe_events");
+
+                    b.ToTable("stripe_events", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.TokenUsage", b =>
@@ -2258,6 +2377,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasConstraintName("fk_payment_links_products_product_id");
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentSettings", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_payment_settings_tenants_tenant_id");
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Agent.Product", b =>
                 {
                     b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
@@ -2266,6 +2395,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_products_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stripe_events_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.TokenUsage", b =>
