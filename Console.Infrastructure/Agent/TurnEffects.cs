@@ -116,6 +116,7 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
             name, email, notes, Clock.GetUtcNow());
         db.Appointments.Add(appointment);
+        db.Raise(new Domain.Revenue.AppointmentBooked(TenantId, appointment.Id, contactId, conversationId, appointment.StartsAt, appointment.EndsAt));
         var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.Note, null,
             $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}", null, Clock.GetUtcNow()));
