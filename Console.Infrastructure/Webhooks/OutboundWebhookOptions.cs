@@ -5,8 +5,8 @@ namespace OperatorConsole.Infrastructure.Webhooks;
 /// <summary>Outbound webhooks (events sent to tenants' own systems). Keys: OutboundWebhooks:*.</summary>
 public sealed class OutboundWebhookOptions
 {
-    /// <summary>Deliveries in flight on this node at once (0: this node sends none).</summary>
-    [Range(0, 1000)] public int MaxInFlight { get; set; } = 64;
+    /// <summary>Deliveries claimed by this node at once, sending or waiting for their subscription's turn (0: this node sends none).</summary>
+    [Range(0, 5000)] public int MaxInFlight { get; set; } = 256;
 
     /// <summary>Deliveries in flight to one subscription at once: a slow receiver holds at most this many slots.</summary>
     [Range(1, 100)] public int PerSubscription { get; set; } = 4;
@@ -22,8 +22,11 @@ public sealed class OutboundWebhookOptions
     /// <summary>How long a delivery is retried before it is Failed.</summary>
     [Range(0.01, 168)] public double RetryForHours { get; set; } = 24;
 
-    /// <summary>How long a claimed delivery is held by its worker; one whose worker died is sent again after it.</summary>
-    [Range(15, 3600)] public int LeaseSeconds { get; set; } = 60;
+    /// <summary>
+    /// How long a claimed delivery is held by its worker; one whose worker died is sent again after it. It must outlast
+    /// the wait of a delivery queued behind a slow receiver (<see cref="OutboundWebhookWorker.QueuedPerSlot"/> timeouts).
+    /// </summary>
+    [Range(30, 3600)] public int LeaseSeconds { get; set; } = 180;
 
     /// <summary>How often a node looks for due work it was not woken for (other nodes' events, retries).</summary>
     [Range(50, 60000)] public int PollMilliseconds { get; set; } = 500;

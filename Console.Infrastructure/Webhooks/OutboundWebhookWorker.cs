@@ -17,9 +17,10 @@ namespace OperatorConsole.Infrastructure.Webhooks;
 /// <summary>
 /// Sends due outbound webhook deliveries, on every node. A claim (FOR UPDATE SKIP LOCKED) leases rows by moving their
 /// next attempt past the lease and commits at once, so no transaction stays open while a receiver thinks; a worker that
-/// dies leaves its rows due again when the lease ends. At most OutboundWebhooks:MaxInFlight requests run at once, and at
-/// most OutboundWebhooks:PerSubscription per subscription, so a slow or dead receiver holds a few slots and nothing
-/// else (ingest never waits on this: events are rows written with the change).
+/// dies leaves its rows due again when the lease ends. A node holds at most OutboundWebhooks:MaxInFlight claimed deliveries,
+/// at most <see cref="QueuedPerSlot"/> × OutboundWebhooks:PerSubscription of one subscription, and sends at most
+/// PerSubscription of them at once: a slow or dead receiver holds a few slots and nothing else (ingest never waits on
+/// this: events are rows written with the change).
 /// </summary>
 public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFactory http, SecretProtector protector, OutboundWebhookSignal signal,
     IOptions<OutboundWebhookOptions> options, TimeProvider clock, ILogger<OutboundWebhookWorker> log) : BackgroundService
@@ -36,7 +37,11 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         """;
 
     private readonly OutboundWebhookOptions _options = options.Value;
+    /// <summary>Claimed deliveries of one subscription waiting per sending slot: enough to keep a fast receiver busy between claims.</summary>
+    public const int QueuedPerSlot = 8;
+
     private readonly ConcurrentDictionary<Guid, int> _perSubscription = new();
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _sending = new();
     private readonly Channel<OutboundWebhookDelivery> _outcomes = Channel.CreateUnbounded<OutboundWebhookDelivery>();
     private readonly ConcurrentDictionary<string, string> _secrets = new();
     private int _inFlight;
@@ -73,7 +78,8 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
     {
         var room = _options.MaxInFlight - Volatile.Read(ref _inFlight);
         if (room <= 0) return false;
-        var saturated = _perSubscription.Where(p => p.Value >= _options.PerSubscription).Select(p => p.Key).ToArray();
+        var perSubscription = _options.PerSubscription * QueuedPerSlot;
+        var saturated = _perSubscription.Where(p => p.Value >= perSubscription).Select(p => p.Key).ToArray();
         var now = clock.GetUtcNow();
         List<(OutboundWebhookDelivery Delivery, OutboundWebhook Webhook, string Body)> started = [];
         await using (var work = scopes.ForSystem("outbound webhooks: claim"))
@@ -86,11 +92,12 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
             foreach (var row in claim.Rows)
             {
                 var running = _perSubscription.GetValueOrDefault(row.WebhookId) + counts.GetValueOrDefault(row.WebhookId);
-                if (running >= _options.PerSubscription) continue;
+                if (running >= perSubscription) continue;
                 counts[row.WebhookId] = counts.GetValueOrDefault(row.WebhookId) + 1;
                 row.Lease(now.AddSeconds(_options.LeaseSeconds));
                 taken.Add(row);
             }
+            if (taken.Count == 0) return false;
             var webhookIds = counts.Keys.ToArray();
             var eventIds = taken.Select(t => t.EventId).ToArray();
             var webhooks = await work.Db.OutboundWebhooks.AsNoTracking().Where(w => webhookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
@@ -111,8 +118,12 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
 
     private async Task SendAsync(OutboundWebhookDelivery delivery, OutboundWebhook webhook, string body, CancellationToken ct)
     {
+        var slots = _sending.GetOrAdd(delivery.WebhookId, _ => new SemaphoreSlim(_options.PerSubscription, _options.PerSubscription));
+        var entered = false;
         try
         {
+            await slots.WaitAsync(ct);
+            entered = true;
             var (status, response) = await PostAsync(webhook, delivery.EventId, body, ct);
             var now = clock.GetUtcNow();
             if (status is >= 200 and < 300) delivery.Delivered(status.Value, response, now);
@@ -129,6 +140,7 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         }
         finally
         {
+            if (entered) slots.Release();
             _perSubscription.AddOrUpdate(delivery.WebhookId, 0, (_, n) => Math.Max(0, n - 1));
             Interlocked.Decrement(ref _inFlight);
             signal.Notify(); // a slot is free: look for more
