@@ -79,12 +79,14 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         var room = _options.MaxInFlight - Volatile.Read(ref _inFlight);
         if (room <= 0) return false;
         var perSubscription = _options.PerSubscription * QueuedPerSlot;
-        var saturated = _perSubscription.Where(p => p.Value >= perSubscription).Select(p => p.Key).ToArray();
+        // A subscription is claimed for again once half its queue is free: claiming as each delivery finishes would cost a
+        // transaction per delivery.
+        var saturated = _perSubscription.Where(p => p.Value > perSubscription / 2).Select(p => p.Key).ToArray();
         var now = clock.GetUtcNow();
         List<(OutboundWebhookDelivery Delivery, OutboundWebhook Webhook, string Body)> started = [];
         await using (var work = scopes.ForSystem("outbound webhooks: claim"))
         {
-            await using var claim = await work.Db.ClaimAsync<OutboundWebhookDelivery>(ClaimSql(now, saturated, room), ct);
+            await using var claim = await work.Db.ClaimAsync<OutboundWebhookDelivery>(ClaimSql(now, saturated, room), ct, track: false);
             if (claim.Rows.Count == 0) return false;
             // Rows beyond a subscription's remaining room stay unleased (the commit releases them for whoever has room).
             var taken = new List<OutboundWebhookDelivery>();
@@ -103,7 +105,10 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
             var webhooks = await work.Db.OutboundWebhooks.AsNoTracking().Where(w => webhookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
             var bodies = await work.Db.OutboundWebhookEvents.AsNoTracking().Where(e => eventIds.Contains(e.Id))
                 .Select(e => new { e.Id, e.Body }).ToDictionaryAsync(e => e.Id, e => e.Body, ct);
-            await work.Db.SaveChangesAsync(ct);
+            var leased = taken.Select(t => t.Id).ToArray();
+            var leaseUntil = now.AddSeconds(_options.LeaseSeconds);
+            await work.Db.Database.ExecuteSqlAsync(
+                $"UPDATE outbound_webhook_deliveries SET next_attempt_at = {leaseUntil} WHERE id = ANY({leased})", ct);
             await claim.CommitAsync(ct);
             foreach (var row in taken) started.Add((row, webhooks[row.WebhookId], bodies[row.EventId]));
         }
@@ -191,7 +196,7 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         return text.Length > OutboundWebhookDelivery.MaxResponseChars ? text[..OutboundWebhookDelivery.MaxResponseChars] : text;
     }
 
-    /// <summary>Stores outcomes in batches (one save for all that finished meanwhile): at 1,000 events/s one row per commit would not keep up.</summary>
+    /// <summary>Stores outcomes in batches (one statement for all that finished meanwhile): at 1,000 events/s a commit per delivery would not keep up.</summary>
     private async Task WriteOutcomesAsync(CancellationToken ct)
     {
         var reader = _outcomes.Reader;
@@ -203,15 +208,6 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
             {
                 await StoreAsync(batch);
             }
-            catch (DbUpdateConcurrencyException)
-            {
-                // A subscription deleted meanwhile took its deliveries along: store the others one by one.
-                foreach (var delivery in batch)
-                {
-                    try { await StoreAsync([delivery]); }
-                    catch (DbUpdateConcurrencyException) { }
-                }
-            }
             catch (Exception ex)
             {
                 // The leases run out and the deliveries go again (same event id: receivers deduplicate).
@@ -222,10 +218,23 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         }
     }
 
+    /// <summary>The outcomes of a batch in one statement (the rows' attempts, status, answer and next attempt).</summary>
     private async Task StoreAsync(IReadOnlyList<OutboundWebhookDelivery> batch)
     {
         await using var work = scopes.ForSystem("outbound webhooks: outcomes");
-        foreach (var delivery in batch) work.Db.Entry(delivery).State = EntityState.Modified;
-        await work.Db.SaveChangesAsync(CancellationToken.None);
+        var ids = batch.Select(d => d.Id).ToArray();
+        var statuses = batch.Select(d => d.Status.ToString()).ToArray();
+        var attempts = batch.Select(d => d.Attempts).ToArray();
+        var next = batch.Select(d => d.NextAttemptAt).ToArray();
+        var codes = batch.Select(d => d.ResponseStatus).ToArray();
+        var responses = batch.Select(d => d.Response).ToArray();
+        var at = batch.Select(d => d.LastAttemptAt).ToArray();
+        await work.Db.Database.ExecuteSqlAsync($"""
+            UPDATE outbound_webhook_deliveries d
+            SET status = o.status, attempts = o.attempts, next_attempt_at = o.next, response_status = o.code, response = o.response,
+                last_attempt_at = o.at
+            FROM unnest({ids}, {statuses}, {attempts}, {next}, {codes}, {responses}, {at}) AS o(id, status, attempts, next, code, response, at)
+            WHERE d.id = o.id
+            """, CancellationToken.None);
     }
 }
