@@ -17,6 +17,7 @@ using OperatorConsole.Infrastructure.Scheduling;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
+using OperatorConsole.Infrastructure.Webhooks;
 
 namespace OperatorConsole.Infrastructure;
 
@@ -93,6 +94,7 @@ public static class DependencyInjection
         services.AddSingleton<Events.DomainEventInterceptor>();
         services.AddSingleton<Events.IDomainEventHandler, Live.LiveScreens>();
         services.AddSingleton<Events.IDomainEventHandler>(sp => sp.GetRequiredService<Channels.Outbound.OutboundSignal>());
+        services.AddOutboundWebhooks();
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
         // Payments: the tenant's own Stripe account (Checkout, webhook) and manual payments share one code path.
         services.AddSingleton<Payments.StripeGateway>();

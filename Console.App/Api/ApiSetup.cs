@@ -43,6 +43,7 @@ public static class ApiSetup
         api.MapLabelsApi();
         api.MapScheduledApi();
         api.MapPaymentsApi();
+        api.MapWebhooksApi();
         return app;
     }
 }

@@ -25,6 +25,22 @@ public static class BenchEndpoints
             await work.Db.Database.ExecuteSqlAsync($"INSERT INTO bench_ceiling (id, body) VALUES ({Guid.CreateVersion7()}, {body})", ct);
             return Results.Ok();
         }).DisableAntiforgery().ExcludeFromDescription();
+        // The outbound webhooks benchmark's event source: {tenantId, count} lead.created events raised in one save, through
+        // the same recorder as real changes. Ingest alone cannot produce 1,000 events/s on two cores.
+        app.MapPost("/bench/events", async (HttpRequest request, ContextScopes scopes, IOptionsMonitor<MetaOptions> meta, CancellationToken ct) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, ct);
+            var body = buffer.ToArray();
+            if (!WebhookSignatures.IsValidMeta(body, request.Headers["X-Hub-Signature-256"], meta.CurrentValue.AppSecret)) return Results.Unauthorized();
+            var order = System.Text.Json.JsonDocument.Parse(body).RootElement;
+            var tenantId = order.GetProperty("tenantId").GetGuid();
+            await using var work = scopes.ForTenant(tenantId);
+            for (var i = 0; i < order.GetProperty("count").GetInt32(); i++)
+                work.Db.Raise(new Domain.Revenue.LeadCreated(tenantId, Guid.CreateVersion7(), "bench"));
+            await work.Db.SaveChangesAsync(ct);
+            return Results.Ok();
+        }).DisableAntiforgery().ExcludeFromDescription();
         return app;
     }
 }

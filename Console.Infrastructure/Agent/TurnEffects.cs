@@ -124,6 +124,7 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
             name, email, notes, Clock.GetUtcNow());
         db.Appointments.Add(appointment);
+        db.Raise(new Domain.Revenue.AppointmentBooked(TenantId, appointment.Id, contactId, conversationId, appointment.StartsAt, appointment.EndsAt));
         var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
         // The start travels as an instant: each reader sees it in the workspace's zone and their own date format.
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AppointmentBooked, null,

@@ -24,6 +24,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     /// <summary>Events taken from saved aggregates or raised for set-based writes, waiting for their commit.</summary>
     internal List<IDomainEvent> PendingEvents { get; } = [];
 
+    /// <summary>How many of <see cref="PendingEvents"/> already have their outbound-webhook rows in this transaction.</summary>
+    internal int RecordedEvents { get; set; }
+
+    internal void DropPendingEvents()
+    {
+        PendingEvents.Clear();
+        RecordedEvents = 0;
+    }
+
     private Events.DomainEventInterceptor? _events;
 
     /// <summary>
@@ -46,7 +55,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
         }
         _events ??= this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors?
             .OfType<Events.DomainEventInterceptor>().FirstOrDefault();
-        _events?.Announce([happened]);
+        _events?.Announce(this, [happened]);
     }
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
@@ -80,6 +89,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<ConversationLabel> ConversationLabels => Set<ConversationLabel>();
     public DbSet<ScheduledItem> ScheduledItems => Set<ScheduledItem>();
+    public DbSet<Domain.Integrations.OutboundWebhook> OutboundWebhooks => Set<Domain.Integrations.OutboundWebhook>();
+    public DbSet<Domain.Integrations.OutboundWebhookEvent> OutboundWebhookEvents => Set<Domain.Integrations.OutboundWebhookEvent>();
+    public DbSet<Domain.Integrations.OutboundWebhookDelivery> OutboundWebhookDeliveries => Set<Domain.Integrations.OutboundWebhookDelivery>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

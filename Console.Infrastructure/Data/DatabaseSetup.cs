@@ -49,6 +49,7 @@ public static class DatabaseSetup
         "labels", "conversation_labels",
         "scheduled_items",
         "payment_settings", "stripe_events",
+        "outbound_webhooks", "outbound_webhook_events", "outbound_webhook_deliveries",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -15,13 +15,17 @@ namespace OperatorConsole.Infrastructure.Events;
 /// (<see cref="ConversationEvent"/>) added by the save count as events of their conversation, so a note or a tool call
 /// is announced like any state change.
 /// </summary>
-public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : ISaveChangesInterceptor, IDbTransactionInterceptor
+public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher, IEnumerable<IEventRecorder> recorders)
+    : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
+    private readonly IEventRecorder[] _recorders = recorders.ToArray();
+
     public DomainEventDispatcher Dispatcher => dispatcher;
 
     public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         Collect(eventData.Context);
+        Stage(eventData.Context);
         return result;
     }
 
@@ -29,7 +33,25 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
         CancellationToken cancellationToken = default)
     {
         Collect(eventData.Context);
+        Stage(eventData.Context);
         return ValueTask.FromResult(result);
+    }
+
+    public InterceptionResult TransactionCommitting(DbTransaction transaction, TransactionEventData eventData, InterceptionResult result)
+    {
+        if (eventData.Context is AppDbContext db && Unrecorded(db) is { Count: > 0 } events)
+            foreach (var recorder in _recorders) recorder.Write(db, events);
+        return result;
+    }
+
+    public async ValueTask<InterceptionResult> TransactionCommittingAsync(DbTransaction transaction, TransactionEventData eventData,
+        InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        // Set-based writes raised inside the transaction (RaiseWritten) and never followed by a save: their rows go in now,
+        // still inside the transaction, so they commit or roll back with the change.
+        if (eventData.Context is AppDbContext db && Unrecorded(db) is { Count: > 0 } events)
+            foreach (var recorder in _recorders) await recorder.WriteAsync(db, events, cancellationToken);
+        return result;
     }
 
     public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
@@ -47,7 +69,11 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
     public void SaveChangesFailed(DbContextErrorEventData eventData)
     {
         // Inside the caller's transaction the rollback that follows drops them; on its own the save changed nothing.
-        if (eventData.Context is AppDbContext { Database.CurrentTransaction: null } db) db.PendingEvents.Clear();
+        if (eventData.Context is AppDbContext { Database.CurrentTransaction: null } db)
+        {
+            db.DropPendingEvents();
+            foreach (var recorder in _recorders) recorder.Unstage(db);
+        }
     }
 
     public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
@@ -69,7 +95,7 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
 
     public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData)
     {
-        if (eventData.Context is AppDbContext db) db.PendingEvents.Clear();
+        if (eventData.Context is AppDbContext db) db.DropPendingEvents();
     }
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
@@ -80,7 +106,7 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
 
     public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData)
     {
-        if (eventData.Context is AppDbContext db) db.PendingEvents.Clear();
+        if (eventData.Context is AppDbContext db) db.DropPendingEvents();
     }
 
     public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
@@ -90,7 +116,26 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
     }
 
     /// <summary>Announces now what a set-based write outside any transaction already committed.</summary>
-    internal void Announce(IReadOnlyList<IDomainEvent> events) => dispatcher.Dispatch(events);
+    internal void Announce(AppDbContext db, IReadOnlyList<IDomainEvent> events)
+    {
+        foreach (var recorder in _recorders) recorder.Write(db, events);
+        dispatcher.Dispatch(events);
+    }
+
+    /// <summary>Hands the events collected since the last recording to the recorders, which add their rows to this save.</summary>
+    private void Stage(DbContext? context)
+    {
+        if (context is not AppDbContext db || _recorders.Length == 0) return;
+        if (Unrecorded(db) is { Count: > 0 } events)
+            foreach (var recorder in _recorders) recorder.Stage(db, events);
+    }
+
+    private static List<IDomainEvent> Unrecorded(AppDbContext db)
+    {
+        var events = db.PendingEvents.Count > db.RecordedEvents ? db.PendingEvents.GetRange(db.RecordedEvents, db.PendingEvents.Count - db.RecordedEvents) : [];
+        db.RecordedEvents = db.PendingEvents.Count;
+        return events;
+    }
 
     private static void Collect(DbContext? context)
     {
@@ -127,7 +172,7 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher) : I
     {
         if (db.PendingEvents.Count == 0) return;
         var events = db.PendingEvents.ToArray();
-        db.PendingEvents.Clear();
+        db.DropPendingEvents();
         dispatcher.Dispatch(events);
     }
 }

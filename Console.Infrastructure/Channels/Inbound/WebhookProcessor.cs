@@ -351,6 +351,7 @@ public sealed class WebhookProcessor(
             var phone = InboundLookups.Identities(customer).FirstOrDefault(i => i.Kind == IdentityKind.WaId).Value;
             contact = Contact.Create(channel.TenantId, customer.ProfileName, phone, now);
             db.Contacts.Add(contact);
+            db.Raise(new Domain.Revenue.LeadCreated(channel.TenantId, contact.Id, "message"));
         }
         // Keep every identity we learn (a BSUID arriving for a known wa_id, and the other way round).
         foreach (var (kind, value) in InboundLookups.Identities(customer))

@@ -1765,6 +1765,168 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("scheduled_items", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhook", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<string[]>("Events")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("events");
+
+                    b.Property<string>("ProtectedSecret")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("protected_secret");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_webhooks");
+
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_outbound_webhooks_tenant_id_id");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_outbound_webhooks_tenant_id_created_at");
+
+                    b.ToTable("outbound_webhooks", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhookDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("event_type");
+
+                    b.Property<DateTimeOffset>("GiveUpAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("give_up_at");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Response")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("response");
+
+                    b.Property<int?>("ResponseStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("response_status");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("WebhookId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("webhook_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_webhook_deliveries");
+
+                    b.HasIndex("TenantId", "EventId")
+                        .HasDatabaseName("ix_outbound_webhook_deliveries_tenant_id_event_id");
+
+                    b.HasIndex("TenantId", "WebhookId", "CreatedAt")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_outbound_webhook_deliveries_tenant_id_webhook_id_created_at");
+
+                    b.HasIndex(new[] { "NextAttemptAt" }, "ix_outbound_webhook_deliveries_queue")
+                        .HasDatabaseName("ix_outbound_webhook_deliveries_next_attempt_at")
+                        .HasFilter("status = 'Pending'");
+
+                    b.ToTable("outbound_webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhookEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("body");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_webhook_events");
+
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_outbound_webhook_events_tenant_id_id");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_outbound_webhook_events_tenant_id_created_at");
+
+                    b.ToTable("outbound_webhook_events", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Platform.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -2562,6 +2724,45 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_scheduled_items_conversations_tenant_id_conversation_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhook", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_webhooks_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhookDelivery", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Integrations.OutboundWebhookEvent", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "EventId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_webhook_deliveries_outbound_webhook_events_tenant_");
+
+                    b.HasOne("OperatorConsole.Domain.Integrations.OutboundWebhook", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "WebhookId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_webhook_deliveries_outbound_webhooks_tenant_id_web");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Integrations.OutboundWebhookEvent", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_webhook_events_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Platform.ApiKey", b =>
