@@ -41,6 +41,7 @@ public static class ApiSetup
         api.MapToolsApi();
         api.MapProductsApi();
         api.MapLabelsApi();
+        api.MapPipelineApi();
         return app;
     }
 }

@@ -9,6 +9,9 @@ public enum ConversationEventType
 
     /// <summary>Written by the scheduler: the snooze ran out / a waiting handoff passed its SLA.</summary>
     Woke, SlaBreached,
+
+    /// <summary>The lead moved to another pipeline stage (text "from → to"; data: from, to, by, reason).</summary>
+    StageChanged,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

@@ -10,6 +10,7 @@ using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
+using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -77,6 +78,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<ConversationLabel> ConversationLabels => Set<ConversationLabel>();
+    public DbSet<PipelineStage> PipelineStages => Set<PipelineStage>();
+    public DbSet<LeadStageChange> LeadStageChanges => Set<LeadStageChange>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

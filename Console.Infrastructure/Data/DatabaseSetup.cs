@@ -47,6 +47,7 @@ public static class DatabaseSetup
         "canned_replies", "conversation_terms", "contact_terms",
         "products",
         "labels", "conversation_labels",
+        "pipeline_stages", "lead_stage_changes",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -66,9 +66,10 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
         Assert.Equal("Ana Pérez", contact.Name);
         Assert.Equal("ana@example.com", contact.Email);
-        Assert.Equal(LeadStage.Qualified, contact.Stage);
+        // "Qualified" is the default stage the Spanish workspace calls "Calificado".
+        Assert.Equal("Calificado", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
         Assert.Equal("ortodoncia", contact.Fields["tratamiento"]);
-        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.LeadChanged && e.Text!.Contains("stage New → Qualified"));
+        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.StageChanged && e.Text == "Nuevo → Calificado");
     }
 
     [Fact]
@@ -200,7 +201,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var contact = await Eventually.GetAsync(() => work.Db.Contacts.AsNoTracking().SingleAsync(), c => c.Score != Contact.InitialScore, "the score to change");
         Assert.Equal(75, contact.Score);
         Assert.Equal(LeadTemperature.Hot, contact.Temperature);
-        Assert.Equal(LeadStage.Qualified, contact.Stage);
+        Assert.Equal("Calificado", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
         Assert.Equal("Quiere una limpieza pronto.", contact.Summary);
         Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.LeadChanged && e.Text!.Contains("score 50 → 75") && e.Text.Contains("urgent +15"));
 
