@@ -29,7 +29,7 @@ public class LeadsBrowserTests(BrowserAppFactory app, BrowserFixture browser) : 
         await page.GetByLabel(es ? "Correo electrónico" : "E-mail").FillAsync(email);
         await page.GetByLabel(es ? "Contraseña" : "Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = es ? "Entrar" : "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/leads**");
+        await page.WaitForURLAsync("**" + returnUrl.Split('?')[0] + "**");
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         return page;
     }
@@ -133,5 +133,35 @@ public class LeadsBrowserTests(BrowserAppFactory app, BrowserFixture browser) : 
         await page.GetByTestId("view-board").ClickAsync();
         await Assertions.Expect(page.GetByTestId("kanban-card").First).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"leads-board-{device}-{language}.png") });
+    }
+
+    [Fact]
+    public async Task Pipeline_settings_rename_a_stage_and_delete_one_with_leads_only_once_told_where_they_go()
+    {
+        var (tenantId, email, stages, leads) = await WorkspaceAsync("es", "Pablo Cita");
+        var pipeline = app.Services.GetRequiredService<LeadPipeline>();
+        await pipeline.MoveAsync(tenantId, leads[0], stages.Single(s => s.Name == "Cita agendada").Id, new StageMover("test"), null);
+        var page = await SignInAsync(email, "/settings/pipeline");
+        var contacted = page.Locator("[data-testid=stage-row][data-stage='Contactado']");
+        await contacted.GetByLabel("Nombre").FillAsync("Primer contacto");
+        var booked = page.Locator("[data-testid=stage-row][data-stage='Cita agendada']");
+        await booked.GetByTestId("stage-delete").ClickAsync();
+        await Assertions.Expect(booked.GetByTestId("stage-move-to")).ToBeVisibleAsync();
+
+        // Saving before choosing is refused with the reason; nothing changes.
+        await page.GetByTestId("pipeline-save").ClickAsync();
+        await Assertions.Expect(page.GetByText("La etapa «Cita agendada» tiene 1 prospectos: elige a qué etapa pasan.").First).ToBeVisibleAsync();
+        Assert.Equal(6, (await pipeline.StagesAsync(tenantId)).Count);
+
+        await booked.GetByTestId("stage-move-to").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Calificado" }).ClickAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("pipeline-settings-desktop-es.png"), FullPage = true });
+        await page.GetByTestId("pipeline-save").ClickAsync();
+        await Assertions.Expect(page.GetByText("Embudo guardado.")).ToBeVisibleAsync();
+
+        var now = await pipeline.StagesAsync(tenantId);
+        Assert.Equal(["Nuevo", "Primer contacto", "Calificado", "Ganado", "Perdido"], now.Select(s => s.Name));
+        await using var work = app.Scopes.ForTenant(tenantId);
+        Assert.Equal(now.Single(s => s.Name == "Calificado").Id, await work.Db.Contacts.Where(c => c.Id == leads[0]).Select(c => c.StageId).SingleAsync());
     }
 }
