@@ -719,6 +719,8 @@ S = {
  "Leads.Count": ("{0} leads", "{0} prospectos"),
  "Leads.Clear": ("Clear filters", "Quitar filtros"),
  "Leads.MoreFilters": ("More filters", "Más filtros"),
+ "Leads.RowsPerPage": ("Rows per page:", "Filas por página:"),
+ "Leads.PageInfo": ("{first_item}-{last_item} of {all_items}", "{first_item}-{last_item} de {all_items}"),
  "Leads.Columns": ("Columns", "Columnas"),
  "Leads.Export": ("Export CSV", "Exportar CSV"),
  "Leads.Selected": ("{0} selected", "{0} seleccionados"),

@@ -80,10 +80,15 @@ public sealed record LeadRow(Guid Id, string? Name, string? PhoneE164, string? E
     Guid? OwnerMemberId, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset? LastSeenAt, decimal Value,
     IReadOnlyDictionary<string, string> Fields);
 
+/// <param name="Total">How many leads match, counted up to <see cref="LeadQueries.CountCap"/> (<c>Total &gt; CountCap</c> means "more").</param>
 public sealed record LeadPage(IReadOnlyList<LeadRow> Items, int Total);
 
-/// <summary>A kanban column: the first leads of one stage, how many there are and what they are worth.</summary>
-public sealed record KanbanColumn(Guid StageId, IReadOnlyList<LeadRow> Items, int Count, decimal Value);
+/// <summary>
+/// A kanban column: the first leads of one stage, how many there are (up to <see cref="LeadQueries.CountCap"/> + 1) and what
+/// they are worth (null when the column is past the cap: adding up every payment link of that many leads on each refresh
+/// costs more than the number tells).
+/// </summary>
+public sealed record KanbanColumn(Guid StageId, IReadOnlyList<LeadRow> Items, int Count, decimal? Value);
 
 /// <summary>
 /// Reads for the leads grid, the kanban and the CSV export: server-side filtering, sorting and paging over the tenant's
@@ -94,11 +99,17 @@ public sealed class LeadQueries(ContextScopes scopes)
 {
     public const int MaxPageSize = 200;
 
+    /// <summary>
+    /// Counts stop here: "10,000+" reads the same to a person as 87,412, and counting a whole 100,000-lead workspace under
+    /// row-level security on every page turn and live refresh is the slowest part of the screen (docs/benchmarks.md).
+    /// </summary>
+    public const int CountCap = 10_000;
+
     public async Task<LeadPage> PageAsync(Guid tenantId, Guid? memberId, LeadFilter filter, int skip, int take, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = Filtered(work.Db, memberId, filter);
-        var total = await leads.CountAsync(ct);
+        var leads = await FilteredAsync(work.Db, memberId, filter, ct);
+        var total = await leads.Take(CountCap + 1).CountAsync(ct);
         var rows = await Project(work.Db, Sorted(leads, filter).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
         return new LeadPage(rows, total);
     }
@@ -108,22 +119,21 @@ public sealed class LeadQueries(ContextScopes scopes)
     {
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
-        var leads = Filtered(db, memberId, filter with { StageId = null });
-        var totals = await leads.GroupBy(c => c.StageId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
-        var values = await (from c in leads
-                            join p in db.PaymentLinks on c.Id equals p.ContactId
-                            where p.Status == PaymentLinkStatus.Open || p.Status == PaymentLinkStatus.Paid
-                            group p by c.StageId into g
-                            select new { g.Key, Value = g.Sum(p => p.Amount) }).ToListAsync(ct);
+        var leads = await FilteredAsync(db, memberId, filter with { StageId = null }, ct);
         var stages = await db.PipelineStages.AsNoTracking().OrderBy(s => s.Position).Select(s => s.Id).ToListAsync(ct);
         var columns = new List<KanbanColumn>();
         foreach (var stage in stages)
         {
             if (filter.StageId is { } only && only != stage) { columns.Add(new KanbanColumn(stage, [], 0, 0)); continue; }
-            var count = totals.FirstOrDefault(t => t.Key == stage)?.Count ?? 0;
-            var items = count == 0 ? [] : await Project(db, leads.Where(c => c.StageId == stage).OrderByDescending(c => c.Score).ThenByDescending(c => c.Id)
+            // Per column, each on the (tenant, stage, score) index, so no query walks the whole workspace.
+            var column = leads.Where(c => c.StageId == stage);
+            var count = await column.Take(CountCap + 1).CountAsync(ct);
+            var items = count == 0 ? [] : await Project(db, column.OrderByDescending(c => c.Score).ThenByDescending(c => c.Id)
                 .Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
-            columns.Add(new KanbanColumn(stage, items, count, values.FirstOrDefault(v => v.Key == stage)?.Value ?? 0));
+            decimal? value = count is 0 or > CountCap ? (count == 0 ? 0 : null)
+                : await db.PaymentLinks.Where(p => column.Select(c => c.Id).Contains(p.ContactId)
+                    && (p.Status == PaymentLinkStatus.Open || p.Status == PaymentLinkStatus.Paid)).SumAsync(p => (decimal?)p.Amount, ct) ?? 0;
+            columns.Add(new KanbanColumn(stage, items, count, value));
         }
         return columns;
     }
@@ -133,7 +143,7 @@ public sealed class LeadQueries(ContextScopes scopes)
         CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = Filtered(work.Db, memberId, filter with { StageId = null }).Where(c => c.StageId == stageId)
+        var leads = (await FilteredAsync(work.Db, memberId, filter with { StageId = null }, ct)).Where(c => c.StageId == stageId)
             .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize));
         return await Project(work.Db, leads).ToListAsync(ct);
     }
@@ -143,18 +153,21 @@ public sealed class LeadQueries(ContextScopes scopes)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = Filtered(work.Db, memberId, filter);
+        var leads = await FilteredAsync(work.Db, memberId, filter, ct);
         if (ids is not null) leads = leads.Where(c => ids.Contains(c.Id));
         await foreach (var row in Project(work.Db, Sorted(leads, filter)).AsAsyncEnumerable().WithCancellation(ct)) yield return row;
     }
 
-    private static IQueryable<Contact> Filtered(AppDbContext db, Guid? memberId, LeadFilter f)
+    private static async Task<IQueryable<Contact>> FilteredAsync(AppDbContext db, Guid? memberId, LeadFilter f, CancellationToken ct)
     {
         var leads = db.Contacts.AsNoTracking();
         if (memberId is { } member)
         {
-            var access = db.ChannelAccess.Where(a => a.MemberId == member);
-            leads = leads.Where(c => !access.Any() || db.ContactIdentities.Any(i => i.ContactId == c.Id && access.Any(a => a.ChannelId == i.ChannelId)));
+            // Read first, so a member who works every channel (the usual case) adds nothing to the query: an "OR EXISTS"
+            // per row would keep PostgreSQL from walking the sort index.
+            var channels = await db.ChannelAccess.Where(a => a.MemberId == member).Select(a => a.ChannelId).ToListAsync(ct);
+            if (channels.Count > 0)
+                leads = leads.Where(c => db.ContactIdentities.Any(i => i.ContactId == c.Id && channels.Contains(i.ChannelId)));
         }
         if (f.StageId is { } stage) leads = leads.Where(c => c.StageId == stage);
         if (f.Temperature is { } t) leads = leads.Where(c => c.Temperature == t);

@@ -64,7 +64,7 @@ await using (var conn = new NpgsqlConnection(admin))
                                                                     WHEN n % 20 < 17 THEN 4 WHEN n % 20 < 18 THEN 5 ELSE 6 END],
                n % 101, CASE WHEN n % 101 >= 70 THEN 'Hot' WHEN n % 101 >= 40 THEN 'Warm' ELSE 'Cold' END, true, created_at,
                created_at + make_interval(mins => n % 600),
-               CASE WHEN n % 7 = 0 THEN jsonb_build_object('sucursal', (ARRAY['Centro','Norte','Sur'])[1 + n % 3]) ELSE '{{}}'::jsonb END,
+               CASE WHEN n % 7 = 0 THEN jsonb_build_object('sucursal', (ARRAY['Centro','Norte','Sur'])[1 + n % 3]) ELSE jsonb_build_object() END,
                CASE WHEN n % 11 = 0 THEN ARRAY['VIP'] ELSE ARRAY[]::text[] END,
                CASE WHEN n % 3 = 0 THEN (ARRAY['{string.Join("','", members)}']::uuid[])[1 + n % 5] END
         FROM seed;
