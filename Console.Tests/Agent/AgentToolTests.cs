@@ -73,6 +73,27 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
     }
 
     [Fact]
+    public async Task update_lead_finds_the_workspaces_stage_ignoring_case_and_accents_and_an_unknown_one_is_an_error_naming_the_stages()
+    {
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        Llm.Reply(LlmAnswer.Call("update_lead", new { stage = "Propuesta" }),
+            LlmAnswer.Call("update_lead", new { stage = "cita AGENDADA" }),
+            LlmAnswer.Say("Te esperamos."));
+        await customer.SayAsync($"{customer.Marker} ya agendé mi cita");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+
+        var calls = await ToolEventsAsync(customer);
+        Assert.Equal(2, calls.Count);
+        Assert.Contains(calls, c => c.Data!.Contains("Unknown stage 'Propuesta'. Use one of: Nuevo, Contactado, Calificado, Cita agendada, Ganado, Perdido."));
+        await using var work = agent.App.Scopes.ForTenant(customer.TenantId);
+        var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
+        Assert.Equal("Cita agendada", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
+        var history = await work.Db.LeadStageChanges.SingleAsync(h => h.ContactId == contact.Id);
+        Assert.Equal(("agent", "update_lead"), (history.ChangedBy, history.Reason));
+    }
+
+    [Fact]
     public async Task check_availability_offers_free_slots_and_book_appointment_books_one_that_cannot_be_double_booked()
     {
         var hours = new BusinessHours([new OpeningInterval(DayOfWeek.Monday, new TimeOnly(9, 0), new TimeOnly(11, 0)),
