@@ -37,6 +37,7 @@ app.MapConsoleApi();
 app.MapWebhooks();
 app.MapBenchEndpoints();
 app.MapMediaEndpoints();
+app.MapLeadExport();
 app.MapAccountEndpoints();
 app.MapConsoleLive();
 app.MapConsoleUi();

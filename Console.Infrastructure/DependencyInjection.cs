@@ -124,6 +124,8 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.InboxQueries>();
         services.AddSingleton<Inbox.ConversationCommands>();
         services.AddSingleton<Inbox.LabelCommands>();
+        services.AddSingleton<Pipeline.LeadPipeline>();
+        services.AddSingleton<Pipeline.LeadQueries>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();

@@ -44,6 +44,7 @@ public static class ApiSetup
         api.MapScheduledApi();
         api.MapPaymentsApi();
         api.MapWebhooksApi();
+        api.MapPipelineApi();
         return app;
     }
 }

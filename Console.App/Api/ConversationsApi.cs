@@ -4,6 +4,7 @@ using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Inbox;
+using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.App.Api;
@@ -144,11 +145,12 @@ public static class ConversationsApi
     }
 
     private static async Task<Results<Ok<ContactListPage>, ProblemHttpResult>> Contacts(string t, string? stage, string? temperature, string? q,
-        string? cursor, int? limit, ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, CancellationToken ct)
+        string? cursor, int? limit, ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, LeadPipeline pipeline, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        if (!TryParse<LeadStage>(stage, out var stageFilter)) return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.stage", Names<LeadStage>());
+        var (stageFilter, stageProblem) = await StageFilterAsync(pipeline, tenant!.Id, stage, ct);
+        if (stageProblem is not null) return stageProblem;
         if (!TryParse<LeadTemperature>(temperature, out var temperatureFilter))
             return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.temperature", Names<LeadTemperature>());
         var page = await inbox.ContactsAsync(tenant!.Id, stageFilter, temperatureFilter, q, cursor, limit ?? InboxQueries.DefaultPageSize, ct);
@@ -165,14 +167,15 @@ public static class ConversationsApi
     }
 
     private static async Task<Results<Ok<ContactResponse>, ProblemHttpResult>> PatchContact(string t, Guid id, PatchContactRequest body,
-        ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, ConversationCommands commands, CancellationToken ct)
+        ClaimsPrincipal caller, ContextScopes scopes, InboxQueries inbox, ConversationCommands commands, LeadPipeline pipeline, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        if (!TryParse<LeadStage>(body.Stage, out var stage)) return ApiProblems.Of(StatusCodes.Status400BadRequest, "api.stage", Names<LeadStage>());
         if (await inbox.ContactAsync(tenant!.Id, id, ct) is null) return ApiProblems.Of(StatusCodes.Status404NotFound, "contact.not_found");
+        var (_, stageProblem) = await StageFilterAsync(pipeline, tenant.Id, body.Stage, ct);
+        if (stageProblem is not null) return stageProblem;
         var updated = await commands.UpdateContactAsync(InboxActor.Integration(tenant.Id, ActorName(caller)), id,
-            new ContactPatch(body.Name, body.Email, stage, body.BotEnabled, body.Fields), ct);
+            new ContactPatch(body.Name, body.Email, body.Stage, body.BotEnabled, body.Fields), ct);
         return TypedResults.Ok(ToResponse(updated));
     }
 
@@ -181,8 +184,19 @@ public static class ConversationsApi
         r.SlaDueAt, r.CustomerWindowExpiresAt, CustomerWindow.IsOpen(r.CustomerWindowExpiresAt, now), r.SnoozedUntil, r.UnreadCount, r.LastMessageAt,
         r.LastMessagePreview, r.CreatedAt, r.LabelIds);
 
-    private static ContactResponse ToResponse(ContactRow c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.Stage.ToString(), c.Score,
+    private static ContactResponse ToResponse(ContactRow c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.StageName, c.Score,
         c.Temperature.ToString(), c.BotEnabled, c.Summary, c.Fields, c.CreatedAt, c.LastSeenAt);
+
+    /// <summary>A stage filter is a stage's id or its name (case and accents ignored); unknown → 400 naming the stages.</summary>
+    internal static async Task<(Guid? Stage, ProblemHttpResult? Problem)> StageFilterAsync(LeadPipeline pipeline, Guid tenantId, string? stage,
+        CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(stage)) return (null, null);
+        var stages = await pipeline.StagesAsync(tenantId, ct);
+        var found = Guid.TryParse(stage, out var id) ? stages.FirstOrDefault(s => s.Id == id) : LeadPipeline.Match(stages, stage);
+        return found is not null ? (found.Id, null)
+            : (null, ApiProblems.Of(StatusCodes.Status400BadRequest, "api.stage", string.Join(", ", stages.Select(s => s.Name))));
+    }
 
     private static string ActorName(ClaimsPrincipal caller) => caller.Identity?.Name is { Length: > 0 } name ? $"API ({name})" : "API";
 

@@ -2,8 +2,6 @@ using OperatorConsole.Domain.Common;
 
 namespace OperatorConsole.Domain.Contacts;
 
-public enum LeadStage { New, Contacted, Qualified, Proposal, Won, Lost }
-
 public enum LeadTemperature { Cold, Warm, Hot }
 
 public enum IdentityKind { WaId, Bsuid, Psid, Igsid, OpenId }
@@ -15,6 +13,7 @@ public sealed class Contact : ITenantOwned
 
     private readonly List<ContactIdentity> _identities = [];
     private Dictionary<string, string> _fields = [];
+    private string[] _tags = [];
 
     private Contact() { }
 
@@ -24,7 +23,16 @@ public sealed class Contact : ITenantOwned
     public string? PhoneE164 { get; private set; }
     public string? Email { get; private set; }
     public string? Company { get; private set; }
-    public LeadStage Stage { get; private set; }
+
+    /// <summary>
+    /// The lead's pipeline stage (a <c>PipelineStage</c> of the tenant). A new contact gets the tenant's first open stage
+    /// from the database when it is stored; moves go through the lead pipeline service, which records history.
+    /// </summary>
+    public Guid StageId { get; private set; }
+
+    /// <summary>The member responsible for this lead, if any.</summary>
+    public Guid? OwnerMemberId { get; private set; }
+    public IReadOnlyList<string> Tags => _tags;
     public int Score { get; private set; }
     public LeadTemperature Temperature { get; private set; }
     public bool BotEnabled { get; private set; }
@@ -45,7 +53,6 @@ public sealed class Contact : ITenantOwned
             TenantId = tenantId,
             Name = string.IsNullOrWhiteSpace(name) ? null : name.Trim(),
             PhoneE164 = PhoneNumberNormalizer.ToE164(phone),
-            Stage = LeadStage.New,
             BotEnabled = true,
             CreatedAt = now,
         };
@@ -79,7 +86,18 @@ public sealed class Contact : ITenantOwned
 
     public void AdjustScore(int delta) => SetScore(Score + delta);
 
-    public void MoveTo(LeadStage stage) => Stage = stage;
+    /// <summary>Only the lead pipeline calls this, next to the history row and the event it writes.</summary>
+    public void MoveTo(Guid stageId) => StageId = stageId;
+
+    public void AssignOwner(Guid? memberId) => OwnerMemberId = memberId;
+
+    public void AddTag(string tag)
+    {
+        tag = (tag ?? "").Trim();
+        if (tag.Length == 0 || tag.Length > 40) throw new DomainException("lead.tag", $"'{tag}' is not a tag (1–40 characters).", tag);
+        if (_tags.Contains(tag, StringComparer.OrdinalIgnoreCase)) return;
+        _tags = [.. _tags, tag];
+    }
 
     public void UpdateProfile(string? name, string? email, string? company)
     {

@@ -15,6 +15,8 @@ public enum ConversationEventType
 
     /// <summary>A member's reminder to themselves came due (data: whom it mentions); scheduled items that failed or were dropped.</summary>
     Reminder, ScheduledFailed,
+    /// <summary>The lead moved to another pipeline stage (text "from → to"; data: from, to, by, reason).</summary>
+    StageChanged,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

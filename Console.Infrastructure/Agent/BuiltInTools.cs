@@ -62,7 +62,7 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
     }
 
     public Task<string> UpdateLead(
-        [Description("New, Contacted, Qualified, Proposal, Won or Lost")] string? stage = null,
+        [Description("The name of one of the business's pipeline stages (listed with the lead in your instructions)")] string? stage = null,
         string? name = null,
         string? email = null,
         string? company = null,

@@ -19,7 +19,7 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
     ILogger<Copilot> log)
 {
     private sealed record Context(AgentProfile Profile, string BusinessName, string Culture, LeadSnapshot Lead, List<TurnMessage> History,
-        IReadOnlyList<KnowledgePassage> Passages, Domain.Contacts.LeadStage Stage, IReadOnlyList<Product> Products);
+        IReadOnlyList<KnowledgePassage> Passages, string Stage, IReadOnlyList<Product> Products);
 
     public async Task<string> SuggestReplyAsync(Guid tenantId, Guid conversationId, CancellationToken ct)
     {
@@ -86,11 +86,12 @@ public sealed class Copilot(ContextScopes scopes, AgentProfiles profiles, LlmGat
         var passages = lastCustomer.Length == 0 ? []
             : await work.Services.GetRequiredService<KnowledgeBase>().SearchAsync(lastCustomer, AgentEngine.PassagesPerTurn, ct);
         var contact = row.Contact;
-        var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
+        var stageName = await db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleOrDefaultAsync(ct) ?? "";
+        var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, stageName, contact.Score,
             contact.Temperature.ToString(), contact.Fields, contact.Summary);
         IReadOnlyList<Product> products = llm.IsConfigured ? []
             : await db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
-        return new Context(profile, row.Tenant.Name, row.Tenant.DefaultCulture, lead, history, passages, contact.Stage, products);
+        return new Context(profile, row.Tenant.Name, row.Tenant.DefaultCulture, lead, history, passages, stageName, products);
     }
 }
 

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Revenue;
+using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Agent;
@@ -82,14 +84,17 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 var booked = await work.Db.Appointments.AnyAsync(a => a.ContactId == contact.Id && a.Status == AppointmentStatus.Booked, ct);
                 var paid = await work.Db.PaymentLinks.AnyAsync(p => p.ConversationId == conversationId, ct);
                 var history = lines.Select(l => new TurnMessage(l.Sender, l.Body!, default)).ToList();
-                analysis = OfflineCopilot.Analyze(history, contact.Stage, products, booked, paid, culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es");
+                var stages = await LeadPipeline.StagesAsync(work.Db, ct);
+                analysis = OfflineCopilot.Analyze(history, stages, stages.FirstOrDefault(s => s.Id == contact.StageId), products, booked, paid,
+                    culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es");
             }
+            var stageNames = string.Join(", ", await work.Db.PipelineStages.OrderBy(s => s.Position).Select(s => s.Name).ToListAsync(ct));
             var transcript = string.Join("\n", lines.Select(l => $"{(l.Sender == MessageSender.Contact ? "Customer" : "Business")}: {l.Body}"));
             var fields = profile.LeadFields.Count > 0 ? $" Custom lead fields to fill when mentioned: {string.Join(", ", profile.LeadFields)}." : "";
             prompt =
             [
                 new(ChatRole.System, "You analyse a sales/service chat between a business and a customer. Report only what the customer's own " +
-                                     "messages support; leave fields null when unknown." + fields),
+                                     "messages support; leave fields null when unknown. The suggested stage is one of the business's pipeline stages: " + stageNames + "." + fields),
                 new(ChatRole.User, transcript),
             ];
         }
@@ -130,11 +135,13 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 changes.Add($"score {before} → {score}" + (contact.Temperature != temperatureBefore ? $" ({temperatureBefore} → {contact.Temperature})" : "")
                             + (reasons.Count > 0 ? $": {string.Join(", ", reasons)}" : ""));
             }
-            if (analysis.SuggestedStage is { } s && Enum.TryParse<LeadStage>(s, true, out var stage) && stage != contact.Stage
-                && contact.Stage is not (LeadStage.Won or LeadStage.Lost))
+            if (analysis.SuggestedStage is { } s)
             {
-                changes.Add($"stage {contact.Stage} → {stage}");
-                contact.MoveTo(stage);
+                // A won or lost lead is a person's (or a payment's) decision: the analysis never reopens it.
+                var stages = await LeadPipeline.StagesAsync(db, ct);
+                var current = stages.FirstOrDefault(x => x.Id == contact.StageId);
+                if (LeadPipeline.Match(stages, s) is { } stage && current?.Kind is not (StageKind.Won or StageKind.Lost))
+                    await LeadPipeline.StageMoveAsync(db, contact, stage, StageMover.Agent, "lead analysis", now, ct);
             }
             try
             {

@@ -1,6 +1,7 @@
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
 
 namespace OperatorConsole.Infrastructure.Agent;
@@ -14,14 +15,14 @@ public static class OfflineCopilot
     private const int QuoteMax = 140;
 
     /// <summary>"Busca: Limpieza dental · Etapa: Contactado · Pendiente: «¿Tienen citas el sábado?»".</summary>
-    public static string Summarize(IReadOnlyList<TurnMessage> history, LeadStage stage, IReadOnlyList<Product> products, string lang)
+    public static string Summarize(IReadOnlyList<TurnMessage> history, string? stage, IReadOnlyList<Product> products, string lang)
     {
         var customer = history.Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         if (customer.Count == 0) return "";
         string T(string es, string en) => lang == "en" ? en : es;
         var parts = new List<string>();
         if (Wants(customer, products, lang) is { } wants) parts.Add(T("Busca: ", "Wants: ") + wants);
-        parts.Add(T("Etapa: ", "Stage: ") + StageName(stage, lang));
+        if (!string.IsNullOrEmpty(stage)) parts.Add(T("Etapa: ", "Stage: ") + stage);
         var open = OfflineIntents.OpenCustomerTexts(history);
         parts.Add(open.Count == 0
             ? T("Sin preguntas pendientes", "Nothing pending")
@@ -55,17 +56,6 @@ public static class OfflineCopilot
         var line = string.Join(" ", text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         return line.Length <= QuoteMax ? line : line[..(QuoteMax - 1)] + "…";
     }
-
-    public static string StageName(LeadStage stage, string lang) => (stage, lang == "en") switch
-    {
-        (LeadStage.New, false) => "Nuevo",
-        (LeadStage.Contacted, false) => "Contactado",
-        (LeadStage.Qualified, false) => "Calificado",
-        (LeadStage.Proposal, false) => "Propuesta",
-        (LeadStage.Won, false) => "Ganado",
-        (LeadStage.Lost, false) => "Perdido",
-        _ => stage.ToString(),
-    };
 
     /// <summary>
     /// A reply for the human agent to edit: the knowledge line that answers the open question, else a short next step
@@ -101,21 +91,28 @@ public static class OfflineCopilot
 
     /// <summary>
     /// The lead analysis the model would give, from rules: signals from the customer's words, a stage that only moves
-    /// forward (an answer makes a new lead Contacted, a booking Qualified, a payment link Proposal) and the summary.
+    /// forward (an answer makes a new lead Contacted, a payment link Qualified, a booking Appointment booked — the tenant's
+    /// default stages by their key, whatever they are called now) and the summary. Won and lost leads stay where they are.
     /// </summary>
-    public static LeadAnalysis Analyze(IReadOnlyList<TurnMessage> history, LeadStage stage, IReadOnlyList<Product> products, bool booked,
-        bool paymentLinkSent, string lang)
+    public static LeadAnalysis Analyze(IReadOnlyList<TurnMessage> history, IReadOnlyList<PipelineStage> stages, PipelineStage? stage,
+        IReadOnlyList<Product> products, bool booked, bool paymentLinkSent, string lang)
     {
         var customer = history.Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         bool Any(string[] phrases) => customer.Any(t => phrases.Any(p => CustomerLanguage.ContainsPhrase(t, p)));
         var interested = customer.Any(t => OfflineIntents.Classify(t) is OfflineIntent.Appointment or OfflineIntent.Payment or OfflineIntent.Price)
                          || customer.Any(t => OfflineIntents.MatchProducts(t, products).Count > 0);
         var suggested = stage;
-        if (history.Any(m => m.Sender is MessageSender.Bot or MessageSender.Agent) && suggested < LeadStage.Contacted) suggested = LeadStage.Contacted;
-        if (booked && suggested < LeadStage.Qualified) suggested = LeadStage.Qualified;
-        if (paymentLinkSent && suggested < LeadStage.Proposal) suggested = LeadStage.Proposal;
-        if (stage is LeadStage.Won or LeadStage.Lost) suggested = stage;
+        void Forward(string key)
+        {
+            if (stages.FirstOrDefault(s => s.Key == key) is { } next && (suggested is null || next.Position > suggested.Position)) suggested = next;
+        }
+        if (stage?.Kind is not (StageKind.Won or StageKind.Lost))
+        {
+            if (history.Any(m => m.Sender is MessageSender.Bot or MessageSender.Agent)) Forward("contacted");
+            if (paymentLinkSent) Forward("qualified");
+            if (booked) Forward("booked");
+        }
         return new LeadAnalysis(interested, Any(UrgentPhrases), Any(BudgetPhrases), false, Any(ComparingPhrases), Any(NotInterestedPhrases), false,
-            Any(FrustratedPhrases), Any(PaymentIssuePhrases), suggested.ToString(), null, null, null, null, Summarize(history, suggested, products, lang));
+            Any(FrustratedPhrases), Any(PaymentIssuePhrases), suggested?.Name, null, null, null, null, Summarize(history, suggested?.Name, products, lang));
     }
 }

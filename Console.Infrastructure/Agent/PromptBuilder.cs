@@ -8,7 +8,11 @@ namespace OperatorConsole.Infrastructure.Agent;
 
 /// <summary>What the prompt knows about the customer (a snapshot; the turn never edits the contact through it).</summary>
 public sealed record LeadSnapshot(string? Name, string? Phone, string? Email, string? Company, string Stage, int Score,
-    string Temperature, IReadOnlyDictionary<string, string> Fields, string? Summary);
+    string Temperature, IReadOnlyDictionary<string, string> Fields, string? Summary)
+{
+    /// <summary>The tenant's pipeline stage names in order: what update_lead's stage may be.</summary>
+    public IReadOnlyList<string> PipelineStages { get; init; } = [];
+}
 
 /// <summary>
 /// Renders the tenant's system prompt: <c>{{variables}}</c> filled in the tenant's time zone, then the tone, the
@@ -56,6 +60,7 @@ public static partial class PromptBuilder
         if (lead.Email is { } email) sb.Append("- E-mail: ").AppendLine(email);
         if (lead.Company is { } company) sb.Append("- Company: ").AppendLine(company);
         sb.Append("- Lead stage: ").Append(lead.Stage).Append(", score ").Append(lead.Score).Append(" (").Append(lead.Temperature).AppendLine(")");
+        if (lead.PipelineStages.Count > 0) sb.Append("- Pipeline stages (for update_lead): ").AppendLine(string.Join(", ", lead.PipelineStages));
         foreach (var (key, value) in lead.Fields) sb.Append("- ").Append(key).Append(": ").AppendLine(value);
         if (lead.Summary is { } summary) sb.Append("- Summary of earlier conversation: ").AppendLine(summary);
 

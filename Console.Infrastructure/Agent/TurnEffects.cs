@@ -7,6 +7,7 @@ using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Agent;
@@ -89,10 +90,15 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         var db = work.Db;
         var contact = await db.Contacts.SingleAsync(c => c.Id == contactId, ct);
         var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
+        // The stage first: an unknown name fails the whole call, so the model retries with a real one.
+        var target = update.Stage is { } stageText ? await LeadChanges.StageNamedAsync(db, stageText, ct) : null;
         var changes = LeadChanges.Apply(contact, update, Profile.LeadFields);
+        if (changes.Count > 0)
+            db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
+                "Lead updated by the agent: " + string.Join(", ", changes), null, Clock.GetUtcNow()));
+        if (target is not null && await LeadPipeline.StageMoveAsync(db, contact, target, StageMover.Agent, "update_lead", Clock.GetUtcNow(), ct))
+            changes.Insert(0, $"stage {target.Name}");
         if (changes.Count == 0) return "Nothing new to record.";
-        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
-            "Lead updated by the agent: " + string.Join(", ", changes), null, Clock.GetUtcNow()));
         await db.SaveChangesAsync(ct);
         return "Recorded: " + string.Join(", ", changes) + ".";
     }
@@ -185,18 +191,20 @@ public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, Agen
     }
 }
 
-/// <summary>Applies an <c>update_lead</c> to a contact; returns what changed, for the event and the model.</summary>
+/// <summary>Applies an <c>update_lead</c> to a contact (all but the stage, which moves through the pipeline); returns what changed.</summary>
 public static class LeadChanges
 {
+    /// <summary>The tenant's stage by name (case and accents ignored); an unknown name is a tool error naming the stages.</summary>
+    public static async Task<Domain.Revenue.PipelineStage> StageNamedAsync(AppDbContext db, string name, CancellationToken ct)
+    {
+        var stages = await LeadPipeline.StagesAsync(db, ct);
+        return LeadPipeline.Match(stages, name) ?? throw new DomainException("lead.stage",
+            $"Unknown stage '{name}'. Use one of: {string.Join(", ", stages.Select(s => s.Name))}.");
+    }
+
     public static List<string> Apply(Contact contact, LeadUpdate update, IReadOnlyList<string> allowedFields)
     {
         var changes = new List<string>();
-        if (update.Stage is { } stageText)
-        {
-            if (!Enum.TryParse<LeadStage>(stageText, ignoreCase: true, out var stage))
-                throw new DomainException("lead.stage", $"Unknown stage '{stageText}'. Use New, Contacted, Qualified, Proposal, Won or Lost.");
-            if (stage != contact.Stage) { changes.Add($"stage {contact.Stage} → {stage}"); contact.MoveTo(stage); }
-        }
         if (!string.IsNullOrWhiteSpace(update.Name) && update.Name.Trim() != contact.Name) changes.Add($"name {update.Name.Trim()}");
         if (!string.IsNullOrWhiteSpace(update.Email) && update.Email.Trim() != contact.Email)
         {

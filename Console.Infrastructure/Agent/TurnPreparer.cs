@@ -117,8 +117,12 @@ public sealed class TurnPreparer(
         var passages = newTexts.Count == 0 || !settings.HasKnowledge ? []
             : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);
 
-        var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company, contact.Stage.ToString(), contact.Score,
-            contact.Temperature.ToString(), contact.Fields, contact.Summary);
+        var stages = await db.PipelineStages.AsNoTracking().OrderBy(s => s.Position).Select(s => new { s.Id, s.Name }).ToListAsync(ct);
+        var lead = new LeadSnapshot(contact.Name, contact.PhoneE164, contact.Email, contact.Company,
+            stages.FirstOrDefault(s => s.Id == contact.StageId)?.Name ?? "", contact.Score, contact.Temperature.ToString(), contact.Fields, contact.Summary)
+        {
+            PipelineStages = stages.Select(s => s.Name).ToList(),
+        };
         var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
             stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages);
         return new TurnPlan(input, contact.Id, channel, tools);

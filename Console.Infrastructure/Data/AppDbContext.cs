@@ -10,6 +10,7 @@ using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
+using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -92,6 +93,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<Domain.Integrations.OutboundWebhook> OutboundWebhooks => Set<Domain.Integrations.OutboundWebhook>();
     public DbSet<Domain.Integrations.OutboundWebhookEvent> OutboundWebhookEvents => Set<Domain.Integrations.OutboundWebhookEvent>();
     public DbSet<Domain.Integrations.OutboundWebhookDelivery> OutboundWebhookDeliveries => Set<Domain.Integrations.OutboundWebhookDelivery>();
+    public DbSet<PipelineStage> PipelineStages => Set<PipelineStage>();
+    public DbSet<LeadStageChange> LeadStageChanges => Set<LeadStageChange>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

@@ -50,6 +50,7 @@ public static class DatabaseSetup
         "scheduled_items",
         "payment_settings", "stripe_events",
         "outbound_webhooks", "outbound_webhook_events", "outbound_webhook_deliveries",
+        "pipeline_stages", "lead_stage_changes",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

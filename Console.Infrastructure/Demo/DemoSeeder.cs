@@ -65,45 +65,47 @@ public sealed class DemoSeeder(
         var agentMember = TenantMember.Create(demo.Id, agent.Id, TenantRole.Agent, now);
         work.Db.TenantMembers.Add(agentMember);
 
-        var script = new (string Name, string Phone, LeadStage Stage, int Score, ConversationOwner Owner, (MessageSender S, string Text)[] Lines)[]
+        var script = new (string Name, string Phone, string Stage, int Score, ConversationOwner Owner, (MessageSender S, string Text)[] Lines)[]
         {
-            ("María González", "5215512345678", LeadStage.Qualified, 78, ConversationOwner.Bot,
+            ("María González", "5215512345678", "qualified", 78, ConversationOwner.Bot,
             [
                 (MessageSender.Contact, "Hola, ¿cuánto cuesta una limpieza dental?"),
                 (MessageSender.Bot, "¡Hola María! La limpieza dental cuesta $650 MXN e incluye revisión. ¿Te gustaría agendar una cita?"),
                 (MessageSender.Contact, "Sí, ¿tienen algo para este jueves por la tarde?"),
             ]),
-            ("Carlos Ramírez", "5215598765432", LeadStage.Proposal, 85, ConversationOwner.Unassigned,
+            ("Carlos Ramírez", "5215598765432", "booked", 85, ConversationOwner.Unassigned,
             [
                 (MessageSender.Contact, "Quiero información sobre ortodoncia invisible para mí y mi esposa"),
                 (MessageSender.Bot, "Con gusto, Carlos. El tratamiento de ortodoncia invisible va de $35,000 a $55,000 MXN por persona."),
                 (MessageSender.Contact, "Necesito hablar con alguien, tenemos presupuesto y queremos empezar ya"),
             ]),
-            ("Lucía Fernández", "5213312345678", LeadStage.New, 50, ConversationOwner.Human,
+            ("Lucía Fernández", "5213312345678", "new", 50, ConversationOwner.Human,
             [
                 (MessageSender.Contact, "Buenas tardes, ¿aceptan seguro dental?"),
                 (MessageSender.Agent, "Hola Lucía, sí aceptamos la mayoría de aseguradoras. ¿Cuál es la tuya?"),
             ]),
-            ("Jorge Herrera", "5218112345678", LeadStage.Lost, 22, ConversationOwner.Bot,
+            ("Jorge Herrera", "5218112345678", "lost", 22, ConversationOwner.Bot,
             [
                 (MessageSender.Contact, "¿Hacen blanqueamiento?"),
                 (MessageSender.Bot, "Sí, el blanqueamiento cuesta $2,500 MXN. ¿Quieres agendar una valoración?"),
                 (MessageSender.Contact, "Está caro, gracias"),
             ]),
-            ("Emily Carter", "14155550123", LeadStage.Contacted, 61, ConversationOwner.Bot,
+            ("Emily Carter", "14155550123", "contacted", 61, ConversationOwner.Bot,
             [
                 (MessageSender.Contact, "Hi! Do you speak English? I need an emergency appointment, my tooth hurts"),
                 (MessageSender.Bot, "Hi Emily, yes we do. We have an emergency slot today at 5 pm. Shall I book it for you?"),
             ]),
         };
 
+        var stages = await work.Db.PipelineStages.ToListAsync(ct);
         var minutesAgo = 600;
         foreach (var (name, phone, stage, score, owner, lines) in script)
         {
             var contact = Contact.Create(demo.Id, name, phone, now.AddMinutes(-minutesAgo - 30));
             contact.AddIdentity(whatsapp.Id, IdentityKind.WaId, phone);
             contact.SetScore(score);
-            contact.MoveTo(stage);
+            contact.MoveTo(stages.Single(s => s.Key == stage).Id);
+            if (score >= 70) { contact.AddTag("VIP"); contact.AssignOwner(agentMember.Id); }
             work.Db.Contacts.Add(contact);
             var conversation = Conversation.Start(demo.Id, whatsapp.Id, contact.Id, now.AddMinutes(-minutesAgo - 30));
             if (owner == ConversationOwner.Unassigned)

@@ -5,6 +5,7 @@ using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
 
@@ -14,7 +15,8 @@ namespace OperatorConsole.Infrastructure.Inbox;
 public sealed class InboxForbiddenException(string message) : Exception(message);
 
 /// <summary>PATCH contacts/{id}: only the members given change; a field set to null is removed.</summary>
-public sealed record ContactPatch(string? Name = null, string? Email = null, LeadStage? Stage = null, bool? BotEnabled = null,
+/// <param name="Stage">A pipeline stage's id or name (case and accents ignored).</param>
+public sealed record ContactPatch(string? Name = null, string? Email = null, string? Stage = null, bool? BotEnabled = null,
     IReadOnlyDictionary<string, string?>? Fields = null);
 
 /// <summary>
@@ -230,7 +232,14 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
         if (patch.Email is { } email && (email.Length > 254 || !email.Contains('@')))
             throw new DomainException("contact.email", "That e-mail address is not valid.");
         contact.UpdateProfile(patch.Name, patch.Email, null);
-        if (patch.Stage is { } stage) contact.MoveTo(stage);
+        var stages = await LeadPipeline.StagesAsync(work.Db, ct);
+        if (patch.Stage is { Length: > 0 } wanted)
+        {
+            var stage = (Guid.TryParse(wanted, out var id) ? stages.FirstOrDefault(s => s.Id == id) : LeadPipeline.Match(stages, wanted))
+                ?? throw new DomainException("lead.stage", $"Unknown stage '{wanted}'. Use one of: {string.Join(", ", stages.Select(s => s.Name))}.",
+                    wanted, string.Join(", ", stages.Select(s => s.Name)));
+            await LeadPipeline.StageMoveAsync(work.Db, contact, stage, new StageMover(actor.Name, actor.MemberId), null, clock.GetUtcNow(), ct);
+        }
         if (patch.BotEnabled is { } bot) contact.SetBotEnabled(bot);
         foreach (var (key, value) in patch.Fields ?? new Dictionary<string, string?>())
         {
@@ -242,7 +251,7 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
             .Select(c => c.Id).ToListAsync(ct);
         foreach (var id in conversations) work.Db.Raise(new LeadChanged(actor.TenantId, id, contactId));
         await work.Db.SaveChangesAsync(ct);
-        return InboxQueries.ToRow(contact);
+        return InboxQueries.ToRow(contact, stages.FirstOrDefault(s => s.Id == contact.StageId)?.Name ?? "");
     }
 
     public async Task<IReadOnlyList<CannedReply>> CannedRepliesAsync(Guid tenantId, CancellationToken ct = default)

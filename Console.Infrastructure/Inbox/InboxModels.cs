@@ -38,7 +38,7 @@ public sealed record InboxRow(
     string? LastMessagePreview,
     int Score,
     LeadTemperature Temperature,
-    LeadStage Stage,
+    Guid StageId,
     bool ContactBotEnabled,
     bool AgentTurnPending,
     DateTimeOffset CreatedAt,
@@ -93,14 +93,19 @@ public sealed record ContactRow(
     string? PhoneE164,
     string? Email,
     string? Company,
-    LeadStage Stage,
+    Guid StageId,
+    string StageName,
     int Score,
     LeadTemperature Temperature,
     bool BotEnabled,
     string? Summary,
     IReadOnlyDictionary<string, string> Fields,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? LastSeenAt);
+    DateTimeOffset? LastSeenAt)
+{
+    public Guid? OwnerMemberId { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 public sealed record ContactPage(IReadOnlyList<ContactRow> Items, string? NextCursor);
 

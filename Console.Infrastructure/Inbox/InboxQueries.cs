@@ -287,17 +287,19 @@ public sealed class InboxQueries(ContextScopes scopes)
     {
         await using var work = scopes.ForTenant(tenantId);
         var contact = await work.Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contactId, ct);
-        return contact is null ? null : ToRow(contact);
+        if (contact is null) return null;
+        var stage = await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleOrDefaultAsync(ct);
+        return ToRow(contact, stage ?? "");
     }
 
     /// <summary>Leads, highest score first (REST API and the contact panel).</summary>
-    public async Task<ContactPage> ContactsAsync(Guid tenantId, LeadStage? stage, LeadTemperature? temperature, string? search, string? cursor,
+    public async Task<ContactPage> ContactsAsync(Guid tenantId, Guid? stage, LeadTemperature? temperature, string? search, string? cursor,
         int pageSize = DefaultPageSize, CancellationToken ct = default)
     {
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var work = scopes.ForTenant(tenantId);
         var contacts = work.Db.Contacts.AsNoTracking();
-        if (stage is { } s) contacts = contacts.Where(c => c.Stage == s);
+        if (stage is { } s) contacts = contacts.Where(c => c.StageId == s);
         if (temperature is { } t) contacts = contacts.Where(c => c.Temperature == t);
         foreach (var word in SearchWords(search))
         {
@@ -316,7 +318,8 @@ public sealed class InboxQueries(ContextScopes scopes)
         var rows = await contacts.OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(pageSize + 1).ToListAsync(ct);
         var more = rows.Count > pageSize;
         if (more) rows.RemoveAt(rows.Count - 1);
-        return new ContactPage(rows.Select(ToRow).ToList(), more ? new Cursor(rows[^1].Score, 0, rows[^1].Id).Encode() : null);
+        var stages = await work.Db.PipelineStages.AsNoTracking().ToDictionaryAsync(x => x.Id, x => x.Name, ct);
+        return new ContactPage(rows.Select(c => ToRow(c, stages.GetValueOrDefault(c.StageId, ""))).ToList(), more ? new Cursor(rows[^1].Score, 0, rows[^1].Id).Encode() : null);
     }
 
     /// <summary>The contact's other conversations, newest first (contact panel).</summary>
@@ -331,15 +334,19 @@ public sealed class InboxQueries(ContextScopes scopes)
             .ToListAsync(ct);
     }
 
-    public static ContactRow ToRow(Contact c) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.Stage, c.Score, c.Temperature,
-        c.BotEnabled, c.Summary, c.Fields, c.CreatedAt, c.LastSeenAt);
+    public static ContactRow ToRow(Contact c, string stageName) => new(c.Id, c.Name, c.PhoneE164, c.Email, c.Company, c.StageId, stageName,
+        c.Score, c.Temperature, c.BotEnabled, c.Summary, c.Fields, c.CreatedAt, c.LastSeenAt)
+    {
+        OwnerMemberId = c.OwnerMemberId,
+        Tags = c.Tags,
+    };
 
     private static IQueryable<InboxRow> Project(IQueryable<Conversation> conversations, AppDbContext db) =>
         from c in conversations
         join k in db.Contacts on c.ContactId equals k.Id
         select new InboxRow(c.Id, c.ContactId, k.Name, k.PhoneE164, c.ChannelId, c.Status, c.Owner, c.AssignedMemberId, c.HandoffReason,
             c.Priority, c.SlaDueAt, c.CustomerWindowExpiresAt, c.SnoozedUntil, c.UnreadCount, c.LastMessageAt, c.LastMessagePreview,
-            k.Score, k.Temperature, k.Stage, k.BotEnabled, c.AgentDueAt != null, c.CreatedAt, EF.Property<uint>(c, "Version"));
+            k.Score, k.Temperature, k.StageId, k.BotEnabled, c.AgentDueAt != null, c.CreatedAt, EF.Property<uint>(c, "Version"));
 
     private static IQueryable<TimelineMessage> ProjectMessages(IQueryable<Message> messages) =>
         messages.Select(m => new TimelineMessage(m.Id, m.Direction, m.Sender, m.SenderMemberId, m.Type, m.Body, m.Payload, m.ExternalId,

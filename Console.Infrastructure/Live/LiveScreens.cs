@@ -1,5 +1,6 @@
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Infrastructure.Events;
 
 namespace OperatorConsole.Infrastructure.Live;
@@ -24,6 +25,8 @@ public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHan
         {
             ConversationDomainEvent c => c.ConversationId,
             BotSwitched or WorkspaceLabelsChanged => Guid.Empty,
+            // A lead's move: its latest conversation (the contact panel), or the workspace when it has none (the leads screens).
+            LeadStageChanged l => l.ConversationId ?? Guid.Empty,
             _ => (Guid?)null,
         };
         if (conversation is not { } id || !(told ??= []).Add((e.TenantId, id))) return;

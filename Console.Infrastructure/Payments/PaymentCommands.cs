@@ -10,6 +10,7 @@ using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Options;
+using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -108,7 +109,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
     {
         if (!payment.MarkPaid(amount, currency, now)) return false;
         var contact = await db.Contacts.SingleAsync(c => c.Id == payment.ContactId, ct);
-        MoveLeadToWon(contact);
+        await MoveLeadToWonAsync(db, contact, payment, now, ct);
         var conversation = payment.ConversationId is { } id ? await db.Conversations.SingleOrDefaultAsync(c => c.Id == id, ct) : null;
         if (conversation is not null)
         {
@@ -131,10 +132,16 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
     }
 
     /// <summary>
-    /// A paid customer is a won lead. Kept in one method on purpose: when pipelines become per-tenant stages, this is
-    /// where "the tenant's won stage" is looked up.
+    /// A paid customer is a won lead: moved to the workspace's first won stage through the pipeline (history, timeline,
+    /// lead.stage_changed), unless it already sits in a won stage or the workspace has none.
     /// </summary>
-    private static void MoveLeadToWon(Contact contact) => contact.MoveTo(LeadStage.Won);
+    private static async Task MoveLeadToWonAsync(AppDbContext db, Contact contact, PaymentLink payment, DateTimeOffset now, CancellationToken ct)
+    {
+        var stages = await LeadPipeline.StagesAsync(db, ct);
+        if (stages.FirstOrDefault(s => s.Id == contact.StageId) is { Kind: StageKind.Won }) return;
+        if (stages.Where(s => s.Kind == StageKind.Won).OrderBy(s => s.Position).FirstOrDefault() is not { } won) return;
+        await LeadPipeline.StageMoveAsync(db, contact, won, StageMover.Payment, payment.Description, now, ct);
+    }
 
     /// <summary>Failed or expired (staged; the caller saves). Ignored when the payment already completed.</summary>
     public async Task<bool> ApplyUnpaidAsync(AppDbContext db, PaymentLink payment, PaymentLinkStatus outcome, DateTimeOffset now, CancellationToken ct)

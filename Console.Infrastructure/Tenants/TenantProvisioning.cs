@@ -41,6 +41,8 @@ public sealed class TenantProvisioning(
 
         await using var work = scopes.ForSystem("tenant provisioning");
         work.Db.Tenants.Add(tenant);
+        // Every workspace starts with the default pipeline, named in its language; owners rename and reorder it later.
+        work.Db.PipelineStages.AddRange(Domain.Revenue.PipelineStage.Defaults(tenant.Id, tenant.DefaultCulture));
         work.Db.TenantMembers.Add(TenantMember.Create(tenant.Id, owner.Id, TenantRole.Owner, now));
         work.Db.AuditEntries.Add(AuditEntry.Create(tenant.Id, null, actor, "tenant.create", nameof(Tenant), tenant.Id.ToString(),
             $"slug={tenant.Slug} plan={tenant.Plan}", now));

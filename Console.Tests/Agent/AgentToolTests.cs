@@ -66,9 +66,31 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
         Assert.Equal("Ana Pérez", contact.Name);
         Assert.Equal("ana@example.com", contact.Email);
-        Assert.Equal(LeadStage.Qualified, contact.Stage);
+        // "Qualified" is the default stage the Spanish workspace calls "Calificado".
+        Assert.Equal("Calificado", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
         Assert.Equal("ortodoncia", contact.Fields["tratamiento"]);
-        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.LeadChanged && e.Text!.Contains("stage New → Qualified"));
+        Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.StageChanged && e.Text == "Nuevo → Calificado");
+    }
+
+    [Fact]
+    public async Task update_lead_finds_the_workspaces_stage_ignoring_case_and_accents_and_an_unknown_one_is_an_error_naming_the_stages()
+    {
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        Llm.Reply(LlmAnswer.Call("update_lead", new { stage = "Propuesta" }),
+            LlmAnswer.Call("update_lead", new { stage = "cita AGENDADA" }),
+            LlmAnswer.Say("Te esperamos."));
+        await customer.SayAsync($"{customer.Marker} ya agendé mi cita");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+
+        var calls = await ToolEventsAsync(customer);
+        Assert.Equal(2, calls.Count);
+        Assert.Contains(calls, c => c.Data!.Contains("Unknown stage 'Propuesta'. Use one of: Nuevo, Contactado, Calificado, Cita agendada, Ganado, Perdido."));
+        await using var work = agent.App.Scopes.ForTenant(customer.TenantId);
+        var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
+        Assert.Equal("Cita agendada", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
+        var history = await work.Db.LeadStageChanges.SingleAsync(h => h.ContactId == contact.Id);
+        Assert.Equal(("agent", "update_lead"), (history.ChangedBy, history.Reason));
     }
 
     [Fact]
@@ -200,7 +222,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         var contact = await Eventually.GetAsync(() => work.Db.Contacts.AsNoTracking().SingleAsync(), c => c.Score != Contact.InitialScore, "the score to change");
         Assert.Equal(75, contact.Score);
         Assert.Equal(LeadTemperature.Hot, contact.Temperature);
-        Assert.Equal(LeadStage.Qualified, contact.Stage);
+        Assert.Equal("Calificado", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
         Assert.Equal("Quiere una limpieza pronto.", contact.Summary);
         Assert.Contains(await customer.EventsAsync(), e => e.Type == ConversationEventType.LeadChanged && e.Text!.Contains("score 50 → 75") && e.Text.Contains("urgent +15"));
 

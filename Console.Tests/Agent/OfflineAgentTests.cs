@@ -306,7 +306,7 @@ public class OfflineAgentTests(OfflineLiveApp live) : IClassFixture<OfflineLiveA
         await using (var work = App.Scopes.ForTenant(customer.TenantId))
         {
             var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
-            Assert.Equal(OperatorConsole.Domain.Contacts.LeadStage.Contacted, contact.Stage);
+            Assert.Equal("Contactado", await work.Db.PipelineStages.Where(s => s.Id == contact.StageId).Select(s => s.Name).SingleAsync());
             Assert.Equal("Busca: Blanqueamiento; hablar con una persona · Etapa: Contactado · Pendiente: «¿Aceptan tarjeta de crédito?»", contact.Summary);
             Assert.Equal(60, contact.Score); // interested +10
         }

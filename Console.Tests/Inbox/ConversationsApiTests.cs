@@ -144,7 +144,8 @@ public class ConversationsApiTests(ConsoleAppFactory app) : IClassFixture<Consol
             new { email = "caliente@example.mx", stage = "qualified", botEnabled = false, fields = new Dictionary<string, string?> { ["clinica"] = "Centro" } });
         patched.EnsureSuccessStatusCode();
         var contactJson = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/contacts/{hot.ContactId}");
-        Assert.Equal(("caliente@example.mx", "Qualified", false, "Centro"), (contactJson.GetProperty("email").GetString(), contactJson.GetProperty("stage").GetString(),
+        // "qualified" finds the default stage; the API answers with its name as the (Spanish) workspace has it.
+        Assert.Equal(("caliente@example.mx", "Calificado", false, "Centro"), (contactJson.GetProperty("email").GetString(), contactJson.GetProperty("stage").GetString(),
             contactJson.GetProperty("botEnabled").GetBoolean(), contactJson.GetProperty("fields").GetProperty("clinica").GetString()));
         var badStage = await api.PatchAsJsonAsync($"/api/v1/tenants/{tenant.Id}/contacts/{hot.ContactId}", new { stage = "married" });
         Assert.Equal(HttpStatusCode.BadRequest, badStage.StatusCode);

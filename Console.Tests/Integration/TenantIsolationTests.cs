@@ -66,7 +66,7 @@ public class TenantIsolationTests(ConsoleAppFactory app) : IClassFixture<Console
 
         // Even raw SQL is refused by the policy's WITH CHECK.
         var ex = await Assert.ThrowsAsync<PostgresException>(() => work.Db.Database.ExecuteSqlAsync(
-            $"INSERT INTO contacts (id, tenant_id, stage, score, temperature, bot_enabled, created_at, fields) VALUES (gen_random_uuid(), {b}, 'New', 50, 'Warm', true, now(), '{{}}')"));
+            $"INSERT INTO contacts (id, tenant_id, stage_id, score, temperature, bot_enabled, created_at, fields) VALUES (gen_random_uuid(), {b}, gen_random_uuid(), 50, 'Warm', true, now(), '{{}}')"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, ex.SqlState);
     }
 

@@ -34,6 +34,8 @@ public sealed class RecordingEventsApp : ConsoleAppFactory
         public IReadOnlyList<T> Of<T>(Guid conversationId) where T : ConversationDomainEvent =>
             _events.OfType<T>().Where(e => e.ConversationId == conversationId).ToList();
 
+        public IReadOnlyList<T> All<T>() where T : IDomainEvent => _events.OfType<T>().ToList();
+
         public IReadOnlyList<ConversationDomainEvent> About(Guid conversationId) =>
             _events.OfType<ConversationDomainEvent>().Where(e => e.ConversationId == conversationId).ToList();
     }

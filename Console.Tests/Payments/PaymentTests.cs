@@ -324,7 +324,9 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
         Assert.NotNull(paid.PaidAt);
         await using (var work = App.Scopes.ForTenant(tenantId))
         {
-            Assert.Equal(LeadStage.Won, (await work.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == conversation.ContactId)).Stage);
+            Assert.Equal(StageKind.Won, await StageKindAsync(work.Db, conversation.ContactId));
+            Assert.Contains(await work.Db.LeadStageChanges.AsNoTracking().Where(h => h.ContactId == conversation.ContactId).ToListAsync(),
+                h => h.ChangedBy == "payment");
             Assert.Contains(await work.Db.ConversationEvents.AsNoTracking().Where(e => e.ConversationId == conversation.Id).ToListAsync(),
                 e => e.Text!.StartsWith("Payment received: Blanqueamiento, 440.00 MXN"));
         }
@@ -442,7 +444,7 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
         var paid = await PaymentAsync(tenant.Id, payment.Id);
         Assert.Equal((PaymentLinkStatus.Paid, voucherId, PaymentProvider.Manual), (paid.Status, paid.VoucherMessageId!.Value, paid.Provider));
         await using (var work = App.Scopes.ForTenant(tenant.Id))
-            Assert.Equal(LeadStage.Won, (await work.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == conversation.ContactId)).Stage);
+            Assert.Equal(StageKind.Won, await StageKindAsync(work.Db, conversation.ContactId));
         Assert.Single(await ThankYousAsync(tenant.Id));
         await Eventually.TrueAsync(() => Task.FromResult(payments.Events.Completed.Any(e => e.PaymentId == payment.Id && e.Provider == "manual")),
             "PaymentCompleted for the manual payment");
@@ -475,4 +477,9 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
         var other = await App.TenantAsync();
         Assert.Empty((await Api().GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{other.Id}/payments")).GetProperty("items").EnumerateArray());
     }
+
+    /// <summary>The kind (open, won, lost) of the pipeline stage the lead sits in.</summary>
+    private static Task<StageKind> StageKindAsync(OperatorConsole.Infrastructure.Data.AppDbContext db, Guid contactId) =>
+        db.Contacts.Where(c => c.Id == contactId)
+            .Join(db.PipelineStages, c => c.StageId, s => s.Id, (c, s) => s.Kind).SingleAsync();
 }

@@ -53,8 +53,13 @@ await using (var conn = new NpgsqlConnection(admin))
                now() - make_interval(secs => n * 17) AS last_at
         FROM generate_series(1, {conversations}) AS n;
 
-        INSERT INTO contacts (id, tenant_id, name, phone_e164, stage, score, temperature, bot_enabled, created_at, fields)
-        SELECT contact_id, '{tenantId}', name, phone, (ARRAY['New','Contacted','Qualified','Proposal','Won','Lost'])[1 + n % 6],
+        INSERT INTO pipeline_stages (id, tenant_id, name, position, color, kind, key)
+        SELECT gen_random_uuid(), '{tenantId}', s.name, s.i - 1, '#90a4ae', s.kind, s.key
+        FROM unnest(ARRAY['Nuevo','Contactado','Calificado','Cita agendada','Ganado','Perdido'], ARRAY['Open','Open','Open','Open','Won','Lost'],
+                    ARRAY['new','contacted','qualified','booked','won','lost']) WITH ORDINALITY AS s(name, kind, key, i);
+        INSERT INTO contacts (id, tenant_id, name, phone_e164, stage_id, score, temperature, bot_enabled, created_at, fields)
+        SELECT contact_id, '{tenantId}', name, phone,
+               (SELECT id FROM pipeline_stages WHERE tenant_id = '{tenantId}' AND position = n % 6),
                n % 101, CASE WHEN n % 101 >= 70 THEN 'Hot' WHEN n % 101 >= 40 THEN 'Warm' ELSE 'Cold' END, true, last_at - interval '1 day', jsonb_build_object()
         FROM seed;
 

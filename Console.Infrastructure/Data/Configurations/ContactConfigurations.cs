@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Contacts;
+using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Domain.Tenants;
 
 namespace OperatorConsole.Infrastructure.Data.Configurations;
@@ -17,7 +18,14 @@ public sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         b.Property(c => c.PhoneE164).HasMaxLength(20);
         b.Property(c => c.Email).HasMaxLength(254);
         b.Property(c => c.Company).HasMaxLength(200);
-        b.Property(c => c.Stage).HasConversion<string>().HasMaxLength(20);
+        // Filled by the database when a new contact arrives without one (trigger contacts_default_stage: the tenant's
+        // first open stage), so every path that creates contacts — webhooks, API, imports, SQL — lands in the pipeline.
+        b.Property(c => c.StageId).ValueGeneratedOnAdd();
+        // Keyed with the tenant: a contact can never point at another workspace's stage, and the index starts with tenant_id.
+        b.HasOne<PipelineStage>().WithMany().HasForeignKey(c => new { c.TenantId, c.StageId }).HasPrincipalKey(s => new { s.TenantId, s.Id })
+            .OnDelete(DeleteBehavior.Restrict);
+        b.Property<string[]>("_tags").HasColumnName("tags").HasColumnType("text[]");
+        b.Ignore(c => c.Tags);
         b.Property(c => c.Temperature).HasConversion<string>().HasMaxLength(10);
         b.Property<Dictionary<string, string>>("_fields").HasColumnName("fields").HasColumnType("jsonb")
             .HasConversion(
@@ -31,7 +39,11 @@ public sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         b.HasMany(c => c.Identities).WithOne().HasForeignKey(i => i.ContactId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(c => c.Identities).UsePropertyAccessMode(PropertyAccessMode.Field);
         b.HasIndex(c => new { c.TenantId, c.PhoneE164 });
-        b.HasIndex(c => new { c.TenantId, c.Stage, c.Score });
+        // The leads grid and kanban: a stage's column by score, and the default grid order.
+        b.HasIndex(c => new { c.TenantId, c.StageId, c.Score, c.Id });
+        b.HasIndex(c => new { c.TenantId, c.Score, c.Id });
+        b.HasIndex(c => new { c.TenantId, c.CreatedAt });
+        b.HasIndex(c => new { c.TenantId, c.OwnerMemberId });
         b.HasOne<Tenant>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -46,5 +58,36 @@ public sealed class ContactIdentityConfiguration : IEntityTypeConfiguration<Cont
         // One contact per identity on a channel: concurrent webhooks race on this index, not on a lookup.
         b.HasIndex(i => new { i.TenantId, i.ChannelId, i.Kind, i.Value }).IsUnique();
         b.HasOne<Channel>().WithMany().HasForeignKey(i => i.ChannelId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class PipelineStageConfiguration : IEntityTypeConfiguration<PipelineStage>
+{
+    public void Configure(EntityTypeBuilder<PipelineStage> b)
+    {
+        b.ToTable("pipeline_stages");
+        b.Property(s => s.Name).HasMaxLength(PipelineStage.MaxNameLength);
+        b.Property(s => s.Color).HasMaxLength(7);
+        b.Property(s => s.Kind).HasConversion<string>().HasMaxLength(10);
+        b.Property(s => s.Key).HasMaxLength(20);
+        b.HasIndex(s => new { s.TenantId, s.Position });
+        b.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class LeadStageChangeConfiguration : IEntityTypeConfiguration<LeadStageChange>
+{
+    public void Configure(EntityTypeBuilder<LeadStageChange> b)
+    {
+        b.ToTable("lead_stage_changes");
+        b.Property(h => h.FromStageName).HasMaxLength(PipelineStage.MaxNameLength);
+        b.Property(h => h.ToStageName).HasMaxLength(PipelineStage.MaxNameLength);
+        b.Property(h => h.ChangedBy).HasMaxLength(120);
+        b.Property(h => h.Reason).HasMaxLength(500);
+        b.HasIndex(h => new { h.TenantId, h.ContactId, h.ChangedAt });
+        // History outlives the stage: a deleted stage leaves its id and name in old rows, without a foreign key.
+        b.HasOne<Contact>().WithMany().HasForeignKey(h => new { h.TenantId, h.ContactId }).HasPrincipalKey(c => new { c.TenantId, c.Id })
+            .OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Tenant>().WithMany().HasForeignKey(h => h.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1154,6 +1154,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<Guid?>("OwnerMemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_member_id");
+
                     b.Property<string>("PhoneE164")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
@@ -1163,11 +1167,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("score");
 
-                    b.Property<string>("Stage")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)")
-                        .HasColumnName("stage");
+                    b.Property<Guid>("StageId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("stage_id");
 
                     b.Property<string>("Summary")
                         .HasColumnType("text")
@@ -1188,14 +1191,31 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("fields");
 
+                    b.PrimitiveCollection<string[]>("_tags")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("tags");
+
                     b.HasKey("Id")
                         .HasName("pk_contacts");
+
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_contacts_tenant_id_id");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_contacts_tenant_id_created_at");
+
+                    b.HasIndex("TenantId", "OwnerMemberId")
+                        .HasDatabaseName("ix_contacts_tenant_id_owner_member_id");
 
                     b.HasIndex("TenantId", "PhoneE164")
                         .HasDatabaseName("ix_contacts_tenant_id_phone_e164");
 
-                    b.HasIndex("TenantId", "Stage", "Score")
-                        .HasDatabaseName("ix_contacts_tenant_id_stage_score");
+                    b.HasIndex("TenantId", "Score", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_score_id");
+
+                    b.HasIndex("TenantId", "StageId", "Score", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_stage_id_score_id");
 
                     b.ToTable("contacts", (string)null);
                 });
@@ -2145,6 +2165,118 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("system_events", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Revenue.LeadStageChange", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ActorMemberId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_member_id");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("changed_by");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("contact_id");
+
+                    b.Property<Guid?>("FromStageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("from_stage_id");
+
+                    b.Property<string>("FromStageName")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("from_stage_name");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid?>("ToStageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("to_stage_id");
+
+                    b.Property<string>("ToStageName")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("to_stage_name");
+
+                    b.HasKey("Id")
+                        .HasName("pk_lead_stage_changes");
+
+                    b.HasIndex("TenantId", "ContactId", "ChangedAt")
+                        .HasDatabaseName("ix_lead_stage_changes_tenant_id_contact_id_changed_at");
+
+                    b.ToTable("lead_stage_changes", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Revenue.PipelineStage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)")
+                        .HasColumnName("color");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pipeline_stages");
+
+                    b.HasAlternateKey("TenantId", "Id")
+                        .HasName("ak_pipeline_stages_tenant_id_id");
+
+                    b.HasIndex("TenantId", "Position")
+                        .HasDatabaseName("ix_pipeline_stages_tenant_id_position");
+
+                    b.ToTable("pipeline_stages", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.PresenceLease", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -2614,6 +2746,14 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_contacts_tenants_tenant_id");
+
+                    b.HasOne("OperatorConsole.Domain.Revenue.PipelineStage", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "StageId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_contacts_pipeline_stages_tenant_id_stage_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Contacts.ContactIdentity", b =>
@@ -2773,6 +2913,34 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_keys_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Revenue.LeadStageChange", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_lead_stage_changes_tenants_tenant_id");
+
+                    b.HasOne("OperatorConsole.Domain.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "ContactId")
+                        .HasPrincipalKey("TenantId", "Id")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_lead_stage_changes_contacts_tenant_id_contact_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Revenue.PipelineStage", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pipeline_stages_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.PresenceLease", b =>

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Localization;
 using OperatorConsole.App.Resources;
-using OperatorConsole.Domain.Contacts;
 
 namespace OperatorConsole.App.Components.Pages.Inbox;
 
@@ -30,8 +29,9 @@ public static partial class EventTexts
 
     private static readonly (string Word, string Key)[] Words = [("name", "LeadChange.Name"), ("e-mail", "LeadChange.Email"), ("company", "LeadChange.Company")];
 
+    // Rows written before stages were the tenant's own carry the old fixed names (New, Proposal…).
     private static string StageName(string stage, IStringLocalizer<SharedResource> L) =>
-        Enum.TryParse<LeadStage>(stage, out var s) ? L[$"Stage.{s}"] : stage;
+        L[$"Stage.{stage}"] is { ResourceNotFound: false } known ? known.Value : stage;
 
     [GeneratedRegex(@"^stage (\w+) → (\w+)$")]
     private static partial Regex StagePart();

@@ -1,0 +1,236 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Revenue;
+using OperatorConsole.Infrastructure.Pipeline;
+using OperatorConsole.Tests.Live;
+using OperatorConsole.Tests.Support;
+
+namespace OperatorConsole.Tests.Pipeline;
+
+/// <summary>Configurable stages, the one place that moves a lead, the pipeline API and the CSV export — real PostgreSQL, real HTTP.</summary>
+public class PipelineTests(RecordingEventsApp app) : IClassFixture<RecordingEventsApp>
+{
+    private HttpClient Client(string key)
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
+    {
+        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "pipeline" });
+        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
+    }
+
+    private LeadPipeline Pipeline => app.Services.GetRequiredService<LeadPipeline>();
+
+    private static List<(string Name, string Kind)> Names(JsonElement pipeline) =>
+        pipeline.GetProperty("stages").EnumerateArray().Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("kind").GetString()!)).ToList();
+
+    [Fact]
+    public async Task A_new_workspace_starts_with_the_default_stages_in_its_language_and_new_contacts_in_the_first()
+    {
+        var tenant = await app.TenantAsync();
+        var api = await TenantKeyAsync(tenant.Id);
+        var pipeline = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/pipeline");
+        Assert.Equal([("Nuevo", "open"), ("Contactado", "open"), ("Calificado", "open"), ("Cita agendada", "open"), ("Ganado", "won"), ("Perdido", "lost")],
+            Names(pipeline));
+
+        var conversation = await app.ConversationAsync(tenant.Id, "Ana");
+        await using var work = app.Scopes.ForTenant(tenant.Id);
+        var stageId = await work.Db.Contacts.Where(c => c.Id == conversation.ContactId).Select(c => c.StageId).SingleAsync();
+        Assert.Equal("Nuevo", await work.Db.PipelineStages.Where(s => s.Id == stageId).Select(s => s.Name).SingleAsync());
+    }
+
+    [Fact]
+    public async Task Every_move_writes_history_a_timeline_entry_and_a_stage_changed_event()
+    {
+        var tenant = await app.TenantAsync();
+        var conversation = await app.ConversationAsync(tenant.Id, "Beto");
+        var stages = await Pipeline.StagesAsync(tenant.Id);
+        var qualified = stages.Single(s => s.Name == "Calificado");
+
+        Assert.True(await Pipeline.MoveAsync(tenant.Id, conversation.ContactId, qualified.Id, new StageMover("Olivia"), "pidió presupuesto"));
+        Assert.False(await Pipeline.MoveAsync(tenant.Id, conversation.ContactId, qualified.Id, new StageMover("Olivia"), null)); // already there
+
+        await using var work = app.Scopes.ForTenant(tenant.Id);
+        var history = Assert.Single(await work.Db.LeadStageChanges.Where(h => h.ContactId == conversation.ContactId).ToListAsync());
+        Assert.Equal(("Nuevo", "Calificado", qualified.Id, "Olivia", "pidió presupuesto"),
+            (history.FromStageName, history.ToStageName, history.ToStageId, history.ChangedBy, history.Reason));
+        var entry = Assert.Single(await work.Db.ConversationEvents.Where(e => e.ConversationId == conversation.Id && e.Type == ConversationEventType.StageChanged).ToListAsync());
+        Assert.Equal("Nuevo → Calificado", entry.Text);
+        var raised = Assert.Single(app.Recorded.All<LeadStageChanged>(), e => e.ContactId == conversation.ContactId);
+        Assert.Equal((conversation.Id, "Nuevo", "Calificado", "open", "Olivia"), (raised.ConversationId, raised.FromStage, raised.ToStage, raised.ToStageKind, raised.ChangedBy));
+    }
+
+    [Fact]
+    public async Task Renaming_a_stage_keeps_the_names_history_had_and_the_api_patch_moves_through_the_pipeline()
+    {
+        var tenant = await app.TenantAsync();
+        var api = await TenantKeyAsync(tenant.Id);
+        var conversation = await app.ConversationAsync(tenant.Id, "Carla");
+        (await api.PatchAsJsonAsync($"/api/v1/tenants/{tenant.Id}/contacts/{conversation.ContactId}", new { stage = "contactado" })).EnsureSuccessStatusCode();
+
+        var pipeline = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/pipeline");
+        var stages = pipeline.GetProperty("stages").EnumerateArray().Select(s => new
+        {
+            id = s.GetProperty("id").GetGuid(),
+            name = s.GetProperty("name").GetString() == "Contactado" ? "Primer contacto" : s.GetProperty("name").GetString(),
+            kind = s.GetProperty("kind").GetString(),
+            color = s.GetProperty("color").GetString(),
+        }).ToList();
+        var renamed = await api.PutAsJsonAsync($"/api/v1/tenants/{tenant.Id}/pipeline", new { stages });
+        renamed.EnsureSuccessStatusCode();
+        Assert.Contains(("Primer contacto", "open"), Names(await renamed.Content.ReadFromJsonAsync<JsonElement>()));
+
+        var contact = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/contacts/{conversation.ContactId}");
+        Assert.Equal("Primer contacto", contact.GetProperty("stage").GetString());
+        await using var work = app.Scopes.ForTenant(tenant.Id);
+        var history = Assert.Single(await work.Db.LeadStageChanges.Where(h => h.ContactId == conversation.ContactId).ToListAsync());
+        Assert.Equal(("Nuevo", "Contactado"), (history.FromStageName, history.ToStageName));
+        Assert.StartsWith("API", history.ChangedBy);
+        Assert.Equal(stages.Single(s => s.name == "Primer contacto").id, history.ToStageId);
+    }
+
+    [Fact]
+    public async Task Deleting_a_stage_that_holds_leads_needs_a_target_and_moves_them_there()
+    {
+        var tenant = await app.TenantAsync();
+        var api = await TenantKeyAsync(tenant.Id);
+        var conversation = await app.ConversationAsync(tenant.Id, "Dora");
+        var stages = await Pipeline.StagesAsync(tenant.Id);
+        var booked = stages.Single(s => s.Name == "Cita agendada");
+        var qualified = stages.Single(s => s.Name == "Calificado");
+        await Pipeline.MoveAsync(tenant.Id, conversation.ContactId, booked.Id, new StageMover("test"), null);
+        var without = stages.Where(s => s.Id != booked.Id).Select(s => new { id = s.Id, name = s.Name, kind = s.Kind.ToString(), color = s.Color }).ToList();
+
+        var refused = await api.PutAsJsonAsync($"/api/v1/tenants/{tenant.Id}/pipeline", new { stages = without });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("pipeline.move_required", problem.GetProperty("code").GetString());
+        Assert.Equal(6, (await Pipeline.StagesAsync(tenant.Id)).Count); // nothing changed
+
+        var moved = await api.PutAsJsonAsync($"/api/v1/tenants/{tenant.Id}/pipeline",
+            new { stages = without, moveTo = new Dictionary<Guid, Guid> { [booked.Id] = qualified.Id } });
+        moved.EnsureSuccessStatusCode();
+        Assert.DoesNotContain("Cita agendada", Names(await moved.Content.ReadFromJsonAsync<JsonElement>()).Select(n => n.Name));
+        await using var work = app.Scopes.ForTenant(tenant.Id);
+        Assert.Equal(qualified.Id, await work.Db.Contacts.Where(c => c.Id == conversation.ContactId).Select(c => c.StageId).SingleAsync());
+        var last = await work.Db.LeadStageChanges.Where(h => h.ContactId == conversation.ContactId).OrderByDescending(h => h.ChangedAt).FirstAsync();
+        // The deleted stage's id and name stay in history.
+        Assert.Equal((booked.Id, "Cita agendada", "Calificado", LeadPipelineReasons.StageDeleted + "Cita agendada"),
+            (last.FromStageId, last.FromStageName, last.ToStageName, last.Reason));
+    }
+
+    [Fact]
+    public async Task A_pipeline_without_a_won_stage_or_with_two_stages_of_one_name_is_refused_in_the_callers_language()
+    {
+        var tenant = await app.TenantAsync();
+        var api = await TenantKeyAsync(tenant.Id);
+        var noWon = await api.PutAsJsonAsync($"/api/v1/tenants/{tenant.Id}/pipeline",
+            new { stages = new[] { new { name = "Abierto", kind = "open" }, new { name = "Perdido", kind = "lost" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, noWon.StatusCode);
+        Assert.Equal("pipeline.kind_missing", (await noWon.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+
+        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/tenants/{tenant.Id}/pipeline")
+        {
+            Content = JsonContent.Create(new { stages = new[] { new { name = "Nuevo", kind = "open" }, new { name = "nuevo", kind = "open" },
+                new { name = "Ganado", kind = "won" }, new { name = "Perdido", kind = "lost" } } }),
+        };
+        request.Headers.AcceptLanguage.ParseAdd("es");
+        var duplicate = await api.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        Assert.Contains("Dos etapas se llaman «Nuevo»", (await duplicate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Export_csv_has_the_header_first_the_filtered_leads_and_neutralises_formulas()
+    {
+        var tenant = await app.TenantAsync();
+        var api = await TenantKeyAsync(tenant.Id);
+        var evil = await app.ConversationAsync(tenant.Id, "=HYPERLINK(\"http://x\")");
+        var plain = await app.ConversationAsync(tenant.Id, "Elena Ruiz");
+        var stages = await Pipeline.StagesAsync(tenant.Id);
+        await Pipeline.MoveAsync(tenant.Id, evil.ContactId, stages.Single(s => s.Name == "Ganado").Id, new StageMover("test"), null);
+
+        var all = await api.GetAsync($"/api/v1/tenants/{tenant.Id}/contacts/export.csv");
+        all.EnsureSuccessStatusCode();
+        Assert.Equal("text/csv", all.Content.Headers.ContentType!.MediaType);
+        var lines = (await all.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,name,phone,email,stage,score,temperature,owner,tags,value,created_at,last_activity_at", lines[0]);
+        Assert.Equal(3, lines.Length);
+        var evilLine = Assert.Single(lines, l => l.StartsWith(evil.ContactId.ToString()));
+        Assert.Contains("'=HYPERLINK", evilLine);
+        Assert.DoesNotContain(",=HYPERLINK", evilLine);
+        Assert.Contains(",Ganado,", evilLine);
+
+        var won = (await api.GetStringAsync($"/api/v1/tenants/{tenant.Id}/contacts/export.csv?stage=ganado")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, won.Length);
+        Assert.StartsWith(evil.ContactId.ToString(), won[1]);
+        var byName = (await api.GetStringAsync($"/api/v1/tenants/{tenant.Id}/contacts/export.csv?q=elena")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith(plain.ContactId.ToString(), Assert.Single(byName.Skip(1)));
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.GetAsync($"/api/v1/tenants/{tenant.Id}/contacts/export.csv?stage=casado")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Export_of_another_workspace_is_refused_and_never_contains_its_leads()
+    {
+        var mine = await app.TenantAsync();
+        var theirs = await app.TenantAsync();
+        await app.ConversationAsync(theirs.Id, "Secreto Ajeno");
+        var api = await TenantKeyAsync(mine.Id);
+
+        var other = await api.GetAsync($"/api/v1/tenants/{theirs.Id}/contacts/export.csv");
+        Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
+        Assert.DoesNotContain("Secreto", await other.Content.ReadAsStringAsync());
+        var unknown = await Client(ConsoleAppFactory.PlatformKey).GetAsync($"/api/v1/tenants/{Guid.NewGuid()}/contacts/export.csv");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var own = await api.GetStringAsync($"/api/v1/tenants/{mine.Id}/contacts/export.csv");
+        Assert.DoesNotContain("Secreto", own);
+    }
+
+    [Fact]
+    public async Task Grid_filters_by_stage_owner_tag_custom_field_and_text_and_survive_the_url_round_trip()
+    {
+        var tenant = await app.TenantAsync();
+        var a = await app.ConversationAsync(tenant.Id, "Fabián Soto");
+        var b = await app.ConversationAsync(tenant.Id, "Gina Paz");
+        await app.ConversationAsync(tenant.Id, "Hugo Ríos");
+        var stages = await Pipeline.StagesAsync(tenant.Id);
+        var won = stages.Single(s => s.Kind == StageKind.Won);
+        Guid owner;
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            owner = await work.Db.TenantMembers.Select(m => m.Id).FirstAsync();
+            var contact = await work.Db.Contacts.SingleAsync(c => c.Id == b.ContactId);
+            contact.SetField("sucursal", "Centro");
+            await work.Db.SaveChangesAsync();
+        }
+        await Pipeline.MoveManyAsync(tenant.Id, [a.ContactId, b.ContactId], won.Id, new StageMover("bulk"), null);
+        await Pipeline.AssignOwnerAsync(tenant.Id, [a.ContactId], owner);
+        await Pipeline.AddTagAsync(tenant.Id, [b.ContactId], "VIP");
+        var leads = app.Services.GetRequiredService<LeadQueries>();
+
+        async Task<string[]> Names(LeadFilter f) =>
+            (await leads.PageAsync(tenant.Id, null, LeadFilter.FromQuery(k => f.ToQuery().GetValueOrDefault(k)), 0, 50)).Items.Select(i => i.Name!).Order().ToArray();
+
+        Assert.Equal(["Fabián Soto", "Gina Paz"], await Names(new LeadFilter { StageId = won.Id }));
+        Assert.Equal(["Fabián Soto"], await Names(new LeadFilter { OwnerId = owner }));
+        Assert.Equal(["Gina Paz", "Hugo Ríos"], await Names(new LeadFilter { OwnerId = Guid.Empty }));
+        Assert.Equal(["Gina Paz"], await Names(new LeadFilter { Tag = "VIP" }));
+        Assert.Equal(["Gina Paz"], await Names(new LeadFilter { Field = "sucursal = Centro" }));
+        Assert.Equal(["Hugo Ríos"], await Names(new LeadFilter { Q = "rios" }));
+        Assert.Equal(["Fabián Soto", "Gina Paz", "Hugo Ríos"], await Names(new LeadFilter { Sort = LeadSort.Name, Descending = false }));
+
+        var board = await leads.BoardAsync(tenant.Id, null, new LeadFilter(), 20);
+        Assert.Equal(stages.Select(s => s.Id), board.Select(c => c.StageId));
+        Assert.Equal(2, board.Single(c => c.StageId == won.Id).Count);
+        Assert.Equal(2, app.Recorded.All<LeadStageChanged>().Count(e => e.TenantId == tenant.Id));
+    }
+}
