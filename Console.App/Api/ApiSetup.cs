@@ -41,6 +41,8 @@ public static class ApiSetup
         api.MapToolsApi();
         api.MapProductsApi();
         api.MapLabelsApi();
+        api.MapContactImportsApi();
+        app.MapContactImportDownloads();
         return app;
     }
 }

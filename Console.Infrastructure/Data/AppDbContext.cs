@@ -77,6 +77,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<ConversationLabel> ConversationLabels => Set<ConversationLabel>();
+    public DbSet<CustomFieldDefinition> CustomFieldDefinitions => Set<CustomFieldDefinition>();
+    public DbSet<LeadScoreChange> LeadScoreChanges => Set<LeadScoreChange>();
+    public DbSet<ContactMerge> ContactMerges => Set<ContactMerge>();
+    public DbSet<ContactImport> ContactImports => Set<ContactImport>();
+    public DbSet<ContactImportError> ContactImportErrors => Set<ContactImportError>();
+    public DbSet<ContactImportFile> ContactImportFiles => Set<ContactImportFile>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

@@ -47,6 +47,7 @@ public static class DatabaseSetup
         "canned_replies", "conversation_terms", "contact_terms",
         "products",
         "labels", "conversation_labels",
+        "custom_field_definitions", "lead_score_changes", "contact_merges", "contact_imports", "contact_import_errors", "contact_import_files",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -102,7 +102,7 @@ public sealed class DemoSeeder(
         {
             var contact = Contact.Create(demo.Id, name, phone, now.AddMinutes(-minutesAgo - 30));
             contact.AddIdentity(whatsapp.Id, IdentityKind.WaId, phone);
-            contact.SetScore(score);
+            contact.SetScore(score, "demo", now.AddMinutes(-minutesAgo));
             contact.MoveTo(stage);
             work.Db.Contacts.Add(contact);
             var conversation = Conversation.Start(demo.Id, whatsapp.Id, contact.Id, now.AddMinutes(-minutesAgo - 30));
