@@ -73,7 +73,8 @@ public sealed partial class CustomFieldDefinition : ITenantOwned
                 else if (n.Count(c => c == ',') == 1 && !n.Contains('.')) n = n.Replace(',', '.');
                 if (!decimal.TryParse(n, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
                     throw new DomainException("field.number", $"{Label}: '{text}' is not a number.", Label, text);
-                return number.ToString(CultureInfo.InvariantCulture);
+                // Stored without trailing zeros ("1500.50" → "1500.5"), so equal numbers compare equal as text.
+                return (number / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
             case CustomFieldType.Date:
                 if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                     throw new DomainException("field.date", $"{Label}: '{text}' is not a date as YYYY-MM-DD.", Label, text);

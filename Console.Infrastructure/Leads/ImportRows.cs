@@ -39,7 +39,7 @@ public static class ImportRows
                     break;
                 case "email":
                     if (!EmailAddress.IsValid(value)) return Fail("import.email", $"'{value}' is not an e-mail address.", value);
-                    email = value;
+                    email = value.ToLowerInvariant();
                     break;
                 case "stage":
                     stage = ImportMapping.ParseStage(value);

@@ -27,6 +27,8 @@ public sealed class LeadScoreChangeConfiguration : IEntityTypeConfiguration<Lead
     public void Configure(EntityTypeBuilder<LeadScoreChange> b)
     {
         b.ToTable("lead_score_changes");
+        // Rows are created by Contact.SetScore with their id and found through the contact: a set, non-generated key marks them new.
+        b.Property(c => c.Id).ValueGeneratedNever();
         b.Property(c => c.Reason).HasMaxLength(300);
         b.HasIndex(c => new { c.TenantId, c.ContactId, c.At });
         b.HasOne<Tenant>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);

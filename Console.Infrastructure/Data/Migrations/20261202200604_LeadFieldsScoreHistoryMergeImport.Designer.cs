@@ -1399,7 +1399,6 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
             modelBuilder.Entity("OperatorConsole.Domain.Contacts.LeadScoreChange", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
