@@ -67,10 +67,12 @@ public sealed partial class CustomFieldDefinition : ITenantOwned
         switch (Type)
         {
             case CustomFieldType.Number:
-                // "1,500.50", "1500,5" and "1 500" are all written by people; a comma alone is a decimal comma.
+                // People write "1,500.50", "1,500", "1500,5" and "1 500": commas before groups of three digits separate
+                // thousands (as in Mexico); a single comma before anything else is a decimal comma.
                 var n = text.Replace(" ", "");
                 if (n.Contains(',') && n.Contains('.')) n = n.Replace(",", "");
-                else if (n.Count(c => c == ',') == 1 && !n.Contains('.')) n = n.Replace(',', '.');
+                else if (n.Contains(',') && n.Split(',').Skip(1).All(g => g.Length == 3 && g.All(char.IsAsciiDigit))) n = n.Replace(",", "");
+                else if (n.Count(c => c == ',') == 1) n = n.Replace(',', '.');
                 if (!decimal.TryParse(n, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
                     throw new DomainException("field.number", $"{Label}: '{text}' is not a number.", Label, text);
                 // Stored without trailing zeros ("1500.50" → "1500.5"), so equal numbers compare equal as text.

@@ -123,8 +123,11 @@ public sealed class ContactImportRunner(ContextScopes scopes, IOptions<ImportOpt
         var phones = valid.Where(r => r.Phone is not null).Select(r => r.Phone!).Distinct().ToList();
         var emails = valid.Where(r => r.Email is not null).SelectMany(r => new[] { r.Email!, r.Email!.ToLowerInvariant() }).Distinct().ToList();
         var update = import.Duplicates == DuplicatePolicy.Update;
-        var query = db.Contacts.Where(c => (c.PhoneE164 != null && phones.Contains(c.PhoneE164)) || (c.Email != null && emails.Contains(c.Email)));
-        var existing = update ? await query.ToListAsync(ct) : await query.AsNoTracking().ToListAsync(ct);
+        // Two lookups, each on its own index ((tenant_id, phone_e164) and (tenant_id, email)); an OR of both scans the tenant.
+        var contacts = update ? db.Contacts : db.Contacts.AsNoTracking();
+        var existing = new List<Contact>();
+        if (phones.Count > 0) existing.AddRange(await contacts.Where(c => c.PhoneE164 != null && phones.Contains(c.PhoneE164)).ToListAsync(ct));
+        if (emails.Count > 0) existing.AddRange(await contacts.Where(c => c.Email != null && emails.Contains(c.Email)).ToListAsync(ct));
         var byPhone = new Dictionary<string, Contact>();
         var byEmail = new Dictionary<string, Contact>(StringComparer.OrdinalIgnoreCase);
         foreach (var c in existing.OrderBy(c => c.CreatedAt))

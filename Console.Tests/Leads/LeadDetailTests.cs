@@ -38,6 +38,8 @@ public class LeadDetailTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
         await AddFieldAsync(tenant.Id, "tratamiento", CustomFieldType.Choice, "Limpieza", "Ortodoncia");
         await using var work = app.Scopes.ForTenant(tenant.Id);
 
+        Assert.Equal("1500.5", await LeadCommands.EditFieldAsync(work.Db, conversation.ContactId, "field:presupuesto", "1500,5"));
+        Assert.Equal("12500", await LeadCommands.EditFieldAsync(work.Db, conversation.ContactId, "field:presupuesto", "12,500"));
         Assert.Equal("1500.5", await LeadCommands.EditFieldAsync(work.Db, conversation.ContactId, "field:presupuesto", "1,500.50"));
         var refused = await Assert.ThrowsAsync<DomainException>(() => LeadCommands.EditFieldAsync(work.Db, conversation.ContactId, "field:presupuesto", "abc"));
         Assert.Equal("field.number", refused.Code);
