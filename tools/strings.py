@@ -799,6 +799,7 @@ S = {
  "Error.lead.phone": ("'{0}' is not a valid phone number.", "'{0}' no es un teléfono válido."),
  "Error.lead.name": ("A name is at most 200 characters.", "El nombre tiene hasta 200 caracteres."),
  "Error.lead.company": ("A company is at most 200 characters.", "La empresa tiene hasta 200 caracteres."),
+ "Error.lead.field": ("Unknown field '{0}'.", "Campo desconocido: '{0}'."),
  "Error.lead.not_found": ("This lead no longer exists.", "Este prospecto ya no existe."),
  "Error.lead.merge_same": ("A lead cannot be merged with itself.", "No se puede combinar un prospecto consigo mismo."),
  "Error.lead.merge_gone": ("One of these leads no longer exists (merged already?).", "Uno de estos prospectos ya no existe (¿ya se combinó?)."),

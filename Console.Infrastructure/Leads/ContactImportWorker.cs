@@ -30,12 +30,14 @@ public sealed class ContactImportWorker(ContextScopes scopes, ContactImportRunne
         {
             var now = clock.GetUtcNow();
             var until = now + Lease;
-            var claimed = await work.Db.Database.SqlQuery<Guid>($"""
-                UPDATE contact_imports SET lease_until = {until}
-                WHERE id = (SELECT id FROM contact_imports WHERE status = 'Running' AND (lease_until IS NULL OR lease_until < {now})
+#pragma warning disable EF1002 // the only interpolation is an enum name (a literal, so the partial index matches); times are parameters
+            var claimed = await work.Db.Database.SqlQueryRaw<Guid>($"""
+                UPDATE contact_imports SET lease_until = @until
+                WHERE id = (SELECT id FROM contact_imports WHERE status = '{nameof(ContactImportStatus.Running)}' AND (lease_until IS NULL OR lease_until < @now)
                             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING id AS "Value"
-                """).ToListAsync(ct);
+                """, new NpgsqlParameter("until", until), new NpgsqlParameter("now", now)).ToListAsync(ct);
+#pragma warning restore EF1002
             if (claimed.Count == 0) return false;
             id = claimed[0];
             tenantId = await work.Db.ContactImports.Where(i => i.Id == id).Select(i => i.TenantId).SingleAsync(ct);

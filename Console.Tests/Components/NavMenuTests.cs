@@ -40,7 +40,7 @@ public class NavMenuTests
         await using var ctx = new BunitContext();
         var menu = await RenderAsAsync(ctx, Policies.Member, Policies.Manager, Policies.Simulator, Policies.SuperAdmin);
         var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
-        Assert.Equal(["inbox", "leads", "appointments", "agent", "channels", "team", "settings/api-keys", "billing", "simulator", "admin"], links);
+        Assert.Equal(["inbox", "leads", "appointments", "agent", "channels", "team", "leads/import", "settings/lead-fields", "settings/api-keys", "billing", "simulator", "admin"], links);
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public sealed class ContactImportConfiguration : IEntityTypeConfiguration<Contac
         b.Ignore(i => i.Mapping);
         b.HasIndex(i => new { i.TenantId, i.CreatedAt });
         // The workers look across tenants for runs nobody holds.
-        b.HasIndex(i => i.LeaseUntil).HasFilter("status = 'Running'");
+        b.HasIndex(i => i.LeaseUntil).HasFilter($"status = '{nameof(ContactImportStatus.Running)}'");
         b.HasOne<Tenant>().WithMany().HasForeignKey(i => i.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }
