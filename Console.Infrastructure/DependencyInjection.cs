@@ -60,11 +60,16 @@ public static class DependencyInjection
         services.AddSection<SimulatorOptions>("Simulator");
         services.AddSection<DatabaseOptions>("Database");
         services.AddSection<DemoOptions>("Demo");
+        services.AddSection<Leads.ImportOptions>("Imports");
         services.AddSingleton<PublicBaseUrlSetup>();
         services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PlatformOptions>>(sp => sp.GetRequiredService<PublicBaseUrlSetup>());
         services.AddSingleton<PublicLinks>();
         services.AddSingleton<ContextScopes>();
+        services.AddSingleton<Leads.ContactImportSignal>();
+        services.AddSingleton<Leads.ContactImports>();
+        services.AddSingleton<Leads.ContactImportRunner>();
+        services.AddHostedService<Leads.ContactImportWorker>();
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SystemEventWriter>();

@@ -45,6 +45,8 @@ public static class ApiSetup
         api.MapPaymentsApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();
+        api.MapContactImportsApi();
+        app.MapContactImportDownloads();
         return app;
     }
 }

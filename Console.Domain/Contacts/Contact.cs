@@ -12,6 +12,7 @@ public sealed class Contact : ITenantOwned
     public const int InitialScore = 50;
 
     private readonly List<ContactIdentity> _identities = [];
+    private readonly List<LeadScoreChange> _scoreChanges = [];
     private Dictionary<string, string> _fields = [];
     private string[] _tags = [];
 
@@ -45,6 +46,9 @@ public sealed class Contact : ITenantOwned
     public IReadOnlyCollection<ContactIdentity> Identities => _identities.AsReadOnly();
     public IReadOnlyDictionary<string, string> Fields => _fields;
 
+    /// <summary>Score changes recorded since this instance was loaded (new rows to store; the history is read by query).</summary>
+    public IReadOnlyCollection<LeadScoreChange> ScoreChanges => _scoreChanges.AsReadOnly();
+
     public static Contact Create(Guid tenantId, string? name, string? phone, DateTimeOffset now)
     {
         var contact = new Contact
@@ -56,7 +60,7 @@ public sealed class Contact : ITenantOwned
             BotEnabled = true,
             CreatedAt = now,
         };
-        contact.SetScore(InitialScore);
+        contact.ApplyScore(InitialScore);
         return contact;
     }
 
@@ -77,14 +81,75 @@ public sealed class Contact : ITenantOwned
         _ => LeadTemperature.Cold,
     };
 
-    /// <summary>Score is clamped to 0–100 and the temperature always follows it.</summary>
-    public void SetScore(int score)
+    /// <summary>
+    /// Score is clamped to 0–100 and the temperature always follows it. Every change is recorded with its reason (the
+    /// lead's score history), here and nowhere else, whoever changes it: the analysis, the agent, the API, the seed.
+    /// </summary>
+    public void SetScore(int score, string? reason, DateTimeOffset at)
+    {
+        var before = Score;
+        ApplyScore(score);
+        if (Score != before) _scoreChanges.Add(LeadScoreChange.Record(this, before, Score, reason, at));
+    }
+
+    public void AdjustScore(int delta, string? reason, DateTimeOffset at) => SetScore(Score + delta, reason, at);
+
+    private void ApplyScore(int score)
     {
         Score = Math.Clamp(score, 0, 100);
         Temperature = TemperatureFor(Score);
     }
 
-    public void AdjustScore(int delta) => SetScore(Score + delta);
+    /// <summary>
+    /// Takes in what <paramref name="duplicate"/> knows (the same person on another channel): this contact's own values win,
+    /// unless they are empty. Rows pointing at the duplicate (identities, conversations, …) are moved by the caller.
+    /// </summary>
+    public void AbsorbProfile(Contact duplicate)
+    {
+        if (duplicate.TenantId != TenantId || duplicate.Id == Id) throw new DomainException("lead.merge_same", "Cannot merge a lead into itself.");
+        Name ??= duplicate.Name;
+        PhoneE164 ??= duplicate.PhoneE164;
+        Email ??= duplicate.Email;
+        Company ??= duplicate.Company;
+        Summary ??= duplicate.Summary;
+        BotPausedUntil = BotPausedUntil is null || duplicate.BotPausedUntil > BotPausedUntil ? duplicate.BotPausedUntil ?? BotPausedUntil : BotPausedUntil;
+        BotEnabled = BotEnabled && duplicate.BotEnabled;
+        if (duplicate.CreatedAt < CreatedAt) CreatedAt = duplicate.CreatedAt;
+        if (duplicate.LastSeenAt > LastSeenAt || LastSeenAt is null) LastSeenAt = duplicate.LastSeenAt ?? LastSeenAt;
+        var copy = new Dictionary<string, string>(_fields);
+        foreach (var (key, value) in duplicate._fields)
+            if (!copy.TryGetValue(key, out var mine) || string.IsNullOrWhiteSpace(mine)) copy[key] = value;
+        _fields = copy;
+    }
+
+    /// <summary>Sets or clears a standard field from an operator's edit; an invalid value throws with the field's rule.</summary>
+    public void EditStandardField(string field, string? value)
+    {
+        var text = string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        switch (field)
+        {
+            case "name":
+                if (text?.Length > 200) throw new DomainException("lead.name", "A name is at most 200 characters.");
+                Name = text;
+                break;
+            case "company":
+                if (text?.Length > 200) throw new DomainException("lead.company", "A company is at most 200 characters.");
+                Company = text;
+                break;
+            case "email":
+                if (text is not null && !EmailAddress.IsValid(text))
+                    throw new DomainException("lead.email", $"'{text}' is not an e-mail address.", text);
+                Email = text;
+                break;
+            case "phone":
+                if (text is null) { PhoneE164 = null; break; }
+                PhoneE164 = PhoneNumberNormalizer.ToE164(text)
+                    ?? throw new DomainException("lead.phone", $"'{text}' is not a phone number.", text);
+                break;
+            default:
+                throw new DomainException("lead.field", $"Unknown field '{field}'.", field);
+        }
+    }
 
     /// <summary>Only the lead pipeline calls this, next to the history row and the event it writes.</summary>
     public void MoveTo(Guid stageId) => StageId = stageId;

@@ -20,6 +20,9 @@ public sealed partial class Tenant
     public bool BotEnabled { get; private set; }
     public string TimeZone { get; private set; } = "America/Mexico_City";
     public string DefaultCulture { get; private set; } = "es";
+
+    /// <summary>ISO country whose numbering plan reads phone numbers written without a country code (imports).</summary>
+    public string DefaultRegion { get; private set; } = "MX";
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
@@ -56,6 +59,13 @@ public sealed partial class Tenant
     public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
 
     public void ChangePlan(Plan plan) => Plan = plan;
+
+    public void SetDefaultRegion(string region)
+    {
+        var r = (region ?? "").Trim().ToUpperInvariant();
+        if (r.Length != 2 || !r.All(char.IsAsciiLetterUpper)) throw new DomainException("tenant.region", "A region is a two-letter country code (MX, CO, AR…).");
+        DefaultRegion = r;
+    }
 
     public void Suspend() => Status = TenantStatus.Suspended;
 

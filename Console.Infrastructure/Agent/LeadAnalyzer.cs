@@ -130,7 +130,7 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             {
                 var before = contact.Score;
                 var temperatureBefore = contact.Temperature;
-                contact.SetScore(score);
+                contact.SetScore(score, string.Join(", ", reasons), now);
                 crossedHighValue = profile.HighValueScore is { } high && before < high && score >= high;
                 changes.Add($"score {before} → {score}" + (contact.Temperature != temperatureBefore ? $" ({temperatureBefore} → {contact.Temperature})" : "")
                             + (reasons.Count > 0 ? $": {string.Join(", ", reasons)}" : ""));
@@ -145,8 +145,9 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             }
             try
             {
+                var definitions = await db.CustomFieldDefinitions.AsNoTracking().ToListAsync(ct);
                 changes.AddRange(LeadChanges.Apply(contact, new LeadUpdate(null, analysis.Name, analysis.Email, analysis.Company, analysis.Fields),
-                    profile.LeadFields));
+                    profile.LeadFields, definitions));
             }
             catch (Domain.Common.DomainException ex)
             {

@@ -92,7 +92,17 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
         // The stage first: an unknown name fails the whole call, so the model retries with a real one.
         var target = update.Stage is { } stageText ? await LeadChanges.StageNamedAsync(db, stageText, ct) : null;
-        var changes = LeadChanges.Apply(contact, update, Profile.LeadFields);
+        var definitions = await db.CustomFieldDefinitions.AsNoTracking().ToListAsync(ct);
+        List<string> changes;
+        try
+        {
+            changes = LeadChanges.Apply(contact, update, Profile.LeadFields, definitions);
+        }
+        catch (DomainException ex) when (ex.Code.StartsWith("field.", StringComparison.Ordinal))
+        {
+            // The model gets the rule so it can ask the customer again; nothing of this update is stored.
+            return "Error: " + ex.Message;
+        }
         if (changes.Count > 0)
             db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.LeadChanged, null,
                 "Lead updated by the agent: " + string.Join(", ", changes), null, Clock.GetUtcNow()));
@@ -202,8 +212,22 @@ public static class LeadChanges
             $"Unknown stage '{name}'. Use one of: {string.Join(", ", stages.Select(s => s.Name))}.");
     }
 
-    public static List<string> Apply(Contact contact, LeadUpdate update, IReadOnlyList<string> allowedFields)
+    /// <summary>
+    /// A custom field with a definition (<paramref name="definitions"/>) must fit its type (a number, an ISO date, one of
+    /// the choices) and is stored under the definition's key; other keys are kept as free text, as before definitions.
+    /// </summary>
+    public static List<string> Apply(Contact contact, LeadUpdate update, IReadOnlyList<string> allowedFields,
+        IReadOnlyList<CustomFieldDefinition>? definitions = null)
     {
+        // Validate every defined field before touching the contact, so a bad value changes nothing.
+        var normalized = new Dictionary<string, string?>();
+        foreach (var (key, value) in update.Fields ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(value)) continue;
+            var definition = definitions?.FirstOrDefault(d => string.Equals(d.Key, key.Trim(), StringComparison.OrdinalIgnoreCase)
+                                                              || string.Equals(d.Label, key.Trim(), StringComparison.OrdinalIgnoreCase));
+            if (definition is not null) normalized[definition.Key] = definition.Normalize(value);
+        }
         var changes = new List<string>();
         if (!string.IsNullOrWhiteSpace(update.Name) && update.Name.Trim() != contact.Name) changes.Add($"name {update.Name.Trim()}");
         if (!string.IsNullOrWhiteSpace(update.Email) && update.Email.Trim() != contact.Email)
@@ -216,6 +240,16 @@ public static class LeadChanges
         foreach (var (key, value) in update.Fields ?? new Dictionary<string, string>())
         {
             if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(value)) continue;
+            var defined = definitions?.FirstOrDefault(d => string.Equals(d.Key, key.Trim(), StringComparison.OrdinalIgnoreCase)
+                                                           || string.Equals(d.Label, key.Trim(), StringComparison.OrdinalIgnoreCase));
+            if (defined is not null)
+            {
+                var typed = normalized[defined.Key];
+                if (typed is null || (contact.Fields.TryGetValue(defined.Key, out var was) && was == typed)) continue;
+                contact.SetField(defined.Key, typed);
+                changes.Add($"{defined.Key} {typed}");
+                continue;
+            }
             var name = allowedFields.FirstOrDefault(f => string.Equals(f, key.Trim(), StringComparison.OrdinalIgnoreCase)) ?? key.Trim();
             if (name.Length > 60) continue;
             if (contact.Fields.TryGetValue(name, out var old) && old == value.Trim()) continue;

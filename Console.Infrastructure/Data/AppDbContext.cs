@@ -95,6 +95,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<Domain.Integrations.OutboundWebhookDelivery> OutboundWebhookDeliveries => Set<Domain.Integrations.OutboundWebhookDelivery>();
     public DbSet<PipelineStage> PipelineStages => Set<PipelineStage>();
     public DbSet<LeadStageChange> LeadStageChanges => Set<LeadStageChange>();
+    public DbSet<CustomFieldDefinition> CustomFieldDefinitions => Set<CustomFieldDefinition>();
+    public DbSet<LeadScoreChange> LeadScoreChanges => Set<LeadScoreChange>();
+    public DbSet<ContactMerge> ContactMerges => Set<ContactMerge>();
+    public DbSet<ContactImport> ContactImports => Set<ContactImport>();
+    public DbSet<ContactImportError> ContactImportErrors => Set<ContactImportError>();
+    public DbSet<ContactImportFile> ContactImportFiles => Set<ContactImportFile>();
 
     // Read by the query filters at execution time (EF parameterizes members of the context instance).
     private Guid? FilterTenantId => Tenant.TenantId;

@@ -103,7 +103,7 @@ public sealed class DemoSeeder(
         {
             var contact = Contact.Create(demo.Id, name, phone, now.AddMinutes(-minutesAgo - 30));
             contact.AddIdentity(whatsapp.Id, IdentityKind.WaId, phone);
-            contact.SetScore(score);
+            contact.SetScore(score, "demo", now.AddMinutes(-minutesAgo));
             contact.MoveTo(stages.Single(s => s.Key == stage).Id);
             if (score >= 70) { contact.AddTag("VIP"); contact.AssignOwner(agentMember.Id); }
             work.Db.Contacts.Add(contact);

@@ -14,6 +14,7 @@ public sealed record StageMover(string Name, Guid? MemberId = null)
 {
     public static readonly StageMover Agent = new("agent");
     public static readonly StageMover Payment = new("payment");
+    public static readonly StageMover Import = new("import");
 }
 
 /// <summary>Reasons the pipeline itself writes, as codes the timeline words in the reader's language.</summary>

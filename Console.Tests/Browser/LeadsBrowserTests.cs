@@ -123,7 +123,7 @@ public class LeadsBrowserTests(BrowserAppFactory app, BrowserFixture browser) : 
             var owner = await work.Db.TenantMembers.Where(m => m.Role == TenantRole.Owner).OrderByDescending(m => m.CreatedAt).Select(m => m.Id).FirstAsync();
             await pipeline.AssignOwnerAsync(tenantId, [leads[1], leads[3]], owner);
             foreach (var (contact, score) in work.Db.Contacts.AsEnumerable().Zip(new[] { 78, 85, 50, 22, 61, 90, 35 }))
-                contact.SetScore(score);
+                contact.SetScore(score, "test", DateTimeOffset.UtcNow);
             await work.Db.SaveChangesAsync();
         }
         var device = width < 600 ? "phone" : "desktop";

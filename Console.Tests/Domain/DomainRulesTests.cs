@@ -50,7 +50,7 @@ public class DomainRulesTests
     public void Temperature_follows_the_score(int score, LeadTemperature expected)
     {
         var contact = Contact.Create(Guid.NewGuid(), "Ana", null, Now);
-        contact.SetScore(score);
+        contact.SetScore(score, null, DateTimeOffset.UtcNow);
         Assert.Equal(expected, contact.Temperature);
     }
 
@@ -59,9 +59,9 @@ public class DomainRulesTests
     {
         var contact = Contact.Create(Guid.NewGuid(), "Ana", "5215512345678", Now);
         Assert.Equal((50, LeadTemperature.Warm), (contact.Score, contact.Temperature));
-        contact.AdjustScore(+80);
+        contact.AdjustScore(+80, null, DateTimeOffset.UtcNow);
         Assert.Equal(100, contact.Score);
-        contact.AdjustScore(-500);
+        contact.AdjustScore(-500, null, DateTimeOffset.UtcNow);
         Assert.Equal((0, LeadTemperature.Cold), (contact.Score, contact.Temperature));
     }
 

@@ -129,7 +129,7 @@ public class ConversationsApiTests(ConsoleAppFactory app) : IClassFixture<Consol
         await using (var work = app.Scopes.ForTenant(tenant.Id))
         {
             var contact = await work.Db.Contacts.SingleAsync(c => c.Id == hot.ContactId);
-            contact.SetScore(88);
+            contact.SetScore(88, null, DateTimeOffset.UtcNow);
             await work.Db.SaveChangesAsync();
         }
 

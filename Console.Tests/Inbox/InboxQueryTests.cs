@@ -110,7 +110,7 @@ public class InboxQueryTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
         await using (var work = app.Scopes.ForTenant(tenant.Id))
         {
             var contact = await work.Db.Contacts.SingleAsync(c => c.Id == bot.ContactId);
-            contact.SetScore(90);
+            contact.SetScore(90, null, DateTimeOffset.UtcNow);
             await work.Db.SaveChangesAsync();
         }
 

@@ -38,6 +38,10 @@ public sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         b.Ignore(c => c.Fields);
         b.HasMany(c => c.Identities).WithOne().HasForeignKey(i => i.ContactId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(c => c.Identities).UsePropertyAccessMode(PropertyAccessMode.Field);
+        b.HasMany(c => c.ScoreChanges).WithOne().HasForeignKey(s => s.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.Navigation(c => c.ScoreChanges).UsePropertyAccessMode(PropertyAccessMode.Field);
+        // Imports and merges find an existing lead by e-mail.
+        b.HasIndex(c => new { c.TenantId, c.Email });
         b.HasIndex(c => new { c.TenantId, c.PhoneE164 });
         // The leads grid and kanban: a stage's column by score, and the default grid order.
         b.HasIndex(c => new { c.TenantId, c.StageId, c.Score, c.Id });

@@ -17,6 +17,7 @@ public sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         b.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
         b.Property(t => t.TimeZone).HasMaxLength(64);
         b.Property(t => t.DefaultCulture).HasMaxLength(8);
+        b.Property(t => t.DefaultRegion).HasMaxLength(2).HasDefaultValue("MX");
     }
 }
 
