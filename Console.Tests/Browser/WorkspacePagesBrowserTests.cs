@@ -48,7 +48,7 @@ public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture br
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("admin-en.png") });
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.GetByRole(AriaRole.Tab, new() { Name = "System events" }).ClickAsync();
-        await Assertions.Expect(page.GetByText("Tenant 'demo' created")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Workspace 'demo' created")).ToBeVisibleAsync();
     }
 
     [Fact]
