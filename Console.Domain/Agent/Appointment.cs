@@ -2,12 +2,16 @@ using OperatorConsole.Domain.Common;
 
 namespace OperatorConsole.Domain.Agent;
 
-public enum AppointmentStatus { Booked, Cancelled }
+/// <summary>
+/// Pending: booked, not yet confirmed by the customer. Confirmed: the customer said they will come. Pending and
+/// confirmed hold their slot; cancelled frees it; completed and no-show close an appointment that has started.
+/// </summary>
+public enum AppointmentStatus { Pending, Confirmed, Cancelled, Completed, NoShow }
 
 /// <summary>
-/// A booked slot with the business. The database refuses two booked appointments that overlap in one tenant, so
-/// two customers (or two nodes) racing for the same slot cannot both get it. Reminders and the calendar screen come
-/// with the Revenue step.
+/// A booked slot with the business. The database refuses two active (pending or confirmed) appointments that overlap
+/// in one tenant, so two customers (or two nodes) racing for the same slot cannot both get it. Every status change
+/// and move records who made it ("agent", "customer", a member's name).
 /// </summary>
 public sealed class Appointment : ITenantOwned
 {
@@ -24,6 +28,14 @@ public sealed class Appointment : ITenantOwned
     public string? Email { get; private set; }
     public string? Notes { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
+    /// <summary>Who last changed the status or the time ("agent", "customer", "api", a member's name); null while untouched.</summary>
+    public string? StatusChangedBy { get; private set; }
+    public DateTimeOffset? StatusChangedAt { get; private set; }
+
+    /// <summary>The statuses that hold their slot (the exclusion constraint's WHERE).</summary>
+    public static readonly AppointmentStatus[] ActiveStatuses = [AppointmentStatus.Pending, AppointmentStatus.Confirmed];
+
+    public bool IsActive => Status is AppointmentStatus.Pending or AppointmentStatus.Confirmed;
 
     public static Appointment Book(Guid tenantId, Guid contactId, Guid? conversationId, DateTimeOffset start, TimeSpan length,
         string? name, string? email, string? notes, DateTimeOffset now)
@@ -38,7 +50,7 @@ public sealed class Appointment : ITenantOwned
             ConversationId = conversationId,
             StartsAt = start.ToUniversalTime(),
             EndsAt = (start + length).ToUniversalTime(),
-            Status = AppointmentStatus.Booked,
+            Status = AppointmentStatus.Pending,
             Name = Clean(name, 200),
             Email = Clean(email, 254),
             Notes = Clean(notes, 2_000),
@@ -46,7 +58,65 @@ public sealed class Appointment : ITenantOwned
         };
     }
 
-    public void Cancel() => Status = AppointmentStatus.Cancelled;
+    /// <summary>The customer (or an operator for them) confirms. False when already confirmed.</summary>
+    public bool Confirm(string by, DateTimeOffset now)
+    {
+        if (Status == AppointmentStatus.Confirmed) return false;
+        EnsureActive();
+        return Set(AppointmentStatus.Confirmed, by, now);
+    }
+
+    /// <summary>Frees the slot. False when already cancelled; an appointment that already happened cannot be cancelled.</summary>
+    public bool Cancel(string by, DateTimeOffset now)
+    {
+        if (Status == AppointmentStatus.Cancelled) return false;
+        EnsureActive();
+        return Set(AppointmentStatus.Cancelled, by, now);
+    }
+
+    /// <summary>The customer came. Only once the appointment has started.</summary>
+    public bool Complete(string by, DateTimeOffset now) => Close(AppointmentStatus.Completed, by, now);
+
+    /// <summary>The customer did not come. Only once the appointment has started.</summary>
+    public bool MarkNoShow(string by, DateTimeOffset now) => Close(AppointmentStatus.NoShow, by, now);
+
+    /// <summary>
+    /// Moves an active appointment to a new start (keeping its length unless given). The customer has not confirmed the
+    /// new time, so it is pending again. The caller checks availability; the database still refuses an overlap.
+    /// </summary>
+    public void Reschedule(DateTimeOffset start, TimeSpan? length, string by, DateTimeOffset now)
+    {
+        EnsureActive();
+        if (start <= now) throw new DomainException("appointment.past", "An appointment must start in the future.");
+        var span = length ?? EndsAt - StartsAt;
+        if (span <= TimeSpan.Zero) throw new DomainException("appointment.length", "An appointment needs a positive length.");
+        StartsAt = start.ToUniversalTime();
+        EndsAt = (start + span).ToUniversalTime();
+        Set(AppointmentStatus.Pending, by, now);
+    }
+
+    private bool Close(AppointmentStatus to, string by, DateTimeOffset now)
+    {
+        if (Status == to) return false;
+        if (Status is AppointmentStatus.Cancelled)
+            throw new DomainException("appointment.cancelled", "This appointment was cancelled.");
+        if (StartsAt > now) throw new DomainException("appointment.not_started", "This appointment has not started yet.");
+        return Set(to, by, now);
+    }
+
+    private void EnsureActive()
+    {
+        if (Status == AppointmentStatus.Cancelled) throw new DomainException("appointment.cancelled", "This appointment was cancelled.");
+        if (!IsActive) throw new DomainException("appointment.closed", "This appointment already took place.");
+    }
+
+    private bool Set(AppointmentStatus to, string by, DateTimeOffset now)
+    {
+        Status = to;
+        StatusChangedBy = Clean(by, 200) ?? "?";
+        StatusChangedAt = now;
+        return true;
+    }
 
     private static string? Clean(string? s, int max) =>
         string.IsNullOrWhiteSpace(s) ? null : s.Trim() is var t && t.Length > max ? t[..max] : s.Trim();

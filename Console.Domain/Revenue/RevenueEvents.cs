@@ -26,3 +26,14 @@ public sealed record AppointmentBooked(Guid TenantId, Guid AppointmentId, Guid C
 
 public sealed record AppointmentCancelled(Guid TenantId, Guid AppointmentId, Guid ContactId, Guid? ConversationId,
     DateTimeOffset StartsAt, string CancelledBy) : IDomainEvent;
+
+/// <summary>An active appointment got a new time (by an operator, the agent or the API); it is pending again.</summary>
+public sealed record AppointmentMoved(Guid TenantId, Guid AppointmentId, Guid ContactId, Guid? ConversationId,
+    DateTimeOffset FromStartsAt, DateTimeOffset StartsAt, DateTimeOffset EndsAt, string MovedBy) : IDomainEvent;
+
+/// <summary>
+/// Confirmed, completed or no-show (cancellation has <see cref="AppointmentCancelled"/>): statuses as lowercase
+/// strings (pending, confirmed, completed, no_show).
+/// </summary>
+public sealed record AppointmentStatusChanged(Guid TenantId, Guid AppointmentId, Guid ContactId, Guid? ConversationId,
+    DateTimeOffset StartsAt, string From, string To, string ChangedBy) : IDomainEvent;

@@ -81,7 +81,7 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 var contact = await work.Db.Contacts.AsNoTracking().SingleAsync(c => c.Id == conversation.ContactId, ct);
                 var culture = await work.Db.Tenants.AsNoTracking().Where(t => t.Id == tenantId).Select(t => t.DefaultCulture).SingleAsync(ct);
                 var products = await work.Db.Products.AsNoTracking().Where(p => p.Active).OrderBy(p => p.Name).Take(50).ToListAsync(ct);
-                var booked = await work.Db.Appointments.AnyAsync(a => a.ContactId == contact.Id && a.Status == AppointmentStatus.Booked, ct);
+                var booked = await work.Db.Appointments.AnyAsync(a => a.ContactId == contact.Id && Appointment.ActiveStatuses.Contains(a.Status), ct);
                 var paid = await work.Db.PaymentLinks.AnyAsync(p => p.ConversationId == conversationId, ct);
                 var history = lines.Select(l => new TurnMessage(l.Sender, l.Body!, default)).ToList();
                 var stages = await LeadPipeline.StagesAsync(work.Db, ct);

@@ -34,7 +34,7 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         var end = start.AddDays(to.DayNumber - from.DayNumber + 1);
         await using var work = scopes.ForTenant(tenantId);
         var booked = await work.Db.Appointments
-            .Where(a => a.Status == AppointmentStatus.Booked && a.StartsAt < end && a.EndsAt > start)
+            .Where(a => Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt < end && a.EndsAt > start)
             .Select(a => new { a.StartsAt, a.EndsAt }).ToListAsync(ct);
         return Availability.FreeSlots(profile.BusinessHours, zone, from, to, TimeSpan.FromMinutes(profile.AppointmentMinutes),
             booked.Select(b => (b.StartsAt, b.EndsAt)).ToList(), clock.GetUtcNow());
@@ -124,10 +124,10 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         // The customer's row is locked so two conversations of one customer (two channels) cannot both pass the limit.
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR UPDATE", ct);
         // A retried turn re-asks for the same booking: the customer already has it.
-        var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && a.Status == AppointmentStatus.Booked, ct);
+        var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && Appointment.ActiveStatuses.Contains(a.Status), ct);
         if (existing) return new BookingOutcome(true, start, $"Already booked for {local:yyyy-MM-dd HH:mm}.");
         var now = Clock.GetUtcNow();
-        var open = await db.Appointments.Where(a => a.ContactId == contactId && a.Status == AppointmentStatus.Booked && a.StartsAt > now)
+        var open = await db.Appointments.Where(a => a.ContactId == contactId && Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt > now)
             .OrderBy(a => a.StartsAt).Select(a => a.StartsAt).ToListAsync(ct);
         if (open.Count >= maxOpenAppointments)
         {

@@ -26,8 +26,10 @@ public sealed record ScheduledItemRow(Guid Id, Guid ConversationId, ScheduledIte
 /// late (every node was down) is dropped and said so, rather than sending "see you at 9" at noon.
 /// </summary>
 public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbound, SystemEventWriter systemEvents, IServiceProvider services,
-    TimeProvider clock, IOptions<SchedulerOptions> options, ILogger<ScheduledItems> log)
+    IEnumerable<IScheduledItemRunner> runners, TimeProvider clock, IOptions<SchedulerOptions> options, ILogger<ScheduledItems> log)
 {
+    private readonly Dictionary<ScheduledItemKind, IScheduledItemRunner> _runners = runners.ToDictionary(r => r.Kind);
+
     public const string Group = "scheduled-item";
     internal const string TenantKey = "tenantId";
     internal const string ItemKey = "itemId";
@@ -110,7 +112,12 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
                 // Quartz may fire a few milliseconds early; the row's time is the one that counts.
                 if (item is null || !item.IsDue(now + EarlyTolerance)) return false;
                 var conversation = await db.Conversations.SingleAsync(c => c.Id == item.ConversationId, ct);
-                if (now - item.At > TimeSpan.FromMinutes(options.Value.MaxLateMinutes))
+                if (_runners.TryGetValue(item.Kind, out var runner))
+                {
+                    // The workspace's own kinds decide for themselves whether they are still worth doing this late.
+                    late = await runner.RunAsync(db, item, conversation, now, ct);
+                }
+                else if (now - item.At > TimeSpan.FromMinutes(options.Value.MaxLateMinutes))
                 {
                     item.Skip("too_late", now);
                     late = new TextRef("SystemEvent.ScheduledTooLate",
@@ -187,7 +194,11 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
         return ran;
     }
 
-    private async Task TriggerAsync(Guid tenantId, Guid itemId, DateTimeOffset at, CancellationToken ct)
+    /// <summary>
+    /// Creates (or moves) the Quartz trigger of a committed pending item. Items staged inside another change's
+    /// transaction call this after that commit; if it never happens, the sweep runs the item late.
+    /// </summary>
+    public async Task TriggerAsync(Guid tenantId, Guid itemId, DateTimeOffset at, CancellationToken ct)
     {
         if (services.GetService<ISchedulerFactory>() is not { } factory) return;
         try
@@ -208,7 +219,8 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
         }
     }
 
-    private async Task UnscheduleAsync(Guid itemId, CancellationToken ct)
+    /// <summary>Removes the trigger of a cancelled item (harmless if it is gone: a stale trigger finds the row settled).</summary>
+    public async Task UnscheduleAsync(Guid itemId, CancellationToken ct)
     {
         if (services.GetService<ISchedulerFactory>() is not { } factory) return;
         try
@@ -226,6 +238,19 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
 
     private static ScheduledItemRow Row(ScheduledItem i) =>
         new(i.Id, i.ConversationId, i.Kind, i.At, i.Text, i.Status, i.Outcome, i.CreatedByMemberId, i.CreatedAt, i.SettledAt);
+}
+
+/// <summary>
+/// How a kind of item the workspace schedules itself (appointment reminders, follow-ups) runs when due. Called inside the
+/// firing transaction with the pending item and its conversation: stage the send (or skip / fail the item with its
+/// reason) on <paramref name="db"/>, settle the item, and do not save. Return a sentence for the command center when
+/// the item was dropped or failed in a way operators must hear about, else null.
+/// </summary>
+public interface IScheduledItemRunner
+{
+    ScheduledItemKind Kind { get; }
+
+    Task<TextRef?> RunAsync(AppDbContext db, ScheduledItem item, Conversation conversation, DateTimeOffset now, CancellationToken ct);
 }
 
 /// <summary>Quartz job: one scheduled item's time came.</summary>

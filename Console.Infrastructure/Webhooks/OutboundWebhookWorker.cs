@@ -27,14 +27,19 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
 {
     public const string HttpClientName = "outbound-webhooks";
 
-    // The claim skips subscriptions already at their limit on this node; paused subscriptions keep their rows for later.
-    private static FormattableString ClaimSql(DateTimeOffset now, Guid[] saturated, int limit) => $"""
+    // {0} now, {1} saturated subscriptions, {2} limit. The claim skips subscriptions already at their limit on this node;
+    // paused subscriptions keep their rows for later. The status is a literal (named from the enum) so the queue's partial
+    // index matches.
+    private const string ClaimFormat = $$"""
         SELECT d.* FROM outbound_webhook_deliveries d
-        WHERE d.status = 'Pending' AND d.next_attempt_at <= {now}
-          AND NOT (d.webhook_id = ANY({saturated}))
+        WHERE d.status = '{{nameof(OutboundDeliveryStatus.Pending)}}' AND d.next_attempt_at <= {0}
+          AND NOT (d.webhook_id = ANY({1}))
           AND EXISTS (SELECT 1 FROM outbound_webhooks w WHERE w.id = d.webhook_id AND w.active)
-        ORDER BY d.next_attempt_at LIMIT {limit} FOR UPDATE SKIP LOCKED
+        ORDER BY d.next_attempt_at LIMIT {2} FOR UPDATE SKIP LOCKED
         """;
+
+    private static FormattableString ClaimSql(DateTimeOffset now, Guid[] saturated, int limit) =>
+        SqlText.With(ClaimFormat, now, saturated, limit);
 
     private readonly OutboundWebhookOptions _options = options.Value;
     /// <summary>Claimed deliveries of one subscription waiting per sending slot: enough to keep a fast receiver busy between claims.</summary>

@@ -71,6 +71,7 @@ public sealed class AppointmentConfiguration : IEntityTypeConfiguration<Appointm
         b.Property(a => a.Name).HasMaxLength(200);
         b.Property(a => a.Email).HasMaxLength(254);
         b.Property(a => a.Notes).HasMaxLength(2_000);
+        b.Property(a => a.StatusChangedBy).HasMaxLength(200);
         b.HasIndex(a => new { a.TenantId, a.StartsAt });
         b.HasIndex(a => new { a.TenantId, a.ContactId });
         b.HasOne<Contact>().WithMany().HasForeignKey(a => a.ContactId).OnDelete(DeleteBehavior.Cascade);

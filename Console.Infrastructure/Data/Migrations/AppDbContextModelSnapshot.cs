@@ -521,6 +521,15 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(10)")
                         .HasColumnName("status");
 
+                    b.Property<DateTimeOffset?>("StatusChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("status_changed_at");
+
+                    b.Property<string>("StatusChangedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("status_changed_by");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
@@ -1206,10 +1215,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_contacts_tenant_id_created_at");
 
-                    b.HasIndex("TenantId", "OwnerMemberId")
-                        .HasDatabaseName("ix_contacts_tenant_id_owner_member_id");
                     b.HasIndex("TenantId", "Email")
                         .HasDatabaseName("ix_contacts_tenant_id_email");
+
+                    b.HasIndex("TenantId", "OwnerMemberId")
+                        .HasDatabaseName("ix_contacts_tenant_id_owner_member_id");
 
                     b.HasIndex("TenantId", "PhoneE164")
                         .HasDatabaseName("ix_contacts_tenant_id_phone_e164");
