@@ -129,7 +129,10 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
         var total = custom ?? product.Price * units;
         var link = await effects.CreatePaymentLinkAsync(product, units, custom, CancellationToken.None);
         var what = units > 1 ? $"{product.Name} × {units}" : product.Name;
-        result.Replies.Add(new OutboundContent { Text = $"{what}: {Money(total, product.Currency)}\n{link}" });
+        var summary = $"{what}: {Money(total, product.Currency)}";
+        // A "Pay" button on WhatsApp (the address behind it); text elsewhere, and wherever the address is not https.
+        var button = new OutboundContent { Link = new LinkContent(summary, result.Language == "en" ? "Pay now" : "Pagar ahora", link) };
+        result.Replies.Add(OutboundValidator.Validate(input.Channel, button).Count == 0 ? button : new OutboundContent { Text = $"{summary}\n{link}" });
         var ignored = custom is null && ((amount is { } a && a != product.Price * units) ||
                                          (!string.IsNullOrWhiteSpace(currency) && !string.Equals(currency.Trim(), product.Currency, StringComparison.OrdinalIgnoreCase)))
             ? $" Note: the amount given ({amount?.ToString("0.##", CultureInfo.InvariantCulture)} {currency}) was ignored; the catalogue price {Money(total, product.Currency)} was charged."

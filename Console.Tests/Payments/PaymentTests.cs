@@ -196,7 +196,11 @@ public class PaymentTests(PaymentsApp payments) : IClassFixture<PaymentsApp>
         Assert.Equal(PaymentLinkStatus.Pending, payment.Status);
         Assert.Equal(PaymentProvider.Stripe, payment.Provider);
         Assert.StartsWith("https://checkout.stripe.test/c/pay/cs_test_", payment.CheckoutUrl);
-        Assert.Contains(replies, m => m.Body!.Contains($"https://console.example.test/pay/{payment.Id}"));
+        // On WhatsApp the link is a "Pagar ahora" button that opens our page, and the inbox shows the address too.
+        Assert.Contains(replies, m => m.Type == MessageType.Interactive && m.Body!.Contains($"https://console.example.test/pay/{payment.Id}"));
+        var link = Assert.Single(replies.Select(m => OperatorConsole.Infrastructure.Channels.Outbound.OutboundEnvelope.Parse(m.Payload)?.Content.Link)
+            .OfType<OperatorConsole.Infrastructure.Channels.Outbound.LinkContent>());
+        Assert.Equal(($"https://console.example.test/pay/{payment.Id}", "Pagar ahora"), (link.Url, link.Label));
 
         // Our page says what is paid for and leads on to Stripe's.
         var page = await App.CreateClient().GetStringAsync($"/pay/{payment.Id}");

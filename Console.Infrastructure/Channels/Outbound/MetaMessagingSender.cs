@@ -66,6 +66,7 @@ public sealed class MetaMessagingSender(
         if (content.Text is { } text) return new JsonObject { ["text"] = text };
         if (content.Buttons is { } buttons) return new JsonObject { ["text"] = NumberedText.Render(buttons) };
         if (content.List is { } list) return new JsonObject { ["text"] = NumberedText.Render(list) };
+        if (content.Link is { } link) return new JsonObject { ["text"] = NumberedText.Render(link) };
         if (content.Media is { } media)
         {
             // An uploaded attachment is referenced by id; a link is fetched by Meta and kept for reuse.

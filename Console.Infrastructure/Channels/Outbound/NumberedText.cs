@@ -21,6 +21,9 @@ public static class NumberedText
         return text.ToString();
     }
 
+    /// <summary>"Blanqueamiento: 450 MXN\n\nPagar: https://…": the button's label names what the address is for.</summary>
+    public static string Render(LinkContent link) => $"{link.Body}\n\n{link.Label}: {link.Url}";
+
     /// <summary>
     /// The body, then each section (its title on its own line) with rows numbered across the whole list, so a
     /// number names one row even when there are several sections. The list's button label has no place in text.

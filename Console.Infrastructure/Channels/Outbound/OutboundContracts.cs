@@ -13,6 +13,7 @@ public sealed record OutboundContent
     public TemplateContent? Template { get; init; }
     public ButtonsContent? Buttons { get; init; }
     public ListContent? List { get; init; }
+    public LinkContent? Link { get; init; }
 }
 
 /// <param name="Kind">image, video, audio or document.</param>
@@ -29,6 +30,12 @@ public sealed record ListRow(string Id, string Title, string? Description);
 public sealed record ListSection(string? Title, IReadOnlyList<ListRow> Rows);
 
 public sealed record ListContent(string Body, string ButtonLabel, IReadOnlyList<ListSection> Sections);
+
+/// <summary>
+/// A message with one button that opens an https address (a payment page): WhatsApp's call-to-action URL button;
+/// other channels get the body and the address as text.
+/// </summary>
+public sealed record LinkContent(string Body, string Label, string Url);
 
 /// <summary>One send to one customer on one channel.</summary>
 /// <param name="Recipient">wa_id (or BSUID) on WhatsApp, PSID / IGSID on Messenger / Instagram, the conversation id on TikTok.</param>

@@ -118,6 +118,8 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
         { Template: { } template } => (MessageType.Template, $"[{template.Name}] {string.Join(" · ", template.BodyParameters)}".TrimEnd()),
         { Buttons: { } buttons } => (MessageType.Interactive, buttons.Body),
         { List: { } list } => (MessageType.Interactive, list.Body),
+        // The address stays visible in the inbox and the simulator, as the customer sees it beside the button.
+        { Link: { } link } => (MessageType.Interactive, $"{link.Body}\n{link.Url}"),
         _ => (MessageType.Text, null),
     };
 }

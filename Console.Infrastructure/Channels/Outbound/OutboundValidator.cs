@@ -40,11 +40,12 @@ public static class OutboundValidator
         if (content.Template is not null) set.Add("template");
         if (content.Buttons is not null) set.Add("buttons");
         if (content.List is not null) set.Add("list");
+        if (content.Link is not null) set.Add("link");
         if (set.Count != 1)
         {
             problems.Add(new("content", set.Count == 0
-                ? "content: nothing to send, set one of text, media, template, buttons or list"
-                : $"content: exactly one of text, media, template, buttons or list, got {set.Count} ({string.Join(", ", set)})"));
+                ? "content: nothing to send, set one of text, media, template, buttons, list or link"
+                : $"content: exactly one of text, media, template, buttons, list or link, got {set.Count} ({string.Join(", ", set)})"));
             return problems;
         }
 
@@ -70,6 +71,18 @@ public static class OutboundValidator
         else if (content.Template is { } template) CheckTemplate(template, problems);
         else if (content.Buttons is { } buttons) CheckWhatsAppButtons(buttons, problems);
         else if (content.List is { } list) CheckWhatsAppList(list, problems);
+        else if (content.Link is { } link)
+        {
+            CheckText("link.body", "link body", link.Body, WhatsAppButtonsBodyMax, problems);
+            CheckText("link.label", "link button label", link.Label, WhatsAppButtonTitleMax, problems);
+            CheckLinkUrl(link, problems);
+        }
+    }
+
+    private static void CheckLinkUrl(LinkContent link, List<ValidationProblem> problems)
+    {
+        if (!(Uri.TryCreate(link.Url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps))
+            problems.Add(new("link.url", $"link url: must be an absolute https URL, got '{link.Url}'"));
     }
 
     private static void CheckWhatsAppMedia(MediaContent media, List<ValidationProblem> problems)
@@ -206,6 +219,13 @@ public static class OutboundValidator
             if (rows.Count == 0) problems.Add(new("list.sections", "list rows: at least 1, got 0"));
             for (var i = 0; i < rows.Count; i++) CheckNotEmpty($"list.rows[{i}].title", $"row {i + 1} title", rows[i].Title, problems);
             if (problems.Count == 0) CheckRendered(NumberedText.Render(list), "list", max, problems);
+        }
+        else if (content.Link is { } link)
+        {
+            CheckText("link.body", "link body", link.Body, max, problems);
+            CheckNotEmpty("link.label", "link button label", link.Label, problems);
+            CheckLinkUrl(link, problems);
+            if (problems.Count == 0) CheckRendered(NumberedText.Render(link), "link", max, problems);
         }
     }
 

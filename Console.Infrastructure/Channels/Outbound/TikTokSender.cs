@@ -56,6 +56,7 @@ public sealed class TikTokSender(
         var text = content.Text
             ?? (content.Buttons is { } buttons ? NumberedText.Render(buttons) : null)
             ?? (content.List is { } list ? NumberedText.Render(list) : null)
+            ?? (content.Link is { } link ? NumberedText.Render(link) : null)
             // Media and templates never get here: the validator refuses them on TikTok.
             ?? throw new ArgumentException("TikTok can only send text.", nameof(request));
         return new JsonObject

@@ -102,6 +102,20 @@ public sealed partial class WhatsAppSender(
                 ["action"] = new JsonObject { ["buttons"] = new JsonArray([.. replies]) },
             };
         }
+        else if (content.Link is { } link)
+        {
+            body["type"] = "interactive";
+            body["interactive"] = new JsonObject
+            {
+                ["type"] = "cta_url",
+                ["body"] = new JsonObject { ["text"] = link.Body },
+                ["action"] = new JsonObject
+                {
+                    ["name"] = "cta_url",
+                    ["parameters"] = new JsonObject { ["display_text"] = link.Label, ["url"] = link.Url },
+                },
+            };
+        }
         else if (content.List is { } list)
         {
             var sections = list.Sections.Select(s =>

@@ -99,6 +99,16 @@ public class MetaMessagingSenderTests
     }
 
     [Fact]
+    public async Task A_payment_link_is_sent_as_text_naming_the_address()
+    {
+        var (result, graph) = await SendAsync(ChannelKind.Instagram, new() { Link = new("Limpieza dental: 450 MXN", "Pagar ahora", "https://console.example.test/pay/1") });
+        await using var _ = graph;
+        Assert.True(result.Succeeded);
+        Assert.Equal("Limpieza dental: 450 MXN\n\nPagar ahora: https://console.example.test/pay/1",
+            Assert.Single(graph.Sends).Body!["message"]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_list_is_sent_as_numbered_text()
     {
         var list = new ListContent("Elige un horario", "Ver horarios", [new ListSection("Mañana", [new("m1", "9:00", "Dra. López"), new("m2", "10:00", null)])]);

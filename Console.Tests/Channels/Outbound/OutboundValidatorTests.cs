@@ -43,11 +43,11 @@ public class OutboundValidatorTests
 
     [Fact]
     public void Content_with_nothing_set_is_refused() =>
-        Assert.Equal(["content: nothing to send, set one of text, media, template, buttons or list"], Problems(ChannelKind.WhatsApp, new()));
+        Assert.Equal(["content: nothing to send, set one of text, media, template, buttons, list or link"], Problems(ChannelKind.WhatsApp, new()));
 
     [Fact]
     public void Content_with_two_members_set_is_refused() =>
-        Assert.Equal(["content: exactly one of text, media, template, buttons or list, got 2 (text, buttons)"],
+        Assert.Equal(["content: exactly one of text, media, template, buttons, list or link, got 2 (text, buttons)"],
             Problems(ChannelKind.WhatsApp, new() { Text = "hola", Buttons = Buttons("Sí") }));
 
     [Fact]

@@ -115,6 +115,17 @@ public class WhatsAppSenderTests
     }
 
     [Fact]
+    public async Task A_payment_link_is_sent_as_a_call_to_action_button_that_opens_the_page()
+    {
+        var (_, sent) = await SendAsync(new() { Link = new("Limpieza dental: 450 MXN", "Pagar ahora", "https://console.example.test/pay/123") });
+        AssertJson("""
+            {"messaging_product":"whatsapp","recipient_type":"individual","to":"5215512345678","type":"interactive",
+             "interactive":{"type":"cta_url","body":{"text":"Limpieza dental: 450 MXN"},
+                            "action":{"name":"cta_url","parameters":{"display_text":"Pagar ahora","url":"https://console.example.test/pay/123"}}}}
+            """, sent.Body);
+    }
+
+    [Fact]
     public async Task A_list_is_sent_as_an_interactive_list_message()
     {
         var list = new ListContent("Elige un horario", "Ver horarios", [
@@ -183,6 +194,8 @@ public class WhatsAppSenderTests
         { "21-char title", new() { Buttons = new("¿Cuándo?", [new("a", "Hoy"), new("b", "Mañana por la mañana!")]) }, "button 2 title: at most 20 characters, got 21" },
         { "11 rows", new() { List = new("Elige", "Ver", [new("Horas", Enumerable.Range(1, 11).Select(i => new ListRow($"r{i}", $"{i}:00", null)).ToList())]) }, "list rows: at most 10 in total, got 11" },
         { "25-char row title", new() { List = new("Elige", "Ver", [new("Horas", [new("r1", "Limpieza dental con flúor", null)])]) }, "row 1 title: at most 24 characters, got 25" },
+        { "plain http link", new() { Link = new("Paga aquí", "Pagar", "http://console.example.test/pay/1") }, "link url: must be an absolute https URL, got 'http://console.example.test/pay/1'" },
+        { "21-char link label", new() { Link = new("Paga aquí", "Pagar ahora con tarjeta", "https://console.example.test/pay/1") }, "link button label: at most 20 characters, got 23" },
         { "empty text", new() { Text = "" }, "text: must not be empty" },
         { "4097-char text", new() { Text = new string('a', 4097) }, "text: at most 4096 characters, got 4097" },
     };
