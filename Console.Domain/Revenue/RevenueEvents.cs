@@ -17,6 +17,9 @@ public sealed record LeadCreated(Guid TenantId, Guid ContactId, string Source) :
 public sealed record LeadStageChanged(Guid TenantId, Guid ContactId, Guid? ConversationId, Guid? FromStageId, string? FromStage,
     Guid ToStageId, string ToStage, string ToStageKind, string ChangedBy, string? Reason) : IDomainEvent;
 
+/// <summary>A payment was asked for, or its status or voucher changed: for the screens that list payments.</summary>
+public sealed record PaymentChanged(Guid TenantId, Guid PaymentId, Guid? ConversationId, string Status) : IDomainEvent;
+
 /// <summary>A payment was confirmed (by the provider's webhook or an operator checking a transfer voucher).</summary>
 public sealed record PaymentCompleted(Guid TenantId, Guid PaymentId, Guid ContactId, Guid? ConversationId, Guid? ProductId,
     decimal Amount, string Currency, string Provider) : IDomainEvent;

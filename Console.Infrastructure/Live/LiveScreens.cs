@@ -27,6 +27,8 @@ public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHan
             BotSwitched or WorkspaceLabelsChanged => Guid.Empty,
             // A lead's move: its latest conversation (the contact panel), or the workspace when it has none (the leads screens).
             LeadStageChanged l => l.ConversationId ?? Guid.Empty,
+            // The payments screen lists the whole workspace's; the conversation hears of it through the payment's timeline line.
+            PaymentChanged => Guid.Empty,
             _ => (Guid?)null,
         };
         if (conversation is not { } id || !(told ??= []).Add((e.TenantId, id))) return;

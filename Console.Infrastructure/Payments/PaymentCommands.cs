@@ -56,6 +56,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
             }
         }
         work.Db.PaymentLinks.Add(payment);
+        work.Db.Raise(Changed(payment));
         if (conversationId is { } id && await work.Db.Conversations.SingleOrDefaultAsync(c => c.Id == id, ct) is { } conversation)
             work.Db.ConversationEvents.Add(Timeline(conversation, payment, "requested", now));
         await work.Db.SaveChangesAsync(ct);
@@ -71,6 +72,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
             && m.Direction == MessageDirection.Inbound && m.MediaContentType != null, ct);
         if (!ok) throw new DomainException("payment.voucher_invalid", "Choose an image or document the customer sent in this conversation.");
         payment.AttachVoucher(messageId, clock.GetUtcNow());
+        work.Db.Raise(Changed(payment));
         await work.Db.SaveChangesAsync(ct);
     }
 
@@ -95,6 +97,8 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
         await work.Db.SaveChangesAsync(ct);
     }
 
+    private static PaymentChanged Changed(PaymentLink p) => new(p.TenantId, p.Id, p.ConversationId, p.Status.ToString().ToLowerInvariant());
+
     private static async Task<PaymentLink> Find(AppDbContext db, Guid paymentId, CancellationToken ct) =>
         await db.PaymentLinks.SingleOrDefaultAsync(p => p.Id == paymentId, ct)
         ?? throw new DomainException("payment.not_found", "No such payment in this workspace.");
@@ -108,6 +112,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
         DateTimeOffset now, CancellationToken ct)
     {
         if (!payment.MarkPaid(amount, currency, now)) return false;
+        db.Raise(Changed(payment));
         var contact = await db.Contacts.SingleAsync(c => c.Id == payment.ContactId, ct);
         await MoveLeadToWonAsync(db, contact, payment, now, ct);
         var conversation = payment.ConversationId is { } id ? await db.Conversations.SingleOrDefaultAsync(c => c.Id == id, ct) : null;
@@ -147,6 +152,7 @@ public sealed class PaymentCommands(ContextScopes scopes, StripeGateway stripe, 
     public async Task<bool> ApplyUnpaidAsync(AppDbContext db, PaymentLink payment, PaymentLinkStatus outcome, DateTimeOffset now, CancellationToken ct)
     {
         if (!payment.MarkUnpaid(outcome, now)) return false;
+        db.Raise(Changed(payment));
         if (payment.ConversationId is { } id && await db.Conversations.SingleOrDefaultAsync(c => c.Id == id, ct) is { } conversation)
             db.ConversationEvents.Add(Timeline(conversation, payment, outcome.ToString().ToLowerInvariant(), now));
         return true;

@@ -215,4 +215,31 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
         await Assertions.Expect(page.GetByTestId("event").Filter(new() { HasText = $"Pago recibido: Consulta {tag}, 600,00 MXN" })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("inbox-payment-desktop-es.png") });
     }
+
+    [Fact]
+    public async Task The_payments_page_shows_a_new_payment_and_its_confirmation_without_a_reload()
+    {
+        Guid tenantId;
+        await using (var system = App.Scopes.ForSystem("test"))
+            tenantId = await system.Db.Tenants.Where(t => t.Slug == DemoSeeder.TenantSlug).Select(t => t.Id).SingleAsync();
+        var tag = Guid.NewGuid().ToString("N")[..4];
+        var conversation = await App.ConversationAsync(tenantId, $"Elena Mora {tag}", "Quiero pagar");
+        var product = Product.Create(tenantId, $"Blanqueamiento {tag}", null, 900m, "MXN", true, DateTimeOffset.UtcNow);
+        await using (var work = App.Scopes.ForTenant(tenantId))
+        {
+            work.Db.Products.Add(product);
+            await work.Db.SaveChangesAsync();
+        }
+        var page = await SignInAsync("/payments");
+        await Assertions.Expect(page.GetByTestId("payments")).ToBeVisibleAsync();
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = $"Elena Mora {tag}" });
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+
+        // The agent (here: the same command) asks for the payment, and someone confirms the transfer on another screen.
+        var commands = App.Services.GetRequiredService<PaymentCommands>();
+        var payment = await commands.RequestAsync(tenantId, conversation.ContactId, conversation.Id, product, 1, null, default);
+        await Assertions.Expect(row.GetByTestId("payment-status")).ToHaveTextAsync("Pendiente");
+        await commands.ConfirmAsync(tenantId, payment.Id, "otra persona", default);
+        await Assertions.Expect(row.GetByTestId("payment-status")).ToHaveTextAsync("Pagado");
+    }
 }
