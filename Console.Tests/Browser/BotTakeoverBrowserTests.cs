@@ -28,6 +28,20 @@ public class BotTakeoverBrowserTests(AgentBrowserApp agent, BrowserFixture brows
                           where i.Value == waId select c).AsNoTracking().FirstOrDefaultAsync();
         }
 
+        // Signed in before the customer writes: the model's hold must outlast the sign-in on a busy machine, and it
+        // must stay under the model timeout (Llm:TimeoutSeconds), or the bot answers with its fallback before the click.
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString("/inbox")}");
+        await page.GetByLabel("Correo electrónico").FillAsync(DemoSeeder.AgentEmail);
+        await page.GetByLabel("Contraseña").FillAsync(DemoSeeder.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox");
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
         // The model is slow on this one: it is still thinking when the agent takes over.
         var hold = new TaskCompletionSource();
         agent.Llm.Reply(new LlmAnswer(Text: "Respuesta del bot que no debe llegar", Hold: hold));
@@ -36,16 +50,7 @@ public class BotTakeoverBrowserTests(AgentBrowserApp agent, BrowserFixture brows
         await Eventually.TrueAsync(() => Task.FromResult(agent.Llm.ReplyRequests.Any(r => r.ToJsonString().Contains("duda con mi factura"))),
             "the model to be asked", TimeSpan.FromSeconds(30));
 
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString($"/inbox/{conversation!.Id}")}");
-        await page.GetByLabel("Correo electrónico").FillAsync(DemoSeeder.AgentEmail);
-        await page.GetByLabel("Contraseña").FillAsync(DemoSeeder.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
-        await page.WaitForURLAsync($"**/inbox/{conversation.Id}");
+        await page.GotoAsync($"/inbox/{conversation!.Id}");
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Tomar control" }).ClickAsync();
