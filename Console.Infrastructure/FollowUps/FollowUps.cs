@@ -80,16 +80,16 @@ public sealed class FollowUpStopper(OutboundMessages outbound, TimeProvider cloc
             switch (happened)
             {
                 case MessageReceived m:
-                    CancelPending(db, db.ScheduledItems.Where(i => i.ConversationId == m.ConversationId && i.Kind == ScheduledItemKind.FollowUp));
+                    CancelPending(db, db.ScheduledItems.Where(i => i.TenantId == m.TenantId && i.ConversationId == m.ConversationId && i.Kind == ScheduledItemKind.FollowUp));
                     if (OptOut(db, m) is { } optedOut) (raised ??= []).Add(optedOut);
                     break;
                 case ConversationTakenOver t:
-                    CancelPending(db, db.ScheduledItems.Where(i => i.ConversationId == t.ConversationId && i.Kind == ScheduledItemKind.FollowUp));
+                    CancelPending(db, db.ScheduledItems.Where(i => i.TenantId == t.TenantId && i.ConversationId == t.ConversationId && i.Kind == ScheduledItemKind.FollowUp));
                     break;
                 case LeadStageChanged s when s.ToStageKind is nameof(StageKind.Won) or nameof(StageKind.Lost)
                                               || string.Equals(s.ToStageKind, "won", StringComparison.OrdinalIgnoreCase)
                                               || string.Equals(s.ToStageKind, "lost", StringComparison.OrdinalIgnoreCase):
-                    CancelPending(db, db.ScheduledItems.Where(i => i.Kind == ScheduledItemKind.FollowUp
+                    CancelPending(db, db.ScheduledItems.Where(i => i.TenantId == s.TenantId && i.Kind == ScheduledItemKind.FollowUp
                         && db.Conversations.Any(c => c.Id == i.ConversationId && c.ContactId == s.ContactId)));
                     break;
             }
@@ -125,7 +125,8 @@ public sealed class FollowUpStopper(OutboundMessages outbound, TimeProvider cloc
         var message = db.ChangeTracker.Entries<Message>().Select(e => e.Entity).FirstOrDefault(x => x.Id == m.MessageId);
         // Opt-out words are short: a long message is never one, and costs no query.
         if (message?.Body is not { Length: > 0 and <= 300 } body) return null;
-        var words = db.FollowUpPolicies.AsNoTracking().Select(p => p.OptOutWords).SingleOrDefault() ?? FollowUpPolicy.DefaultOptOutWords;
+        // The inbound save may be the system's, across tenants: every query here names the tenant.
+        var words = db.FollowUpPolicies.AsNoTracking().Where(p => p.TenantId == m.TenantId).Select(p => p.OptOutWords).SingleOrDefault() ?? FollowUpPolicy.DefaultOptOutWords;
         if (!OptOutWordsMatcher.Matches(body, words)) return null;
         var conversation = db.Conversations.Find(m.ConversationId);
         if (conversation is null) return null;
@@ -133,7 +134,7 @@ public sealed class FollowUpStopper(OutboundMessages outbound, TimeProvider cloc
         var now = clock.GetUtcNow();
         if (contact is null || !contact.OptOut(now)) return null;
 
-        CancelPending(db, db.ScheduledItems.Where(i => (i.Kind == ScheduledItemKind.FollowUp || i.Kind == ScheduledItemKind.AppointmentReminder)
+        CancelPending(db, db.ScheduledItems.Where(i => i.TenantId == contact.TenantId && (i.Kind == ScheduledItemKind.FollowUp || i.Kind == ScheduledItemKind.AppointmentReminder)
             && db.Conversations.Any(c => c.Id == i.ConversationId && c.ContactId == contact.Id)));
         var text = new TextRef("Event.OptedOut", $"The customer asked not to receive messages (\"{body}\"): follow-ups and reminders stopped", body);
         db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.OptedOut, null, text.English, TextRefs.Serialize(text), now));
@@ -141,7 +142,7 @@ public sealed class FollowUpStopper(OutboundMessages outbound, TimeProvider cloc
         if (channel is not null)
         {
             // "Stop" alone says little about the language: the customer's earlier messages do.
-            var earlier = db.Messages.AsNoTracking().Where(x => x.ConversationId == conversation.Id && x.Direction == MessageDirection.Inbound && x.Body != null)
+            var earlier = db.Messages.AsNoTracking().Where(x => x.TenantId == conversation.TenantId && x.ConversationId == conversation.Id && x.Direction == MessageDirection.Inbound && x.Body != null)
                 .OrderByDescending(x => x.SentAt).Take(5).Select(x => x.Body!).ToList();
             var language = CustomerLanguage.Detect(earlier.Append(body), "es");
             try
