@@ -246,7 +246,7 @@ public sealed class FollowUpPlanner(ContextScopes scopes, ScheduledItems items, 
 /// Sends a due follow-up: inside the customer window a short message in the customer's language, outside it the
 /// workspace's approved template (none set: the item fails and the timeline says so); then plans the next attempt.
 /// </summary>
-public sealed class FollowUpRunner(OutboundMessages outbound) : IScheduledItemRunner
+public sealed class FollowUpRunner(OutboundMessages outbound, LlmGateway llm, ILogger<FollowUpRunner> log) : IScheduledItemRunner
 {
     /// <summary>Found this late (every node was down), a follow-up would land out of context: dropped.</summary>
     public static readonly TimeSpan MaxLate = TimeSpan.FromHours(6);
@@ -275,7 +275,9 @@ public sealed class FollowUpRunner(OutboundMessages outbound) : IScheduledItemRu
             var said = await db.Messages.AsNoTracking().Where(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Inbound && m.Body != null)
                 .OrderByDescending(m => m.SentAt).Take(5).Select(m => m.Body!).ToListAsync(ct);
             var name = await db.Contacts.Where(c => c.Id == conversation.ContactId).Select(c => c.Name).SingleOrDefaultAsync(ct);
-            content = new OutboundContent { Text = FollowUpTexts.Nudge(CustomerLanguage.Detect(said, "es"), name, attempt) };
+            var text = await WrittenByTheAgentAsync(db, conversation, ct)
+                       ?? FollowUpTexts.Nudge(CustomerLanguage.Detect(said, "es"), name, attempt);
+            content = new OutboundContent { Text = text };
         }
         else if (policy.TemplateName is { } template)
         {
@@ -300,6 +302,38 @@ public sealed class FollowUpRunner(OutboundMessages outbound) : IScheduledItemRu
         if (await PlanAsync(db, policy, conversation, attempt + 1, now, ct) is { } next)
             db.Raise(new FollowUpScheduled(next.TenantId, next.ConversationId, next.Id, next.At));
         return null;
+    }
+
+    /// <summary>
+    /// With a model: the tenant's own prompt plus the follow-up instruction, over the recent conversation; null without a
+    /// model or when the call fails (the short text in the customer's language goes instead).
+    /// </summary>
+    private async Task<string?> WrittenByTheAgentAsync(AppDbContext db, Conversation conversation, CancellationToken ct)
+    {
+        if (!llm.IsConfigured) return null;
+        try
+        {
+            var profile = await db.AgentProfiles.AsNoTracking().Where(p => p.State == AgentProfileState.Live).FirstOrDefaultAsync(ct);
+            var recent = await db.Messages.AsNoTracking().Where(m => m.ConversationId == conversation.Id && m.Body != null)
+                .OrderByDescending(m => m.SentAt).Take(12).Select(m => new { m.Direction, m.Body }).ToListAsync(ct);
+            List<Microsoft.Extensions.AI.ChatMessage> messages =
+            [
+                new(Microsoft.Extensions.AI.ChatRole.System, $"{profile?.SystemPrompt}\n\n{FollowUpTexts.Instruction}".Trim()),
+                .. recent.AsEnumerable().Reverse().Select(m => new Microsoft.Extensions.AI.ChatMessage(
+                    m.Direction == MessageDirection.Inbound ? Microsoft.Extensions.AI.ChatRole.User : Microsoft.Extensions.AI.ChatRole.Assistant, m.Body)),
+            ];
+            var model = profile?.Model ?? llm.DefaultModel;
+            var response = await llm.For(model).GetResponseAsync(messages,
+                new Microsoft.Extensions.AI.ChatOptions { Temperature = (float)(profile?.Temperature ?? 0.5), MaxOutputTokens = 200 }, ct);
+            await llm.RecordUsageAsync(conversation.TenantId, conversation.Id, model, LlmFeature.Reply, response.Usage, ct);
+            var text = response.Text?.Trim();
+            return string.IsNullOrEmpty(text) ? null : text.Length > 1000 ? text[..1000] : text;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "The agent could not write the follow-up of conversation {ConversationId}; the short text goes instead", conversation.Id);
+            return null;
+        }
     }
 
     private static TextRef Fail(AppDbContext db, ScheduledItem item, Conversation conversation, string outcome, TextRef why, DateTimeOffset now)

@@ -55,7 +55,7 @@ public class FollowUpsBrowserTests(BrowserAppFactory app, BrowserFixture browser
         Assert.Equal([60, 1380, 4320], saved.AfterMinutes);
         Assert.Contains("ya no más", saved.OptOutWords);
         var device = width < 600 ? "phone" : "desktop";
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"follow-ups-{device}-{language}.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"follow-ups-{device}-{language}.png"), });
     }
 
     [Trait("Category", "Screenshots")]
