@@ -124,12 +124,14 @@ public sealed class FollowUpStopper(OutboundMessages outbound, TimeProvider cloc
     {
         var message = db.ChangeTracker.Entries<Message>().Select(e => e.Entity).FirstOrDefault(x => x.Id == m.MessageId);
         // Opt-out words are short: a long message is never one, and costs no query.
-        if (message?.Body is not { Length: > 0 and <= 300 } body) return null;
+        if (message?.Body is not { Length: > 0 and <= 300 } body || body.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length > 15) return null;
         // The inbound save may be the system's, across tenants: every query here names the tenant.
         var words = db.FollowUpPolicies.AsNoTracking().Where(p => p.TenantId == m.TenantId).Select(p => p.OptOutWords).SingleOrDefault() ?? FollowUpPolicy.DefaultOptOutWords;
         if (!OptOutWordsMatcher.Matches(body, words)) return null;
         var conversation = db.Conversations.Find(m.ConversationId);
         if (conversation is null) return null;
+        // The acknowledgement (or, the second time, silence) is the answer: the bot does not also reply "how can I help?".
+        conversation.ClearAgentTurn();
         var contact = db.Contacts.Find(conversation.ContactId);
         var now = clock.GetUtcNow();
         if (contact is null || !contact.OptOut(now)) return null;

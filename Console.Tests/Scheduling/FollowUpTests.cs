@@ -141,6 +141,8 @@ public class FollowUpTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFact
         Assert.Single(await customer.BotMessagesAsync(), m => m.Body!.Contains(acknowledgement));
         Assert.DoesNotContain(await FollowUpsAsync(customer.TenantId), i => i.Status == ScheduledItemStatus.Pending);
         Assert.DoesNotContain(await customer.BotMessagesAsync(), m => m.Body!.Contains("promoción"));
+        // The first message's answer and the acknowledgement: the bot does not also answer the opt-out itself.
+        Assert.Equal(2, (await customer.BotMessagesAsync()).Count);
     }
 
     [Fact]
