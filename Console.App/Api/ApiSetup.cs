@@ -42,6 +42,7 @@ public static class ApiSetup
         api.MapProductsApi();
         api.MapLabelsApi();
         api.MapScheduledApi();
+        api.MapFollowUpsApi();
         api.MapPaymentsApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();

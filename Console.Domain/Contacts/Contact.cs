@@ -191,6 +191,22 @@ public sealed class Contact : ITenantOwned
 
     public void SetSummary(string? summary) => Summary = summary;
 
+    /// <summary>
+    /// When the customer asked not to be written to (an opt-out word). Every automated send checks it; only an operator
+    /// clears it (the customer said so elsewhere).
+    /// </summary>
+    public DateTimeOffset? OptedOutAt { get; private set; }
+
+    /// <summary>True when this is news (the customer was not opted out yet): only then is it acknowledged.</summary>
+    public bool OptOut(DateTimeOffset now)
+    {
+        if (OptedOutAt is not null) return false;
+        OptedOutAt = now;
+        return true;
+    }
+
+    public void ClearOptOut() => OptedOutAt = null;
+
     public void Seen(DateTimeOffset at)
     {
         if (LastSeenAt is null || at > LastSeenAt) LastSeenAt = at;

@@ -17,6 +17,9 @@ public enum ConversationEventType
     Reminder, ScheduledFailed,
     /// <summary>The lead moved to another pipeline stage (text "from → to"; data: from, to, by, reason).</summary>
     StageChanged,
+
+    /// <summary>The customer asked not to receive messages (data: the words, as a TextRef).</summary>
+    OptedOut,
 }
 
 /// <summary>Something that happened in a conversation besides a message; shown inline in the chat panel.</summary>

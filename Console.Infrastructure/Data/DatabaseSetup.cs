@@ -47,7 +47,7 @@ public static class DatabaseSetup
         "canned_replies", "conversation_terms", "contact_terms",
         "products",
         "labels", "conversation_labels",
-        "scheduled_items",
+        "scheduled_items", "follow_up_policies",
         "payment_settings", "stripe_events",
         "outbound_webhooks", "outbound_webhook_events", "outbound_webhook_deliveries",
         "pipeline_stages", "lead_stage_changes",

@@ -105,6 +105,9 @@ public sealed record ContactRow(
 {
     public Guid? OwnerMemberId { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>When the customer asked not to receive automated messages; null when they did not.</summary>
+    public DateTimeOffset? OptedOutAt { get; init; }
 }
 
 public sealed record ContactPage(IReadOnlyList<ContactRow> Items, string? NextCursor);

@@ -339,6 +339,7 @@ public sealed class InboxQueries(ContextScopes scopes)
     {
         OwnerMemberId = c.OwnerMemberId,
         Tags = c.Tags,
+        OptedOutAt = c.OptedOutAt,
     };
 
     private static IQueryable<InboxRow> Project(IQueryable<Conversation> conversations, AppDbContext db) =>

@@ -112,7 +112,17 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
                 // Quartz may fire a few milliseconds early; the row's time is the one that counts.
                 if (item is null || !item.IsDue(now + EarlyTolerance)) return false;
                 var conversation = await db.Conversations.SingleAsync(c => c.Id == item.ConversationId, ct);
-                if (_runners.TryGetValue(item.Kind, out var runner))
+                if (item.Kind != ScheduledItemKind.Reminder
+                    && await db.Contacts.Where(c => c.Id == conversation.ContactId).Select(c => c.OptedOutAt).SingleOrDefaultAsync(ct) is not null)
+                {
+                    // The one gate every automated send to a customer passes (messages, follow-ups, appointment reminders):
+                    // a customer who opted out gets none of them, whatever was set before.
+                    item.Skip("opted_out", now);
+                    var why = new TextRef("Scheduled.OptedOut", "Not sent: the customer asked not to receive messages");
+                    db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.ScheduledFailed, null, why.English,
+                        TextRefs.Serialize(why), now));
+                }
+                else if (_runners.TryGetValue(item.Kind, out var runner))
                 {
                     // The workspace's own kinds decide for themselves whether they are still worth doing this late.
                     late = await runner.RunAsync(db, item, conversation, now, ct);

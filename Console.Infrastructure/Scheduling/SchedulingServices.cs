@@ -22,6 +22,12 @@ public static class SchedulingServices
         services.AddSingleton<ConversationTimers>();
         services.AddSingleton<ConversationTimerInterceptor>();
         services.AddSingleton<ScheduledItems>();
+        // Follow-ups: stopped inside the save that makes them pointless, planned after the bot answers, sent by their runner.
+        services.AddSingleton<FollowUps.FollowUpSettings>();
+        services.AddSingleton<Events.IEventRecorder, FollowUps.FollowUpStopper>();
+        services.AddSingleton<FollowUps.FollowUpPlanner>();
+        services.AddSingleton<Events.IDomainEventHandler>(sp => sp.GetRequiredService<FollowUps.FollowUpPlanner>());
+        services.AddSingleton<IScheduledItemRunner, FollowUps.FollowUpRunner>();
 
         var options = config.GetSection(SchedulerOptions.Section).Get<SchedulerOptions>() ?? new SchedulerOptions();
         if (!options.Enabled) return services;

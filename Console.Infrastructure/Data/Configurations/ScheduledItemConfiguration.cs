@@ -22,3 +22,23 @@ public sealed class ScheduledItemConfiguration : IEntityTypeConfiguration<Schedu
             .HasPrincipalKey(c => new { c.TenantId, c.Id }).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+public sealed class FollowUpPolicyConfiguration : IEntityTypeConfiguration<FollowUpPolicy>
+{
+    public void Configure(EntityTypeBuilder<FollowUpPolicy> b)
+    {
+        b.ToTable("follow_up_policies");
+        b.HasKey(p => p.TenantId);
+        b.Property(p => p.AfterMinutes).HasConversion(l => l.ToArray(), a => a.ToList(),
+            new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<IReadOnlyList<int>>((x, y) => x!.SequenceEqual(y!),
+                l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)), l => l.ToList()))
+            .HasColumnType("integer[]");
+        b.Property(p => p.OptOutWords).HasConversion(l => l.ToArray(), a => a.ToList(),
+            new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<IReadOnlyList<string>>((x, y) => x!.SequenceEqual(y!),
+                l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)), l => l.ToList()))
+            .HasColumnType("text[]");
+        b.Property(p => p.TemplateName).HasMaxLength(512);
+        b.Property(p => p.TemplateLanguage).HasMaxLength(15);
+        b.HasOne<OperatorConsole.Domain.Tenants.Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1164,6 +1164,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
 
+                    b.Property<DateTimeOffset?>("OptedOutAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("opted_out_at");
+
                     b.Property<Guid?>("OwnerMemberId")
                         .HasColumnType("uuid")
                         .HasColumnName("owner_member_id");
@@ -1846,6 +1850,46 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasDatabaseName("ix_conversation_labels_tenant_id_label_id_conversation_id");
 
                     b.ToTable("conversation_labels", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.FollowUpPolicy", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int[]>("AfterMinutes")
+                        .IsRequired()
+                        .HasColumnType("integer[]")
+                        .HasColumnName("after_minutes");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<string[]>("OptOutWords")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("opt_out_words");
+
+                    b.Property<string>("TemplateLanguage")
+                        .HasMaxLength(15)
+                        .HasColumnType("character varying(15)")
+                        .HasColumnName("template_language");
+
+                    b.Property<string>("TemplateName")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("template_name");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_follow_up_policies");
+
+                    b.ToTable("follow_up_policies", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Label", b =>
@@ -3226,6 +3270,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_conversation_labels_labels_tenant_id_label_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Conversations.FollowUpPolicy", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_follow_up_policies_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Conversations.Label", b =>
