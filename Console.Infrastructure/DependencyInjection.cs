@@ -130,6 +130,7 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.ConversationCommands>();
         services.AddSingleton<Inbox.LabelCommands>();
         services.AddSingleton<Pipeline.LeadPipeline>();
+        services.AddSingleton<Appointments.AppointmentCommands>();
         services.AddSingleton<Pipeline.LeadQueries>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();

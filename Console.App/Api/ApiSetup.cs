@@ -46,6 +46,7 @@ public static class ApiSetup
         api.MapWebhooksApi();
         api.MapPipelineApi();
         api.MapContactImportsApi();
+        api.MapAppointmentsApi();
         app.MapContactImportDownloads();
         return app;
     }

@@ -6,6 +6,7 @@ using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
+using OperatorConsole.Infrastructure.Appointments;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -26,18 +27,11 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         return await work.Services.GetRequiredService<KnowledgeBase>().SearchAsync(query, limit, ct);
     }
 
+    /// <summary>Free slots of the default resource, with every customer rule (hours, holidays, buffer, lead time, horizon).</summary>
     public async Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct)
     {
-        var zone = profile.Zone;
-        // PostgreSQL timestamptz parameters must be UTC.
-        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(from.ToDateTime(TimeOnly.MinValue))).ToUniversalTime();
-        var end = start.AddDays(to.DayNumber - from.DayNumber + 1);
         await using var work = scopes.ForTenant(tenantId);
-        var booked = await work.Db.Appointments
-            .Where(a => Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt < end && a.EndsAt > start)
-            .Select(a => new { a.StartsAt, a.EndsAt }).ToListAsync(ct);
-        return Availability.FreeSlots(profile.BusinessHours, zone, from, to, TimeSpan.FromMinutes(profile.AppointmentMinutes),
-            booked.Select(b => (b.StartsAt, b.EndsAt)).ToList(), clock.GetUtcNow());
+        return await work.Services.GetRequiredService<AppointmentCommands>().FreeSlotsAsync(tenantId, null, from, to, asCustomer: true, ct);
     }
 
     public async Task<AgentFile?> FindFileAsync(string name, CancellationToken ct)
@@ -117,12 +111,12 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
     {
         start = start.ToUniversalTime();
         var local = TimeZoneInfo.ConvertTime(start, Profile.Zone);
-        var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
         await using var work = Scopes.ForTenant(TenantId);
         var db = work.Db;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // The customer's row is locked so two conversations of one customer (two channels) cannot both pass the limit.
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR UPDATE", ct);
+        // NO KEY UPDATE: the booking itself is saved on another connection, and its foreign-key check (KEY SHARE) must not wait on us.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR NO KEY UPDATE", ct);
         // A retried turn re-asks for the same booking: the customer already has it.
         var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && Appointment.ActiveStatuses.Contains(a.Status), ct);
         if (existing) return new BookingOutcome(true, start, $"Already booked for {local:yyyy-MM-dd HH:mm}.");
@@ -136,27 +130,23 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
             return new BookingOutcome(false, null, $"Error: not booked. This customer already has {open.Count} upcoming appointments ({held}) and " +
                 $"the limit is {maxOpenAppointments}. Offer to change or cancel one of them instead, or hand over to a person.");
         }
-        if (!IsFree(start, slots)) return new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
-        var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
-            name, email, notes, Clock.GetUtcNow());
-        db.Appointments.Add(appointment);
-        db.Raise(new Domain.Revenue.AppointmentBooked(TenantId, appointment.Id, contactId, conversationId, appointment.StartsAt, appointment.EndsAt));
-        var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
-        // The start travels as an instant: each reader sees it in the workspace's zone and their own date format.
-        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AppointmentBooked, null,
-            $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}",
-            JsonSerializer.Serialize(new { start = appointment.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), appointmentId = appointment.Id }),
-            Clock.GetUtcNow()));
+        Appointment appointment;
         try
         {
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            appointment = await work.Services.GetRequiredService<AppointmentCommands>()
+                .BookAsync(TenantId, contactId, start, null, conversationId, name, email, notes, AppointmentActor.Agent, ct);
         }
-        catch (DbUpdateException ex) when (DbErrors.IsExclusionViolation(ex))
+        catch (SlotUnavailableException ex)
         {
-            return new BookingOutcome(false, null, "Error: someone else just took that time. Offer another free slot.");
+            var others = string.Join(", ", ex.Alternatives.Select(a => TimeZoneInfo.ConvertTime(a, Profile.Zone).ToString("yyyy-MM-dd ddd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+            return new BookingOutcome(false, null, (ex.Code == AppointmentCommands.SlotTaken
+                ? "Error: someone else just took that time." : "Error: that time is not free.") +
+                (others.Length > 0 ? $" Free slots nearby (local time): {others}. Offer these." : " Call check_availability and offer free slots."));
         }
-        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).");
+        // The contact's lock is held until here, so a second conversation of this customer sees this booking.
+        await tx.CommitAsync(ct);
+        var minutes = (int)(appointment.EndsAt - appointment.StartsAt).TotalMinutes;
+        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({minutes} min).");
     }
 
     public async Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)

@@ -125,7 +125,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
 
         // The database itself refuses an overlapping booking (two nodes racing for the slot).
         var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
-        work.Db.Appointments.Add(Appointment.Book(customer.TenantId, contact.Id, null, appointment.StartsAt.AddMinutes(30), TimeSpan.FromHours(1),
+        work.Db.Appointments.Add(Appointment.Book(customer.TenantId, contact.Id, appointment.ResourceId, null, appointment.StartsAt.AddMinutes(30), TimeSpan.FromHours(1),
             "Otro", null, null, DateTimeOffset.UtcNow));
         var ex = await Assert.ThrowsAsync<DbUpdateException>(() => work.Db.SaveChangesAsync());
         Assert.True(OperatorConsole.Infrastructure.Data.DbErrors.IsExclusionViolation(ex));
