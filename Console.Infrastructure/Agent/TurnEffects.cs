@@ -149,6 +149,61 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({minutes} min).");
     }
 
+    public async Task<IReadOnlyList<Appointment>> UpcomingAppointmentsAsync(CancellationToken ct)
+    {
+        await using var work = Scopes.ForTenant(TenantId);
+        var now = Clock.GetUtcNow();
+        return await work.Db.Appointments.AsNoTracking()
+            .Where(a => a.ContactId == contactId && Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt > now)
+            .OrderBy(a => a.StartsAt).Take(10).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// The customer's own appointment the model means: the id it names must be one of theirs (a model fooled into naming
+    /// another customer's id gets "not yours", never that appointment); with no id, the only upcoming one.
+    /// </summary>
+    private async Task<(Appointment? Target, string? Error)> OwnAppointmentAsync(Guid? appointmentId, CancellationToken ct)
+    {
+        var mine = await UpcomingAppointmentsAsync(ct);
+        if (mine.Count == 0) return (null, "Error: this customer has no upcoming appointment. Offer free slots with check_availability.");
+        var list = string.Join(", ", mine.Select(a => $"{a.Id} at {Local(a.StartsAt)}"));
+        if (appointmentId is { } id)
+            return mine.FirstOrDefault(a => a.Id == id) is { } own ? (own, null)
+                : (null, $"Error: that is not one of this customer's upcoming appointments. Theirs: {list}.");
+        return mine.Count == 1 ? (mine[0], null)
+            : (null, $"Error: this customer has several upcoming appointments ({list}). Ask which one and pass its appointment_id.");
+    }
+
+    private string Local(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, Profile.Zone).ToString("yyyy-MM-dd ddd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task<string> RescheduleAsync(Guid? appointmentId, DateTimeOffset start, CancellationToken ct)
+    {
+        var (target, error) = await OwnAppointmentAsync(appointmentId, ct);
+        if (target is null) return error!;
+        await using var work = Scopes.ForTenant(TenantId);
+        try
+        {
+            var moved = await work.Services.GetRequiredService<AppointmentCommands>().MoveAsync(TenantId, target.Id, start, null, AppointmentActor.Agent, ct);
+            return $"Moved from {Local(target.StartsAt)} to {Local(moved.StartsAt)} (local time). Tell the customer the new time.";
+        }
+        catch (SlotUnavailableException ex)
+        {
+            var others = string.Join(", ", ex.Alternatives.Select(Local));
+            return "Error: not moved, that time is not free." +
+                (others.Length > 0 ? $" Free slots nearby (local time): {others}. Offer these." : " Call check_availability and offer free slots.");
+        }
+    }
+
+    public async Task<string> CancelAppointmentAsync(Guid? appointmentId, string? reason, CancellationToken ct)
+    {
+        var (target, error) = await OwnAppointmentAsync(appointmentId, ct);
+        if (target is null) return error!;
+        await using var work = Scopes.ForTenant(TenantId);
+        await work.Services.GetRequiredService<AppointmentCommands>().ChangeStatusAsync(TenantId, target.Id, AppointmentStatus.Cancelled, AppointmentActor.Agent, ct);
+        return $"Cancelled the appointment of {Local(target.StartsAt)} (local time). If the customer wants another time, offer free slots with check_availability.";
+    }
+
     public async Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
     {
         // A Stripe Checkout when the tenant connected its account, a manual payment otherwise; either way our page is the link.
@@ -182,6 +237,12 @@ public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, Agen
             ? new BookingOutcome(true, start, $"(sandbox) Would book {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).")
             : new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
     }
+
+    public Task<string> RescheduleAsync(Guid? appointmentId, DateTimeOffset start, CancellationToken ct) =>
+        Task.FromResult($"(sandbox) Would move the customer's upcoming appointment to {TimeZoneInfo.ConvertTime(start, Profile.Zone):yyyy-MM-dd HH:mm}.");
+
+    public Task<string> CancelAppointmentAsync(Guid? appointmentId, string? reason, CancellationToken ct) =>
+        Task.FromResult("(sandbox) Would cancel the customer's upcoming appointment.");
 
     public Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
     {

@@ -48,7 +48,10 @@ public sealed class AppointmentCommands(ContextScopes scopes, AgentProfiles prof
 
     // ── availability ────────────────────────────────────────────────────────────────────────────────────────────────
 
-    /// <summary>The tenant's availability, creating the settings row and the default resource on first use.</summary>
+    /// <summary>
+    /// The tenant's availability, creating the settings row and the default resource on first use (a new workspace's
+    /// default resource starts with the agent's appointment length, whatever the owner set it to before the first booking).
+    /// </summary>
     public async Task<AvailabilityView> AvailabilityAsync(Guid tenantId, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(tenantId);

@@ -44,9 +44,6 @@ public sealed class TenantProvisioning(
         // Every workspace starts with the default pipeline, named in its language; owners rename and reorder it later.
         work.Db.PipelineStages.AddRange(Domain.Revenue.PipelineStage.Defaults(tenant.Id, tenant.DefaultCulture));
         work.Db.TenantMembers.Add(TenantMember.Create(tenant.Id, owner.Id, TenantRole.Owner, now));
-        // Appointments need a resource to be booked with: the default one, until the owner adds chairs, rooms or people.
-        work.Db.BookableResources.Add(Domain.Agent.BookableResource.Create(tenant.Id, Appointments.AppointmentCommands.DefaultResourceName, true, 0, 30, now));
-        work.Db.AvailabilitySettings.Add(Domain.Agent.AvailabilitySettings.Create(tenant.Id));
         work.Db.AuditEntries.Add(AuditEntry.Create(tenant.Id, null, actor, "tenant.create", nameof(Tenant), tenant.Id.ToString(),
             $"slug={tenant.Slug} plan={tenant.Plan}", now));
         try
