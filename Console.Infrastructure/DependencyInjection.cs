@@ -131,6 +131,7 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.LabelCommands>();
         services.AddSingleton<Pipeline.LeadPipeline>();
         services.AddSingleton<Appointments.AppointmentCommands>();
+        services.AddSingleton<Appointments.AppointmentInvites>();
         services.AddSingleton<Pipeline.LeadQueries>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();

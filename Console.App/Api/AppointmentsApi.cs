@@ -42,6 +42,13 @@ public static class AppointmentsApi
         return api;
     }
 
+    /// <summary>The customer's public .ics link (signed token; anything else is 404).</summary>
+    public static void MapAppointmentInvites(this IEndpointRouteBuilder app) =>
+        app.MapGet("/invite/{id:guid}.ics", async (Guid id, string? t, AppointmentInvites invites, CancellationToken ct) =>
+            await invites.IcsAsync(id, t, ct) is { } ics
+                ? Results.Text(ics, "text/calendar; charset=utf-8")
+                : Results.NotFound()).AllowAnonymous().ExcludeFromDescription();
+
     private static async Task<Results<Ok<AvailabilityDto>, ProblemHttpResult>> GetAvailability(string t, ClaimsPrincipal caller, ContextScopes scopes,
         AppointmentCommands commands, CancellationToken ct)
     {

@@ -189,4 +189,26 @@ public class AppointmentCommandsTests(RecordingEventsApp app) : IClassFixture<Re
         Assert.Equal(AppointmentStatus.Cancelled, stored.Status);
         Assert.StartsWith("API", stored.StatusChangedBy);
     }
+
+    [Fact]
+    public async Task The_ics_link_serves_the_appointment_as_text_calendar_only_with_its_signed_token()
+    {
+        var (_, tenantId, _) = await WorkspaceAsync();
+        var contact = (await app.ConversationAsync(tenantId, "Ana", "Hola", customerId: ChannelData.NewExternalId())).ContactId;
+        var booked = await Commands.BookAsync(tenantId, contact, InDays(3, 10), null, null, null, null, "Limpieza", AppointmentActor.Operator("Olga"), default);
+        var invites = app.Services.GetRequiredService<AppointmentInvites>();
+        var anonymous = app.CreateClient();
+
+        var response = await anonymous.GetAsync(invites.IcsPath(booked.Id));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/calendar", response.Content.Headers.ContentType?.MediaType);
+        var ics = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"DTSTART:{InDays(3, 10).UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", ics);
+        Assert.Contains("SUMMARY:Cita — ", ics);
+
+        // Another appointment's token, or none, opens nothing.
+        var other = await Commands.BookAsync(tenantId, contact, InDays(3, 12), null, null, null, null, null, AppointmentActor.Operator("Olga"), default);
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/invite/{booked.Id:N}.ics?t={Uri.EscapeDataString(invites.Token(other.Id))}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/invite/{booked.Id:N}.ics")).StatusCode);
+    }
 }
