@@ -146,7 +146,13 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
         // The contact's lock is held until here, so a second conversation of this customer sees this booking.
         await tx.CommitAsync(ct);
         var minutes = (int)(appointment.EndsAt - appointment.StartsAt).TotalMinutes;
-        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({minutes} min).");
+        // The confirmation carries the customer's "add to calendar" links (the .ics file and Google Calendar).
+        var tenant = await db.Tenants.AsNoTracking().Where(t => t.Id == TenantId).Select(t => new { t.Name, t.DefaultCulture }).SingleAsync(ct);
+        var invites = work.Services.GetRequiredService<AppointmentInvites>();
+        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({minutes} min). " +
+            $"Include these links in your confirmation so the customer can add it to their calendar: " +
+            $"Google Calendar {AppointmentInvites.GoogleUrl(appointment, tenant.Name, tenant.DefaultCulture)} ; " +
+            $"calendar file {publicBaseUrl.TrimEnd('/')}{invites.IcsPath(appointment.Id)}");
     }
 
     public async Task<IReadOnlyList<Appointment>> UpcomingAppointmentsAsync(CancellationToken ct)

@@ -117,6 +117,10 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Contains($"{monday:yyyy-MM-dd} Mon 10:00", output);
         Assert.Contains($"{monday.AddDays(1):yyyy-MM-dd} Tue 09:00", output);
         Assert.DoesNotContain("11:00", output);
+        // The booking's answer hands the model the customer's "add to calendar" links.
+        var booking = JsonDocument.Parse(calls.Single(c => c.Text == "book_appointment").Data!).RootElement.GetProperty("output").GetString()!;
+        Assert.Contains("https://calendar.google.com/calendar/render?action=TEMPLATE", booking);
+        Assert.Contains("/invite/", booking);
 
         await using var work = agent.App.Scopes.ForTenant(customer.TenantId);
         var appointment = await work.Db.Appointments.AsNoTracking().SingleAsync();
