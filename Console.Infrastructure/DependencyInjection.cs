@@ -130,6 +130,8 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.ConversationCommands>();
         services.AddSingleton<Inbox.LabelCommands>();
         services.AddSingleton<Pipeline.LeadPipeline>();
+        services.AddSingleton<Appointments.AppointmentCommands>();
+        services.AddSingleton<Appointments.AppointmentInvites>();
         services.AddSingleton<Pipeline.LeadQueries>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();

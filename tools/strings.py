@@ -1132,6 +1132,24 @@ S = {
  "Error.follow_up.no_attempts": ("Add at least one follow-up time.", "Agrega al menos un intento de seguimiento."),
  "Error.follow_up.template": ("That is not a template name and language.", "Eso no es un nombre de plantilla con su idioma."),
  "Error.follow_up.opt_out_words": ("At most 50 opt-out words, each at most 60 characters.", "Como máximo 50 palabras de baja, de hasta 60 caracteres cada una."),
+ # ── appointments: resources, availability, calendar (step 9) ──
+ "Error.appointment.slot_taken": ("That slot is already taken. Pick one of the free slots offered.", "Ese horario ya está ocupado. Elige uno de los horarios libres que te ofrecemos."),
+ "Error.appointment.outside_availability": ("That time is outside the availability (hours, holidays, lead time or horizon).", "Ese horario está fuera de la disponibilidad (horario, feriados, anticipación o plazo máximo)."),
+ "Error.appointment.not_found": ("No such appointment in this workspace.", "Esa cita no existe en este espacio."),
+ "Error.appointment.status": ("That status cannot be set directly.", "Ese estado no se puede asignar directamente."),
+ "Error.resource.not_found": ("No such resource in this workspace.", "Ese recurso no existe en este espacio."),
+ "Error.resource.name": ("A resource needs a name (up to 100 characters).", "Un recurso necesita un nombre (hasta 100 caracteres)."),
+ "Error.resource.slot": ("The slot length must be between 5 and 480 minutes.", "La duración del turno debe estar entre 5 y 480 minutos."),
+ "Error.resource.buffer": ("The buffer must be between 0 and 240 minutes.", "El margen entre citas debe estar entre 0 y 240 minutos."),
+ "Error.resource.lead_time": ("The lead time must be between 0 and 720 hours.", "La anticipación mínima debe estar entre 0 y 720 horas."),
+ "Error.resource.horizon": ("The horizon must be between 1 and 730 days.", "El plazo máximo debe estar entre 1 y 730 días."),
+ "Error.resource.has_appointments": ("'{0}' has appointments; it cannot be removed.", "'{0}' tiene citas; no se puede eliminar."),
+ "Error.resource.name_taken": ("Two resources have the same name.", "Dos recursos tienen el mismo nombre."),
+ "Error.availability.no_resource": ("At least one resource is needed.", "Se necesita al menos un recurso."),
+ "Error.api.weekly": ("weekly: '{0}' is not a day (mon … sun) with [\"HH:mm\", \"HH:mm\"] ranges.", "weekly: '{0}' no es un día (mon … sun) con rangos [\"HH:mm\", \"HH:mm\"]."),
+ "Error.api.required": ("{0} is required.", "{0} es obligatorio."),
+ "Error.api.date": ("'{0}' is not a date (YYYY-MM-DD).", "'{0}' no es una fecha (AAAA-MM-DD)."),
+ "Error.api.appointment_status": ("status must be one of: confirmed, cancelled, completed, no_show (got '{0}').", "status debe ser uno de: confirmed, cancelled, completed, no_show (llegó '{0}')."),
 }
 
 HEADER = """<?xml version="1.0" encoding="utf-8"?>

@@ -32,6 +32,7 @@ public static class ApiSetup
     public static WebApplication MapConsoleApi(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapAppointmentInvites();
         var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery()
             .AddEndpointFilter<PlatformApiAuditFilter>();
         api.MapTenantsApi();
@@ -47,6 +48,7 @@ public static class ApiSetup
         api.MapWebhooksApi();
         api.MapPipelineApi();
         api.MapContactImportsApi();
+        api.MapAppointmentsApi();
         app.MapContactImportDownloads();
         return app;
     }

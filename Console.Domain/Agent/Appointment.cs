@@ -10,7 +10,7 @@ public enum AppointmentStatus { Pending, Confirmed, Cancelled, Completed, NoShow
 
 /// <summary>
 /// A booked slot with the business. The database refuses two active (pending or confirmed) appointments that overlap
-/// in one tenant, so two customers (or two nodes) racing for the same slot cannot both get it. Every status change
+/// for one resource of a tenant, so two customers (or two nodes) racing for the same slot cannot both get it. Every status change
 /// and move records who made it ("agent", "customer", a member's name).
 /// </summary>
 public sealed class Appointment : ITenantOwned
@@ -20,6 +20,8 @@ public sealed class Appointment : ITenantOwned
     public Guid Id { get; private set; }
     public Guid TenantId { get; private set; }
     public Guid ContactId { get; private set; }
+    /// <summary>The person, chair or room it is booked with; the no-overlap rule is per resource.</summary>
+    public Guid ResourceId { get; private set; }
     public Guid? ConversationId { get; private set; }
     public DateTimeOffset StartsAt { get; private set; }
     public DateTimeOffset EndsAt { get; private set; }
@@ -37,7 +39,7 @@ public sealed class Appointment : ITenantOwned
 
     public bool IsActive => Status is AppointmentStatus.Pending or AppointmentStatus.Confirmed;
 
-    public static Appointment Book(Guid tenantId, Guid contactId, Guid? conversationId, DateTimeOffset start, TimeSpan length,
+    public static Appointment Book(Guid tenantId, Guid contactId, Guid resourceId, Guid? conversationId, DateTimeOffset start, TimeSpan length,
         string? name, string? email, string? notes, DateTimeOffset now)
     {
         if (start <= now) throw new DomainException("appointment.past", "An appointment must start in the future.");
@@ -47,6 +49,7 @@ public sealed class Appointment : ITenantOwned
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             ContactId = contactId,
+            ResourceId = resourceId,
             ConversationId = conversationId,
             StartsAt = start.ToUniversalTime(),
             EndsAt = (start + length).ToUniversalTime(),
@@ -84,7 +87,7 @@ public sealed class Appointment : ITenantOwned
     /// Moves an active appointment to a new start (keeping its length unless given). The customer has not confirmed the
     /// new time, so it is pending again. The caller checks availability; the database still refuses an overlap.
     /// </summary>
-    public void Reschedule(DateTimeOffset start, TimeSpan? length, string by, DateTimeOffset now)
+    public void Reschedule(DateTimeOffset start, TimeSpan? length, string by, DateTimeOffset now, Guid? resourceId = null)
     {
         EnsureActive();
         if (start <= now) throw new DomainException("appointment.past", "An appointment must start in the future.");
@@ -92,6 +95,7 @@ public sealed class Appointment : ITenantOwned
         if (span <= TimeSpan.Zero) throw new DomainException("appointment.length", "An appointment needs a positive length.");
         StartsAt = start.ToUniversalTime();
         EndsAt = (start + span).ToUniversalTime();
+        ResourceId = resourceId ?? ResourceId;
         Set(AppointmentStatus.Pending, by, now);
     }
 
@@ -123,33 +127,49 @@ public sealed class Appointment : ITenantOwned
 }
 
 /// <summary>
-/// Free slots of <paramref name="length"/> inside the business hours between two dates (local to the tenant),
-/// excluding booked appointments and anything before <paramref name="notBefore"/>.
+/// Free slots of one resource between two local dates, in the tenant's IANA zone: slots start at each opening
+/// range's start and step by slot + buffer, end by the range's close, skip blocked dates, keep the buffer from
+/// booked appointments, start no sooner than the lead time and no later than the horizon. Slots are built in local
+/// wall-clock time and converted per day, so a 9:00 slot stays 9:00 across a daylight-saving change; a local time
+/// that does not exist that day (the spring-forward gap) is skipped.
 /// </summary>
 public static class Availability
 {
-    public static IReadOnlyList<DateTimeOffset> FreeSlots(BusinessHours hours, TimeZoneInfo zone, DateOnly from, DateOnly to,
-        TimeSpan length, IReadOnlyCollection<(DateTimeOffset Start, DateTimeOffset End)> booked, DateTimeOffset notBefore, int max = 40)
+    public static IReadOnlyList<DateTimeOffset> FreeSlots(AvailabilityRules rules, TimeZoneInfo zone, DateOnly from, DateOnly to,
+        IReadOnlyCollection<(DateTimeOffset Start, DateTimeOffset End)> booked, DateTimeOffset now, int max = 40)
     {
         var slots = new List<DateTimeOffset>();
         if (to < from) return slots;
-        var intervals = hours.AlwaysOpen
-            ? Enum.GetValues<DayOfWeek>().Select(d => new OpeningInterval(d, new TimeOnly(9, 0), new TimeOnly(18, 0))).ToList()
-            : hours.Intervals.ToList();
+        var notBefore = now + rules.LeadTime;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var lastDay = today.AddDays(rules.HorizonDays);
+        if (to > lastDay) to = lastDay;
+        var step = rules.Slot + rules.Buffer;
         for (var date = from; date <= to && slots.Count < max; date = date.AddDays(1))
         {
-            foreach (var interval in intervals.Where(i => i.Day == date.DayOfWeek))
+            if (rules.Blocked.Contains(date)) continue;
+            foreach (var interval in rules.Weekly.Where(i => i.Day == date.DayOfWeek))
             {
-                for (var t = date.ToDateTime(interval.Opens); t + length <= date.ToDateTime(interval.Closes) && slots.Count < max; t += length)
+                var closes = date.ToDateTime(interval.Closes);
+                for (var t = date.ToDateTime(interval.Opens); t + rules.Slot <= closes && slots.Count < max; t += step)
                 {
-                    var start = new DateTimeOffset(t, zone.GetUtcOffset(t));
-                    var end = start + length;
+                    if (zone.IsInvalidTime(t)) continue;
+                    var start = new DateTimeOffset(t, zone.GetUtcOffset(t)).ToUniversalTime();
+                    var end = start + rules.Slot;
                     if (start < notBefore) continue;
-                    if (booked.Any(b => b.Start < end && start < b.End)) continue;
+                    if (booked.Any(b => b.Start < end + rules.Buffer && start - rules.Buffer < b.End)) continue;
                     slots.Add(start);
                 }
             }
         }
         return slots;
+    }
+
+    /// <summary>Whether <paramref name="start"/> is one of the free slots of its local day.</summary>
+    public static bool IsFree(AvailabilityRules rules, TimeZoneInfo zone, DateTimeOffset start,
+        IReadOnlyCollection<(DateTimeOffset Start, DateTimeOffset End)> booked, DateTimeOffset now)
+    {
+        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime);
+        return FreeSlots(rules, zone, day, day, booked, now, max: 1_000).Contains(start.ToUniversalTime());
     }
 }

@@ -29,8 +29,15 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
         Create(nameof(EscalateToHuman), "escalate_to_human",
             "Hand the conversation to a human agent. Use when the customer asks for a person, is upset, has a payment problem, or needs something you cannot do."),
         Create(nameof(UpdateLead), "update_lead", "Record what you learned about the customer (lead stage, name, e-mail, company, custom fields)."),
-        Create(nameof(CheckAvailability), "check_availability", "Free appointment slots between two dates (YYYY-MM-DD, business's local time)."),
+        Create(nameof(CheckAvailability), "check_availability",
+            "Free appointment slots between two dates (YYYY-MM-DD, business's local time), and this customer's upcoming appointments. " +
+            "Offer a few slots with send_options so the customer can tap one."),
         Create(nameof(BookAppointment), "book_appointment", "Book an appointment at a free slot (start as YYYY-MM-DDTHH:mm, business's local time)."),
+        Create(nameof(RescheduleAppointment), "reschedule_appointment",
+            "Move this customer's own upcoming appointment to a free slot (start as YYYY-MM-DDTHH:mm, business's local time). " +
+            "Use when they cannot come at the booked time (\"I can't come tomorrow\"): check_availability first and offer new slots."),
+        Create(nameof(CancelAppointment), "cancel_appointment",
+            "Cancel this customer's own upcoming appointment when they ask to; then offer to book another time."),
         Create(nameof(SendPaymentLink), "send_payment_link", "Send the customer a payment link for one of the business's products, services or plans, by its name; the price comes from the business's catalogue."),
         Create(nameof(SendFile), "send_file", "Send one of the business's files (brochure, price list, menu) by its name."),
         Create(nameof(SendOptions), "send_options", "Send a question with options the customer can tap (WhatsApp buttons or list; numbered text elsewhere). At most 10 options."),
@@ -78,10 +85,50 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
         if (to < from) (from, to) = (to, from);
         if (to.DayNumber - from.DayNumber > 14) to = from.AddDays(14);
         var slots = await effects.FreeSlotsAsync(from, to, CancellationToken.None);
-        if (slots.Count == 0) return $"No free slots between {from:yyyy-MM-dd} and {to:yyyy-MM-dd}.";
         var zone = input.Profile.Zone;
+        var mine = await effects.UpcomingAppointmentsAsync(CancellationToken.None);
+        // The model needs the ids to move or cancel the right one; they are this customer's only.
+        var upcoming = mine.Count == 0 ? "" : "\nThis customer's upcoming appointments: " +
+            string.Join(", ", mine.Select(a => $"{TimeZoneInfo.ConvertTime(a.StartsAt, zone).ToString("yyyy-MM-dd ddd HH:mm", CultureInfo.InvariantCulture)} (appointment_id {a.Id}, {a.Status.ToString().ToLowerInvariant()})"));
+        if (slots.Count == 0) return $"No free slots between {from:yyyy-MM-dd} and {to:yyyy-MM-dd}." + upcoming;
         return "Free slots (local time, " + input.Profile.AppointmentMinutes + " min): " +
-               string.Join(", ", slots.Select(s => TimeZoneInfo.ConvertTime(s, zone).ToString("yyyy-MM-dd ddd HH:mm", CultureInfo.InvariantCulture)));
+               string.Join(", ", slots.Select(s => TimeZoneInfo.ConvertTime(s, zone).ToString("yyyy-MM-dd ddd HH:mm", CultureInfo.InvariantCulture))) + upcoming;
+    }
+
+    public async Task<string> RescheduleAppointment(
+        [Description("New start, YYYY-MM-DDTHH:mm in the business's local time")] string start,
+        [Description("Which of the customer's appointments (from check_availability); leave out when they have only one")] string? appointment_id = null)
+    {
+        if (!TryLocal(start, out var at)) return "Error: start must be YYYY-MM-DDTHH:mm.";
+        Guid? id = null;
+        if (!string.IsNullOrWhiteSpace(appointment_id))
+        {
+            if (!Guid.TryParse(appointment_id, out var parsed)) return "Error: appointment_id is the id given by check_availability.";
+            id = parsed;
+        }
+        return await effects.RescheduleAsync(id, at, CancellationToken.None);
+    }
+
+    public async Task<string> CancelAppointment(
+        [Description("Which of the customer's appointments (from check_availability); leave out when they have only one")] string? appointment_id = null,
+        [Description("Why, in a few words")] string? reason = null)
+    {
+        Guid? id = null;
+        if (!string.IsNullOrWhiteSpace(appointment_id))
+        {
+            if (!Guid.TryParse(appointment_id, out var parsed)) return "Error: appointment_id is the id given by check_availability.";
+            id = parsed;
+        }
+        return await effects.CancelAppointmentAsync(id, reason, CancellationToken.None);
+    }
+
+    private bool TryLocal(string text, out DateTimeOffset at)
+    {
+        at = default;
+        if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return false;
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        at = new DateTimeOffset(local, input.Profile.Zone.GetUtcOffset(local));
+        return true;
     }
 
     public async Task<string> BookAppointment(

@@ -6,6 +6,7 @@ using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
+using OperatorConsole.Infrastructure.Appointments;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Pipeline;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -26,18 +27,11 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         return await work.Services.GetRequiredService<KnowledgeBase>().SearchAsync(query, limit, ct);
     }
 
+    /// <summary>Free slots of the default resource, with every customer rule (hours, holidays, buffer, lead time, horizon).</summary>
     public async Task<IReadOnlyList<DateTimeOffset>> FreeSlotsAsync(DateOnly from, DateOnly to, CancellationToken ct)
     {
-        var zone = profile.Zone;
-        // PostgreSQL timestamptz parameters must be UTC.
-        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), zone.GetUtcOffset(from.ToDateTime(TimeOnly.MinValue))).ToUniversalTime();
-        var end = start.AddDays(to.DayNumber - from.DayNumber + 1);
         await using var work = scopes.ForTenant(tenantId);
-        var booked = await work.Db.Appointments
-            .Where(a => Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt < end && a.EndsAt > start)
-            .Select(a => new { a.StartsAt, a.EndsAt }).ToListAsync(ct);
-        return Availability.FreeSlots(profile.BusinessHours, zone, from, to, TimeSpan.FromMinutes(profile.AppointmentMinutes),
-            booked.Select(b => (b.StartsAt, b.EndsAt)).ToList(), clock.GetUtcNow());
+        return await work.Services.GetRequiredService<AppointmentCommands>().FreeSlotsAsync(tenantId, null, from, to, asCustomer: true, ct);
     }
 
     public async Task<AgentFile?> FindFileAsync(string name, CancellationToken ct)
@@ -117,12 +111,12 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
     {
         start = start.ToUniversalTime();
         var local = TimeZoneInfo.ConvertTime(start, Profile.Zone);
-        var slots = await FreeSlotsAsync(DateOnly.FromDateTime(local.DateTime), DateOnly.FromDateTime(local.DateTime), ct);
         await using var work = Scopes.ForTenant(TenantId);
         var db = work.Db;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // The customer's row is locked so two conversations of one customer (two channels) cannot both pass the limit.
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR UPDATE", ct);
+        // NO KEY UPDATE: the booking itself is saved on another connection, and its foreign-key check (KEY SHARE) must not wait on us.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM contacts WHERE id = {contactId} FOR NO KEY UPDATE", ct);
         // A retried turn re-asks for the same booking: the customer already has it.
         var existing = await db.Appointments.AnyAsync(a => a.ContactId == contactId && a.StartsAt == start && Appointment.ActiveStatuses.Contains(a.Status), ct);
         if (existing) return new BookingOutcome(true, start, $"Already booked for {local:yyyy-MM-dd HH:mm}.");
@@ -136,27 +130,84 @@ public sealed class LiveTurnEffects(ContextScopes scopes, Guid tenantId, Guid co
             return new BookingOutcome(false, null, $"Error: not booked. This customer already has {open.Count} upcoming appointments ({held}) and " +
                 $"the limit is {maxOpenAppointments}. Offer to change or cancel one of them instead, or hand over to a person.");
         }
-        if (!IsFree(start, slots)) return new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
-        var appointment = Appointment.Book(TenantId, contactId, conversationId, start, TimeSpan.FromMinutes(Profile.AppointmentMinutes),
-            name, email, notes, Clock.GetUtcNow());
-        db.Appointments.Add(appointment);
-        db.Raise(new Domain.Revenue.AppointmentBooked(TenantId, appointment.Id, contactId, conversationId, appointment.StartsAt, appointment.EndsAt));
-        var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
-        // The start travels as an instant: each reader sees it in the workspace's zone and their own date format.
-        db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AppointmentBooked, null,
-            $"Appointment booked by the agent for {local:yyyy-MM-dd HH:mm}",
-            JsonSerializer.Serialize(new { start = appointment.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), appointmentId = appointment.Id }),
-            Clock.GetUtcNow()));
+        Appointment appointment;
         try
         {
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            appointment = await work.Services.GetRequiredService<AppointmentCommands>()
+                .BookAsync(TenantId, contactId, start, null, conversationId, name, email, notes, AppointmentActor.Agent, ct);
         }
-        catch (DbUpdateException ex) when (DbErrors.IsExclusionViolation(ex))
+        catch (SlotUnavailableException ex)
         {
-            return new BookingOutcome(false, null, "Error: someone else just took that time. Offer another free slot.");
+            var others = string.Join(", ", ex.Alternatives.Select(a => TimeZoneInfo.ConvertTime(a, Profile.Zone).ToString("yyyy-MM-dd ddd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+            return new BookingOutcome(false, null, (ex.Code == AppointmentCommands.SlotTaken
+                ? "Error: someone else just took that time." : "Error: that time is not free.") +
+                (others.Length > 0 ? $" Free slots nearby (local time): {others}. Offer these." : " Call check_availability and offer free slots."));
         }
-        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).");
+        // The contact's lock is held until here, so a second conversation of this customer sees this booking.
+        await tx.CommitAsync(ct);
+        var minutes = (int)(appointment.EndsAt - appointment.StartsAt).TotalMinutes;
+        // The confirmation carries the customer's "add to calendar" links (the .ics file and Google Calendar).
+        var tenant = await db.Tenants.AsNoTracking().Where(t => t.Id == TenantId).Select(t => new { t.Name, t.DefaultCulture }).SingleAsync(ct);
+        var invites = work.Services.GetRequiredService<AppointmentInvites>();
+        return new BookingOutcome(true, start, $"Booked for {local:yyyy-MM-dd HH:mm} ({minutes} min). " +
+            $"Include these links in your confirmation so the customer can add it to their calendar: " +
+            $"Google Calendar {AppointmentInvites.GoogleUrl(appointment, tenant.Name, tenant.DefaultCulture)} ; " +
+            $"calendar file {publicBaseUrl.TrimEnd('/')}{invites.IcsPath(appointment.Id)}");
+    }
+
+    public async Task<IReadOnlyList<Appointment>> UpcomingAppointmentsAsync(CancellationToken ct)
+    {
+        await using var work = Scopes.ForTenant(TenantId);
+        var now = Clock.GetUtcNow();
+        return await work.Db.Appointments.AsNoTracking()
+            .Where(a => a.ContactId == contactId && Appointment.ActiveStatuses.Contains(a.Status) && a.StartsAt > now)
+            .OrderBy(a => a.StartsAt).Take(10).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// The customer's own appointment the model means: the id it names must be one of theirs (a model fooled into naming
+    /// another customer's id gets "not yours", never that appointment); with no id, the only upcoming one.
+    /// </summary>
+    private async Task<(Appointment? Target, string? Error)> OwnAppointmentAsync(Guid? appointmentId, CancellationToken ct)
+    {
+        var mine = await UpcomingAppointmentsAsync(ct);
+        if (mine.Count == 0) return (null, "Error: this customer has no upcoming appointment. Offer free slots with check_availability.");
+        var list = string.Join(", ", mine.Select(a => $"{a.Id} at {Local(a.StartsAt)}"));
+        if (appointmentId is { } id)
+            return mine.FirstOrDefault(a => a.Id == id) is { } own ? (own, null)
+                : (null, $"Error: that is not one of this customer's upcoming appointments. Theirs: {list}.");
+        return mine.Count == 1 ? (mine[0], null)
+            : (null, $"Error: this customer has several upcoming appointments ({list}). Ask which one and pass its appointment_id.");
+    }
+
+    private string Local(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, Profile.Zone).ToString("yyyy-MM-dd ddd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
+    public async Task<string> RescheduleAsync(Guid? appointmentId, DateTimeOffset start, CancellationToken ct)
+    {
+        var (target, error) = await OwnAppointmentAsync(appointmentId, ct);
+        if (target is null) return error!;
+        await using var work = Scopes.ForTenant(TenantId);
+        try
+        {
+            var moved = await work.Services.GetRequiredService<AppointmentCommands>().MoveAsync(TenantId, target.Id, start, null, AppointmentActor.Agent, ct);
+            return $"Moved from {Local(target.StartsAt)} to {Local(moved.StartsAt)} (local time). Tell the customer the new time.";
+        }
+        catch (SlotUnavailableException ex)
+        {
+            var others = string.Join(", ", ex.Alternatives.Select(Local));
+            return "Error: not moved, that time is not free." +
+                (others.Length > 0 ? $" Free slots nearby (local time): {others}. Offer these." : " Call check_availability and offer free slots.");
+        }
+    }
+
+    public async Task<string> CancelAppointmentAsync(Guid? appointmentId, string? reason, CancellationToken ct)
+    {
+        var (target, error) = await OwnAppointmentAsync(appointmentId, ct);
+        if (target is null) return error!;
+        await using var work = Scopes.ForTenant(TenantId);
+        await work.Services.GetRequiredService<AppointmentCommands>().ChangeStatusAsync(TenantId, target.Id, AppointmentStatus.Cancelled, AppointmentActor.Agent, ct);
+        return $"Cancelled the appointment of {Local(target.StartsAt)} (local time). If the customer wants another time, offer free slots with check_availability.";
     }
 
     public async Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
@@ -192,6 +243,12 @@ public sealed class SandboxTurnEffects(ContextScopes scopes, Guid tenantId, Agen
             ? new BookingOutcome(true, start, $"(sandbox) Would book {local:yyyy-MM-dd HH:mm} ({Profile.AppointmentMinutes} min).")
             : new BookingOutcome(false, null, "Error: that time is not free. Call check_availability and offer free slots.");
     }
+
+    public Task<string> RescheduleAsync(Guid? appointmentId, DateTimeOffset start, CancellationToken ct) =>
+        Task.FromResult($"(sandbox) Would move the customer's upcoming appointment to {TimeZoneInfo.ConvertTime(start, Profile.Zone):yyyy-MM-dd HH:mm}.");
+
+    public Task<string> CancelAppointmentAsync(Guid? appointmentId, string? reason, CancellationToken ct) =>
+        Task.FromResult("(sandbox) Would cancel the customer's upcoming appointment.");
 
     public Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct)
     {

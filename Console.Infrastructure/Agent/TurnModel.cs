@@ -76,6 +76,15 @@ public interface ITurnEffects
 
     Task<BookingOutcome> BookAsync(DateTimeOffset start, string? name, string? email, string? notes, CancellationToken ct);
 
+    /// <summary>This customer's own upcoming pending or confirmed appointments (never another contact's).</summary>
+    Task<IReadOnlyList<Appointment>> UpcomingAppointmentsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<Appointment>>([]);
+
+    /// <summary>Moves one of this customer's upcoming appointments (the only one when <paramref name="appointmentId"/> is null).</summary>
+    Task<string> RescheduleAsync(Guid? appointmentId, DateTimeOffset start, CancellationToken ct) => Task.FromResult("Error: appointments cannot be changed here.");
+
+    /// <summary>Cancels one of this customer's upcoming appointments (the only one when <paramref name="appointmentId"/> is null).</summary>
+    Task<string> CancelAppointmentAsync(Guid? appointmentId, string? reason, CancellationToken ct) => Task.FromResult("Error: appointments cannot be changed here.");
+
     /// <summary>Creates the payment request for a catalogue product (its price, its currency) and returns the link to send.</summary>
     Task<string> CreatePaymentLinkAsync(Product product, int quantity, decimal? customAmount, CancellationToken ct);
 

@@ -78,6 +78,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<AgentProfile> AgentProfiles => Set<AgentProfile>();
     public DbSet<TokenUsage> TokenUsage => Set<TokenUsage>();
     public DbSet<Appointment> Appointments => Set<Appointment>();
+    public DbSet<BookableResource> BookableResources => Set<BookableResource>();
+    public DbSet<AvailabilitySettings> AvailabilitySettings => Set<AvailabilitySettings>();
     public DbSet<AgentFile> AgentFiles => Set<AgentFile>();
     public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
     public DbSet<Product> Products => Set<Product>();

@@ -117,6 +117,10 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Contains($"{monday:yyyy-MM-dd} Mon 10:00", output);
         Assert.Contains($"{monday.AddDays(1):yyyy-MM-dd} Tue 09:00", output);
         Assert.DoesNotContain("11:00", output);
+        // The booking's answer hands the model the customer's "add to calendar" links.
+        var booking = JsonDocument.Parse(calls.Single(c => c.Text == "book_appointment").Data!).RootElement.GetProperty("output").GetString()!;
+        Assert.Contains("https://calendar.google.com/calendar/render?action=TEMPLATE", booking);
+        Assert.Contains("/invite/", booking);
 
         await using var work = agent.App.Scopes.ForTenant(customer.TenantId);
         var appointment = await work.Db.Appointments.AsNoTracking().SingleAsync();
@@ -125,7 +129,7 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
 
         // The database itself refuses an overlapping booking (two nodes racing for the slot).
         var contact = await work.Db.Contacts.AsNoTracking().SingleAsync();
-        work.Db.Appointments.Add(Appointment.Book(customer.TenantId, contact.Id, null, appointment.StartsAt.AddMinutes(30), TimeSpan.FromHours(1),
+        work.Db.Appointments.Add(Appointment.Book(customer.TenantId, contact.Id, appointment.ResourceId, null, appointment.StartsAt.AddMinutes(30), TimeSpan.FromHours(1),
             "Otro", null, null, DateTimeOffset.UtcNow));
         var ex = await Assert.ThrowsAsync<DbUpdateException>(() => work.Db.SaveChangesAsync());
         Assert.True(OperatorConsole.Infrastructure.Data.DbErrors.IsExclusionViolation(ex));

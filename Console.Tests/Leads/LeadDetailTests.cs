@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
@@ -121,7 +122,9 @@ public class LeadDetailTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
             duplicate.SetField("ciudad", "Puebla");
             duplicate.SetField("tratamiento", "Ortodoncia");
             duplicate.SetScore(75, "interested +10", Now);
-            work.Db.Appointments.Add(Appointment.Book(tenant.Id, duplicateId, onMessenger.Id, Now.AddDays(2), TimeSpan.FromMinutes(30), "Ana", null, null, Now));
+            var resourceId = (await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Appointments.AppointmentCommands>()
+                .AvailabilityAsync(tenant.Id, CancellationToken.None)).Resources.Single(r => r.IsDefault).Id;
+            work.Db.Appointments.Add(Appointment.Book(tenant.Id, duplicateId, resourceId, onMessenger.Id, Now.AddDays(2), TimeSpan.FromMinutes(30), "Ana", null, null, Now));
             work.Db.PaymentLinks.Add(PaymentLink.Create(tenant.Id, duplicateId, onMessenger.Id, "Limpieza", 650, "MXN", Now));
             work.Db.ConversationEvents.Add(ConversationEvent.Record(onMessenger, ConversationEventType.Note, null, "Prefiere las tardes", null, Now));
             await work.Db.SaveChangesAsync();

@@ -74,9 +74,11 @@ public sealed class AppointmentConfiguration : IEntityTypeConfiguration<Appointm
         b.Property(a => a.StatusChangedBy).HasMaxLength(200);
         b.HasIndex(a => new { a.TenantId, a.StartsAt });
         b.HasIndex(a => new { a.TenantId, a.ContactId });
+        b.HasIndex(a => new { a.TenantId, a.ResourceId, a.StartsAt });
         b.HasOne<Contact>().WithMany().HasForeignKey(a => a.ContactId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<BookableResource>().WithMany().HasForeignKey(a => a.ResourceId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Conversation>().WithMany().HasForeignKey(a => a.ConversationId).OnDelete(DeleteBehavior.SetNull);
-        // The overlap rule is an exclusion constraint added in the migration (EF cannot express it).
+        // The overlap rule (per tenant and resource) is an exclusion constraint added in the migration (EF cannot express it).
     }
 }
 

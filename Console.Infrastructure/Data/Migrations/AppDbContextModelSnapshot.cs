@@ -511,6 +511,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("notes");
 
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("resource_id");
+
                     b.Property<DateTimeOffset>("StartsAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("starts_at");
@@ -543,13 +547,105 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("ConversationId")
                         .HasDatabaseName("ix_appointments_conversation_id");
 
+                    b.HasIndex("ResourceId")
+                        .HasDatabaseName("ix_appointments_resource_id");
+
                     b.HasIndex("TenantId", "ContactId")
                         .HasDatabaseName("ix_appointments_tenant_id_contact_id");
 
                     b.HasIndex("TenantId", "StartsAt")
                         .HasDatabaseName("ix_appointments_tenant_id_starts_at");
 
+                    b.HasIndex("TenantId", "ResourceId", "StartsAt")
+                        .HasDatabaseName("ix_appointments_tenant_id_resource_id_starts_at");
+
                     b.ToTable("appointments", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.AvailabilitySettings", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateOnly[]>("BlockedDates")
+                        .IsRequired()
+                        .HasColumnType("date[]")
+                        .HasColumnName("blocked_dates");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_availability_settings");
+
+                    b.ToTable("availability_settings", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.BookableResource", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateOnly[]>("BlockedDates")
+                        .IsRequired()
+                        .HasColumnType("date[]")
+                        .HasColumnName("blocked_dates");
+
+                    b.Property<int>("BufferMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("buffer_minutes");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("HorizonDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("horizon_days");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_default");
+
+                    b.Property<int>("LeadTimeHours")
+                        .HasColumnType("integer")
+                        .HasColumnName("lead_time_hours");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<int>("SlotMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("slot_minutes");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Weekly")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("weekly");
+
+                    b.HasKey("Id")
+                        .HasName("pk_bookable_resources");
+
+                    b.HasIndex("TenantId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bookable_resources_one_default")
+                        .HasFilter("is_default");
+
+                    b.HasIndex("TenantId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_bookable_resources_tenant_id_name");
+
+                    b.ToTable("bookable_resources", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeChunk", b =>
@@ -2997,6 +3093,33 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasForeignKey("ConversationId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_appointments_conversations_conversation_id");
+
+                    b.HasOne("OperatorConsole.Domain.Agent.BookableResource", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_appointments_bookable_resources_resource_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.AvailabilitySettings", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_availability_settings_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.BookableResource", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bookable_resources_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeChunk", b =>
