@@ -29,6 +29,8 @@ public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHan
             LeadStageChanged l => l.ConversationId ?? Guid.Empty,
             // The payments screen lists the whole workspace's; the conversation hears of it through the payment's timeline line.
             PaymentChanged => Guid.Empty,
+            // The calendar lists the whole workspace's bookings.
+            AppointmentBooked or AppointmentMoved or AppointmentCancelled or AppointmentStatusChanged => Guid.Empty,
             _ => (Guid?)null,
         };
         if (conversation is not { } id || !(told ??= []).Add((e.TenantId, id))) return;
