@@ -42,6 +42,7 @@ public static class ApiSetup
         api.MapProductsApi();
         api.MapLabelsApi();
         api.MapScheduledApi();
+        api.MapRemindersApi();
         api.MapPaymentsApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();

@@ -82,6 +82,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<PaymentLink> PaymentLinks => Set<PaymentLink>();
     public DbSet<Product> Products => Set<Product>();
     public DbSet<PaymentSettings> PaymentSettings => Set<PaymentSettings>();
+    public DbSet<ReminderSettings> ReminderSettings => Set<ReminderSettings>();
     public DbSet<StripeEventReceipt> StripeEvents => Set<StripeEventReceipt>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();

@@ -52,6 +52,7 @@ public static class DatabaseSetup
         "outbound_webhooks", "outbound_webhook_events", "outbound_webhook_deliveries",
         "pipeline_stages", "lead_stage_changes",
         "custom_field_definitions", "lead_score_changes", "contact_merges", "contact_imports", "contact_import_errors", "contact_import_files",
+        "reminder_settings",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
