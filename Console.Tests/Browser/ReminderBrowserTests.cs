@@ -57,17 +57,53 @@ public class ReminderBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await lead.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("reminder-lead-phone-es.png"), FullPage = true });
     }
 
-    private async Task<IPage> SignedInAsync(ViewportSize viewport, string path)
+    [Fact]
+    public async Task An_owner_sets_the_reminders_and_their_template_in_spanish_on_a_phone()
+    {
+        // The other test of this class gives the demo workspace a one-minute reminder: start from the defaults.
+        Guid demo;
+        await using (var work = app.Scopes.ForSystem("test"))
+            demo = await work.Db.Tenants.Where(t => t.Slug == DemoSeeder.TenantSlug).Select(t => t.Id).SingleAsync();
+        await app.Services.GetRequiredService<ReminderSettingsStore>().SaveAsync(demo, null, null, null, null);
+        var page = await SignedInAsync(new ViewportSize { Width = 390, Height = 844 }, "/settings/reminders");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Recordatorios de citas" })).ToBeVisibleAsync();
+        // The defaults: a day and two hours before.
+        await Assertions.Expect(page.GetByTestId("reminder-row")).ToHaveCountAsync(2);
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("reminders-phone-es.png"), FullPage = true });
+        await page.GetByLabel("Nombre de la plantilla").FillAsync("recordatorio_cita");
+        await page.GetByTestId("reminder-save").ClickAsync();
+        // A template needs its language: refused, in Spanish.
+        await Assertions.Expect(page.GetByText("Indica el idioma de la plantilla")).ToBeVisibleAsync();
+        await page.GetByLabel("Idioma", new() { Exact = true }).FillAsync("es_MX");
+        await page.GetByTestId("reminder-save").ClickAsync();
+        await Assertions.Expect(page.GetByText("Recordatorios guardados.")).ToBeVisibleAsync();
+
+        await using (var work = app.Scopes.ForSystem("test"))
+        {
+            var saved = await work.Db.ReminderSettings.AsNoTracking().SingleAsync(r => r.TenantId == demo);
+            Assert.Equal(("recordatorio_cita", "es_MX"), (saved.TemplateName, saved.TemplateLanguage));
+            Assert.Equal(new[] { 1440, 120 }, saved.OffsetsMinutes);
+        }
+        var desktop = await SignedInAsync(new ViewportSize { Width = 1366, Height = 800 }, "/settings/reminders");
+        await Assertions.Expect(desktop.GetByTestId("reminder-row")).ToHaveCountAsync(2);
+        await desktop.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("reminders-desktop-es.png") });
+        var english = await SignedInAsync(new ViewportSize { Width = 1366, Height = 800 }, "/settings/reminders", "en-US");
+        await Assertions.Expect(english.GetByRole(AriaRole.Heading, new() { Name = "Appointment reminders" })).ToBeVisibleAsync();
+        await english.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("reminders-desktop-en.png") });
+    }
+
+    private async Task<IPage> SignedInAsync(ViewportSize viewport, string path, string locale = "es-MX")
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = viewport,
+            BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = viewport,
         });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login?returnUrl=" + Uri.EscapeDataString(path));
-        await page.GetByLabel("Correo electrónico").FillAsync(DemoSeeder.OwnerEmail);
-        await page.GetByLabel("Contraseña").FillAsync(DemoSeeder.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
+        var spanish = locale.StartsWith("es", StringComparison.Ordinal);
+        await page.GetByLabel(spanish ? "Correo electrónico" : "E-mail").FillAsync(DemoSeeder.OwnerEmail);
+        await page.GetByLabel(spanish ? "Contraseña" : "Password").FillAsync(DemoSeeder.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = spanish ? "Entrar" : "Sign in" }).ClickAsync();
         await page.WaitForURLAsync("**" + path);
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         return page;
