@@ -74,7 +74,7 @@ public class ReminderBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await page.GetByTestId("reminder-save").ClickAsync();
         // A template needs its language: refused, in Spanish.
         await Assertions.Expect(page.GetByText("Indica el idioma de la plantilla")).ToBeVisibleAsync();
-        await page.GetByLabel("Idioma", new() { Exact = true }).FillAsync("es_MX");
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Idioma", Exact = true }).FillAsync("es_MX");
         await page.GetByTestId("reminder-save").ClickAsync();
         await Assertions.Expect(page.GetByText("Recordatorios guardados.")).ToBeVisibleAsync();
 
