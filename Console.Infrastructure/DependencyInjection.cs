@@ -13,6 +13,7 @@ using OperatorConsole.Infrastructure.Email;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Options;
 using OperatorConsole.Infrastructure.Platform;
+using OperatorConsole.Infrastructure.Reminders;
 using OperatorConsole.Infrastructure.Scheduling;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -100,6 +101,7 @@ public static class DependencyInjection
         services.AddSingleton<Events.IDomainEventHandler, Live.LiveScreens>();
         services.AddSingleton<Events.IDomainEventHandler>(sp => sp.GetRequiredService<Channels.Outbound.OutboundSignal>());
         services.AddOutboundWebhooks();
+        services.AddAppointmentReminders();
         services.AddSingleton<Channels.Outbound.OutboundMessages>();
         // Payments: the tenant's own Stripe account (Checkout, webhook) and manual payments share one code path.
         services.AddSingleton<Payments.StripeGateway>();

@@ -44,6 +44,7 @@ public static class ApiSetup
         api.MapLabelsApi();
         api.MapScheduledApi();
         api.MapFollowUpsApi();
+        api.MapRemindersApi();
         api.MapPaymentsApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();

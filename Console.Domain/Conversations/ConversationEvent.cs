@@ -15,6 +15,9 @@ public enum ConversationEventType
 
     /// <summary>A member's reminder to themselves came due (data: whom it mentions); scheduled items that failed or were dropped.</summary>
     Reminder, ScheduledFailed,
+
+    /// <summary>An appointment changed from the conversation: the customer confirmed or cancelled from a reminder (data: a text reference).</summary>
+    AppointmentChanged,
     /// <summary>The lead moved to another pipeline stage (text "from → to"; data: from, to, by, reason).</summary>
     StageChanged,
 

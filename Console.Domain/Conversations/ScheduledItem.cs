@@ -46,6 +46,9 @@ public sealed class ScheduledItem : ITenantOwned
     public DateTimeOffset? SettledAt { get; private set; }
     public Guid? CancelledByMemberId { get; private set; }
 
+    /// <summary>The appointment an <see cref="ScheduledItemKind.AppointmentReminder"/> is about (moved or cancelled with it).</summary>
+    public Guid? AppointmentId { get; private set; }
+
     public static ScheduledItem Schedule(Conversation conversation, ScheduledItemKind kind, DateTimeOffset at, string? text, Guid? memberId,
         DateTimeOffset now)
     {
@@ -67,6 +70,23 @@ public sealed class ScheduledItem : ITenantOwned
             At = at.ToUniversalTime(),
             Text = text,
             CreatedByMemberId = memberId,
+            Status = ScheduledItemStatus.Pending,
+            CreatedAt = now,
+        };
+    }
+
+    /// <summary>A reminder of an appointment, set by the workspace (no member) when it is booked or moved.</summary>
+    public static ScheduledItem ForAppointment(Conversation conversation, Guid appointmentId, DateTimeOffset at, DateTimeOffset now)
+    {
+        if (at <= now) throw new DomainException("scheduled.past", "Pick a time in the future.");
+        return new ScheduledItem
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = conversation.TenantId,
+            ConversationId = conversation.Id,
+            Kind = ScheduledItemKind.AppointmentReminder,
+            At = at.ToUniversalTime(),
+            AppointmentId = appointmentId,
             Status = ScheduledItemStatus.Pending,
             CreatedAt = now,
         };

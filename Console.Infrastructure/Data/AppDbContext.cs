@@ -85,6 +85,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<Product> Products => Set<Product>();
     public DbSet<PaymentSettings> PaymentSettings => Set<PaymentSettings>();
     public DbSet<FollowUpPolicy> FollowUpPolicies => Set<FollowUpPolicy>();
+    public DbSet<ReminderSettings> ReminderSettings => Set<ReminderSettings>();
     public DbSet<StripeEventReceipt> StripeEvents => Set<StripeEventReceipt>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();

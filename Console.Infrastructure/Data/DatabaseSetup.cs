@@ -53,6 +53,7 @@ public static class DatabaseSetup
         "pipeline_stages", "lead_stage_changes",
         "custom_field_definitions", "lead_score_changes", "contact_merges", "contact_imports", "contact_import_errors", "contact_import_files",
         "bookable_resources", "availability_settings",
+        "reminder_settings",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

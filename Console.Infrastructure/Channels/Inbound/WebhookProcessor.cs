@@ -33,6 +33,7 @@ public sealed class WebhookProcessor(
     ContextScopes scopes,
     SystemEventWriter systemEvents,
     Agent.AgentBuffers agentBuffers,
+    Reminders.AppointmentReplies appointmentReplies,
     TimeProvider clock,
     ILogger<WebhookProcessor> log)
 {
@@ -262,6 +263,8 @@ public sealed class WebhookProcessor(
         lookups.Remember(message);
         conversation.RecordInbound(m.SentAt, channel.Kind, m.FromAd, m.Text ?? $"[{m.Type}]");
         contact.Seen(m.SentAt);
+        // A reminder's Confirm / Cancel tap is answered here; the agent does not answer it a second time.
+        if (await appointmentReplies.TryApplyAsync(db, channel, contact, conversation, m.PayloadJson, now, ct)) return conversation.Id;
         // The tenant's buffer: a burst of messages inside it gets one answer.
         conversation.ScheduleAgentTurn(now + await agentBuffers.GetAsync(channel.TenantId, ct));
         return conversation.Id;

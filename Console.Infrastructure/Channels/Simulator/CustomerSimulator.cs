@@ -65,6 +65,44 @@ public sealed class CustomerSimulator(
         }, ct);
     }
 
+    /// <summary>
+    /// The customer taps a reply button or a list row the business sent: WhatsApp's interactive reply and Messenger /
+    /// Instagram's quick reply carry the option's id (what a reminder's Confirm names), TikTok has only the words.
+    /// </summary>
+    public async Task<SimulationResult> SendChoiceAsync(Guid tenantId, Guid channelId, SimulatedCustomer customer, string choiceId, string title,
+        bool fromList, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var id = Guid.NewGuid().ToString("N");
+        return await PostAsync(tenantId, channelId, channel => channel.Kind switch
+        {
+            ChannelKind.WhatsApp => WhatsApp(channel, new
+            {
+                contacts = new[] { new { profile = new { name = customer.Name }, wa_id = customer.Id } },
+                messages = new[]
+                {
+                    new
+                    {
+                        from = customer.Id, id = $"wamid.SIM{id}", timestamp = SecondsUp(now), type = "interactive",
+                        interactive = fromList
+                            ? (object)new { type = "list_reply", list_reply = new { id = choiceId, title } }
+                            : new { type = "button_reply", button_reply = new { id = choiceId, title } },
+                    },
+                },
+            }),
+            ChannelKind.Messenger or ChannelKind.Instagram => Messaging(channel, now, new
+            {
+                sender = new { id = customer.Id }, recipient = new { id = channel.ExternalId }, timestamp = now.ToUnixTimeMilliseconds(),
+                message = new { mid = $"m_SIM{id}", text = title, quick_reply = new { payload = choiceId } },
+            }),
+            _ => TikTok(channel, "im_receive_msg", customer, now, new
+            {
+                type = "text", message_id = $"tt_SIM{id}", timestamp = now.ToUnixTimeMilliseconds(), conversation_id = $"sim-{customer.Id}",
+                text = new { body = title }, from_user = new { id = customer.Id }, to_user = new { id = channel.ExternalId },
+            }),
+        }, ct);
+    }
+
     /// <summary>The customer's phone received and read these business messages: post the channel's status events.</summary>
     public async Task<SimulationResult> AcknowledgeAsync(Guid tenantId, Guid channelId, SimulatedCustomer customer,
         IReadOnlyList<string> externalIds, bool read, CancellationToken ct)

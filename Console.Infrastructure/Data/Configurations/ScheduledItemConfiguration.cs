@@ -18,6 +18,8 @@ public sealed class ScheduledItemConfiguration : IEntityTypeConfiguration<Schedu
         // A conversation's panel lists its items; the sweep looks for pending ones past their time.
         b.HasIndex(i => new { i.TenantId, i.ConversationId, i.At });
         b.HasIndex(i => i.At).HasFilter($"status = '{nameof(ScheduledItemStatus.Pending)}'").HasDatabaseName("ix_scheduled_items_pending_at");
+        // An appointment's reminders are found when it moves or is cancelled.
+        b.HasIndex(i => new { i.TenantId, i.AppointmentId }).HasFilter("appointment_id IS NOT NULL");
         b.HasOne<Conversation>().WithMany().HasForeignKey(i => new { i.TenantId, i.ConversationId })
             .HasPrincipalKey(c => new { c.TenantId, c.Id }).OnDelete(DeleteBehavior.Cascade);
     }

@@ -944,6 +944,42 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("products", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReminderSettings", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("address");
+
+                    b.PrimitiveCollection<int[]>("OffsetsMinutes")
+                        .IsRequired()
+                        .HasColumnType("integer[]")
+                        .HasColumnName("offsets_minutes");
+
+                    b.Property<string>("TemplateLanguage")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("template_language");
+
+                    b.Property<string>("TemplateName")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("template_name");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_reminder_settings");
+
+                    b.ToTable("reminder_settings", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -2170,6 +2206,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("AppointmentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("appointment_id");
+
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
@@ -2236,6 +2276,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("At")
                         .HasDatabaseName("ix_scheduled_items_pending_at")
                         .HasFilter("status = 'Pending'");
+
+                    b.HasIndex("TenantId", "AppointmentId")
+                        .HasDatabaseName("ix_scheduled_items_tenant_id_appointment_id")
+                        .HasFilter("appointment_id IS NOT NULL");
 
                     b.HasIndex("TenantId", "ConversationId", "At")
                         .HasDatabaseName("ix_scheduled_items_tenant_id_conversation_id_at");
@@ -3182,6 +3226,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_products_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReminderSettings", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_reminder_settings_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
