@@ -52,7 +52,8 @@ public class CalendarBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         var page = await SignInAsync($"/appointments?date={day:yyyy-MM-dd}&view=week", 1366, 860);
         await page.GetByTestId($"cell-{first:yyyy-MM-ddTHH:mm}").ClickAsync();
         var form = page.GetByTestId("new-appointment-form");
-        await form.GetByLabel("Lead (nombre o teléfono)").FillAsync($"Ríos {tag}");
+        // Typed as a person types: the suggestions follow the keystrokes.
+        await form.GetByLabel("Lead (nombre o teléfono)").PressSequentiallyAsync($"Ríos {tag}", new() { Delay = 40 });
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = name }).ClickAsync();
         await page.GetByTestId("book").ClickAsync();
 

@@ -56,7 +56,7 @@ public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture br
     {
         // Each screen shows what it does (or an empty state), never which future step of our plan completes it.
         var page = await SignInAsync(DemoSeeder.OwnerEmail, "/appointments");
-        await Assertions.Expect(page.GetByText("No hay citas próximas")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Nueva cita" })).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("appointments-es.png") });
         foreach (var path in new[] { "/appointments", "/leads", "/channels", "/team", "/billing" })
         {
