@@ -4,29 +4,4 @@
 # 100,000 leads in one tenant through SQL, and times the leads grid's first page and the kanban board for the screen's
 # filter combinations as the serving role (row-level security on). Prints p50/p95; stops and deletes the cluster.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PORT="${BENCH_LEADS_PG_PORT:-55538}"
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-[ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL is not installed: run ./console.sh run (or test) once first." >&2; exit 1; }
-is_root() { [ "$(id -u)" = 0 ]; }
-as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
-DIR="$ROOT/.data/bench-leads"
-mkdir -p "$ROOT/.data"
-if is_root && ! runuser -u postgres -- test -x "$ROOT/.data" 2>/dev/null; then DIR="/tmp/console-bench-leads-$PORT"; fi
-as_pg "$PG_BIN/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null 2>&1 || true
-rm -rf "$DIR"; mkdir -p "$DIR"; is_root && chown postgres:postgres "$DIR"; chmod 700 "$DIR"
-as_pg "$PG_BIN/initdb" -D "$DIR" -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
-as_pg "$PG_BIN/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 \
-  -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$DIR' -c shared_buffers=256MB" start >/dev/null
-[ "${BENCH_KEEP:-}" = 1 ] || trap 'as_pg "$PG_BIN/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null 2>&1; rm -rf "$DIR"' EXIT
-as_pg psql -X -q -h "$DIR" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-ALTER ROLE postgres PASSWORD 'postgres';
-CREATE ROLE console_owner LOGIN CREATEDB PASSWORD 'console_owner';
-CREATE ROLE console_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'console_app';
-CREATE DATABASE console_bench OWNER console_owner;
-SQL
-dotnet build "$ROOT/bench/leads/Leads.csproj" -c Release -nologo -v q | grep -E "error|Warn" || true
-C="Host=127.0.0.1;Port=$PORT;Database=console_bench"
-dotnet "$ROOT/bench/leads/bin/Release/net10.0/OperatorConsole.Bench.Leads.dll" \
-  --admin "$C;Username=postgres;Password=postgres" --owner "$C;Username=console_owner;Password=console_owner" \
-  --app "$C;Username=console_app;Password=console_app" "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/private-pg.sh" leads "${BENCH_LEADS_PG_PORT:-55538}" leads/Leads.csproj OperatorConsole.Bench.Leads "$@"

@@ -41,7 +41,11 @@ for (var run = 1; run <= runs; run++)
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"""
             INSERT INTO tenants (id, name, slug, plan, status, bot_enabled, time_zone, default_culture, created_at)
-            VALUES ('{tenantId}', 'Bench Import', 'bench-import-{tenantId.ToString("N")[..8]}', 'Pro', 'Active', true, 'America/Mexico_City', 'es', now())
+            VALUES ('{tenantId}', 'Bench Import', 'bench-import-{tenantId.ToString("N")[..8]}', 'Pro', 'Active', true, 'America/Mexico_City', 'es', now());
+            -- The pipeline a provisioned workspace has: new leads land in its first open stage.
+            INSERT INTO pipeline_stages (id, tenant_id, name, position, color, kind, key)
+            SELECT gen_random_uuid(), '{tenantId}', d.name, d.position, '#90a4ae', d.kind, d.key
+            FROM (VALUES ('new', 'Nuevo', 0, 'Open'), ('won', 'Ganado', 1, 'Won'), ('lost', 'Perdido', 2, 'Lost')) AS d(key, name, position, kind);
             """, conn);
         await cmd.ExecuteNonQueryAsync();
     }
