@@ -97,8 +97,12 @@ public class CalendarBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         var page = await SignInAsync($"/appointments?date={day:yyyy-MM-dd}", 390, 844);
         await Assertions.Expect(page.GetByTestId("view-day")).ToHaveAttributeAsync("aria-pressed", "true");
         // The agent (here: the same command) books while the page is open.
-        await commands.BookAsync(tenantId, conversation.ContactId, slots[0], null, conversation.Id, null, null, null, AppointmentActor.Agent, default);
-        await Assertions.Expect(page.GetByTestId("appointment").Filter(new() { HasText = $"Hugo Paz {tag}" })).ToHaveAttributeAsync("data-status", "pending");
+        var booked = await commands.BookAsync(tenantId, conversation.ContactId, slots[0], null, conversation.Id, null, null, null, AppointmentActor.Agent, default);
+        var booking = page.GetByTestId("appointment").Filter(new() { HasText = $"Hugo Paz {tag}" });
+        await Assertions.Expect(booking).ToHaveAttributeAsync("data-status", "pending");
+        // The customer confirms (here through the command; the reminder's button raises the same event): the calendar turns it green.
+        await commands.ChangeStatusAsync(tenantId, booked.Id, AppointmentStatus.Confirmed, AppointmentActor.Customer, default);
+        await Assertions.Expect(booking).ToHaveAttributeAsync("data-status", "confirmed");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("calendar-day-phone-es.png") });
     }
 
