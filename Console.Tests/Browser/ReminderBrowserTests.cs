@@ -36,7 +36,7 @@ public class ReminderBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         var lead = await SignedInAsync(new ViewportSize { Width = 390, Height = 844 }, $"/leads/{contactId}");
         await using (var work = app.Scopes.ForTenant(tenantId))
         {
-            var a = Appointment.Book(tenantId, contactId, (await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Appointments.AppointmentCommands>().AvailabilityAsync(tenantId, default)).Resources.Single(r => r.IsDefault).Id, conversationId, DateTimeOffset.UtcNow.AddSeconds(62), TimeSpan.FromMinutes(30), null, null,
+            var a = Appointment.Book(tenantId, contactId, (await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Appointments.AppointmentCommands>().AvailabilityAsync(tenantId, default)).Resources.Single(r => r.IsDefault).Id, conversationId, DateTimeOffset.UtcNow.AddSeconds(70), TimeSpan.FromMinutes(30), null, null,
                 null, DateTimeOffset.UtcNow);
             work.Db.Appointments.Add(a);
             work.Db.Raise(new AppointmentBooked(tenantId, a.Id, contactId, conversationId, a.StartsAt, a.EndsAt));

@@ -103,7 +103,8 @@ public class AppointmentReminderTests(TwoSchedulingNodes nodes) : IClassFixture<
         var read = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/reminders");
         Assert.Equal(new[] { 1 }, read.GetProperty("offsetsMinutes").EnumerateArray().Select(x => x.GetInt32()));
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Carla");
-        var appointment = await BookAsync(nodes.A, tenant.Id, conversation, DateTimeOffset.UtcNow.AddSeconds(63));
+        // Its one-minute reminder is due ten seconds out: enough for a slow booking on a loaded machine to still plan it.
+        var appointment = await BookAsync(nodes.A, tenant.Id, conversation, DateTimeOffset.UtcNow.AddSeconds(70));
         var item = Assert.Single(await RemindersAsync(tenant.Id, appointment.Id));
 
         var sent = await Eventually.GetAsync(() => ItemAsync(tenant.Id, item.Id), i => i.Status != ScheduledItemStatus.Pending, "the reminder to go", Generous);
@@ -125,7 +126,7 @@ public class AppointmentReminderTests(TwoSchedulingNodes nodes) : IClassFixture<
         var store = nodes.A.Services.GetRequiredService<ReminderSettingsStore>();
         await store.SaveAsync(tenant.Id, [1], null, null, null);
         var quiet = await nodes.A.ConversationAsync(tenant.Id, "Nora", lastInboundAt: DateTimeOffset.UtcNow.AddDays(-2));
-        var appointment = await BookAsync(nodes.A, tenant.Id, quiet, DateTimeOffset.UtcNow.AddSeconds(62));
+        var appointment = await BookAsync(nodes.A, tenant.Id, quiet, DateTimeOffset.UtcNow.AddSeconds(70));
         var item = Assert.Single(await RemindersAsync(tenant.Id, appointment.Id));
 
         var failed = await Eventually.GetAsync(() => ItemAsync(tenant.Id, item.Id), i => i.Status != ScheduledItemStatus.Pending, "the reminder to fail", Generous);
@@ -144,7 +145,7 @@ public class AppointmentReminderTests(TwoSchedulingNodes nodes) : IClassFixture<
         var withTemplate = await nodes.A.TenantAsync();
         await store.SaveAsync(withTemplate.Id, [1], "recordatorio_cita", "es_MX", "Calle 5 #10");
         var other = await nodes.A.ConversationAsync(withTemplate.Id, "Olga", lastInboundAt: DateTimeOffset.UtcNow.AddDays(-2));
-        var second = await BookAsync(nodes.A, withTemplate.Id, other, DateTimeOffset.UtcNow.AddSeconds(62), name: "Olga");
+        var second = await BookAsync(nodes.A, withTemplate.Id, other, DateTimeOffset.UtcNow.AddSeconds(70), name: "Olga");
         var secondItem = Assert.Single(await RemindersAsync(withTemplate.Id, second.Id));
         var done = await Eventually.GetAsync(() => ItemAsync(withTemplate.Id, secondItem.Id), i => i.Status != ScheduledItemStatus.Pending,
             "the template to go", Generous);
