@@ -29,6 +29,8 @@ public static class EmbeddedSignupEndpoint
     private static async Task<IResult> CompleteAsync(Guid tenantId, HttpContext http, IAntiforgery antiforgery, EmbeddedSignup signup,
         CancellationToken ct)
     {
+        // Answer with the status itself: the pages' status re-execution would turn this POST into a form post to a page.
+        if (http.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } pages) pages.Enabled = false;
         var user = http.User;
         if (user.Identity?.IsAuthenticated != true || user.GetTenantId() is not { } sessionTenant) return Results.Unauthorized();
         if (user.GetTenantRole() is not (TenantRole.Owner or TenantRole.Admin) || sessionTenant != tenantId)
