@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using OperatorConsole.Domain.Channels;
@@ -7,10 +8,13 @@ using OperatorConsole.Tests.Support;
 namespace OperatorConsole.Tests.Browser;
 
 /// <summary>The console on a real socket, sending Live to a local fake Graph API, without Embedded Signup configured.</summary>
-public sealed class ChannelsBrowserApp : IAsyncLifetime
+public class ChannelsBrowserApp : IAsyncLifetime
 {
     public FakeGraphApi Graph { get; private set; } = default!;
     public RealSocketApp App { get; private set; } = default!;
+
+    /// <summary>Extra settings (the Embedded Signup app) on top of Live sends to the fake.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Extra => new Dictionary<string, string?>();
 
     public sealed class RealSocketApp(IReadOnlyDictionary<string, string?> settings) : ConsoleAppFactory(null, settings)
     {
@@ -20,12 +24,14 @@ public sealed class ChannelsBrowserApp : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Graph = await FakeGraphApi.StartAsync();
-        App = new RealSocketApp(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Outbound:Mode"] = "Live",
             ["Meta:GraphBaseUrl"] = Graph.BaseUrl.ToString().TrimEnd('/'),
             ["Meta:GraphVersion"] = "v23.0",
-        });
+        };
+        foreach (var (key, value) in Extra) settings[key] = value;
+        App = new RealSocketApp(settings);
         await App.InitializeAsync();
     }
 
@@ -34,6 +40,17 @@ public sealed class ChannelsBrowserApp : IAsyncLifetime
         await App.DisposeAsync();
         await Graph.DisposeAsync();
     }
+}
+
+/// <summary>The same, with the platform's Meta app set up for WhatsApp Embedded Signup.</summary>
+public sealed class SignupBrowserApp : ChannelsBrowserApp
+{
+    public const string AppId = "5550001112223";
+
+    protected override IReadOnlyDictionary<string, string?> Extra => new Dictionary<string, string?>
+    {
+        ["Meta:AppId"] = AppId, ["Meta:ConfigurationId"] = "cfg-es-1",
+    };
 }
 
 /// <summary>An owner connects a WhatsApp number from the Channels page, in Spanish, and disconnects it again.</summary>
@@ -92,6 +109,7 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-connect-desktop-es.png") });
 
         await Field(page, "field-token").FillAsync("EAAG-correct-token");
+        await Field(page, "field-verify-token").FillAsync("verificar-tienda-sol");
         await page.GetByTestId("connect-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("channels-notice")).ToContainTextAsync("Conectado: Tienda Sol (+52 55 1234 5678)");
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Tienda Sol (+52 55 1234 5678)" });
@@ -100,6 +118,18 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
         // The token is never shown back.
         Assert.DoesNotContain("EAAG-correct-token", await page.ContentAsync());
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-desktop-es.png") });
+
+        // For the business's own Meta app: the callback URL and verify token, each with a copy button.
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await row.GetByTestId("channel-actions").ClickAsync();
+        await page.GetByTestId("action-webhook").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("webhook-url")).ToHaveTextAsync(new Regex($"^https?://.+/webhooks/whatsapp/{tenant.Slug}$"));
+        await Assertions.Expect(page.GetByTestId("verify-token")).ToHaveTextAsync("verificar-tienda-sol");
+        await page.GetByTestId("copy-verify-token").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("copied")).ToHaveTextAsync("Copiado.");
+        Assert.Equal("verificar-tienda-sol", await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.GetByTestId("webhook-info")).ToHaveCountAsync(0);
 
         var phonePage = await SignInAsync(tenant.Slug, 390, 844);
         await Assertions.Expect(phonePage.GetByText("Tienda Sol (+52 55 1234 5678)")).ToBeVisibleAsync();
@@ -128,5 +158,82 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await Assertions.Expect(page.GetByTestId("channel-status").First).ToHaveTextAsync("Disconnected");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-desktop-en.png") });
+    }
+}
+
+/// <summary>
+/// WhatsApp Embedded Signup from the page. Real Facebook is not reachable here: the browser is served a stand-in for
+/// Meta's SDK (FB.init / FB.login) and a facebook.com frame that posts Meta's WA_EMBEDDED_SIGNUP session message, so the
+/// page's own script, the CSP of /channels, the antiforgery-protected post and the server-side exchange all run for real.
+/// </summary>
+public class EmbeddedSignupBrowserTests(SignupBrowserApp fixture, BrowserFixture browser)
+    : IClassFixture<SignupBrowserApp>, IClassFixture<BrowserFixture>
+{
+    private const string Password = "Owner!Signup9";
+
+    private static string FakeSdk(string code) => $$"""
+        window.FB = {
+          init(options) { window.__fbInit = options; },
+          login(callback, options) {
+            window.__fbLogin = options;
+            window.addEventListener('message', (e) => {
+              if (e.origin === 'https://www.facebook.com') callback({ authResponse: { code: '{{code}}' }, status: 'connected' });
+            }, { once: true });
+            const frame = document.createElement('iframe');
+            frame.src = 'https://www.facebook.com/embedded-signup-stand-in';
+            frame.style.display = 'none';
+            document.body.appendChild(frame);
+          },
+        };
+        if (window.fbAsyncInit) window.fbAsyncInit();
+        """;
+
+    private static string SessionFrame(string phone, string waba) => $$"""
+        <!doctype html><script>
+        parent.postMessage(JSON.stringify({ type: 'WA_EMBEDDED_SIGNUP', event: 'FINISH', data: { phone_number_id: '{{phone}}', waba_id: '{{waba}}' } }), '*');
+        </script>
+        """;
+
+    [Fact]
+    public async Task Owner_connects_whatsapp_through_meta_embedded_signup_and_the_code_is_exchanged_on_the_server()
+    {
+        var tenant = await fixture.App.TenantAsync(password: Password);
+        var (phone, waba, code) = (ChannelData.NewExternalId(), ChannelData.NewExternalId(), "es-code-" + Guid.NewGuid().ToString("N"));
+        var businessToken = "EAAB-" + Guid.NewGuid().ToString("N");
+        fixture.Graph.UseApp(SignupBrowserApp.AppId, "test-meta-app-secret");
+        fixture.Graph.IssueCode(code, businessToken);
+        fixture.Graph.GrantRead(businessToken, phone, waba);
+        fixture.Graph.Describe(phone, new { display_phone_number = "+57 300 555 0101", verified_name = "Café Andino" });
+
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = fixture.App.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 800 },
+        });
+        await context.RouteAsync("https://connect.facebook.net/**", r => r.FulfillAsync(new() { ContentType = "application/javascript", Body = FakeSdk(code) }));
+        await context.RouteAsync("https://www.facebook.com/**", r => r.FulfillAsync(new() { ContentType = "text/html", Body = SessionFrame(phone, waba) }));
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString("/channels")}");
+        await page.GetByLabel("Correo electrónico").FillAsync($"{tenant.Slug}@owner.test");
+        await page.GetByLabel("Contraseña").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
+        await page.WaitForURLAsync("**/channels");
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+        var signup = page.GetByTestId("embedded-signup");
+        await Assertions.Expect(signup).ToHaveTextAsync("Conectar WhatsApp con Meta");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-signup-desktop-es.png") });
+        await signup.ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("channels-notice")).ToContainTextAsync("Conectado: Café Andino (+57 300 555 0101)");
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Café Andino" });
+        await Assertions.Expect(row.GetByTestId("channel-status")).ToHaveTextAsync("Activo");
+        // FB.login was launched as Embedded Signup asks: the configuration, a code (not a token), session info.
+        var login = await page.EvaluateAsync<System.Text.Json.JsonElement>("window.__fbLogin");
+        Assert.Equal(("cfg-es-1", "code", true, "3"), (login.GetProperty("config_id").GetString(), login.GetProperty("response_type").GetString(),
+            login.GetProperty("override_default_response_type").GetBoolean(), login.GetProperty("extras").GetProperty("sessionInfoVersion").GetString()));
+        Assert.Equal(SignupBrowserApp.AppId, (await page.EvaluateAsync<System.Text.Json.JsonElement>("window.__fbInit")).GetProperty("appId").GetString());
+        Assert.Contains(fixture.Graph.Subscriptions, s => s.Path.Contains($"/{waba}/") && s.Authorization == $"Bearer {businessToken}");
+        Assert.DoesNotContain(businessToken, await page.ContentAsync());
+        await context.CloseAsync();
     }
 }

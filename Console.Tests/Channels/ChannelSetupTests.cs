@@ -240,8 +240,15 @@ public partial class ChannelSetupTests(ChannelSetupApp fixture) : IClassFixture<
 
         var owner = await SignInAsync($"{tenant.Slug}@owner.test", "Owner!Signup1");
         Assert.NotNull(owner.Antiforgery); // the page offers Embedded Signup (configured) and carries its token
-        var html = await owner.Http.GetStringAsync("/channels");
-        Assert.Contains("data-testid=\"embedded-signup\"", html);
+        var channelsPage = await owner.Http.GetAsync("/channels");
+        Assert.Contains("data-testid=\"embedded-signup\"", await channelsPage.Content.ReadAsStringAsync());
+        // Meta's SDK and its facebook.com frames are allowed on this page only.
+        var policy = string.Join(" ", channelsPage.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self' 'nonce-", policy);
+        Assert.Contains(" https://connect.facebook.net;", policy);
+        Assert.Contains("frame-src https://www.facebook.com", policy);
+        var elsewhere = await owner.Http.GetAsync("/leads");
+        Assert.DoesNotContain("facebook", string.Join(" ", elsewhere.Headers.GetValues("Content-Security-Policy")));
 
         var response = await PostSignupAsync(owner.Http, tenant.Id, owner.Antiforgery, new { code, phoneNumberId = phone, wabaId = waba });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
