@@ -152,6 +152,7 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
         await Assertions.Expect(page.GetByText("¿Tienen cita mañana?")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("channel-readonly")).ToContainTextAsync("puedes leerla, pero no responder");
         await Assertions.Expect(page.GetByTestId("composer")).ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("inbox-channel-readonly-desktop-es.png") });
 
         // The same page in English, with the disconnected channel listed under its name.
         await page.GotoAsync("/Culture/Set?culture=en&returnUrl=%2Fchannels");
