@@ -38,6 +38,7 @@ app.MapWebhooks();
 app.MapBenchEndpoints();
 app.MapMediaEndpoints();
 app.MapLeadExport();
+app.MapEmbeddedSignup();
 app.MapAccountEndpoints();
 app.MapConsoleLive();
 app.MapConsoleUi();

@@ -41,8 +41,12 @@ public static class SecurityHeaders
         var host = context.Request.Host.Value ?? "";
         var sockets = host.Length > 0 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']')
             ? $" ws://{host} wss://{host}" : "";
+        // Only the Channels page loads Meta's SDK for WhatsApp Embedded Signup: its script origin and the facebook.com
+        // frames it opens are allowed there and nowhere else.
+        var meta = context.Request.Path.StartsWithSegments("/channels");
         return "default-src 'self'; "
-            + $"script-src 'self' 'nonce-{nonce}'; "
+            + $"script-src 'self' 'nonce-{nonce}'{(meta ? " https://connect.facebook.net" : "")}; "
+            + (meta ? "frame-src https://www.facebook.com https://web.facebook.com; " : "")
             + "style-src 'self' 'unsafe-inline'; "
             + "img-src 'self' data: blob:; "
             + "font-src 'self' data:; "

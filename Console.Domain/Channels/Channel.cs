@@ -4,7 +4,8 @@ namespace OperatorConsole.Domain.Channels;
 
 public enum ChannelKind { WhatsApp, Messenger, Instagram, TikTok }
 
-public enum ChannelStatus { Active, Error, Disconnected }
+/// <summary>Active and Error channels receive; Disabled (by the owner, reversible) and Disconnected channels neither receive nor send.</summary>
+public enum ChannelStatus { Active, Error, Disconnected, Disabled }
 
 /// <summary>
 /// A connected WhatsApp number, Facebook page, Instagram account or TikTok business.
@@ -59,10 +60,53 @@ public sealed class Channel : ITenantOwned
 
     public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
 
-    public void Rename(string displayName) => DisplayName = displayName.Trim();
+    /// <summary>Receives customers' messages and may send: not disabled or disconnected (an Error channel still receives).</summary>
+    public bool IsLive => Status is ChannelStatus.Active or ChannelStatus.Error;
+
+    public void Rename(string displayName)
+    {
+        displayName = displayName?.Trim() ?? "";
+        if (displayName.Length is 0 or > 120)
+            throw new DomainException("channel.displayName", "The channel's name is required, at most 120 characters.");
+        DisplayName = displayName;
+    }
+
+    /// <summary>The owner pauses the channel: its webhooks wait as unroutable and nothing is sent until it is enabled.</summary>
+    public void Disable()
+    {
+        if (Status == ChannelStatus.Disconnected)
+            throw new DomainException("channel.disconnected", "This channel is disconnected: connect it again instead.");
+        Status = ChannelStatus.Disabled;
+    }
+
+    /// <summary>Back to receiving and sending; a channel that was in error before it was disabled is still in error.</summary>
+    public void Enable()
+    {
+        if (Status != ChannelStatus.Disabled) return;
+        Status = StatusReason is null ? ChannelStatus.Active : ChannelStatus.Error;
+    }
+
+    /// <summary>
+    /// The owner disconnects the channel: it stops receiving and sending for good, its conversations stay (read-only),
+    /// and the id is freed (a tombstone takes its place in the unique index) so the account can be connected again,
+    /// here or elsewhere. Webhooks for the old id are then unroutable like those of any unknown account.
+    /// </summary>
+    public string Disconnect()
+    {
+        if (Status == ChannelStatus.Disconnected)
+            throw new DomainException("channel.disconnected", "This channel is disconnected: connect it again instead.");
+        var formerId = ExternalId;
+        ExternalId = $"disconnected.{Id:N}";
+        Status = ChannelStatus.Disconnected;
+        StatusReason = null;
+        BotEnabled = false;
+        return formerId;
+    }
 
     public void ReplaceCredentials(ProtectedCredentials credentials)
     {
+        if (Status == ChannelStatus.Disconnected)
+            throw new DomainException("channel.disconnected", "This channel is disconnected: connect it again instead.");
         ProtectedAccessToken = credentials.AccessToken;
         ProtectedAppSecret = credentials.AppSecret ?? ProtectedAppSecret;
         ProtectedVerifyToken = credentials.VerifyToken ?? ProtectedVerifyToken;
@@ -90,7 +134,7 @@ public sealed class Channel : ITenantOwned
 
     public void MarkHealthy()
     {
-        Status = ChannelStatus.Active;
+        if (Status == ChannelStatus.Error) Status = ChannelStatus.Active;
         StatusReason = null;
     }
 }

@@ -133,6 +133,7 @@ public sealed class TurnPreparer(
         if (tenant.Status != TenantStatus.Active) return "tenant suspended";
         if (!tenant.BotEnabled) return "bot off for the tenant";
         if (!channel.BotEnabled) return "bot off for the channel";
+        if (!channel.IsLive) return "channel disabled or disconnected";
         if (!contact.BotAllowed(now)) return "bot off or paused for the contact";
         if (!conversation.IsBotOwned) return "a human owns the conversation";
         if (conversation.Status == ConversationStatus.Resolved) return "conversation resolved";

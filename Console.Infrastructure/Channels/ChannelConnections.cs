@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Security;
@@ -7,6 +8,9 @@ using OperatorConsole.Infrastructure.Tenancy;
 using OperatorConsole.Infrastructure.Tenants;
 
 namespace OperatorConsole.Infrastructure.Channels;
+
+/// <summary>Who changes a channel, for the audit log.</summary>
+public sealed record ChannelActor(Guid? UserId, string Name);
 
 public sealed record ConnectChannel(ChannelKind Kind, string ExternalId, string? AccountId, string? DisplayName, string AccessToken,
     string? AppSecret, string? VerifyToken);
@@ -27,9 +31,103 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
     public async Task<Channel> ConnectAsync(Guid tenantId, ConnectChannel request, string actor, CancellationToken ct = default)
     {
         var channel = NewChannel(tenantId, request); // validates the id before anything is sent to a provider
-        var evidence = await ownership.ProveAsync(channel.Kind, channel.ExternalId, request.AccessToken, ct);
-        return await SaveAsync(channel, actor, evidence == OwnershipEvidence.Proven ? "ownership proven" : "ownership NOT checked (loopback)", ct);
+        var proof = await ownership.ProveAsync(channel.Kind, channel.ExternalId, request.AccessToken, ct);
+        // The provider's own name for the account (the verified number, the page's name) unless the owner typed one.
+        if (string.IsNullOrWhiteSpace(request.DisplayName) && proof.ProviderName is { } name) channel.Rename(name);
+        return await SaveAsync(channel, actor, proof.Evidence == OwnershipEvidence.Proven ? "ownership proven" : "ownership NOT checked (loopback)", ct);
     }
+
+    /// <summary>
+    /// A new token (and optionally app secret) for a channel: proven against the provider before it replaces the old one,
+    /// so a mistyped token never breaks a working channel. A channel in error (expired token) is healthy again.
+    /// </summary>
+    /// <exception cref="ChannelOwnershipException">The provider refused the new token; the old one stays.</exception>
+    public async Task<Channel> RotateTokenAsync(Guid tenantId, Guid channelId, string accessToken, string? appSecret, ChannelActor actor,
+        CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(accessToken)) throw new DomainException("channel.accessToken", "An access token is required.");
+        await using var work = scopes.ForTenant(tenantId);
+        var channel = await FindAsync(work.Db, channelId, ct);
+        if (channel.Status == ChannelStatus.Disconnected)
+            throw new DomainException("channel.disconnected", "This channel is disconnected: connect it again instead.");
+        await ownership.ProveAsync(channel.Kind, channel.ExternalId, accessToken.Trim(), ct);
+        var before = channel.Status;
+        var secrets = protector.Protect(accessToken.Trim(), string.IsNullOrWhiteSpace(appSecret) ? null : appSecret.Trim(), null);
+        channel.ReplaceCredentials(secrets);
+        Audit(work.Db, channel, actor, "channel.rotate_token",
+            $"access token{(string.IsNullOrWhiteSpace(appSecret) ? "" : " and app secret")} replaced (proven); status {before} → {channel.Status}");
+        await work.Db.SaveChangesAsync(ct);
+        return channel;
+    }
+
+    public Task<Channel> RenameAsync(Guid tenantId, Guid channelId, string displayName, ChannelActor actor, CancellationToken ct = default) =>
+        ChangeAsync(tenantId, channelId, actor, "channel.rename", c =>
+        {
+            var before = c.DisplayName;
+            c.Rename(displayName);
+            return $"name \"{before}\" → \"{c.DisplayName}\"";
+        }, ct);
+
+    public Task<Channel> SetBotAsync(Guid tenantId, Guid channelId, bool enabled, ChannelActor actor, CancellationToken ct = default) =>
+        ChangeAsync(tenantId, channelId, actor, "channel.bot", c =>
+        {
+            var before = c.BotEnabled;
+            c.SetBotEnabled(enabled);
+            return $"bot {(before ? "on" : "off")} → {(enabled ? "on" : "off")}";
+        }, ct);
+
+    /// <summary>Pauses a channel (nothing received or sent; webhooks wait as unroutable) or resumes it (those webhooks are processed).</summary>
+    public async Task<Channel> SetEnabledAsync(Guid tenantId, Guid channelId, bool enabled, ChannelActor actor, CancellationToken ct = default)
+    {
+        var channel = await ChangeAsync(tenantId, channelId, actor, enabled ? "channel.enable" : "channel.disable", c =>
+        {
+            var before = c.Status;
+            if (enabled) c.Enable();
+            else c.Disable();
+            return $"status {before} → {c.Status}";
+        }, ct);
+        if (enabled) await ReleaseUnroutableAsync(channel, ct);
+        return channel;
+    }
+
+    /// <summary>
+    /// Disconnects a channel for good: it stops receiving and sending, its conversations are kept read-only, and its
+    /// account id is freed so it can be connected again (its later webhooks are unroutable like any unknown account's).
+    /// </summary>
+    public Task<Channel> DisconnectAsync(Guid tenantId, Guid channelId, ChannelActor actor, CancellationToken ct = default) =>
+        ChangeAsync(tenantId, channelId, actor, "channel.disconnect", c =>
+        {
+            var before = c.Status;
+            var formerId = c.Disconnect();
+            return $"{c.Kind} {formerId}: status {before} → {c.Status}; conversations kept read-only";
+        }, ct);
+
+    /// <summary>The verify token Meta's webhook set-up asks for, for a tenant using its own Meta app (null when none is set).</summary>
+    public async Task<string?> VerifyTokenAsync(Guid tenantId, Guid channelId, CancellationToken ct = default)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var channel = await FindAsync(work.Db, channelId, ct);
+        return protector.Reveal(channel).VerifyToken;
+    }
+
+    private async Task<Channel> ChangeAsync(Guid tenantId, Guid channelId, ChannelActor actor, string action, Func<Channel, string> change,
+        CancellationToken ct)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var channel = await FindAsync(work.Db, channelId, ct);
+        var details = change(channel);
+        Audit(work.Db, channel, actor, action, details);
+        await work.Db.SaveChangesAsync(ct);
+        return channel;
+    }
+
+    private static async Task<Channel> FindAsync(AppDbContext db, Guid channelId, CancellationToken ct) =>
+        await db.Channels.SingleOrDefaultAsync(c => c.Id == channelId, ct)
+        ?? throw new DomainException("channel.not_found", "No such channel in this workspace.");
+
+    private void Audit(AppDbContext db, Channel channel, ChannelActor actor, string action, string details) =>
+        db.AuditEntries.Add(AuditEntry.Create(channel.TenantId, actor.UserId, actor.Name, action, nameof(Channel), channel.Id.ToString(),
+            details, clock.GetUtcNow()));
 
     /// <summary>
     /// Saves a channel without asking its provider: only for the demo seed and tests, which create accounts that exist

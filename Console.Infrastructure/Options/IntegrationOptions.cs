@@ -5,6 +5,11 @@ namespace OperatorConsole.Infrastructure.Options;
 /// <summary>Meta platform app (WhatsApp, Messenger, Instagram). Keys: Meta:*.</summary>
 public sealed class MetaOptions
 {
+    /// <summary>The platform's Meta app id; with <see cref="ConfigurationId"/> the Channels page offers WhatsApp Embedded Signup.</summary>
+    public string? AppId { get; set; }
+
+    /// <summary>The Facebook Login for Business configuration id of the Embedded Signup flow.</summary>
+    public string? ConfigurationId { get; set; }
     public string? AppSecret { get; set; }
     public string? VerifyToken { get; set; }
     [Required, Url] public string GraphBaseUrl { get; set; } = "https://graph.facebook.com";

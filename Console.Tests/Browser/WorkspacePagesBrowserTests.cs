@@ -35,8 +35,12 @@ public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture br
         await page.GotoAsync("/channels");
         var whatsapp = page.GetByRole(AriaRole.Row).Filter(new() { HasText = DemoSeeder.WhatsAppPhoneNumberId });
         await Assertions.Expect(whatsapp).ToContainTextAsync("Activo");
-        await Assertions.Expect(whatsapp).ToContainTextAsync("/webhooks/whatsapp/demo");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("channels-es.png") });
+        // The webhook URL for a business's own app is one click away, under the channel's actions.
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await whatsapp.GetByTestId("channel-actions").ClickAsync();
+        await page.GetByTestId("action-webhook").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("webhook-url")).ToContainTextAsync("/webhooks/whatsapp/demo");
     }
 
     [Fact]

@@ -54,6 +54,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
         app.MapPost("/{version}/{accountId}/messages", fake.SendAsync);
         app.MapGet("/{version}/{mediaId}", fake.MediaInfo);
         app.MapGet("/media-bytes/{mediaId}", fake.MediaBytes);
+        fake.MapChannelSetup(app);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -169,7 +170,10 @@ public sealed class FakeGraphApi : IAsyncDisposable
             return Results.Json(new { error = new { message = $"Unsupported get request. Object with ID '{objectId}' does not exist, cannot be " +
                 "loaded due to missing permissions, or does not support this operation.", type = "GraphMethodException", code = 100,
                 error_subcode = 33, fbtrace_id = "AbCdEfOwn" } }, statusCode: 400);
-        return Results.Json(new { id = objectId });
+        if (!_names.TryGetValue(objectId, out var names)) return Results.Json(new { id = objectId });
+        var described = names.DeepClone().AsObject();
+        described["id"] = objectId;
+        return Results.Content(described.ToJsonString(), "application/json");
     }
 
     private async Task<IResult> MediaBytes(HttpContext http, string mediaId)
@@ -190,6 +194,49 @@ public sealed class FakeGraphApi : IAsyncDisposable
         }
         return Results.Empty;
     }
+
+    // ---- Channel set-up (Channels page): names on the ownership read, Embedded Signup's code exchange and WABA subscription ----
+    private readonly ConcurrentDictionary<string, JsonObject> _names = new();
+    private readonly ConcurrentDictionary<string, string> _codes = new();
+    private string? _appId, _appSecret;
+
+    /// <summary>The fields <c>GET /{version}/{id}</c> answers besides the id (display_phone_number, verified_name, name, username).</summary>
+    public void Describe(string objectId, object fields) => _names[objectId] = JsonSerializer.SerializeToNode(fields)!.AsObject();
+
+    /// <summary>The platform app Embedded Signup codes are exchanged for (client_id and client_secret must match).</summary>
+    public void UseApp(string appId, string appSecret) => (_appId, _appSecret) = (appId, appSecret);
+
+    /// <summary>A one-time Embedded Signup code that <c>oauth/access_token</c> exchanges for this business token.</summary>
+    public void IssueCode(string code, string accessToken) => _codes[code] = accessToken;
+
+    /// <summary>WABAs subscribed to the app (POST /{waba-id}/subscribed_apps), in order.</summary>
+    public IReadOnlyList<GraphRequest> Subscriptions => _requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/subscribed_apps")).ToList();
+
+    private void MapChannelSetup(WebApplication app)
+    {
+        app.MapGet("/{version}/oauth/access_token", (HttpContext http) =>
+        {
+            _requests.Enqueue(new GraphRequest("GET", http.Request.Path, null, null, DateTimeOffset.UtcNow));
+            var q = http.Request.Query;
+            if (q["client_id"] != _appId || q["client_secret"] != _appSecret)
+                return Results.Json(new { error = new { message = "Error validating client secret.", type = "OAuthException", code = 1, fbtrace_id = "AbCdEfEs" } }, statusCode: 400);
+            // A code works once, as Meta's do.
+            if (!_codes.TryRemove(q["code"].ToString(), out var token))
+                return Results.Json(new { error = new { message = "This authorization code has been used.", type = "OAuthException", code = 100,
+                    error_subcode = 36009, fbtrace_id = "AbCdEfEs" } }, statusCode: 400);
+            return Results.Json(new { access_token = token, token_type = "bearer" });
+        });
+        app.MapPost("/{version}/{wabaId}/subscribed_apps", (HttpContext http, string wabaId) =>
+        {
+            _requests.Enqueue(new GraphRequest("POST", http.Request.Path, http.Request.Headers.Authorization, null, DateTimeOffset.UtcNow));
+            var authorization = http.Request.Headers.Authorization.ToString();
+            var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..] : "";
+            if (!_readableByToken.TryGetValue(token, out var readable) || !readable.ContainsKey(wabaId))
+                return Results.Json(new { error = new { message = "(#200) Permissions error", type = "OAuthException", code = 200, fbtrace_id = "AbCdEfEs" } }, statusCode: 403);
+            return Results.Json(new { success = true });
+        });
+    }
+    // ---- end of channel set-up ----
 
     public static string Json(object value) => JsonSerializer.Serialize(value);
 

@@ -25,7 +25,10 @@ internal sealed class InboundLookups
         if (events.Count == 0) return lookups;
 
         var channelIds = events.Select(e => e.ChannelExternalId).Distinct().ToList();
-        foreach (var channel in await db.Channels.Where(c => channelIds.Contains(c.ExternalId)).ToListAsync(ct))
+        // A disabled channel receives nothing: its deliveries wait as unroutable until it is enabled again.
+        foreach (var channel in await db.Channels
+                     .Where(c => channelIds.Contains(c.ExternalId) && c.Status != ChannelStatus.Disabled && c.Status != ChannelStatus.Disconnected)
+                     .ToListAsync(ct))
             lookups._channels[(channel.Kind, channel.ExternalId)] = channel;
         if (lookups._channels.Count == 0) return lookups; // nobody connected these numbers: nothing else to read
 

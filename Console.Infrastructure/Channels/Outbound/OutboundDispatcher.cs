@@ -64,6 +64,9 @@ public sealed class OutboundDispatcher(
 
     private async Task<SendResult> SendAsync(Data.AppDbContext db, Message message, Conversation conversation, Channel channel, CancellationToken ct)
     {
+        if (!channel.IsLive)
+            return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "channel_inactive",
+                $"The channel is {channel.Status.ToString().ToLowerInvariant()}: nothing is sent on it."));
         if (channel.Status == ChannelStatus.Error)
             return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "channel_error",
                 $"The channel needs to be reconnected: {channel.StatusReason}"));

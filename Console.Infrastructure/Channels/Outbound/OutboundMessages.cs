@@ -77,6 +77,9 @@ public sealed class OutboundMessages(ContextScopes scopes, TimeProvider clock)
         OutboundContent content)
     {
         EnsureValid(channel.Kind, content);
+        // A disconnected or disabled channel's conversations are kept to read, not to answer.
+        if (!channel.IsLive)
+            throw new DomainException("channel.inactive", "This conversation's channel is disconnected or disabled: it can be read but not answered.");
 
         var now = clock.GetUtcNow();
         var humanAgentTag = false;
