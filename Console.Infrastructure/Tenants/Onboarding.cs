@@ -52,16 +52,13 @@ public sealed class Onboarding(AgentProfiles profiles, TimeProvider clock)
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>
-    /// The first prompt from the owner's answers, in the workspace's language. {{business_name}} is left for the prompt
-    /// builder, so renaming the business never leaves a stale name in the prompt.
-    /// </summary>
-    public static string DraftPrompt(BusinessDescription d, string culture)
+    /// <summary>The first prompt from the owner's answers, in the workspace's language, naming the business as the owner wrote it.</summary>
+    public static string DraftPrompt(BusinessDescription d, string culture, string businessName)
     {
         static string Or(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
         return culture.StartsWith("en", StringComparison.OrdinalIgnoreCase)
             ? $$$"""
-               You are the virtual assistant of {{business_name}}. You answer our customers' messages.
+               You are the virtual assistant of {{{businessName.Trim()}}}. You answer our customers' messages.
 
                What we sell:
                {{{Or(d.WhatYouSell, "(describe your products or services)")}}}
@@ -80,7 +77,7 @@ public sealed class Onboarding(AgentProfiles profiles, TimeProvider clock)
                - Never make up prices, discounts or availability.
                """
             : $$$"""
-               Eres el asistente virtual de {{business_name}}. Respondes los mensajes de nuestros clientes.
+               Eres el asistente virtual de {{{businessName.Trim()}}}. Respondes los mensajes de nuestros clientes.
 
                Lo que vendemos:
                {{{Or(d.WhatYouSell, "(describe tus productos o servicios)")}}}

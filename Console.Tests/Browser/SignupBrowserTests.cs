@@ -53,6 +53,8 @@ public class SignupBrowserTests(SignupBrowserAppFactory app, BrowserFixture brow
         await Assertions.Expect(checklist.GetByText("Conecta un canal")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("onboarding-item-channel")).ToHaveAttributeAsync("data-done", "false");
         await Assertions.Expect(page.GetByTestId("trial-chip")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("Prueba: quedan 7 días"));
+        // A phone shot of the whole page repeats the fixed top bar mid-page: the phone one is what the screen shows.
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"home-onboarding-{shot}-es.png"), FullPage = !phone });
 
         // Describe the business: the generated instructions are in Spanish and go live.
         await page.GetByTestId("onboarding-describe-open").ClickAsync();
@@ -61,11 +63,27 @@ public class SignupBrowserTests(SignupBrowserAppFactory app, BrowserFixture brow
         await page.GetByTestId("describe-generate").ClickAsync();
         await Assertions.Expect(page.GetByTestId("describe-prompt")).ToHaveValueAsync(
             new System.Text.RegularExpressions.Regex("Cortes, tintes y manicure"));
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"home-onboarding-{shot}-es.png"), FullPage = true });
+        await Assertions.Expect(page.GetByTestId("describe-prompt")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^Eres el asistente virtual de Estética Lupita"));
+        if (!phone) await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"home-onboarding-describe-{shot}-es.png"), FullPage = true });
         await page.GetByTestId("describe-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("onboarding-item-describe")).ToHaveAttributeAsync("data-done", "true");
         await Assertions.Expect(page.GetByTestId("onboarding-progress")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("1 de 5"));
         Assert.DoesNotContain(errors, e => e.Contains("Content Security Policy") || e.StartsWith("page error"));
+    }
+
+    [Fact]
+    public async Task The_register_page_reads_in_English_for_an_English_browser()
+    {
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.ServerAddress.ToString(), Locale = "en-US", ViewportSize = new ViewportSize { Width = 1366, Height = 800 },
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/Account/Register");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Create your account" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel("Country")).ToHaveValueAsync("US");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create account" })).ToBeEnabledAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("register-desktop-en.png"), FullPage = true });
     }
 
     [Fact]

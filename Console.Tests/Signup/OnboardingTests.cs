@@ -77,13 +77,13 @@ public class OnboardingTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
     {
         var tenantId = await ColombianTenantAsync();
         var prompt = Onboarding.DraftPrompt(new BusinessDescription("Pan dulce y pasteles por encargo", "Concha $15, pastel $450",
-            "Lun a sáb 7:00–20:00", "cercano, de tú"), "es");
+            "Lun a sáb 7:00–20:00", "cercano, de tú"), "es", "Panadería La Espiga");
         Assert.Contains("Pan dulce y pasteles por encargo", prompt);
         Assert.Contains("Concha $15, pastel $450", prompt);
         Assert.Contains("Lun a sáb 7:00–20:00", prompt);
         Assert.Contains("Tono: cercano, de tú.", prompt);
-        Assert.Contains("{{business_name}}", prompt);
-        Assert.Contains("What we sell", Onboarding.DraftPrompt(new BusinessDescription("Tacos", "", "", ""), "en"));
+        Assert.StartsWith("Eres el asistente virtual de Panadería La Espiga.", prompt);
+        Assert.Contains("What we sell", Onboarding.DraftPrompt(new BusinessDescription("Tacos", "", "", ""), "en", "Taco Shop"));
 
         var edited = prompt + "\n- Ofrece el pan del día.";
         await using var work = app.Scopes.ForTenant(tenantId);
