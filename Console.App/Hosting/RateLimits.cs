@@ -70,6 +70,16 @@ public static class RateLimits
                 var http = rejected.HttpContext;
                 if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
                     http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // A person posting the sign-up form gets a sentence in their language, not an API problem document.
+                if (!Pipeline.IsMachineRoute(http.Request.Path))
+                {
+                    var text = http.RequestServices.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<Resources.SharedResource>>();
+                    http.Response.ContentType = "text/html; charset=utf-8";
+                    await http.Response.WriteAsync("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Console</title></head><body><p>"
+                        + System.Net.WebUtility.HtmlEncode(text["Security.TooManyAttempts"]) + "</p><p><a href=\"/Account/Login\">"
+                        + System.Net.WebUtility.HtmlEncode(text["Login.Title"]) + "</a></p></body></html>", ct);
+                    return;
+                }
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,

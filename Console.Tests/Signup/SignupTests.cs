@@ -182,6 +182,7 @@ public class SignupTests(SignupAppFactory app) : IClassFixture<SignupAppFactory>
             if (answer.StatusCode == HttpStatusCode.TooManyRequests) limited = answer;
         }
         Assert.NotNull(limited);
+        Assert.Contains("Demasiados intentos", await HtmlAsync(limited));
         // Another address still signs up.
         Assert.Equal(HttpStatusCode.Redirect,
             (await SignupForms.RegisterAsync(SignupForms.NewClient(app), "Legit " + TestData.Unique("l"), $"{TestData.Unique("l")}@signup.test")).StatusCode);
