@@ -139,6 +139,10 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();
+        services.AddScoped<SelfSignup>();
+        services.AddSingleton<Onboarding>();
+        services.AddSection<SignupOptions>("Signup");
+        services.AddSection<BillingOptions>("Billing");
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         return services;

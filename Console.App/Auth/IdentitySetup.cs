@@ -28,6 +28,9 @@ public static class IdentitySetup
         services.AddIdentityCore<ApplicationUser>(o =>
             {
                 o.SignIn.RequireConfirmedAccount = false;
+                // Self-service owners open their workspace only after following the mailed link; every other account
+                // (provisioned, seeded, invited) is created confirmed.
+                o.SignIn.RequireConfirmedEmail = true;
                 o.User.RequireUniqueEmail = true;
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = 5;
@@ -40,6 +43,7 @@ public static class IdentitySetup
             .AddDefaultTokenProviders()
             .AddClaimsPrincipalFactory<ConsoleClaimsPrincipalFactory>();
 
+        services.AddSingleton<SignupProofOfWork>();
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(5));
         // Reset and confirmation links open an account: one hour is enough to use one and short enough to limit a leak.
         services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(1));

@@ -26,6 +26,9 @@ public sealed class RateLimitOptions
 
     [Range(1, int.MaxValue)] public int ForgotPasswordPerAccountPerHour { get; set; } = 5;
 
+    /// <summary>Sign-up and confirmation-resend form posts from one client address per hour (bot protection).</summary>
+    [Range(1, int.MaxValue)] public int SignupPerIpPerHour { get; set; } = 10;
+
     /// <summary>REST API requests per API key per minute (requests without a key: per client address).</summary>
     [Range(1, int.MaxValue)] public int ApiPerKeyPerMinute { get; set; } = 1200;
 
@@ -55,6 +58,11 @@ public static class RateLimits
                 if (path.StartsWithSegments("/webhooks"))
                     return RateLimitPartition.GetFixedWindowLimiter(WebhookPartition(path), _ => new FixedWindowRateLimiterOptions
                         { PermitLimit = l.WebhooksPerSourcePerSecond, Window = TimeSpan.FromSeconds(1), QueueLimit = 0 });
+                // Creating workspaces and sending mail: a form post here costs a row and an e-mail, so each address gets a few.
+                if (HttpMethods.IsPost(context.Request.Method)
+                    && (path.StartsWithSegments("/Account/Register") || path.StartsWithSegments("/Account/ResendConfirmation")))
+                    return RateLimitPartition.GetFixedWindowLimiter("signup:" + ClientAddress(context), _ => new FixedWindowRateLimiterOptions
+                        { PermitLimit = l.SignupPerIpPerHour, Window = TimeSpan.FromHours(1), QueueLimit = 0 });
                 return RateLimitPartition.GetNoLimiter("none");
             });
             o.OnRejected = async (rejected, ct) =>
@@ -62,6 +70,16 @@ public static class RateLimits
                 var http = rejected.HttpContext;
                 if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
                     http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // A person posting the sign-up form gets a sentence in their language, not an API problem document.
+                if (!Pipeline.IsMachineRoute(http.Request.Path))
+                {
+                    var text = http.RequestServices.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<Resources.SharedResource>>();
+                    http.Response.ContentType = "text/html; charset=utf-8";
+                    await http.Response.WriteAsync("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Console</title></head><body><p>"
+                        + System.Net.WebUtility.HtmlEncode(text["Security.TooManyAttempts"]) + "</p><p><a href=\"/Account/Login\">"
+                        + System.Net.WebUtility.HtmlEncode(text["Login.Title"]) + "</a></p></body></html>", ct);
+                    return;
+                }
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,

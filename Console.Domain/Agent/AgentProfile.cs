@@ -61,8 +61,10 @@ public sealed class AgentProfile : ITenantOwned
 
     public TimeSpan Buffer => TimeSpan.FromSeconds(BufferSeconds);
 
-    public static AgentProfile CreateDefault(Guid tenantId, string businessName, DateTimeOffset now) => new()
+    /// <param name="timeZone">The business's zone (publishing makes the agent's zone the workspace's); null = the platform default.</param>
+    public static AgentProfile CreateDefault(Guid tenantId, string businessName, DateTimeOffset now, string? timeZone = null) => new()
     {
+        TimeZone = timeZone ?? "America/Mexico_City",
         Id = Guid.CreateVersion7(now),
         TenantId = tenantId,
         Version = 1,

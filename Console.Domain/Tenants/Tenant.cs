@@ -25,6 +25,12 @@ public sealed partial class Tenant
     public string DefaultRegion { get; private set; } = "MX";
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>When the free trial ends; null for workspaces that never had one (created by the platform).</summary>
+    public DateTimeOffset? TrialEndsAt { get; private set; }
+
+    /// <summary>When an owner hid the first-run checklist; it also hides itself once every item is done.</summary>
+    public DateTimeOffset? OnboardingDismissedAt { get; private set; }
+
     public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
     {
         name = name?.Trim() ?? "";
@@ -66,6 +72,18 @@ public sealed partial class Tenant
         if (r.Length != 2 || !r.All(char.IsAsciiLetterUpper)) throw new DomainException("tenant.region", "A region is a two-letter country code (MX, CO, AR…).");
         DefaultRegion = r;
     }
+
+    public void StartTrial(DateTimeOffset endsAt)
+    {
+        if (endsAt <= CreatedAt) throw new DomainException("tenant.trial", "A trial ends after the workspace was created.");
+        TrialEndsAt = endsAt;
+    }
+
+    /// <summary>Whole days left in the trial, rounded up (the last afternoon still counts as a day); null without a trial.</summary>
+    public int? TrialDaysLeft(DateTimeOffset now) =>
+        TrialEndsAt is { } end ? Math.Max(0, (int)Math.Ceiling((end - now).TotalDays)) : null;
+
+    public void DismissOnboarding(DateTimeOffset now) => OnboardingDismissedAt ??= now;
 
     public void Suspend() => Status = TenantStatus.Suspended;
 

@@ -93,8 +93,8 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     {
         var live = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
         if (live is not null) return live;
-        var name = await db.Tenants.Where(t => t.Id == tenantId).Select(t => t.Name).SingleAsync(ct);
-        live = AgentProfile.CreateDefault(tenantId, name, clock.GetUtcNow());
+        var tenant = await db.Tenants.Where(t => t.Id == tenantId).Select(t => new { t.Name, t.TimeZone }).SingleAsync(ct);
+        live = AgentProfile.CreateDefault(tenantId, tenant.Name, clock.GetUtcNow(), tenant.TimeZone);
         db.AgentProfiles.Add(live);
         try
         {

@@ -19,7 +19,8 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
             Locale = "es-MX",
         });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/Account/Login");
+        // Owners land on their home (first-run checklist); these tests start in the inbox.
+        await page.GotoAsync("/Account/Login?returnUrl=%2Finbox");
         await page.GetByLabel("Correo electrónico").FillAsync(email);
         await page.GetByLabel("Contraseña").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();

@@ -2844,6 +2844,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(120)")
                         .HasColumnName("name");
 
+                    b.Property<DateTimeOffset?>("OnboardingDismissedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("onboarding_dismissed_at");
+
                     b.Property<string>("Plan")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -2867,6 +2871,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("time_zone");
+
+                    b.Property<DateTimeOffset?>("TrialEndsAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trial_ends_at");
 
                     b.HasKey("Id")
                         .HasName("pk_tenants");
