@@ -19,7 +19,8 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
             Locale = "es-MX",
         });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/Account/Login");
+        // Owners land on the home dashboard; these tests are about the shell around the inbox.
+        await page.GotoAsync("/Account/Login?returnUrl=%2Finbox");
         await page.GetByLabel("Correo electrónico").FillAsync(email);
         await page.GetByLabel("Contraseña").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Entrar" }).ClickAsync();
