@@ -109,7 +109,8 @@ public class DashboardBrowserTests(BrowserAppFactory app, BrowserFixture browser
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Hoy", Exact = true }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.EndsWith("/?period=today"));
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/\?period=today$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Hoy", Exact = true })).ToHaveAttributeAsync("aria-pressed", "true");
         await Assertions.Expect(dashboard).ToHaveAttributeAsync("data-period", "today");
         await Assertions.Expect(page.GetByTestId("kpi-conversations")).ToHaveTextAsync("2");
         // 20 s and 60 s: the median of two is their mean.
@@ -221,6 +222,14 @@ public class DashboardBrowserTests(BrowserAppFactory app, BrowserFixture browser
                     contacts[i].Name, null, null, now);
                 if (i % 2 == 0) booking.Confirm("demo", now);
                 rows.Add(booking);
+            }
+            // Two that already took place this week: one attended, one the customer missed.
+            for (var i = 0; i < 2; i++)
+            {
+                var start = now.AddDays(-2 - i).AddHours(-1);
+                var past = Appointment.Book(tenantId, contacts[4 + i].Id, resource, null, start, TimeSpan.FromMinutes(30), contacts[4 + i].Name, null, null, start.AddDays(-1));
+                if (i == 0) past.Complete("demo", now); else past.MarkNoShow("demo", now);
+                rows.Add(past);
             }
             for (var i = 0; i < 6; i++)
             {
