@@ -159,17 +159,25 @@ public class DashboardBrowserTests(BrowserAppFactory app, BrowserFixture browser
         var queries = app.Services.GetRequiredService<DashboardQueries>();
         await queries.SummaryAsync(demo, DashboardPeriod.Month); // warm: first use compiles the model's queries
 
-        var times = new List<double>();
+        var best = new List<double>();
         foreach (var period in Enum.GetValues<DashboardPeriod>())
         {
-            var watch = Stopwatch.StartNew();
-            var s = await queries.SummaryAsync(demo, period);
-            times.Add(watch.Elapsed.TotalMilliseconds);
-            output.WriteLine($"demo {period}: {s.Conversations} conversations, {s.Leads} leads, read in {watch.Elapsed.TotalMilliseconds:0.0} ms");
+            // The best of five: the machine's two cores are shared, and the figure of interest is the queries' own cost.
+            var times = new List<double>();
+            DashboardSummary? s = null;
+            for (var i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                s = await queries.SummaryAsync(demo, period);
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            best.Add(times[0]);
+            output.WriteLine($"demo {period}: {s!.Conversations} conversations, {s.Leads} leads, best {times[0]:0.0} ms, median {times[2]:0.0} ms");
             Assert.True(s.HasConversations);
         }
         // Generous for two shared cores; the figures printed above are what docs quote.
-        Assert.All(times, t => Assert.True(t < 2_000, $"{t:0} ms"));
+        Assert.All(best, t => Assert.True(t < 1_000, $"{t:0} ms"));
     }
 
     [Trait("Category", "Screenshots")]
