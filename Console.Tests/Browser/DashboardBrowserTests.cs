@@ -117,10 +117,15 @@ public class DashboardBrowserTests(BrowserAppFactory app, BrowserFixture browser
         await Assertions.Expect(page.GetByTestId("kpi-first-response")).ToHaveTextAsync("40 s");
         await Assertions.Expect(page.GetByTestId("kpi-bot-share")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^50\s?%$"));
 
-        // The address keeps the period: a reload opens the same view, and back returns to the week.
-        await page.ReloadAsync();
-        await Assertions.Expect(page.GetByTestId("kpi-conversations")).ToHaveTextAsync("2");
+        // Back returns to the previous period; the address alone opens a period.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Últimos 30 días", Exact = true }).ClickAsync();
+        await Assertions.Expect(dashboard).ToHaveAttributeAsync("data-period", "30d");
+        await Assertions.Expect(page.GetByTestId("kpi-conversations")).ToHaveTextAsync("3");
         await page.GoBackAsync();
+        await Assertions.Expect(dashboard).ToHaveAttributeAsync("data-period", "today");
+        await Assertions.Expect(page.GetByTestId("kpi-conversations")).ToHaveTextAsync("2");
+        await page.GotoAsync("/?period=30d");
+        await Assertions.Expect(page.GetByTestId("dashboard")).ToHaveAttributeAsync("data-period", "30d");
         await Assertions.Expect(page.GetByTestId("kpi-conversations")).ToHaveTextAsync("3");
     }
 
