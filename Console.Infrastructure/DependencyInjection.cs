@@ -136,6 +136,7 @@ public static class DependencyInjection
         services.AddSingleton<Appointments.AppointmentCommands>();
         services.AddSingleton<Appointments.AppointmentInvites>();
         services.AddSingleton<Pipeline.LeadQueries>();
+        services.AddSingleton<Reporting.DashboardQueries>();
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();

@@ -19,7 +19,7 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
             Locale = "es-MX",
         });
         var page = await context.NewPageAsync();
-        // Owners land on their home (first-run checklist); these tests start in the inbox.
+        // Owners land on the home dashboard; these tests are about the shell around the inbox.
         await page.GotoAsync("/Account/Login?returnUrl=%2Finbox");
         await page.GetByLabel("Correo electrónico").FillAsync(email);
         await page.GetByLabel("Contraseña").FillAsync(password);
