@@ -1274,6 +1274,7 @@ S = {
  "Invitation.SignInAndJoin": ("Sign in and join", "Entrar y unirme"),
  "Invitation.CreateAndJoin": ("Create account and join", "Crear cuenta y unirme"),
  "Invitation.Name": ("Your name", "Tu nombre"),
+ "Invitation.Confirm": ("Repeat the password", "Repite la contraseña"),
  "Invitation.NameRequired": ("Enter your name.", "Escribe tu nombre."),
  "Invitation.Invalid.Title": ("This invitation link is not valid", "Este enlace de invitación no es válido"),
  "Invitation.Invalid.Body": ("Check that you copied the whole link, or ask for a new invitation.", "Revisa que copiaste el enlace completo o pide una invitación nueva."),
