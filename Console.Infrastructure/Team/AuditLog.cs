@@ -57,3 +57,41 @@ public sealed class AuditLog(ContextScopes scopes)
     private static AuditRow ToRow(AuditEntry e) =>
         new(e.CreatedAt, e.Actor, e.Action, e.Details ?? (e.EntityType is null ? null : $"{e.EntityType} {e.EntityId}"), e.Before, e.After);
 }
+
+/// <summary>
+/// Reads a before → after pair of JSON snapshots as the fields that changed ("role: Agent → Admin"); a creation lists its
+/// fields with nothing before, a removal with nothing after.
+/// </summary>
+public static class AuditDiff
+{
+    public static IReadOnlyList<(string Field, string? Before, string? After)> Changes(string? before, string? after)
+    {
+        var old = Fields(before);
+        var now = Fields(after);
+        if (old is null && now is null) return [];
+        var keys = (old?.Keys.AsEnumerable() ?? []).Concat(now?.Keys.AsEnumerable() ?? []).Distinct();
+        return keys.Select(k => (k, Get(old, k), Get(now, k))).Where(c => c.Item2 != c.Item3).ToList();
+    }
+
+    private static string? Get(Dictionary<string, string>? fields, string key) => fields is not null && fields.TryGetValue(key, out var v) ? v : null;
+
+    private static Dictionary<string, string>? Fields(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return new() { ["value"] = doc.RootElement.ToString() };
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind switch
+            {
+                System.Text.Json.JsonValueKind.Array => string.Join(", ", p.Value.EnumerateArray().Select(e => e.ToString())),
+                System.Text.Json.JsonValueKind.Null => "",
+                _ => p.Value.ToString(),
+            });
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return new() { ["value"] = json };
+        }
+    }
+}

@@ -105,7 +105,7 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
             invitation = Invitation.Create(actor.TenantId, address, role, HashToken(token), actor.UserId, actor.Name, now);
             work.Db.Invitations.Add(invitation);
             work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, actor.UserId, actor.Name, "invitation.created", nameof(Invitation),
-                invitation.Id.ToString(), null, Snapshot(new { email = address, role }), now));
+                invitation.Id.ToString(), null, Snapshot(new { email = address, role }), now, address));
             await work.Db.SaveChangesAsync(ct);
         }
         await MailAsync(tenant, invitation, token, actor.Name, ct);
@@ -126,7 +126,8 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
             var now = clock.GetUtcNow();
             invitation.Renew(HashToken(token), now);
             work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, actor.UserId, actor.Name, "invitation.resent", nameof(Invitation),
-                invitation.Id.ToString(), null, Snapshot(new { email = invitation.Email, role = invitation.Role, expiresAt = invitation.ExpiresAt }), now));
+                invitation.Id.ToString(), null, Snapshot(new { email = invitation.Email, role = invitation.Role, expiresAt = invitation.ExpiresAt }), now,
+                invitation.Email));
             await work.Db.SaveChangesAsync(ct);
         }
         await MailAsync(tenant, invitation, token, actor.Name, ct);
@@ -140,7 +141,7 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
         var now = clock.GetUtcNow();
         invitation.Revoke(now);
         work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, actor.UserId, actor.Name, "invitation.revoked", nameof(Invitation),
-            invitation.Id.ToString(), Snapshot(new { email = invitation.Email, role = invitation.Role }), null, now));
+            invitation.Id.ToString(), Snapshot(new { email = invitation.Email, role = invitation.Role }), null, now, invitation.Email));
         await work.Db.SaveChangesAsync(ct);
         return true;
     }
@@ -176,7 +177,7 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
         if (!await work.Db.TenantMembers.AnyAsync(m => m.TenantId == invitation.TenantId && m.UserId == userId, ct))
             work.Db.TenantMembers.Add(TenantMember.Create(invitation.TenantId, userId, invitation.Role, now));
         work.Db.AuditEntries.Add(AuditEntry.Change(invitation.TenantId, userId, userName, "member.joined", nameof(TenantMember), userId.ToString(),
-            null, Snapshot(new { email = invitation.Email, role = invitation.Role }), now));
+            null, Snapshot(new { email = invitation.Email, role = invitation.Role }), now, invitation.Email));
         await work.Db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return invitation.TenantId;

@@ -265,6 +265,27 @@ public partial class TeamTests(SocketAppFactory app) : IClassFixture<SocketAppFa
     }
 
     [Fact]
+    public async Task A_removed_member_loses_the_workspace_at_once_with_the_session_they_hold()
+    {
+        var tenant = await app.TenantAsync();
+        var member = await app.MemberAsync(tenant.Id);
+        var email = (await app.Services.CreateAsyncScope().ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>()
+            .FindByIdAsync(member.UserId.ToString()))!.Email!;
+        var cookies = await app.SignInAsync(email);
+        using var browser = Browser(cookies);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/inbox")).StatusCode);
+
+        using var api = await AdminApiAsync(tenant.Id);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync($"/api/v1/tenants/{tenant.Id}/members/{member.UserId}")).StatusCode);
+
+        // The same cookie, moments later: no inbox, no live connection.
+        Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync("/inbox")).StatusCode);
+        var hub = app.HubConnection(cookies);
+        await Assert.ThrowsAnyAsync<Exception>(() => hub.StartAsync());
+        await hub.DisposeAsync();
+    }
+
+    [Fact]
     public async Task An_agent_cannot_open_the_team_page_and_keys_without_admin_cannot_call_the_team_endpoints()
     {
         var tenant = await app.TenantAsync();
