@@ -94,6 +94,8 @@ public static class DependencyInjection
         services.AddSingleton<Live.PresenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.PresenceService>());
         services.AddSingleton<Assignment.AssignmentService>();
+        services.AddSingleton<Team.TeamService>();
+        services.AddSingleton<Team.AuditLog>();
         services.AddChannelSenders();
         services.AddSingleton<Channels.Outbound.OutboundSignal>();
         // What happened, announced once committed (Events/): to live screens and to the senders waiting for work.

@@ -19,7 +19,8 @@ public static class ApiScopeRules
     {
         var area = AreaOf(routePattern);
         var reading = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
-        if (area == "api-keys") return ApiKeyScopes.Admin;
+        // Who works here and what was changed are the workspace's setup too, read or written.
+        if (area is "api-keys" or "members" or "invitations" or "audit") return ApiKeyScopes.Admin;
         if (!reading && area is not null && AdminAreas.Contains(area)) return ApiKeyScopes.Admin;
         return reading ? ApiKeyScopes.Read : ApiKeyScopes.Write;
     }

@@ -50,7 +50,9 @@ public static class ApiSetup
         api.MapPipelineApi();
         api.MapContactImportsApi();
         api.MapAppointmentsApi();
+        api.MapTeamApi();
         app.MapContactImportDownloads();
+        app.MapTeamDownloads();
         return app;
     }
 }

@@ -72,10 +72,13 @@ public static class IdentitySetup
             };
         });
 
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, CurrentMembershipHandler>();
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Member, p => p.RequireAuthenticatedUser().RequireClaim(ConsoleClaims.TenantId))
+            .AddPolicy(Policies.Member, p => p.RequireAuthenticatedUser().RequireClaim(ConsoleClaims.TenantId)
+                .AddRequirements(new CurrentMembershipRequirement(managers: false)))
             .AddPolicy(Policies.Manager, p => p.RequireAuthenticatedUser()
-                .RequireClaim(ConsoleClaims.TenantRole, nameof(TenantRole.Owner), nameof(TenantRole.Admin)))
+                .RequireClaim(ConsoleClaims.TenantRole, nameof(TenantRole.Owner), nameof(TenantRole.Admin))
+                .AddRequirements(new CurrentMembershipRequirement(managers: true)))
             .AddPolicy(Policies.SuperAdmin, p => p.RequireAuthenticatedUser().RequireRole(Roles.SuperAdmin))
             .AddPolicy(Policies.Simulator, p => p.RequireAuthenticatedUser().RequireAssertion(c =>
                 c.User.IsInRole(Roles.SuperAdmin) || c.User.GetTenantRole() is TenantRole.Owner or TenantRole.Admin))

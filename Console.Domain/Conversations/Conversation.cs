@@ -237,6 +237,20 @@ public sealed class Conversation : AggregateRoot, ITenantOwned
         return true;
     }
 
+    /// <summary>
+    /// Its assignee left the team: the conversation waits for a human again, keeping its reason, priority and SLA (a
+    /// fresh clock when it had none), so auto-assignment gives it to the next member.
+    /// </summary>
+    public void ReturnToQueue(DateTimeOffset now)
+    {
+        if (IsResolved || AssignedMemberId is null) return;
+        AssignedMemberId = null;
+        Owner = ConversationOwner.Unassigned;
+        var priority = Priority ?? HandoffPriority.Normal;
+        SlaDueAt ??= now + SlaFor(priority);
+        Record(new ConversationHandedOff(TenantId, Id, HandoffReason ?? Conversations.HandoffReason.UserRequested, priority));
+    }
+
     /// <summary>The bot answers again. Refused on a resolved conversation, like taking it over: reopen it first.</summary>
     public void HandBackToBot()
     {

@@ -48,6 +48,10 @@ public sealed class AuditEntry
     public string? EntityType { get; private set; }
     public string? EntityId { get; private set; }
     public string? Details { get; private set; }
+
+    /// <summary>The changed thing as JSON before and after a configuration change (null when created or removed).</summary>
+    public string? Before { get; private set; }
+    public string? After { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static AuditEntry Create(Guid? tenantId, Guid? actorUserId, string actor, string action, string? entityType,
@@ -63,6 +67,16 @@ public sealed class AuditEntry
         Details = details,
         CreatedAt = now,
     };
+
+    /// <summary>A configuration change with its before → after snapshots (JSON), for the workspace's audit log.</summary>
+    public static AuditEntry Change(Guid tenantId, Guid? actorUserId, string actor, string action, string entityType, string entityId,
+        string? before, string? after, DateTimeOffset now, string? details = null)
+    {
+        var entry = Create(tenantId, actorUserId, actor, action, entityType, entityId, details, now);
+        entry.Before = before;
+        entry.After = after;
+        return entry;
+    }
 }
 
 /// <summary>A tenant API key. Only a SHA-256 hash of the secret is stored; the key is shown once.</summary>

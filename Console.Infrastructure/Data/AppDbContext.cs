@@ -61,6 +61,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantMember> TenantMembers => Set<TenantMember>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
     public DbSet<PresenceLease> PresenceLeases => Set<PresenceLease>();
     public DbSet<Channel> Channels => Set<Channel>();
     public DbSet<ChannelAccess> ChannelAccess => Set<ChannelAccess>();

@@ -35,10 +35,15 @@ public class ChannelAccessTests(SocketAppFactory app) : IClassFixture<SocketAppF
         var hidden = await app.ConversationAsync(tenant.Id, "Paciente Reservada", channel: theirs, customerId: hiddenCustomer);
         var visible = await app.ConversationAsync(tenant.Id, "Paciente Visible", channel: mine, customerId: visibleCustomer);
         var member = await app.MemberAsync(tenant.Id);
-        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        // Granted as an owner does it: through the team's member endpoint (PATCH channelIds), not a row written by hand.
+        var key = await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Security.ApiKeyService>().IssueAsync(tenant.Id, "team",
+            ["read", "write", "admin"], null, new OperatorConsole.Infrastructure.Security.ApiKeyActor("test"));
+        using (var api = new HttpClient { BaseAddress = app.ServerAddress })
         {
-            work.Db.ChannelAccess.Add(ChannelAccess.Grant(tenant.Id, mine.Id, member.Id));
-            await work.Db.SaveChangesAsync();
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Key);
+            var granted = await System.Net.Http.Json.HttpClientJsonExtensions.PatchAsJsonAsync(api,
+                $"/api/v1/tenants/{tenant.Id}/members/{member.UserId}", new { channelIds = new[] { mine.Id } });
+            Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
         }
         await using var scope = app.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
@@ -50,6 +55,16 @@ public class ChannelAccessTests(SocketAppFactory app) : IClassFixture<SocketAppF
 
     private HttpClient Browser(System.Net.CookieContainer cookies) =>
         new(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = app.ServerAddress };
+
+    [Fact]
+    public async Task The_inbox_list_shows_only_conversations_of_the_channels_set_on_the_member()
+    {
+        var s = await SetupAsync();
+        var page = await app.Services.GetRequiredService<InboxQueries>().ListAsync(s.TenantId, s.Member.Id, new InboxFilter());
+        Assert.Equal([s.Visible.Id], page.Items.Select(r => r.Id));
+        var owners = await app.Services.GetRequiredService<InboxQueries>().ListAsync(s.TenantId, null, new InboxFilter());
+        Assert.Contains(owners.Items, r => r.Id == s.Hidden.Id);
+    }
 
     [Fact]
     public async Task Opening_another_channels_conversation_by_URL_renders_not_found_and_nothing_of_it()

@@ -47,3 +47,19 @@ public sealed class PresenceLeaseConfiguration : IEntityTypeConfiguration<Presen
         b.HasOne<TenantMember>().WithMany().HasForeignKey(l => l.MemberId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+public sealed class InvitationConfiguration : IEntityTypeConfiguration<Invitation>
+{
+    public void Configure(EntityTypeBuilder<Invitation> b)
+    {
+        b.ToTable("invitations");
+        b.Property(i => i.Email).HasMaxLength(256);
+        b.Property(i => i.Role).HasConversion<string>().HasMaxLength(20);
+        b.Property(i => i.TokenHash).HasMaxLength(64);
+        b.Property(i => i.InvitedBy).HasMaxLength(256);
+        // The link is looked up by its hash before any tenant is known (the holder may have no account yet).
+        b.HasIndex(i => i.TokenHash).IsUnique();
+        b.HasIndex(i => new { i.TenantId, i.CreatedAt });
+        b.HasOne<Tenant>().WithMany().HasForeignKey(i => i.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
