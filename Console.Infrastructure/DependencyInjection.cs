@@ -79,6 +79,7 @@ public static class DependencyInjection
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
+        services.AddSingleton<Templates.WhatsAppTemplates>();
         services.AddSingleton<Channels.Inbound.InboxSignal>();
         services.AddSingleton<Channels.Inbound.WebhookInbox>();
         services.AddSingleton<Channels.Inbound.WebhookIntake>();

@@ -50,6 +50,7 @@ public static class ApiSetup
         api.MapPipelineApi();
         api.MapContactImportsApi();
         api.MapAppointmentsApi();
+        api.MapTemplatesApi();
         app.MapContactImportDownloads();
         return app;
     }

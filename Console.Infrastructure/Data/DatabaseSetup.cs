@@ -54,6 +54,7 @@ public static class DatabaseSetup
         "custom_field_definitions", "lead_score_changes", "contact_merges", "contact_imports", "contact_import_errors", "contact_import_files",
         "bookable_resources", "availability_settings",
         "reminder_settings",
+        "message_templates",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
