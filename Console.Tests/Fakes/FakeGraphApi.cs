@@ -201,8 +201,10 @@ public sealed class FakeGraphApi : IAsyncDisposable
 
     /// <summary>A template already on the WABA, as WhatsApp Manager would list it.</summary>
     public void AddTemplate(string wabaId, string name, string language, string status = "APPROVED", string category = "UTILITY",
-        string body = "Hola {{1}}, te esperamos el {{2}}.", string? rejectedReason = null)
+        string body = "Hola {{1}}, te esperamos el {{2}}.", string? rejectedReason = null, string[]? samples = null)
     {
+        var bodyComponent = new JsonObject { ["type"] = "BODY", ["text"] = body };
+        if (samples is { Length: > 0 }) bodyComponent["example"] = new JsonObject { ["body_text"] = new JsonArray(new JsonArray(samples.Select(x => (JsonNode?)x).ToArray())) };
         var list = _templates.GetOrAdd(wabaId, _ => []);
         lock (list)
         {
@@ -210,7 +212,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
             {
                 ["id"] = (1000000 + Interlocked.Increment(ref _sequence)).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["name"] = name, ["language"] = language, ["status"] = status, ["category"] = category,
-                ["components"] = new JsonArray(new JsonObject { ["type"] = "BODY", ["text"] = body }),
+                ["components"] = new JsonArray(bodyComponent),
                 ["rejected_reason"] = rejectedReason ?? "NONE",
             });
         }
