@@ -43,9 +43,14 @@ public sealed class MessageTemplate : ITenantOwned
         Status = status,
         ComponentsJson = componentsJson,
         ProviderId = providerId,
-        RejectionReason = rejectionReason,
+        RejectionReason = ReasonFor(status, rejectionReason),
         SyncedAt = now,
     };
+
+    /// <summary>Meta sends "NONE" (or nothing) when there is no reason; a reason only means something for a refusal.</summary>
+    private static string? ReasonFor(TemplateStatus status, string? reason) =>
+        status is TemplateStatus.Rejected or TemplateStatus.Paused or TemplateStatus.Disabled
+        && !string.IsNullOrWhiteSpace(reason) && !string.Equals(reason.Trim(), "NONE", StringComparison.OrdinalIgnoreCase) ? reason.Trim() : null;
 
     /// <summary>What Meta lists now replaces what we knew (the list is the source of truth).</summary>
     public void Refresh(TemplateCategory category, TemplateStatus status, string componentsJson, string? providerId, string? rejectionReason,
@@ -55,7 +60,7 @@ public sealed class MessageTemplate : ITenantOwned
         Status = status;
         ComponentsJson = componentsJson;
         ProviderId = providerId ?? ProviderId;
-        RejectionReason = status == TemplateStatus.Rejected ? rejectionReason : null;
+        RejectionReason = ReasonFor(status, rejectionReason);
         SyncedAt = now;
     }
 
@@ -63,9 +68,7 @@ public sealed class MessageTemplate : ITenantOwned
     public void ChangeStatus(TemplateStatus status, string? reason, DateTimeOffset now)
     {
         Status = status;
-        // Meta sends reason "NONE" with approvals.
-        RejectionReason = status is TemplateStatus.Rejected or TemplateStatus.Paused or TemplateStatus.Disabled
-            && !string.IsNullOrWhiteSpace(reason) && reason != "NONE" ? reason : null;
+        RejectionReason = ReasonFor(status, reason);
         SyncedAt = now;
     }
 

@@ -54,6 +54,7 @@ public class TemplatesBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
         await Assertions.Expect(page.GetByTestId("template-row")).ToHaveCountAsync(3);
         await Assertions.Expect(Row(page, "promo_verano").GetByTestId("template-status")).ToHaveTextAsync("En revisión");
         await Assertions.Expect(Row(page, "recordatorio_cita").GetByTestId("template-status")).ToHaveTextAsync("Aprobada");
+        await Assertions.Expect(page.GetByTestId("template-reason")).ToHaveCountAsync(0); // Meta's "NONE" is no reason
         await Row(page, "recordatorio_cita").ClickAsync();
         await Assertions.Expect(page.GetByTestId("template-preview-body")).ToHaveTextAsync("Hola Ana, te recordamos tu cita del jueves 12 a las 10:00. ¿Confirmas?");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("templates-desktop-es.png") });
@@ -97,7 +98,7 @@ public class TemplatesBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
         await form.GetByRole(AriaRole.Button, new() { Name = "Respuesta rápida" }).ClickAsync();
         await form.GetByLabel("Texto del botón").FillAsync("Gracias");
         await Assertions.Expect(form.GetByTestId("template-preview-body")).ToHaveTextAsync("Hola Ana, tu cita del jueves 12 quedó confirmada.");
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("templates-create-desktop-es.png"), FullPage = true });
+        await form.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("templates-create-desktop-es.png") });
         await form.GetByRole(AriaRole.Button, new() { Name = "Enviar a aprobación" }).ClickAsync();
 
         await Assertions.Expect(Row(page, "cita_confirmada").GetByTestId("template-status")).ToHaveTextAsync("En revisión");
