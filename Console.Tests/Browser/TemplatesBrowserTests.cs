@@ -98,7 +98,11 @@ public class TemplatesBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
         await form.GetByRole(AriaRole.Button, new() { Name = "Respuesta rápida" }).ClickAsync();
         await form.GetByLabel("Texto del botón").FillAsync("Gracias");
         await Assertions.Expect(form.GetByTestId("template-preview-body")).ToHaveTextAsync("Hola Ana, tu cita del jueves 12 quedó confirmada.");
-        await form.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("templates-create-desktop-es.png") });
+        // A taller window so the whole form shows without the fixed app bar scrolling over it.
+        await page.SetViewportSizeAsync(1366, 1300);
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("templates-create-desktop-es.png") });
+        await page.SetViewportSizeAsync(1366, 800);
         await form.GetByRole(AriaRole.Button, new() { Name = "Enviar a aprobación" }).ClickAsync();
 
         await Assertions.Expect(Row(page, "cita_confirmada").GetByTestId("template-status")).ToHaveTextAsync("En revisión");
