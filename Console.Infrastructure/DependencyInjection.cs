@@ -80,6 +80,7 @@ public static class DependencyInjection
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
         services.AddSingleton<EmbeddedSignup>();
+        services.AddSingleton<Templates.WhatsAppTemplates>();
         services.AddSingleton<Channels.Inbound.InboxSignal>();
         services.AddSingleton<Channels.Inbound.WebhookInbox>();
         services.AddSingleton<Channels.Inbound.WebhookIntake>();

@@ -51,6 +51,7 @@ public static class ApiSetup
         api.MapContactImportsApi();
         api.MapAppointmentsApi();
         api.MapTeamApi();
+        api.MapTemplatesApi();
         app.MapContactImportDownloads();
         app.MapTeamDownloads();
         return app;

@@ -65,6 +65,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<PresenceLease> PresenceLeases => Set<PresenceLease>();
     public DbSet<Channel> Channels => Set<Channel>();
     public DbSet<ChannelAccess> ChannelAccess => Set<ChannelAccess>();
+    public DbSet<Domain.Templates.MessageTemplate> MessageTemplates => Set<Domain.Templates.MessageTemplate>();
     public DbSet<Contact> Contacts => Set<Contact>();
     public DbSet<ContactIdentity> ContactIdentities => Set<ContactIdentity>();
     public DbSet<Conversation> Conversations => Set<Conversation>();

@@ -55,6 +55,7 @@ public static class DatabaseSetup
         "bookable_resources", "availability_settings",
         "reminder_settings",
         "invitations",
+        "message_templates",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

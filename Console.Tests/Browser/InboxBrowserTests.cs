@@ -178,18 +178,32 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
             whatsapp = await work.Db.Channels.AsNoTracking().SingleAsync(c => c.ExternalId == DemoSeeder.WhatsAppPhoneNumberId);
         var waId = "52155" + Random.Shared.Next(10000000, 99999999);
         var conversation = await App.ConversationAsync(tenantId, "Olga Ventana", "Gracias, lo pienso", whatsapp, waId, DateTimeOffset.UtcNow.AddHours(-30));
+        await using (var work = App.Scopes.ForTenant(tenantId))
+        {
+            work.Db.MessageTemplates.Add(OperatorConsole.Domain.Templates.MessageTemplate.Record(tenantId, whatsapp.Id, "recordatorio_cita", "es_MX",
+                OperatorConsole.Domain.Templates.TemplateCategory.Utility, OperatorConsole.Domain.Templates.TemplateStatus.Approved,
+                """[{"type":"BODY","text":"Hola {{1}}, te esperamos el {{2}}."}]""", "555", null, DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
+        }
         var page = await SignInAsync(DemoSeeder.AgentEmail, $"/inbox/{conversation.Id}");
 
         await Assertions.Expect(page.GetByTestId("window-closed")).ToContainTextAsync("La ventana de 24 horas está cerrada");
         await Assertions.Expect(page.GetByLabel("Escribe un mensaje")).ToHaveCountAsync(0);
-        await page.GetByLabel("Nombre de la plantilla").FillAsync("recordatorio_cita");
+        // The agent picks from the number's approved templates (no names to type) and fills one field per variable.
+        await page.GetByTestId("template-select").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "recordatorio_cita · es_MX" }).ClickAsync();
         await page.GetByLabel("Parámetro {1}").FillAsync("Olga");
+        await page.GetByLabel("Parámetro {2}").FillAsync("jueves a las 10:00");
+        await Assertions.Expect(page.GetByTestId("template-preview-body")).ToHaveTextAsync("Hola Olga, te esperamos el jueves a las 10:00.");
         await page.GetByRole(AriaRole.Button, new() { Name = "Enviar plantilla" }).ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("message").Filter(new() { HasText = "[recordatorio_cita] Olga" })).ToBeVisibleAsync();
         var send = await Eventually.GetAsync(() => Task.FromResult(live.Graph.Sends.FirstOrDefault(s => s.Body?["to"]?.GetValue<string>() == waId)),
             s => s is not null, "the template to reach the fake Graph API");
-        Assert.Equal("recordatorio_cita", send!.Body!["template"]!["name"]!.GetValue<string>());
+        Assert.Equal("template", send!.Body!["type"]!.GetValue<string>());
+        Assert.Equal("recordatorio_cita", send.Body!["template"]!["name"]!.GetValue<string>());
+        var parameters = send.Body["template"]!["components"]![0]!["parameters"]!.AsArray();
+        Assert.Equal(["Olga", "jueves a las 10:00"], parameters.Select(p => p!["text"]!.GetValue<string>()).ToArray());
     }
 
     [Fact]

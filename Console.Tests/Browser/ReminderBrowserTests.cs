@@ -65,16 +65,24 @@ public class ReminderBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await using (var work = app.Scopes.ForSystem("test"))
             demo = await work.Db.Tenants.Where(t => t.Slug == DemoSeeder.TenantSlug).Select(t => t.Id).SingleAsync();
         await app.Services.GetRequiredService<ReminderSettingsStore>().SaveAsync(demo, null, null, null, null);
+        await using (var work = app.Scopes.ForTenant(demo))
+        {
+            var whatsapp = await work.Db.Channels.SingleAsync(c => c.ExternalId == DemoSeeder.WhatsAppPhoneNumberId);
+            work.Db.MessageTemplates.Add(OperatorConsole.Domain.Templates.MessageTemplate.Record(demo, whatsapp.Id, "recordatorio_cita", "es_MX",
+                OperatorConsole.Domain.Templates.TemplateCategory.Utility, OperatorConsole.Domain.Templates.TemplateStatus.Approved,
+                """[{"type":"BODY","text":"Hola {{1}}, tu cita es el {{2}} a las {{3}} en {{4}}.","example":{"body_text":[["Ana","jueves 12","10:00","Calle 5"]]}}]""",
+                "556", null, DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
+        }
         var page = await SignedInAsync(new ViewportSize { Width = 390, Height = 844 }, "/settings/reminders");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Recordatorios de citas" })).ToBeVisibleAsync();
         // The defaults: a day and two hours before.
         await Assertions.Expect(page.GetByTestId("reminder-row")).ToHaveCountAsync(2);
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("reminders-phone-es.png"), FullPage = true });
-        await page.GetByLabel("Nombre de la plantilla").FillAsync("recordatorio_cita");
-        await page.GetByTestId("reminder-save").ClickAsync();
-        // A template needs its language: refused, in Spanish.
-        await Assertions.Expect(page.GetByText("Indica el idioma de la plantilla")).ToBeVisibleAsync();
-        await page.GetByRole(AriaRole.Textbox, new() { Name = "Idioma", Exact = true }).FillAsync("es_MX");
+        // The template is picked from the approved ones (name and language together), with a preview of what the customer gets.
+        await page.GetByTestId("template-select").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "recordatorio_cita · es_MX" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("template-preview-body")).ToHaveTextAsync("Hola Ana, tu cita es el jueves 12 a las 10:00 en Calle 5.");
         await page.GetByTestId("reminder-save").ClickAsync();
         await Assertions.Expect(page.GetByText("Recordatorios guardados.")).ToBeVisibleAsync();
 

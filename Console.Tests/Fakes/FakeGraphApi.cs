@@ -55,6 +55,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
         app.MapGet("/{version}/{mediaId}", fake.MediaInfo);
         app.MapGet("/media-bytes/{mediaId}", fake.MediaBytes);
         fake.MapChannelSetup(app);
+        fake.MapTemplates(app);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -237,6 +238,93 @@ public sealed class FakeGraphApi : IAsyncDisposable
         });
     }
     // ---- end of channel set-up ----
+    // ---- WhatsApp message templates (GET/POST/DELETE /{version}/{waba-id}/message_templates) ----
+
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _templates = new();
+
+    /// <summary>Templates per page when listing (Meta pages with cursors; small here so two pages are easy to reach).</summary>
+    public int TemplatePageSize { get; set; } = 2;
+
+    /// <summary>A template already on the WABA, as WhatsApp Manager would list it.</summary>
+    public void AddTemplate(string wabaId, string name, string language, string status = "APPROVED", string category = "UTILITY",
+        string body = "Hola {{1}}, te esperamos el {{2}}.", string? rejectedReason = null, string[]? samples = null)
+    {
+        var bodyComponent = new JsonObject { ["type"] = "BODY", ["text"] = body };
+        if (samples is { Length: > 0 }) bodyComponent["example"] = new JsonObject { ["body_text"] = new JsonArray(new JsonArray(samples.Select(x => (JsonNode?)x).ToArray())) };
+        var list = _templates.GetOrAdd(wabaId, _ => []);
+        lock (list)
+        {
+            list.Add(new JsonObject
+            {
+                ["id"] = (1000000 + Interlocked.Increment(ref _sequence)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["name"] = name, ["language"] = language, ["status"] = status, ["category"] = category,
+                ["components"] = new JsonArray(bodyComponent),
+                ["rejected_reason"] = rejectedReason ?? "NONE",
+            });
+        }
+    }
+
+    /// <summary>The WABA's templates now (created ones included, deleted ones gone).</summary>
+    public IReadOnlyList<JsonObject> Templates(string wabaId)
+    {
+        var list = _templates.GetOrAdd(wabaId, _ => []);
+        lock (list) return list.Select(t => (JsonObject)t.DeepClone()).ToList();
+    }
+
+    public void RemoveTemplate(string wabaId, string name)
+    {
+        var list = _templates.GetOrAdd(wabaId, _ => []);
+        lock (list) list.RemoveAll(t => t["name"]?.GetValue<string>() == name);
+    }
+
+    private void MapTemplates(WebApplication app)
+    {
+        app.MapGet("/{version}/{wabaId}/message_templates", (HttpContext http, string version, string wabaId) =>
+        {
+            _requests.Enqueue(new GraphRequest("GET", http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization, null, DateTimeOffset.UtcNow));
+            if (!http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal)) return Results.Json(new { error = new { message = "An active access token must be used", type = "OAuthException", code = 190 } }, statusCode: 401);
+            var all = Templates(wabaId);
+            var start = int.TryParse(http.Request.Query["after"], out var after) ? after : 0;
+            var page = all.Skip(start).Take(TemplatePageSize).ToList();
+            var paging = new JsonObject { ["cursors"] = new JsonObject { ["before"] = start.ToString(), ["after"] = (start + page.Count).ToString() } };
+            if (start + page.Count < all.Count)
+                paging["next"] = new Uri(BaseUrl, $"/{version}/{wabaId}/message_templates?limit={TemplatePageSize}&after={start + page.Count}").AbsoluteUri;
+            return Results.Content(new JsonObject { ["data"] = new JsonArray(page.Select(p => (JsonNode)p).ToArray()), ["paging"] = paging }.ToJsonString(), "application/json");
+        });
+        app.MapPost("/{version}/{wabaId}/message_templates", async (HttpContext http, string version, string wabaId) =>
+        {
+            var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject;
+            _requests.Enqueue(new GraphRequest("POST", http.Request.Path, http.Request.Headers.Authorization, body, DateTimeOffset.UtcNow));
+            var name = body?["name"]?.GetValue<string>() ?? "";
+            var language = body?["language"]?.GetValue<string>() ?? "";
+            var list = _templates.GetOrAdd(wabaId, _ => []);
+            lock (list)
+            {
+                if (list.Any(t => t["name"]?.GetValue<string>() == name && t["language"]?.GetValue<string>() == language))
+                    return Results.Json(new { error = new { message = "Invalid parameter", type = "OAuthException", code = 100, error_subcode = 2388023,
+                        error_user_msg = $"There is already {language} content for this template ({name}).", fbtrace_id = "AbCdEfTpl" } }, statusCode: 400);
+                var id = (1000000 + Interlocked.Increment(ref _sequence)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                list.Add(new JsonObject
+                {
+                    ["id"] = id, ["name"] = name, ["language"] = language, ["status"] = "PENDING",
+                    ["category"] = body?["category"]?.GetValue<string>() ?? "UTILITY", ["components"] = body?["components"]?.DeepClone(),
+                });
+                return Results.Json(new { id, status = "PENDING", category = body?["category"]?.GetValue<string>() ?? "UTILITY" });
+            }
+        });
+        app.MapDelete("/{version}/{wabaId}/message_templates", (HttpContext http, string version, string wabaId) =>
+        {
+            _requests.Enqueue(new GraphRequest("DELETE", http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization, null, DateTimeOffset.UtcNow));
+            var name = http.Request.Query["name"].ToString();
+            var list = _templates.GetOrAdd(wabaId, _ => []);
+            lock (list)
+            {
+                if (list.RemoveAll(t => t["name"]?.GetValue<string>() == name) == 0)
+                    return Results.Json(new { error = new { message = $"Template name {name} does not exist", type = "OAuthException", code = 100 } }, statusCode: 400);
+            }
+            return Results.Json(new { success = true });
+        });
+    }
 
     public static string Json(object value) => JsonSerializer.Serialize(value);
 

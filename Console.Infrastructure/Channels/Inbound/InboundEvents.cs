@@ -117,5 +117,20 @@ public sealed record InboundChannelError : InboundEvent
     public string? Details { get; init; }
 }
 
+/// <summary>
+/// Meta's review of a WhatsApp message template (field message_template_status_update). <see cref="InboundEvent.ChannelExternalId"/>
+/// is the WABA id (entry[].id), not a phone number id.
+/// </summary>
+public sealed record InboundTemplateStatus : InboundEvent
+{
+    public string? TemplateId { get; init; }
+    public string? Name { get; init; }
+    public string? Language { get; init; }
+
+    /// <summary>APPROVED, REJECTED, PAUSED, DISABLED, PENDING_DELETION, … as sent.</summary>
+    public required string Status { get; init; }
+    public string? Reason { get; init; }
+}
+
 /// <summary>Signed but not understood: the endpoint answers 400 (the raw delivery is still kept).</summary>
 public sealed class WebhookFormatException(string message, Exception? inner = null) : Exception(message, inner);

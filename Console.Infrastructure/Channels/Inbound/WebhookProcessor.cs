@@ -193,6 +193,13 @@ public sealed class WebhookProcessor(
         var unroutable = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var e in events)
         {
+            if (e is InboundTemplateStatus review)
+            {
+                // Not about a conversation: no channel by phone number, nothing unroutable to keep for later.
+                await Templates.WhatsAppTemplates.ApplyStatusAsync(db, review.ChannelExternalId, review.TemplateId, review.Name, review.Language,
+                    review.Status, review.Reason, delivery.RouteTenantId, clock.GetUtcNow(), ct);
+                continue;
+            }
             var channel = RoutedChannel(lookups, delivery, e);
             if (channel is null)
             {

@@ -38,7 +38,13 @@ public static class WhatsAppWebhookParser
         {
             foreach (var change in entry.Items("changes"))
             {
-                // The same app subscription also delivers account_update, message_template_status_update…; not ours.
+                // Template reviews arrive on the WABA (entry.id), with no phone number: routed by the WABA id instead.
+                if (change.Str("field") == "message_template_status_update" && change.Obj("value") is { } review && entry.Str("id") is { } wabaId)
+                {
+                    AddUnlessBad(events, () => ReadTemplateStatus(review, wabaId));
+                    continue;
+                }
+                // The same app subscription also delivers account_update and others; not ours.
                 if (change.Str("field") != "messages" || change.Obj("value") is not { } value) continue;
                 // Without the phone number the events cannot be routed to a tenant; other changes may still be fine.
                 if (value.Obj("metadata")?.Str("phone_number_id") is not { } phoneNumberId) continue;
@@ -66,6 +72,18 @@ public static class WhatsAppWebhookParser
                 AddUnlessBad(events, () => ReadChannelError(error, phoneNumberId));
         }
     }
+
+    private static InboundTemplateStatus? ReadTemplateStatus(JsonElement value, string wabaId) =>
+        value.Str("event") is not { } status ? null : new InboundTemplateStatus
+        {
+            Channel = ChannelKind.WhatsApp,
+            ChannelExternalId = wabaId,
+            TemplateId = value.Str("message_template_id"),
+            Name = value.Str("message_template_name"),
+            Language = value.Str("message_template_language"),
+            Status = status,
+            Reason = value.Str("reason"),
+        };
 
     private static void AddUnlessBad(List<InboundEvent> events, Func<InboundEvent?> read)
     {

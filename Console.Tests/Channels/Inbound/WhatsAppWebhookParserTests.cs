@@ -536,9 +536,23 @@ public class WhatsAppWebhookParserTests
         var body = """
             {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
               {"field":"account_update","value":{"phone_number":"15550783881","event":"VERIFIED_ACCOUNT"}},
-              {"field":"message_template_status_update","value":{"event":"APPROVED","message_template_id":1}}]}]}
+              {"field":"phone_number_quality_update","value":{"display_phone_number":"15550783881","event":"FLAGGED"}}]}]}
             """;
         Assert.Empty(Parse(body));
+    }
+
+    [Fact]
+    public void Template_review_is_routed_by_the_WABA_id_of_its_entry()
+    {
+        var body = """
+            {"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1751247548,"changes":[
+              {"field":"message_template_status_update","value":{"event":"REJECTED","message_template_id":806312974732579,
+               "message_template_name":"promo_verano","message_template_language":"es_MX","reason":"PROMOTIONAL"}}]}]}
+            """;
+        var review = Assert.IsType<InboundTemplateStatus>(Assert.Single(Parse(body)));
+        Assert.Equal("102290129340398", review.ChannelExternalId);
+        Assert.Equal(("806312974732579", "promo_verano", "es_MX", "REJECTED", "PROMOTIONAL"),
+            (review.TemplateId, review.Name, review.Language, review.Status, review.Reason));
     }
 
     [Fact]
