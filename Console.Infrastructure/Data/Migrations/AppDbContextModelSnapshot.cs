@@ -2787,6 +2787,77 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("pipeline_stages", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Templates.MessageTemplate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Category")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("category");
+
+                    b.Property<Guid>("ChannelId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ComponentsJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("components_json");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProviderId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider_id");
+
+                    b.Property<string>("RejectionReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("rejection_reason");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset>("SyncedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("synced_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_message_templates");
+
+                    b.HasIndex("ChannelId")
+                        .HasDatabaseName("ix_message_templates_channel_id");
+
+                    b.HasIndex("TenantId", "ChannelId", "Name", "Language")
+                        .IsUnique()
+                        .HasDatabaseName("ix_message_templates_tenant_id_channel_id_name_language");
+
+                    b.ToTable("message_templates", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.Invitation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -3653,6 +3724,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_pipeline_stages_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Templates.MessageTemplate", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Channels.Channel", null)
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_templates_channels_channel_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Tenants.Invitation", b =>
