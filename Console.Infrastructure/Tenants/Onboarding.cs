@@ -39,11 +39,15 @@ public sealed class Onboarding(AgentProfiles profiles, TimeProvider clock)
     }
 
     /// <summary>
-    /// "Invite the team" is done once someone besides the owner is in the workspace. Extend here when invitations exist:
-    /// a pending invitation counts too.
+    /// "Invite the team" is done once someone besides the owner is in the workspace, or an invitation is on its way
+    /// (sent, not revoked, not expired): the owner did their part even before the colleague clicks the link.
     /// </summary>
-    public static async Task<bool> HasTeamBeyondOwnerAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
-        await db.TenantMembers.CountAsync(m => m.TenantId == tenantId, ct) > 1;
+    public async Task<bool> HasTeamBeyondOwnerAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        if (await db.TenantMembers.CountAsync(m => m.TenantId == tenantId, ct) > 1) return true;
+        var now = clock.GetUtcNow();
+        return await db.Invitations.AnyAsync(i => i.TenantId == tenantId && i.RevokedAt == null && (i.AcceptedAt != null || i.ExpiresAt > now), ct);
+    }
 
     public async Task DismissAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {

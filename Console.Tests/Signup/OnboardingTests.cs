@@ -73,6 +73,36 @@ public class OnboardingTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
     }
 
     [Fact]
+    public async Task An_invitation_on_its_way_ticks_invite_the_team_and_a_revoked_or_expired_one_does_not()
+    {
+        var tenantId = await ColombianTenantAsync();
+        var now = DateTimeOffset.UtcNow;
+        var pending = Invitation.Create(tenantId, "ana@team.test", TenantRole.Agent, TestData.Unique("h1"), null, "owner", now);
+        var expired = Invitation.Create(tenantId, "luis@team.test", TenantRole.Agent, TestData.Unique("h2"), null, "owner", now.AddDays(-8));
+        await using (var work = app.Scopes.ForTenant(tenantId))
+        {
+            work.Db.Invitations.Add(expired);
+            await work.Db.SaveChangesAsync();
+        }
+        Assert.False((await StatusAsync(tenantId)).TeamInvited);
+
+        await using (var work = app.Scopes.ForTenant(tenantId))
+        {
+            work.Db.Invitations.Add(pending);
+            await work.Db.SaveChangesAsync();
+        }
+        Assert.True((await StatusAsync(tenantId)).TeamInvited);
+
+        await using (var work = app.Scopes.ForTenant(tenantId))
+        {
+            var invitation = await work.Db.Invitations.SingleAsync(i => i.Id == pending.Id);
+            invitation.Revoke(DateTimeOffset.UtcNow);
+            await work.Db.SaveChangesAsync();
+        }
+        Assert.False((await StatusAsync(tenantId)).TeamInvited);
+    }
+
+    [Fact]
     public async Task The_business_description_becomes_the_live_agent_prompt_in_the_workspace_language_and_keeps_its_zone()
     {
         var tenantId = await ColombianTenantAsync();
