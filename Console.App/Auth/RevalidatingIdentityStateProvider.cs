@@ -3,17 +3,21 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.App.Auth;
 
-/// <summary>Re-checks the security stamp of a connected circuit's user, so a password change or removal ends old sessions.</summary>
+/// <summary>
+/// Re-checks a connected circuit's user every minute: the security stamp (a password change ends old sessions) and the
+/// membership of the workspace the circuit works in (a removed member's open screens lose it within the minute).
+/// </summary>
 public sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory,
     IOptions<IdentityOptions> options) : RevalidatingServerAuthenticationStateProvider(loggerFactory)
 {
-    protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(5);
+    protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken ct)
     {
@@ -21,9 +25,14 @@ public sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFacto
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = await users.GetUserAsync(authenticationState.User);
         if (user is null) return false;
-        if (!users.SupportsUserSecurityStamp) return true;
-        var principalStamp = authenticationState.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
-        return principalStamp == await users.GetSecurityStampAsync(user);
+        if (users.SupportsUserSecurityStamp)
+        {
+            var principalStamp = authenticationState.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+            if (principalStamp != await users.GetSecurityStampAsync(user)) return false;
+        }
+        if (authenticationState.User.GetTenantId() is not { } tenantId) return true;
+        await using var work = scope.ServiceProvider.GetRequiredService<ContextScopes>().ForTenant(tenantId, user.Id);
+        return await work.Db.TenantMembers.AnyAsync(m => m.TenantId == tenantId && m.UserId == user.Id, ct);
     }
 }
 
