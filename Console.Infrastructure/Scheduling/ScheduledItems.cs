@@ -263,11 +263,8 @@ public interface IScheduledItemRunner
     Task<TextRef?> RunAsync(AppDbContext db, ScheduledItem item, Conversation conversation, DateTimeOffset now, CancellationToken ct);
 }
 
-/// <summary>
-/// Quartz job: one scheduled item's time came. Not [DisallowConcurrentExecution]: each item has its own job, so there is
-/// nothing to serialize, and that attribute would make every firing round take Quartz's cluster lock; the row itself
-/// decides (a settled item is not run again).
-/// </summary>
+/// <summary>Quartz job: one scheduled item's time came.</summary>
+[DisallowConcurrentExecution]
 public sealed class FireScheduledItemJob(ScheduledItems items) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)

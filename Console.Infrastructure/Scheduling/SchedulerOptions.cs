@@ -30,16 +30,4 @@ public sealed class SchedulerOptions
     /// </summary>
     [Range(1, 10080)]
     public int MaxLateMinutes { get; set; } = 120;
-
-    /// <summary>
-    /// How many due triggers a node takes per visit to the job store (one lock on <c>qrtz_locks</c> per batch): a
-    /// thousand reminders due in the same minute are taken in batches instead of one round-trip each. At most
-    /// <see cref="MaxConcurrency"/>: Quartz refuses to hold triggers it has no thread to run.
-    /// </summary>
-    [Range(1, 500)]
-    public int MaxBatchSize { get; set; } = 25;
-
-    /// <summary>Jobs a node runs at once (Quartz's thread pool): each firing is short and mostly waits on the database.</summary>
-    [Range(1, 200)]
-    public int MaxConcurrency { get; set; } = 25;
 }

@@ -35,14 +35,7 @@ public static class SchedulingServices
         services.AddQuartz(q =>
         {
             // One name on every node: that is what makes them one cluster on the shared tables.
-            q.ConfigureScheduler(s =>
-            {
-                s.InstanceName = "Console";
-                s.MaxBatchSize = options.MaxBatchSize;
-            });
-            // Many triggers due together (a minute of appointment reminders) are acquired in batches and run in parallel.
-            // Quartz 4.7 claims each trigger of a batch by compare-and-swap on its fire time, so two nodes never fire one twice.
-            q.UseDefaultThreadPool(tp => tp.MaxConcurrency = options.MaxConcurrency);
+            q.ConfigureScheduler(s => s.InstanceName = "Console");
             q.UsePersistentStore(store =>
             {
                 store.UsePostgres(connectionString);
