@@ -206,6 +206,14 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
 
     // ---------------------------------------------------------------- members
 
+    /// <summary>The member, read after taking the team lock, so owner checks and the change see the same team.</summary>
+    private static async Task<TenantMember> LockedMemberAsync(AppDbContext db, Guid tenantId, Guid userId, CancellationToken ct)
+    {
+        await LockTeamAsync(db, tenantId, ct);
+        return await db.TenantMembers.SingleOrDefaultAsync(m => m.TenantId == tenantId && m.UserId == userId, ct)
+            ?? throw new DomainException("member.not_found", "Member not found.");
+    }
+
     /// <summary>Changes a member's role, channel access (empty = every channel) and capacity, audited with before → after.</summary>
     public async Task<MemberView> UpdateMemberAsync(TeamActor actor, Guid userId, MemberChange change, CancellationToken ct = default)
     {
@@ -214,9 +222,7 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
         {
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await LockTeamAsync(db, actor.TenantId, ct);
-            var member = await db.TenantMembers.SingleOrDefaultAsync(m => m.TenantId == actor.TenantId && m.UserId == userId, ct)
-                ?? throw new DomainException("member.not_found", "Member not found.");
+            var member = await LockedMemberAsync(db, actor.TenantId, userId, ct);
             var access = await db.ChannelAccess.Where(a => a.MemberId == member.Id).ToListAsync(ct);
             var before = Snapshot(new { role = member.Role, channelIds = access.Select(a => a.ChannelId).Order().ToList(), capacity = member.Capacity });
 
@@ -263,9 +269,7 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
         {
             var db = work.Db;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await LockTeamAsync(db, actor.TenantId, ct);
-            var member = await db.TenantMembers.SingleOrDefaultAsync(m => m.TenantId == actor.TenantId && m.UserId == userId, ct)
-                ?? throw new DomainException("member.not_found", "Member not found.");
+            var member = await LockedMemberAsync(db, actor.TenantId, userId, ct);
             if (member.Role == TenantRole.Owner)
             {
                 if (actor.Role != TenantRole.Owner) throw new DomainException("member.owner_only", "Only an owner can make or unmake an owner.");
