@@ -149,7 +149,7 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
 
         await page.GotoAsync($"/inbox/{conversation.Id}");
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
-        await Assertions.Expect(page.GetByText("¿Tienen cita mañana?")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("message").GetByText("¿Tienen cita mañana?")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("channel-readonly")).ToContainTextAsync("puedes leerla, pero no responder");
         await Assertions.Expect(page.GetByTestId("composer")).ToHaveCountAsync(0);
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("inbox-channel-readonly-desktop-es.png") });
