@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Console: run the app, run the tests, or stop the private PostgreSQL clusters.
 #   ./console.sh run    install PostgreSQL if missing, start a private cluster under .data/, migrate, seed, serve :5080
-#   ./console.sh test   the same bootstrap (a throwaway cluster) plus Debian's chromium, then the whole test suite
-#                       (extra arguments go to dotnet test, e.g. ./console.sh test --filter Browser)
+#   ./console.sh test   the same bootstrap (a throwaway cluster) plus Debian's chromium, then the test suite without
+#                       the long proofs (extra arguments go to dotnet test, e.g. ./console.sh test --filter Browser)
+#   ./console.sh proof  the long runs CI leaves out: full-size imports, the screenshot tours in every language and on a
+#                       phone (CONSOLE_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots), and the benchmarks' tests
 #   ./console.sh stop   stop the private clusters
 set -euo pipefail
 
@@ -141,6 +143,13 @@ INFO
   exec dotnet "$ROOT/Console.App/bin/Release/net10.0/OperatorConsole.App.dll"
 }
 
+# Tests tagged Category=Proof (full-size runs), Screenshots (the docs' tours in every language and size) and Benchmark
+# are what `proof` runs; `test` runs everything else, so CI stays within its time on two cores.
+LONG_RUNS="Category=Proof|Category=Screenshots|Category=Benchmark"
+QUICK_RUNS="Category!=Proof&Category!=Screenshots&Category!=Benchmark"
+
+has_filter() { local a; for a in "$@"; do [ "$a" = "--filter" ] && return 0; done; return 1; }
+
 cmd_test() {
   ensure_postgres
   ensure_chromium
@@ -156,7 +165,10 @@ cmd_test() {
   log "running the test suite"
   local out rc=0
   out="$(mktemp)"
-  dotnet test "$ROOT/Console.sln" -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out" || rc=$?
+  # An explicit --filter (one class, or the long runs from `proof`) replaces the default selection.
+  local selection=()
+  has_filter "$@" || selection=(--filter "$QUICK_RUNS")
+  dotnet test "$ROOT/Console.sln" -c Release --no-build -nologo --logger "console;verbosity=normal" "${selection[@]}" "$@" 2>&1 | tee "$out" || rc=$?
   # One plain closing line for CI: "N passed, N failed".
   local passed failed
   passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
@@ -175,6 +187,7 @@ cmd_stop() {
 case "$CMD" in
   run) cmd_run ;;
   test) shift; cmd_test "$@" ;;
+  proof) shift; if has_filter "$@"; then cmd_test "$@"; else cmd_test --filter "$LONG_RUNS" "$@"; fi ;;
   stop) cmd_stop ;;
-  *) die "usage: ./console.sh run|test|stop" ;;
+  *) die "usage: ./console.sh run|test|proof|stop" ;;
 esac

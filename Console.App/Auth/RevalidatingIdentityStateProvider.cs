@@ -21,6 +21,20 @@ public sealed class RevalidatingIdentityStateProvider(ILoggerFactory loggerFacto
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken ct)
     {
+        try
+        {
+            return await StillValidAsync(authenticationState, ct);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The app is shutting down under an open circuit: there is nothing left to ask, and answering "invalid"
+            // would sign the user out and render a page on services that are already gone.
+            return true;
+        }
+    }
+
+    private async Task<bool> StillValidAsync(AuthenticationState authenticationState, CancellationToken ct)
+    {
         await using var scope = scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = await users.GetUserAsync(authenticationState.User);

@@ -10,7 +10,7 @@ public class AgentSandboxBrowserTests(AgentBrowserApp agent, BrowserFixture brow
 {
     private async Task<IPage> SignInAsync(string locale, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = agent.App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

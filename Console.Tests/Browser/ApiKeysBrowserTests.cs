@@ -22,7 +22,7 @@ public class ApiKeysBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     public async Task Owner_creates_a_key_shown_once_then_revokes_it_and_the_key_stops_working()
     {
         var tenant = await app.TenantAsync(password: Password);
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
         });

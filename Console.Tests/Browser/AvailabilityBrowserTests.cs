@@ -11,7 +11,7 @@ public class AvailabilityBrowserTests(BrowserAppFactory app, BrowserFixture brow
 {
     private async Task<IPage> SignInAsync(string email, int width = 1366, int height = 900)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -30,7 +30,7 @@ public class BotTakeoverBrowserTests(AgentBrowserApp agent, BrowserFixture brows
 
         // Signed in before the customer writes: the model's hold must outlast the sign-in on a busy machine, and it
         // must stay under the model timeout (Llm:TimeoutSeconds), or the bot answers with its fallback before the click.
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
         });

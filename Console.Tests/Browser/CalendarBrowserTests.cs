@@ -13,7 +13,7 @@ public class CalendarBrowserTests(BrowserAppFactory app, BrowserFixture browser)
 {
     private async Task<IPage> SignInAsync(string returnUrl, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -64,7 +64,7 @@ public class ChannelsBrowserTests(ChannelsBrowserApp fixture, BrowserFixture bro
 
     private async Task<IPage> SignInAsync(string slug, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = fixture.App.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = width, Height = height },
         });
@@ -206,7 +206,7 @@ public class EmbeddedSignupBrowserTests(SignupBrowserApp fixture, BrowserFixture
         fixture.Graph.GrantRead(businessToken, phone, waba);
         fixture.Graph.Describe(phone, new { display_phone_number = "+57 300 555 0101", verified_name = "Café Andino" });
 
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = fixture.App.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 800 },
         });

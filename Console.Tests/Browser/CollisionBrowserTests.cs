@@ -40,7 +40,7 @@ public class CollisionBrowserTests(TwoDemoNodes nodes, BrowserFixture browser) :
 {
     private async Task<IPage> SignInAsync(Uri node, string email, string returnUrl, int width = 1366, int height = 800)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = node.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -345,7 +345,7 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
         var tenantId = await DemoTenantIdAsync();
         var name = "Composer " + Random.Shared.Next(1000, 9999);
         var member = await App.MemberAsync(tenantId, name, TenantRole.Agent, "Compose!2345", language);
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

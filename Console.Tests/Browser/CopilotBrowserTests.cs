@@ -21,7 +21,7 @@ public class CopilotBrowserTests(AgentBrowserApp agent, BrowserFixture browser) 
             conversationId = await (from c in work.Db.Conversations join k in work.Db.Contacts on c.ContactId equals k.Id
                                     where k.Name == "María González" select c.Id).SingleAsync();
 
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
         });

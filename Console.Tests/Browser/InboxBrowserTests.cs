@@ -54,7 +54,7 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
     private async Task<IPage> SignInAsync(string email, string returnUrl, string password = DemoSeeder.Password, int width = 1440, int height = 900,
         string locale = "es-MX")
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -23,7 +23,7 @@ public class InboxListBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
     private async Task<IPage> SignInAsync(string email, string returnUrl, string password = DemoSeeder.Password, int width = 1366, int height = 800,
         string locale = "es-MX")
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -14,7 +14,7 @@ public class LanguageAndTimeBrowserTests(BrowserAppFactory app, BrowserFixture b
 {
     private async Task<IPage> SignInAsync(string email, string password, string culture = "es", int width = 1366, int height = 860)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },

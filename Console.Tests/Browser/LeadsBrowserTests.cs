@@ -19,7 +19,7 @@ public class LeadsBrowserTests(BrowserAppFactory app, BrowserFixture browser) : 
 
     private async Task<IPage> SignInAsync(string email, string returnUrl, string locale = "es-MX", int width = 1366, int height = 800)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

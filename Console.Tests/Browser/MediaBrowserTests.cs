@@ -12,7 +12,7 @@ public class MediaBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     {
         var tenant = await app.TenantAsync();
         var link = await MediaServingTests.StoredSvgLinkAsync(app, tenant.Id);
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(),
             AcceptDownloads = true,

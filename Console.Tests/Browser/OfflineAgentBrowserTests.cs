@@ -16,7 +16,7 @@ public class OfflineAgentBrowserTests(BrowserAppFactory app, BrowserFixture brow
 
     private async Task<IPage> SignInAsync(string email, string returnUrl, string locale = "es-MX", int width = 1440, int height = 900)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

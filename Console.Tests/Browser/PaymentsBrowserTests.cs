@@ -43,7 +43,7 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
 
     private async Task<IPage> SignInAsync(string returnUrl, int width = 1366, int height = 800, string locale = "es-MX")
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -69,7 +69,7 @@ public class PhoneLayoutBrowserTests(QuietDemoApp demo, BrowserFixture browser) 
 
     private async Task<IPage> SignInAsync(string email, string password, string returnUrl, string locale, int width = PhoneWidth, int height = PhoneHeight)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

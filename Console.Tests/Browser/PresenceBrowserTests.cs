@@ -23,7 +23,7 @@ public class PresenceBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     [Fact]
     public async Task Agent_is_online_while_the_console_is_open_can_step_away_and_is_offline_after_closing_it()
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString(), Locale = "es-MX" });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString(), Locale = "es-MX" });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login");
         await page.GetByLabel("Correo electrónico").FillAsync(DemoSeeder.AgentEmail);

@@ -102,7 +102,7 @@ public class ReminderBrowserTests(BrowserAppFactory app, BrowserFixture browser)
 
     private async Task<IPage> SignedInAsync(ViewportSize viewport, string path, string locale = "es-MX")
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = viewport,
         });

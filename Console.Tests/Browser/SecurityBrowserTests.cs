@@ -10,7 +10,7 @@ public class SecurityBrowserTests(BrowserAppFactory app, BrowserFixture browser)
 {
     private async Task<(IPage Page, List<string> Violations)> SignedInAsync(Uri baseUrl, string returnUrl)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
         });

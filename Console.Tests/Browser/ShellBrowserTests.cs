@@ -12,7 +12,7 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
 {
     private async Task<IPage> SignInAsync(string email, int width = 1366, int height = 860, string password = DemoSeeder.Password)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
@@ -89,7 +89,7 @@ public class ShellBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     [Fact]
     public async Task The_login_page_follows_the_browser_language()
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString(), Locale = "en-US" });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ServerAddress.ToString(), Locale = "en-US" });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/inbox");
         await page.WaitForURLAsync("**/Account/Login**");

@@ -16,7 +16,7 @@ public class SignupBrowserTests(SignupBrowserAppFactory app, BrowserFixture brow
 {
     private async Task RegisterVerifyAndLandAsync(ViewportSize viewport, bool phone, string shot)
     {
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = viewport, IsMobile = phone, HasTouch = phone,
         });
@@ -74,7 +74,7 @@ public class SignupBrowserTests(SignupBrowserAppFactory app, BrowserFixture brow
     [Fact]
     public async Task The_register_page_reads_in_English_for_an_English_browser()
     {
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "en-US", ViewportSize = new ViewportSize { Width = 1366, Height = 800 },
         });

@@ -11,7 +11,7 @@ public class SimulatorBrowserTests(BrowserAppFactory app, BrowserFixture browser
     [Fact]
     public async Task Owner_chats_as_a_customer_and_sees_the_reply_go_from_sent_to_read()
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
         });

@@ -21,7 +21,7 @@ public partial class TeamBrowserTests(BrowserAppFactory app, BrowserFixture brow
 
     private async Task<IPage> PageAsync(string locale, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });
@@ -38,12 +38,17 @@ public partial class TeamBrowserTests(BrowserAppFactory app, BrowserFixture brow
     [GeneratedRegex("href=\"([^\"]*Account/Invitation[^\"]*)\"")]
     private static partial Regex Link();
 
+    [Fact]
+    public Task Owner_invites_an_agent_who_accepts_the_link_and_lands_in_the_inbox_in_spanish_on_a_laptop() => InviteAndAcceptAsync("es-MX", "es", 1366, 800);
+
+    /// <summary>The other languages and the phone: screenshots for docs, in `./console.sh proof`.</summary>
     [Trait("Category", "Screenshots")]
     [Theory]
-    [InlineData("es-MX", "es", 1366, 800)]
     [InlineData("en-US", "en", 1366, 800)]
     [InlineData("es-MX", "es", 390, 844)]
-    public async Task Owner_invites_an_agent_who_accepts_the_link_and_lands_in_the_inbox(string locale, string language, int width, int height)
+    public Task Owner_invites_an_agent_who_accepts_the_link_and_lands_in_the_inbox(string locale, string language, int width, int height) => InviteAndAcceptAsync(locale, language, width, height);
+
+    private async Task InviteAndAcceptAsync(string locale, string language, int width, int height)
     {
         var es = language == "es";
         var device = width < 600 ? "phone" : "desktop";

@@ -20,7 +20,7 @@ public class TemplatesBrowserTests(LiveInboxBrowserApp live, BrowserFixture brow
 
     private async Task<IPage> SignInAsync(string returnUrl, string locale = "es-MX", int width = 1366, int height = 800)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

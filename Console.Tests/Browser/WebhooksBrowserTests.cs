@@ -28,7 +28,7 @@ public class WebhooksBrowserTests(WebhooksBrowserAppFactory app, BrowserFixture 
 
     private async Task<IPage> SignedInAsync(string email, string locale, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -10,7 +10,7 @@ public class WorkspacePagesBrowserTests(BrowserAppFactory app, BrowserFixture br
 {
     private async Task<IPage> SignInAsync(string email, string returnUrl)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
         });

@@ -15,7 +15,7 @@ public class CommandCenterSecurityBrowserTests(BrowserAppFactory app, BrowserFix
 {
     private async Task<IPage> SuperAdminAtAsync(string path)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = app.ServerAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = 1366, Height = 860 },
         });

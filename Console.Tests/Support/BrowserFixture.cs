@@ -29,6 +29,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>
+    /// A browser context for one user. A first page load pays for the circuit, the app's first compile of a page and a
+    /// machine shared with the rest of the suite: navigations get a minute, not Playwright's 30 s, so a loaded machine
+    /// makes a test slower rather than red. Actions and expectations keep their own timeouts.
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options)
+    {
+        var context = await Browser.NewContextAsync(options);
+        context.SetDefaultNavigationTimeout(60_000);
+        return context;
+    }
+
     public async Task DisposeAsync()
     {
         await Browser.CloseAsync();
