@@ -4,6 +4,12 @@ window.consoleApp = {
     document.cookie = `${encodeURIComponent(name)}=${encodeURIComponent(value)}; path=/; max-age=31536000; samesite=lax`;
   },
 
+  // Agent editor: where the caret is in the prompt box, so an inserted variable lands there (-1 = not found).
+  caret(selector) {
+    const box = document.querySelector(selector);
+    return box && typeof box.selectionStart === 'number' ? box.selectionStart : -1;
+  },
+
   // Inbox: keep the newest message in view.
   scrollToEnd(element) {
     if (element) element.scrollTop = element.scrollHeight;
