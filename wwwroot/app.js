@@ -4,10 +4,11 @@ window.consoleApp = {
     document.cookie = `${encodeURIComponent(name)}=${encodeURIComponent(value)}; path=/; max-age=31536000; samesite=lax`;
   },
 
-  // Agent editor: where the caret is in the prompt box, so an inserted variable lands there (-1 = not found).
-  caret(selector) {
+  // Agent editor: the prompt box's text and caret, so an inserted variable lands where the owner is typing (the
+  // server's copy may lag a debounce behind).
+  caretAndText(selector) {
     const box = document.querySelector(selector);
-    return box && typeof box.selectionStart === 'number' ? box.selectionStart : -1;
+    return box ? { text: box.value, caret: box.selectionStart ?? -1 } : null;
   },
 
   // Inbox: keep the newest message in view.
