@@ -1618,7 +1618,7 @@ S = {
  "Agent.InsertVariable": ("Insert a variable", "Insertar una variable"),
  "Agent.InsertVariableNamed": ("Insert {0}", "Insertar {0}"),
  "Agent.Preview": ("Preview", "Vista previa"),
- "Agent.PreviewHelp": ("Your prompt as the agent reads it for this contact, now ({0}).", "Tus instrucciones tal como las lee el agente para este contacto, ahora ({0})."),
+ "Agent.PreviewHelp": ("Your prompt as the agent reads it for this contact, now, in {0}.", "Tus instrucciones tal como las lee el agente para este contacto, ahora, en {0}."),
  "Agent.PreviewContact": ("Sample contact", "Contacto de ejemplo"),
  "Agent.SampleContact": ("Made-up customer ({0})", "Cliente inventado ({0})"),
  "Agent.FewShot": ("Example answers", "Respuestas de ejemplo"),
