@@ -4,6 +4,13 @@ window.consoleApp = {
     document.cookie = `${encodeURIComponent(name)}=${encodeURIComponent(value)}; path=/; max-age=31536000; samesite=lax`;
   },
 
+  // Agent editor: the prompt box's text and caret, so an inserted variable lands where the owner is typing (the
+  // server's copy may lag a debounce behind).
+  caretAndText(selector) {
+    const box = document.querySelector(selector);
+    return box ? { text: box.value, caret: box.selectionStart ?? -1 } : null;
+  },
+
   // Inbox: keep the newest message in view.
   scrollToEnd(element) {
     if (element) element.scrollTop = element.scrollHeight;

@@ -59,6 +59,14 @@ public sealed class AgentProfile : ITenantOwned
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? PublishedAt { get; private set; }
 
+    /// <summary>Who made this version live: the member's name, or the API key's for the REST API; null for the system's own.</summary>
+    public string? PublishedBy { get; private set; }
+
+    /// <summary>The version this one is a copy of, when it was published by a rollback.</summary>
+    public int? RestoredFrom { get; private set; }
+
+    public LeadScoringWeights ScoringWeights { get; private set; } = LeadScoringWeights.Default;
+
     public TimeSpan Buffer => TimeSpan.FromSeconds(BufferSeconds);
 
     /// <param name="timeZone">The business's zone (publishing makes the agent's zone the workspace's); null = the platform default.</param>
@@ -95,6 +103,8 @@ public sealed class AgentProfile : ITenantOwned
         draft.CreatedAt = now;
         draft.UpdatedAt = now;
         draft.PublishedAt = null;
+        draft.PublishedBy = null;
+        draft.RestoredFrom = null;
         return draft;
     }
 
@@ -120,6 +130,7 @@ public sealed class AgentProfile : ITenantOwned
             throw new DomainException("agent.appointment_minutes", "An appointment lasts between 5 and 480 minutes.");
         if (!IsKnownTimeZone(s.TimeZone))
             throw new DomainException("agent.time_zone", $"Unknown time zone '{s.TimeZone}' (use an IANA name such as America/Bogota).", s.TimeZone);
+        s.ScoringWeights.Validate();
         if (s.FewShotExamples.Any(e => string.IsNullOrWhiteSpace(e.Customer) || string.IsNullOrWhiteSpace(e.Agent)))
             throw new DomainException("agent.few_shot", "Every example needs both the customer's message and the agent's answer.");
 
@@ -139,19 +150,35 @@ public sealed class AgentProfile : ITenantOwned
         LeadFields = s.LeadFields.Select(f => f.Trim()).Where(f => f.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         AppointmentMinutes = s.AppointmentMinutes;
         HandoffNotifyNumber = string.IsNullOrWhiteSpace(s.HandoffNotifyNumber) ? null : s.HandoffNotifyNumber.Trim();
+        ScoringWeights = s.ScoringWeights;
         UpdatedAt = now;
     }
 
     public AgentSettings Settings => new(SystemPrompt, Tone, Model, Temperature, MaxTokens, BufferSeconds, TimeZone, BusinessHours,
         OutOfHours, EscalationKeywords, AutoEscalateAfterMessages, HighValueScore, FewShotExamples, LeadFields, AppointmentMinutes,
-        HandoffNotifyNumber);
+        HandoffNotifyNumber, ScoringWeights);
 
-    public void Publish(DateTimeOffset now)
+    /// <param name="by">Who publishes (shown in the version list); null for the system's own changes.</param>
+    public void Publish(DateTimeOffset now, string? by = null)
     {
         if (State != AgentProfileState.Draft) throw new DomainException("agent.publish", "Only a draft can be published.");
         State = AgentProfileState.Live;
         PublishedAt = now;
+        PublishedBy = string.IsNullOrWhiteSpace(by) ? null : by.Trim();
         UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// A rollback: an exact copy of this published version's settings under a new, higher number, about to be published
+    /// (the caller archives the live version and publishes the copy; the owner's draft is untouched).
+    /// </summary>
+    public AgentProfile CopyForRestore(int version, DateTimeOffset now)
+    {
+        if (State == AgentProfileState.Draft)
+            throw new DomainException("agent.restore_draft", "A draft was never published; publish it instead of restoring it.");
+        var copy = StartDraft(version, now);
+        copy.RestoredFrom = Version;
+        return copy;
     }
 
     public void Archive() => State = AgentProfileState.Archived;
@@ -184,4 +211,5 @@ public sealed record AgentSettings(
     IReadOnlyList<FewShotExample> FewShotExamples,
     IReadOnlyList<string> LeadFields,
     int AppointmentMinutes,
-    string? HandoffNotifyNumber);
+    string? HandoffNotifyNumber,
+    LeadScoringWeights ScoringWeights);

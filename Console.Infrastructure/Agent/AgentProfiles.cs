@@ -1,12 +1,23 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Common;
+using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Agent;
+
+/// <summary>Who changes the agent: a member (name and id) or an API key (its name); recorded as a version's author and in the audit log.</summary>
+public sealed record AgentActor(Guid? UserId, string Name)
+{
+    public static AgentActor System { get; } = new(null, "system");
+}
+
+/// <summary>A published version as the version list shows it.</summary>
+public sealed record AgentVersion(int Number, DateTimeOffset PublishedAt, string? Author, bool Live, int? RestoredFrom, AgentSettings Settings);
 
 /// <summary>
 /// Reads and changes a tenant's agent profile versions. A tenant without a profile gets the default live one the
@@ -122,11 +133,13 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         return draft;
     }
 
-    public async Task<AgentProfile> SaveDraftAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
+    public async Task<AgentProfile> SaveDraftAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct, AgentActor? actor = null)
     {
         var draft = await GetDraftAsync(db, tenantId, ct);
         CheckModel(draft.Model, settings.Model);
+        var before = Snapshot(draft.Settings);
         draft.Update(settings, clock.GetUtcNow());
+        Audit(db, tenantId, actor, "agent.draft_saved", draft, before, $"draft v{draft.Version}");
         await db.SaveChangesAsync(ct);
         return draft;
     }
@@ -142,7 +155,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     }
 
     /// <summary>Makes the draft live; the previous live version is archived. One transaction.</summary>
-    public async Task<AgentProfile> PublishDraftAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    public async Task<AgentProfile> PublishDraftAsync(AppDbContext db, Guid tenantId, CancellationToken ct, AgentActor? actor = null)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var draft = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Draft, ct)
@@ -153,7 +166,8 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
             live.Archive();
             await db.SaveChangesAsync(ct); // the unique (tenant, state) index needs the old live out of the way first
         }
-        draft.Publish(clock.GetUtcNow());
+        draft.Publish(clock.GetUtcNow(), actor?.Name);
+        Audit(db, tenantId, actor, "agent.published", draft, live is null ? null : Snapshot(live.Settings), $"v{draft.Version} live");
         await FollowTimeZoneAsync(db, tenantId, draft, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -170,7 +184,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     }
 
     /// <summary>Replaces the live settings directly (the REST API): a new live version, the old one archived.</summary>
-    public async Task<AgentProfile> UpdateLiveAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct)
+    public async Task<AgentProfile> UpdateLiveAsync(AppDbContext db, Guid tenantId, AgentSettings settings, CancellationToken ct, AgentActor? actor = null)
     {
         var live = await GetLiveAsync(db, tenantId, ct);
         CheckModel(live.Model, settings.Model);
@@ -182,14 +196,65 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         live.Archive();
         await db.SaveChangesAsync(ct);
         // The new version goes in as live; a draft row may exist, so it cannot pass through the Draft state.
-        next.Publish(clock.GetUtcNow());
+        next.Publish(clock.GetUtcNow(), actor?.Name);
         db.AgentProfiles.Add(next);
+        Audit(db, tenantId, actor, "agent.published", next, Snapshot(live.Settings), $"v{next.Version} live");
         await FollowTimeZoneAsync(db, tenantId, next, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
         return next;
+    }
+
+    /// <summary>Every published version (live and archived), the newest publish first.</summary>
+    public async Task<List<AgentVersion>> ListVersionsAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
+    {
+        await GetLiveAsync(db, tenantId, ct);
+        var rows = await db.AgentProfiles.AsNoTracking()
+            .Where(p => p.TenantId == tenantId && p.State != AgentProfileState.Draft)
+            .OrderByDescending(p => p.PublishedAt).ThenByDescending(p => p.Version).ToListAsync(ct);
+        return rows.Select(p => new AgentVersion(p.Version, p.PublishedAt ?? p.CreatedAt, p.PublishedBy, p.State == AgentProfileState.Live,
+            p.RestoredFrom, p.Settings)).ToList();
+    }
+
+    /// <summary>
+    /// A rollback: publishes an exact copy of published version <paramref name="number"/> as the newest live version
+    /// (the old live one is archived, the owner's draft is kept). One transaction, audited.
+    /// </summary>
+    public async Task<AgentProfile> RestoreAsync(AppDbContext db, Guid tenantId, int number, AgentActor actor, CancellationToken ct)
+    {
+        await GetLiveAsync(db, tenantId, ct);
+        var old = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.Version == number, ct)
+            ?? throw new DomainException("agent.version_not_found", $"There is no version {number}.", number);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var last = await db.AgentProfiles.Where(p => p.TenantId == tenantId).MaxAsync(p => p.Version, ct);
+        var now = clock.GetUtcNow();
+        var copy = old.CopyForRestore(last + 1, now);
+        var live = await db.AgentProfiles.SingleAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Live, ct);
+        var before = Snapshot(live.Settings);
+        live.Archive();
+        await db.SaveChangesAsync(ct);
+        copy.Publish(now, actor.Name);
+        db.AgentProfiles.Add(copy);
+        Audit(db, tenantId, actor, "agent.restored", copy, before, $"v{number} restored as v{copy.Version}");
+        await FollowTimeZoneAsync(db, tenantId, copy, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        buffers.Forget(tenantId);
+        Forget(tenantId);
+        return copy;
+    }
+
+    private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);
+
+    private static string Snapshot(AgentSettings settings) => JsonSerializer.Serialize(settings, AuditJson);
+
+    private void Audit(AppDbContext db, Guid tenantId, AgentActor? actor, string action, AgentProfile after, string? before, string details)
+    {
+        actor ??= AgentActor.System;
+        db.AuditEntries.Add(AuditEntry.Change(tenantId, actor.UserId, actor.Name, action, nameof(AgentProfile), after.Id.ToString(),
+            before, Snapshot(after.Settings), clock.GetUtcNow(), details));
     }
 }
 

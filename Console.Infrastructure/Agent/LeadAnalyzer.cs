@@ -30,24 +30,17 @@ public sealed record LeadAnalysis(
     [property: Description("Values for the business's custom lead fields, by field name")] Dictionary<string, string>? Fields,
     [property: Description("Two sentences on who the customer is and what they want")] string? Summary);
 
-/// <summary>Scoring weights (DESIGN.md starting points); a new lead starts at 50.</summary>
+/// <summary>Turns the analysis's signals into a score with the tenant's weights (the agent profile's); a new lead starts at 50.</summary>
 public static class LeadScoring
 {
-    public static readonly IReadOnlyList<(string Signal, int Weight, Func<LeadAnalysis, bool> Present)> Signals =
-    [
-        ("interested", 10, a => a.Interested),
-        ("urgent", 15, a => a.Urgent),
-        ("budget mentioned", 20, a => a.BudgetMentioned),
-        ("decision maker", 15, a => a.DecisionMaker),
-        ("comparing", 5, a => a.Comparing),
-        ("not interested", -20, a => a.NotInterested),
-        ("spam", -50, a => a.Spam),
-    ];
+    private static readonly Func<LeadAnalysis, bool>[] Present =
+        [a => a.Interested, a => a.Urgent, a => a.BudgetMentioned, a => a.DecisionMaker, a => a.Comparing, a => a.NotInterested, a => a.Spam];
 
     /// <summary>The score for the whole conversation so far (absolute, so repeating a signal does not inflate it).</summary>
-    public static (int Score, List<string> Reasons) Score(LeadAnalysis a)
+    public static (int Score, List<string> Reasons) Score(LeadAnalysis a, LeadScoringWeights weights)
     {
-        var present = Signals.Where(s => s.Present(a)).ToList();
+        // Present lines up with LeadScoringWeights.Signals(), which keeps its order.
+        var present = weights.Signals().Where((_, i) => Present[i](a)).Where(s => s.Weight != 0).ToList();
         return (Math.Clamp(Contact.InitialScore + present.Sum(s => s.Weight), 0, 100),
             present.Select(s => $"{s.Signal} {(s.Weight > 0 ? "+" : "")}{s.Weight}").ToList());
     }
@@ -124,7 +117,7 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
             var contact = await db.Contacts.SingleAsync(c => c.Id == conversation.ContactId, ct);
             var now = clock.GetUtcNow();
-            var (score, reasons) = LeadScoring.Score(analysis);
+            var (score, reasons) = LeadScoring.Score(analysis, profile.ScoringWeights);
             var changes = new List<string>();
             if (score != contact.Score)
             {

@@ -20,17 +20,29 @@ public sealed record LeadSnapshot(string? Name, string? Phone, string? Email, st
 /// </summary>
 public static partial class PromptBuilder
 {
-    public static string RenderVariables(string template, AgentProfile profile, string businessName, LeadSnapshot lead, DateTimeOffset now)
+    /// <summary>The variables an owner can put in the prompt (the editor offers these; <c>field.&lt;name&gt;</c> reads a lead field).</summary>
+    public static IReadOnlyList<string> Variables { get; } =
+        ["business_name", "contact_name", "now", "business_hours", "is_open", "contact_phone", "contact_email", "contact_company", "lead_stage", "lead_score"];
+
+    public static string RenderVariables(string template, AgentProfile profile, string businessName, LeadSnapshot lead, DateTimeOffset now) =>
+        RenderVariables(template, profile.TimeZone, profile.BusinessHours, businessName, lead, now);
+
+    /// <summary>
+    /// The one renderer of prompt variables: the turn (through the profile) and the editor's preview (an unsaved draft's
+    /// zone and hours) both call it, so the preview shows exactly what the model will read.
+    /// </summary>
+    public static string RenderVariables(string template, string timeZone, BusinessHours hours, string businessName, LeadSnapshot lead,
+        DateTimeOffset now)
     {
-        var local = profile.LocalTime(now);
+        var local = TimeZoneInfo.ConvertTime(now, TimeZoneInfo.FindSystemTimeZoneById(timeZone)).DateTime;
         var culture = CultureInfo.GetCultureInfo("es-MX");
         var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
         {
-            ["now"] = local.ToString("dddd d 'de' MMMM 'de' yyyy, HH:mm", culture) + $" ({profile.TimeZone})",
+            ["now"] = local.ToString("dddd d 'de' MMMM 'de' yyyy, HH:mm", culture) + $" ({timeZone})",
             ["business_name"] = businessName,
             ["contact_name"] = lead.Name ?? "",
-            ["business_hours"] = profile.BusinessHours.Describe(culture),
-            ["is_open"] = profile.BusinessHours.IsOpen(local) ? "abierto" : "cerrado",
+            ["business_hours"] = hours.Describe(culture),
+            ["is_open"] = hours.IsOpen(local) ? "abierto" : "cerrado",
             ["contact_phone"] = lead.Phone ?? "",
             ["contact_email"] = lead.Email ?? "",
             ["contact_company"] = lead.Company ?? "",

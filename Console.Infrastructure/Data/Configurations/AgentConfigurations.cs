@@ -23,6 +23,11 @@ public sealed class AgentProfileConfiguration : IEntityTypeConfiguration<AgentPr
         b.Property(p => p.Model).HasMaxLength(100);
         b.Property(p => p.TimeZone).HasMaxLength(64);
         b.Property(p => p.HandoffNotifyNumber).HasMaxLength(20);
+        b.Property(p => p.PublishedBy).HasMaxLength(200);
+        // A record of ints: compared by value, so the default needs no comparer.
+        b.Property(p => p.ScoringWeights).HasColumnType("jsonb").HasConversion(
+            w => JsonSerializer.Serialize(w, Json),
+            s => JsonSerializer.Deserialize<LeadScoringWeights>(s, Json) ?? LeadScoringWeights.Default);
         b.Property(p => p.BusinessHours).HasColumnType("jsonb").HasConversion(
             h => JsonSerializer.Serialize(h.Intervals, Json),
             s => new BusinessHours(JsonSerializer.Deserialize<List<OpeningInterval>>(s, Json) ?? new List<OpeningInterval>()),
