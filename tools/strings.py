@@ -1625,7 +1625,7 @@ S = {
  "Replay.AllStages": ("All stages", "Todas las etapas"),
  "Replay.SelectAll": ("Select all", "Seleccionar todas"),
  "Replay.NoCandidates": ("No conversations with customer messages yet.", "Todavía no hay conversaciones con mensajes de clientes."),
- "Replay.CustomerMessages": ("{0} customer messages", "{0} mensajes del cliente"),
+ "Replay.CustomerMessages": ("customer messages: {0}", "mensajes del cliente: {0}"),
  "Replay.Judge": ("Ask the LLM judge for a verdict per turn", "Pedir al juez LLM un veredicto por turno"),
  "Replay.Rubric": ("Judge's rubric", "Rúbrica del juez"),
  "Replay.RubricSave": ("Save rubric", "Guardar rúbrica"),

@@ -47,6 +47,11 @@ public class ReplayBrowserTests(AgentBrowserApp agent, BrowserFixture browser) :
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Repetición" }).ClickAsync();
         for (var i = 1; i <= 10; i++) await page.GetByLabel($"Rep{marker} {i:00}").CheckAsync();
+        // The judge (the scripted model) finds three of the ten draft replies worse.
+        for (var i = 1; i <= 10; i++)
+            agent.Llm.Analysis(i % 3 == 0 ? new { verdict = "worse", why = "Olvida ofrecer la cita." } : new { verdict = "better", why = "Ofrece una cita." });
+        await page.GetByLabel("Pedir al juez LLM un veredicto por turno").CheckAsync();
+        await Assertions.Expect(page.GetByTestId("replay-rubric")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Repetir 10 conversaciones" }).ClickAsync();
 
         // Progress arrives while the run works in the background, up to every turn.
@@ -56,9 +61,14 @@ public class ReplayBrowserTests(AgentBrowserApp agent, BrowserFixture browser) :
         await Assertions.Expect(turn.GetByTestId("replay-live")).ToHaveTextAsync("La limpieza cuesta $500 (3).");
         await Assertions.Expect(turn.GetByTestId("replay-draft")).ToHaveTextAsync(agent.Llm.DefaultReply);
         await Assertions.Expect(page.GetByTestId("replay-turn")).ToHaveCountAsync(10);
+        await Assertions.Expect(turn.GetByTestId("replay-verdict")).ToHaveTextAsync("Peor");
+        await Assertions.Expect(turn.GetByTestId("replay-why")).ToHaveTextAsync("Olvida ofrecer la cita.");
+        await Assertions.Expect(page.GetByTestId("replay-summary")).ToContainTextAsync("Mejor: 7");
+        await Assertions.Expect(page.GetByTestId("replay-summary")).ToContainTextAsync("Peor: 3");
         // The draft, with the owner's unpublished change, is what answered.
         Assert.Contains(agent.Llm.Requests, r => r.ToJsonString().Contains($"cita {marker}"));
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-replay-desktop-es.png"), FullPage = true });
+        await page.GetByTestId("replay-summary").EvaluateAsync("e => e.scrollIntoView({ block: 'center' })");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-replay-desktop-es.png") });
 
         var live = await page.GetByTestId("live-version").InnerTextAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Publicar borrador" }).ClickAsync();
@@ -81,7 +91,7 @@ public class ReplayBrowserTests(AgentBrowserApp agent, BrowserFixture browser) :
         await page.GetByRole(AriaRole.Button, new() { Name = "Replay 2 conversations" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("replay-progress").First).ToHaveTextAsync("2 / 2 turns", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByTestId("replay-draft").First).ToHaveTextAsync(agent.Llm.DefaultReply);
-        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-replay-desktop-en.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-replay-desktop-en.png") });
 
         var phone = await SignInAsync("es-MX", 390, 844);
         await phone.GetByRole(AriaRole.Tab, new() { Name = "Repetición" }).ClickAsync();
