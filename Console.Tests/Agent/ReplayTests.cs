@@ -259,3 +259,38 @@ public class ReplayRestartTests
         }
     }
 }
+
+/// <summary>Without an LLM key the replay still runs, on the offline responder, and the judge is off.</summary>
+public class ReplayOfflineTests
+{
+    [Fact]
+    public async Task Without_an_llm_key_the_offline_agent_answers_every_turn_and_no_verdict_is_asked()
+    {
+        var app = new NodeAppFactory(null, new Dictionary<string, string?>
+        {
+            ["Llm:ApiKey"] = "",
+            ["Replay:PollSeconds"] = "1",
+        });
+        await app.InitializeAsync();
+        try
+        {
+            var tenant = await app.TenantAsync();
+            var conversation = await app.PastConversationAsync(tenant.Id, "Sin clave", "Hola, ¿qué horario tienen?", "De 9 a 18.");
+            var runs = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+                .GetRequiredService<OperatorConsole.Infrastructure.Agent.Replay.ReplayRuns>(app.Services);
+            var run = await runs.StartAsync(tenant.Id, [conversation.Id], judge: true, new(null, "test"), default);
+            Assert.False(run.Judge);
+            await Eventually.TrueAsync(async () => (await runs.FindAsync(tenant.Id, run.Id, default))?.Status == ReplayRunStatus.Completed,
+                "the offline replay to finish", TimeSpan.FromSeconds(60));
+            var turn = Assert.Single(await runs.TurnsAsync(tenant.Id, run.Id, default));
+            Assert.True(turn.Offline);
+            Assert.False(string.IsNullOrWhiteSpace(turn.DraftReply));
+            Assert.Equal("De 9 a 18.", turn.LiveReply);
+            Assert.Null(turn.Verdict);
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+}
