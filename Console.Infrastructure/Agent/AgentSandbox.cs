@@ -15,8 +15,10 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
     TimeProvider clock)
 {
     /// <param name="liveTools">Call the tenant's webhook tools for real; otherwise they answer their mock response.</param>
+    /// <param name="at">When the customer wrote (a replayed past turn); now by default, so hours and the prompt's time match it.</param>
+    /// <param name="feature">What the token usage is counted under (the replay evaluation runs here too).</param>
     public async Task<TurnResult> RunAsync(Guid tenantId, IReadOnlyList<TurnMessage> history, string customerText, ChannelKind channel,
-        bool liveTools, CancellationToken ct)
+        bool liveTools, CancellationToken ct, DateTimeOffset? at = null, LlmFeature feature = LlmFeature.Sandbox)
     {
         AgentProfile draft;
         string businessName, culture;
@@ -29,15 +31,15 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
             businessName = tenant.Name;
             culture = tenant.DefaultCulture;
         }
-        var now = clock.GetUtcNow();
+        var now = at ?? clock.GetUtcNow();
         var conversation = history.Append(new TurnMessage(MessageSender.Contact, customerText, now)).ToList();
         var lastReply = conversation.FindLastIndex(m => m.Sender != MessageSender.Contact);
         var input = new TurnInput(tenantId, null, businessName, culture, draft,
             new LeadSnapshot("Sandbox", null, null, null, "New", 50, "Warm", new Dictionary<string, string>(), null),
             channel, conversation, conversation.Skip(lastReply + 1).Select(m => m.Text).ToList(),
-            conversation.Count(m => m.Sender == MessageSender.Contact), 0, LlmFeature.Sandbox, now);
+            conversation.Count(m => m.Sender == MessageSender.Contact), 0, feature, now);
         var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), tools, ct);
-        if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, LlmFeature.Sandbox, result.Usage, ct);
+        if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, feature, result.Usage, ct);
         return result;
     }
 }

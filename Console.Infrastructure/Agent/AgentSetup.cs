@@ -30,6 +30,12 @@ public static class AgentSetup
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();
+        // Replay evaluation: the draft against past conversations, in the background, through the sandbox.
+        services.AddSection<Replay.ReplayOptions>(Replay.ReplayOptions.Section);
+        services.AddSingleton<Replay.ReplaySignal>();
+        services.AddSingleton<Replay.ReplayJudge>();
+        services.AddSingleton<Replay.ReplayRuns>();
+        services.AddHostedService<Replay.ReplayWorker>();
         return services;
     }
 }

@@ -92,6 +92,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
     public DbSet<AgentTool> AgentTools => Set<AgentTool>();
+    public DbSet<ReplayRun> ReplayRuns => Set<ReplayRun>();
+    public DbSet<ReplayTurn> ReplayTurns => Set<ReplayTurn>();
+    public DbSet<ReplayRubric> ReplayRubrics => Set<ReplayRubric>();
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<ConversationLabel> ConversationLabels => Set<ConversationLabel>();

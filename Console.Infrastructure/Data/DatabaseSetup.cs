@@ -56,6 +56,7 @@ public static class DatabaseSetup
         "reminder_settings",
         "invitations",
         "message_templates",
+        "replay_runs", "replay_turns", "replay_rubrics",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>

@@ -994,6 +994,243 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("reminder_settings", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayRubric", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_replay_rubrics");
+
+                    b.ToTable("replay_rubrics", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Better")
+                        .HasColumnType("integer")
+                        .HasColumnName("better");
+
+                    b.Property<int>("ConversationCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("conversation_count");
+
+                    b.Property<decimal>("Cost")
+                        .HasPrecision(14, 6)
+                        .HasColumnType("numeric(14,6)")
+                        .HasColumnName("cost");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("created_by");
+
+                    b.Property<int>("DoneTurns")
+                        .HasColumnType("integer")
+                        .HasColumnName("done_turns");
+
+                    b.Property<int>("DraftVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("draft_version");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<bool>("Judge")
+                        .HasColumnType("boolean")
+                        .HasColumnName("judge");
+
+                    b.Property<Guid?>("LeaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_id");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<string>("Rubric")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("rubric");
+
+                    b.Property<int>("Same")
+                        .HasColumnType("integer")
+                        .HasColumnName("same");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("TotalTurns")
+                        .HasColumnType("integer")
+                        .HasColumnName("total_turns");
+
+                    b.Property<int>("Worse")
+                        .HasColumnType("integer")
+                        .HasColumnName("worse");
+
+                    b.HasKey("Id")
+                        .HasName("pk_replay_runs");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_replay_runs_tenant_id_created_at");
+
+                    b.ToTable("replay_runs", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayTurn", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("channel");
+
+                    b.Property<string>("ContactName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("contact_name");
+
+                    b.Property<Guid>("ConversationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<decimal>("Cost")
+                        .HasPrecision(14, 6)
+                        .HasColumnType("numeric(14,6)")
+                        .HasColumnName("cost");
+
+                    b.Property<DateTimeOffset>("CustomerAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("customer_at");
+
+                    b.Property<string>("CustomerText")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("customer_text");
+
+                    b.Property<DateTimeOffset?>("DoneAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("done_at");
+
+                    b.Property<string>("DraftReply")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("draft_reply");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("error");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<string>("LiveReply")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("live_reply");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("model");
+
+                    b.Property<bool>("Offline")
+                        .HasColumnType("boolean")
+                        .HasColumnName("offline");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("ToolCalls")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tool_calls");
+
+                    b.Property<string>("Verdict")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("verdict");
+
+                    b.Property<string>("VerdictWhy")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("verdict_why");
+
+                    b.HasKey("Id")
+                        .HasName("pk_replay_turns");
+
+                    b.HasIndex("ConversationId")
+                        .HasDatabaseName("ix_replay_turns_conversation_id");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_replay_turns_run_id");
+
+                    b.HasIndex("TenantId", "RunId", "Position")
+                        .IsUnique()
+                        .HasDatabaseName("ix_replay_turns_tenant_id_run_id_position");
+
+                    b.ToTable("replay_turns", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -3409,6 +3646,43 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_reminder_settings_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayRubric", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_replay_rubrics_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayRun", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_replay_runs_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.ReplayTurn", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Conversations.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("ConversationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_replay_turns_conversations_conversation_id");
+
+                    b.HasOne("OperatorConsole.Domain.Agent.ReplayRun", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_replay_turns_replay_runs_run_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.StripeEventReceipt", b =>
