@@ -41,7 +41,7 @@ await using (var conn = new NpgsqlConnection(admin))
 }
 
 var config = new ConfigurationBuilder()
-    .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = app })
+    .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = app, ["Platform:PublicBaseUrl"] = "http://localhost" })
     .AddEnvironmentVariables()
     .Build();
 var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(config);
@@ -75,23 +75,25 @@ var worker = ActivatorUtilities.CreateInstance<KnowledgeEmbeddingWorker>(provide
 while (await worker.RunOnceAsync(default) > 0) { }
 Console.WriteLine($"Embedded them in {watch.Elapsed.TotalSeconds:N1} s.");
 
-var modes = new (string Name, Func<string, Task<List<string>>> Search)[]
+// Each search runs twice: for recall@3 with the agent's own limit (3 passages per turn, as the agent retrieves), and for
+// MRR@10 with a limit of 10.
+var modes = new (string Name, Func<string, int, Task<List<string>>> Search)[]
 {
-    ("full-text", q => SearchAsync(q, wordsOnly)),
-    ("embeddings", async q =>
+    ("full-text", (q, limit) => SearchAsync(q, wordsOnly, limit)),
+    ("embeddings", async (q, limit) =>
     {
         await using var work = scopes.ForTenant(tenantId);
         var vector = (await embeddings.EmbedAsync(tenantId, [q], default))[0];
-        var hits = await index.NearestAsync(work.Db, vector, embeddings.Model, 10, default);
+        var hits = await index.NearestAsync(work.Db, vector, embeddings.Model, limit, default);
         var ids = hits.Select(h => h.ChunkId).ToList();
         var texts = await work.Db.KnowledgeChunks.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Text);
         return hits.Select(h => idOfText[texts[h.ChunkId]]).ToList();
     }),
-    ("hybrid", q => SearchAsync(q, embeddings)),
+    ("hybrid", (q, limit) => SearchAsync(q, embeddings, limit)),
 };
 
 Console.WriteLine();
-Console.WriteLine($"{corpus.Count} passages, {questions.Count} questions; recall@3 / MRR@10; p50 ms per question");
+Console.WriteLine($"{corpus.Count} passages, {questions.Count} questions; recall@3 (limit 3, as the agent asks) / MRR@10 (limit 10); p50 ms per question");
 var kinds = new (string Name, Func<Question, bool> Filter)[]
 {
     ("all", _ => true), ("literal", q => q.Kind == "literal"), ("paraphrase", q => q.Kind == "paraphrase"),
@@ -101,30 +103,65 @@ Console.WriteLine($"{"mode",-12}" + string.Concat(kinds.Select(k => $" {k.Name +
 foreach (var (name, search) in modes)
 {
     var places = new Dictionary<Question, int>();
+    var inTopThree = new Dictionary<Question, bool>();
     var times = new List<double>();
     foreach (var q in questions)
     {
         var started = Stopwatch.StartNew();
-        var found = await search(q.Text);
+        inTopThree[q] = (await search(q.Text, AgentEngine.PassagesPerTurn)).Contains(q.Expected);
         times.Add(started.Elapsed.TotalMilliseconds);
-        places[q] = found.IndexOf(q.Expected) + 1; // 0 = not in the top 10
+        places[q] = (await search(q.Text, 10)).IndexOf(q.Expected) + 1; // 0 = not in the top 10
     }
     times.Sort();
     var cells = kinds.Select(k =>
     {
         var subset = questions.Where(k.Filter).Select(q => places[q]).ToList();
-        var recall = subset.Count(p => p is > 0 and <= 3) / (double)subset.Count;
+        var recall = questions.Where(k.Filter).Count(q => inTopThree[q]) / (double)subset.Count;
         var mrr = subset.Sum(p => p > 0 ? 1.0 / p : 0) / subset.Count;
         return $" {$"{recall:P0} / {mrr:N3}",-20}";
     });
     Console.WriteLine($"{name,-12}" + string.Concat(cells) + $" {times[times.Count / 2]:N1}");
 }
 
-async Task<List<string>> SearchAsync(string question, KnowledgeEmbeddings source)
+if (args.Contains("--fusion-grid"))
+{
+    // Which fusion constant and candidate depth suit this corpus: both rankings read once, fused here with each setting.
+    var lists = new List<(Question Q, List<string> Words, List<string> Meaning)>();
+    foreach (var q in questions)
+    {
+        await using var work = scopes.ForTenant(tenantId);
+        var vector = (await embeddings.EmbedAsync(tenantId, [q.Text], default))[0];
+        var hits = (await index.NearestAsync(work.Db, vector, embeddings.Model, 20, default)).Where(h => h.Similarity > 0).ToList();
+        var ids = hits.Select(h => h.ChunkId).ToList();
+        var texts = await work.Db.KnowledgeChunks.Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Text);
+        lists.Add((q, await SearchAsync(q.Text, wordsOnly, 20), hits.Select(h => idOfText[texts[h.ChunkId]]).ToList()));
+    }
+    foreach (var k in new[] { 60, 20, 10, 5, 1 })
+    foreach (var depth in new[] { 20, 10, 5, 3 })
+    {
+        var places = lists.Select(l =>
+        {
+            var score = new Dictionary<string, double>();
+            foreach (var list in new[] { l.Words, l.Meaning })
+                for (var i = 0; i < Math.Min(depth, list.Count); i++)
+                    score[list[i]] = score.GetValueOrDefault(list[i]) + 1.0 / (k + i + 1);
+            var order = score.OrderByDescending(kv => kv.Value).Select(kv => kv.Key).ToList();
+            return (l.Q, Place: order.IndexOf(l.Q.Expected) + 1);
+        }).ToList();
+        string Cell(Func<Question, bool> f)
+        {
+            var subset = places.Where(p => f(p.Q)).Select(p => p.Place).ToList();
+            return $"{subset.Count(p => p is > 0 and <= 3) / (double)subset.Count:P0} / {subset.Sum(p => p > 0 ? 1.0 / p : 0) / subset.Count:N3}";
+        }
+        Console.WriteLine($"k={k,-3} depth={depth,-3} all {Cell(_ => true),-16} literal {Cell(q => q.Kind == "literal"),-16} paraphrase {Cell(q => q.Kind == "paraphrase")}");
+    }
+}
+
+async Task<List<string>> SearchAsync(string question, KnowledgeEmbeddings source, int limit = 10)
 {
     await using var work = scopes.ForTenant(tenantId);
     var kb = ActivatorUtilities.CreateInstance<KnowledgeBase>(work.Services, source);
-    return (await kb.SearchAsync(question, 10, default)).Select(p => idOfText[p.Text]).ToList();
+    return (await kb.SearchAsync(question, limit, default)).Select(p => idOfText[p.Text]).ToList();
 }
 
 string Arg(string name, string fallback)
