@@ -219,6 +219,24 @@ public class HybridRetrievalTests(EmbeddingAppFixture hybrid, WordsOnlyAppFixtur
     }
 
     [Fact]
+    public async Task Passages_written_before_an_embedding_model_was_configured_get_vectors_once_it_is()
+    {
+        var tenant = await TenantWithCorpusAsync(wordsOnly.App);
+        Assert.Equal(0, await VectorsAsync(wordsOnly.App, tenant));
+
+        // The same database restarted with an embedding model (its own fake endpoint): the backfill needs no action.
+        await using var llm = await FakeLlm.StartAsync();
+        var settings = AgentApp.Settings(llm);
+        settings["Agent:Workers"] = "0";
+        settings["Llm:EmbeddingModel"] = LlmAppFixture.EmbeddingModel;
+        await using var restarted = new NodeAppFactory(wordsOnly.App.Database, settings);
+        await restarted.InitializeAsync();
+        await WaitForVectorsAsync(restarted, tenant, Corpus.Length);
+        var passages = await SearchAsync(restarted, tenant, Paraphrases[0].Question);
+        Assert.Equal(Corpus[0].Text, passages[0].Text);
+    }
+
+    [Fact]
     public async Task Two_nodes_embed_each_passage_once()
     {
         await using var second = new NodeAppFactory(hybrid.App.Database, hybrid.Settings());
