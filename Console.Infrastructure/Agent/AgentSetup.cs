@@ -27,6 +27,11 @@ public static class AgentSetup
         services.AddSingleton<AgentSandbox>();
         services.AddSingleton<Copilot>();
         services.AddScoped<KnowledgeBase>();
+        // Hybrid retrieval: passage vectors behind one index (real[] today), embedded in the background.
+        services.AddSingleton<KnowledgeEmbeddings>();
+        services.AddSingleton<IVectorIndex, ArrayVectorIndex>();
+        services.AddSingleton<KnowledgeEmbeddingSignal>();
+        services.AddHostedService<KnowledgeEmbeddingWorker>();
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();

@@ -32,14 +32,22 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
 
     public IChatClient For(string model) => _clients.GetOrAdd(model, Build);
 
+    /// <summary>The embedding model's generator over the same endpoint, key, timeout and retries as chat calls.</summary>
+    public IEmbeddingGenerator<string, Embedding<float>> EmbeddingsFor(string model) =>
+        _embedders.GetOrAdd(model, m => Sdk().GetEmbeddingClient(m).AsIEmbeddingGenerator());
+
+    private readonly ConcurrentDictionary<string, IEmbeddingGenerator<string, Embedding<float>>> _embedders = new();
+
+    private OpenAIClient Sdk() => new(new ApiKeyCredential(_options.ApiKey ?? "offline"), new OpenAIClientOptions
+    {
+        Endpoint = new Uri(_options.Endpoint),
+        NetworkTimeout = TimeSpan.FromSeconds(_options.TimeoutSeconds),
+        RetryPolicy = new ClientRetryPolicy(_options.MaxRetries),
+    });
+
     private IChatClient Build(string model)
     {
-        var sdk = new OpenAIClient(new ApiKeyCredential(_options.ApiKey ?? "offline"), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(_options.Endpoint),
-            NetworkTimeout = TimeSpan.FromSeconds(_options.TimeoutSeconds),
-            RetryPolicy = new ClientRetryPolicy(_options.MaxRetries),
-        });
+        var sdk = Sdk();
         return new ChatClientBuilder(sdk.GetChatClient(model).AsIChatClient())
             .UseFunctionInvocation(loggers, f =>
             {

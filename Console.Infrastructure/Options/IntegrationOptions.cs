@@ -41,6 +41,12 @@ public sealed class LlmOptions
     [Required] public string Model { get; set; } = "gpt-4o";
     [Required] public string AnalysisModel { get; set; } = "gpt-4o-mini";
 
+    /// <summary>Embeddings for knowledge retrieval (e.g. text-embedding-3-small); empty = full-text retrieval only.</summary>
+    public string EmbeddingModel { get; set; } = "";
+
+    /// <summary>How often each node looks for passages without a vector (a new passage on this node wakes it at once).</summary>
+    [Range(1, 3600)] public int EmbeddingPollSeconds { get; set; } = 10;
+
     /// <summary>Per attempt; the SDK retries 429 and 5xx with exponential backoff (honouring Retry-After) up to MaxRetries.</summary>
     [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
     [Range(0, 10)] public int MaxRetries { get; set; } = 3;

@@ -44,6 +44,18 @@ public sealed class FakeLlm : IAsyncDisposable
 
     public IReadOnlyList<JsonObject> Requests => _requests.ToArray();
 
+    /// <summary>Calls to /v1/embeddings (kept apart: they are not chat calls).</summary>
+    public IReadOnlyList<JsonObject> EmbeddingRequests => _embeddingRequests.ToArray();
+
+    /// <summary>Answers the next embedding calls with this HTTP status (then normally again).</summary>
+    public void FailEmbeddings(int times, int status = 500)
+    {
+        for (var i = 0; i < times; i++) _embeddingFailures.Enqueue(status);
+    }
+
+    private readonly ConcurrentQueue<JsonObject> _embeddingRequests = new();
+    private readonly ConcurrentQueue<int> _embeddingFailures = new();
+
     /// <summary>Calls for a reply (not the structured lead analysis).</summary>
     public IReadOnlyList<JsonObject> ReplyRequests => Requests.Where(r => r["response_format"] is null).ToList();
 
@@ -64,6 +76,7 @@ public sealed class FakeLlm : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeLlm(app);
         app.MapPost("/v1/chat/completions", (Func<HttpContext, Task<IResult>>)fake.CompleteAsync);
+        app.MapPost("/v1/embeddings", (Func<HttpContext, Task<IResult>>)fake.EmbedAsync);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -138,6 +151,42 @@ public sealed class FakeLlm : IAsyncDisposable
                 ["completion_tokens"] = answer?.OutputTokens ?? 30,
                 ["total_tokens"] = (answer?.InputTokens ?? 120) + (answer?.OutputTokens ?? 30),
             },
+        });
+    }
+
+    /// <summary>
+    /// The OpenAI embeddings wire format over <see cref="FakeEmbedder"/>: a string or an array of strings in, one vector
+    /// each out (as floats, or base64 little-endian float32 when the SDK asks for it), usage counted in words.
+    /// </summary>
+    private async Task<IResult> EmbedAsync(HttpContext http)
+    {
+        var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
+        _embeddingRequests.Enqueue(body);
+        if (_embeddingFailures.TryDequeue(out var status))
+            return Results.Json(new { error = new { message = "The server had an error while processing your request.", type = "server_error" } },
+                statusCode: status);
+        var inputs = body["input"] switch
+        {
+            JsonArray items => items.Select(i => (string?)i ?? "").ToList(),
+            JsonValue one => [(string?)one ?? ""],
+            _ => [],
+        };
+        var base64 = (string?)body["encoding_format"] == "base64";
+        var data = new JsonArray(inputs.Select((text, i) =>
+        {
+            var vector = FakeEmbedder.Embed(text);
+            JsonNode embedding = base64
+                ? JsonValue.Create(Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())))
+                : new JsonArray(vector.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+            return (JsonNode)new JsonObject { ["object"] = "embedding", ["index"] = i, ["embedding"] = embedding };
+        }).ToArray());
+        var tokens = inputs.Sum(FakeEmbedder.CountTokens);
+        return Results.Json(new JsonObject
+        {
+            ["object"] = "list",
+            ["data"] = data,
+            ["model"] = (string?)body["model"] ?? FakeEmbedder.ModelName,
+            ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
         });
     }
 

@@ -6,6 +6,7 @@ using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Agent.Knowledge;
 
 namespace OperatorConsole.Infrastructure.Data.Configurations;
 
@@ -160,6 +161,16 @@ public sealed class KnowledgeChunkConfiguration : IEntityTypeConfiguration<Knowl
         b.HasIndex(c => new { c.TenantId, c.DocumentId, c.Ordinal }).IsUnique();
         // The search vector (Spanish + English, accent-insensitive) and its GIN and trigram indexes are added in the
         // migration: a generated column over an immutable unaccent wrapper, which EF cannot express.
+
+        // The passage's embedding is the vector index's business, not the domain's (pgvector would store it elsewhere):
+        // shadow columns written and read only by ArrayVectorIndex and the embedding worker. A new row is due at once
+        // (the column default), so every way of writing a chunk gets a vector without remembering to ask for one.
+        b.Property<float[]?>(ArrayVectorIndex.Embedding).HasColumnType("real[]");
+        b.Property<string?>(ArrayVectorIndex.EmbeddingModel).HasMaxLength(100);
+        b.Property<DateTimeOffset?>(ArrayVectorIndex.EmbeddingDueAt).HasDefaultValueSql("now()");
+        b.Property<int>(ArrayVectorIndex.EmbeddingAttempts);
+        // The embedding worker's queue across tenants (like agent_due_at): only due rows are indexed.
+        b.HasIndex(ArrayVectorIndex.EmbeddingDueAt).HasFilter("embedding_due_at IS NOT NULL");
     }
 }
 

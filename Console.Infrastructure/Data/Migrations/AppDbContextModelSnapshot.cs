@@ -673,6 +673,25 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("document_id");
 
+                    b.PrimitiveCollection<float[]>("Embedding")
+                        .HasColumnType("real[]")
+                        .HasColumnName("embedding");
+
+                    b.Property<int>("EmbeddingAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("embedding_attempts");
+
+                    b.Property<DateTimeOffset?>("EmbeddingDueAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("embedding_due_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<string>("EmbeddingModel")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("embedding_model");
+
                     b.Property<int>("Ordinal")
                         .HasColumnType("integer")
                         .HasColumnName("ordinal");
@@ -697,6 +716,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                     b.HasIndex("DocumentId")
                         .HasDatabaseName("ix_knowledge_chunks_document_id");
+
+                    b.HasIndex("EmbeddingDueAt")
+                        .HasDatabaseName("ix_knowledge_chunks_embedding_due_at")
+                        .HasFilter("embedding_due_at IS NOT NULL");
 
                     b.HasIndex("TenantId", "DocumentId", "Ordinal")
                         .IsUnique()
