@@ -27,6 +27,7 @@ public static class AgentSetup
         services.AddSingleton<AgentSandbox>();
         services.AddSingleton<Copilot>();
         services.AddScoped<KnowledgeBase>();
+        services.AddKnowledgeSources();
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();
