@@ -59,11 +59,25 @@ public sealed class KnowledgeBase(AppDbContext db, AgentProfiles profiles, TimeP
         var now = clock.GetUtcNow();
         if (document.SetEnabled(enabled, now))
         {
+            TrackNewChunks(db, document);
             db.AuditEntries.Add(KnowledgeSources.Audit(document, actor, enabled ? "knowledge.enabled" : "knowledge.disabled", now, before));
             await db.SaveChangesAsync(ct);
             profiles.Forget(TenantId);
         }
         return await GetAsync(id, ct);
+    }
+
+    /// <summary>
+    /// Passages a tracked document has just split into are new rows: their ids are set by the domain, so EF, finding
+    /// them through the navigation, would otherwise take them for existing rows and update nothing.
+    /// </summary>
+    internal static void TrackNewChunks(AppDbContext db, KnowledgeDocument document)
+    {
+        foreach (var chunk in document.Chunks)
+        {
+            var entry = db.Entry(chunk);
+            if (entry.State == EntityState.Detached) entry.State = EntityState.Added;
+        }
     }
 
     public async Task<IReadOnlyList<KnowledgeSummary>> ListAsync(CancellationToken ct) =>

@@ -104,6 +104,7 @@ public sealed class KnowledgeProcessor(ContextScopes scopes, IHttpClientFactory 
         {
             document.Fail(ex.Code, ex.Message, clock.GetUtcNow());
         }
+        KnowledgeBase.TrackNewChunks(work.Db, document);
         await work.Db.KnowledgeFiles.Where(f => f.DocumentId == documentId).ExecuteDeleteAsync(ct);
         await work.Db.SaveChangesAsync(ct);
         profiles.Forget(tenantId);
