@@ -32,6 +32,7 @@ public static class AgentSetup
         services.AddSingleton<IVectorIndex, ArrayVectorIndex>();
         services.AddSingleton<KnowledgeEmbeddingSignal>();
         services.AddHostedService<KnowledgeEmbeddingWorker>();
+        services.AddKnowledgeSources();
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
         services.AddHostedService<AgentWorker>();

@@ -234,7 +234,7 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
 
     public async Task<string> SearchKnowledge([Description("What to look up")] string query)
     {
-        var passages = await effects.SearchKnowledgeAsync(query ?? "", 4, CancellationToken.None);
+        var passages = await effects.SearchKnowledgeAsync(query ?? "", Knowledge.KnowledgeBase.ToolPassages, CancellationToken.None);
         foreach (var p in passages.Where(p => result.Passages.All(q => q.Text != p.Text))) result.Passages.Add(p);
         return passages.Count == 0 ? "Nothing found in the knowledge base."
             : string.Join("\n", passages.Select((p, i) => $"[{i + 1}] {p.Title}: {p.Text}"));

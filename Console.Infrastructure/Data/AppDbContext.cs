@@ -91,6 +91,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<StripeEventReceipt> StripeEvents => Set<StripeEventReceipt>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
+    public DbSet<KnowledgeFile> KnowledgeFiles => Set<KnowledgeFile>();
     public DbSet<AgentTool> AgentTools => Set<AgentTool>();
     public DbSet<ReplayRun> ReplayRuns => Set<ReplayRun>();
     public DbSet<ReplayTurn> ReplayTurns => Set<ReplayTurn>();

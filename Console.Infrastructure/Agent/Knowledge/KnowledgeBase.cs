@@ -15,7 +15,11 @@ namespace OperatorConsole.Infrastructure.Agent.Knowledge;
 /// </summary>
 public sealed record KnowledgePassage(Guid DocumentId, string Title, string Text, double Rank);
 
-public sealed record KnowledgeSummary(Guid Id, string Title, int Chunks, int Characters, DateTimeOffset CreatedAt);
+public sealed record KnowledgeSummary(Guid Id, string Title, int Chunks, int Characters, DateTimeOffset CreatedAt, KnowledgeSource Source,
+    string? SourceName, long SizeBytes, KnowledgeStatus Status, int Progress, bool Enabled, string? FailureCode, string? Failure);
+
+/// <summary>One passage of a document, as stored (or, for a disabled document, as it would be split).</summary>
+public sealed record KnowledgeChunkView(int Ordinal, string Text);
 
 /// <summary>
 /// The tenant's knowledge base (the context's tenant applies, by query filter and row-level security). Retrieval is
@@ -39,26 +43,86 @@ public sealed class KnowledgeBase(AppDbContext db, AgentProfiles profiles, TimeP
 
     private Guid TenantId => db.Tenant.TenantId ?? throw new InvalidOperationException("The knowledge base needs a tenant context.");
 
-    public async Task<KnowledgeDocument> AddAsync(string? title, string? content, CancellationToken ct)
+    /// <summary>The number of passages the agent's search_knowledge tool reads (the search box shows the same).</summary>
+    public const int ToolPassages = 4;
+
+    /// <param name="actor">Who added it, for the audit log (none for seeds and system writes).</param>
+    public async Task<KnowledgeDocument> AddAsync(string? title, string? content, CancellationToken ct, KnowledgeActor? actor = null)
     {
         var document = KnowledgeDocument.Create(TenantId, title, content, clock.GetUtcNow());
         db.KnowledgeDocuments.Add(document); // the document and its chunks in one SaveChanges (one transaction)
+        if (actor is not null) db.AuditEntries.Add(KnowledgeSources.Audit(document, actor, "knowledge.added", document.CreatedAt));
         await db.SaveChangesAsync(ct);
         profiles.Forget(TenantId);
         embeddingSignal.Wake(); // its passages are due for a vector
         return document;
     }
 
-    public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken ct, KnowledgeActor? actor = null)
     {
+        var document = await db.KnowledgeDocuments.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, ct);
+        if (document is null) return false;
         var deleted = await db.KnowledgeDocuments.Where(d => d.Id == id).ExecuteDeleteAsync(ct) > 0;
+        if (deleted && actor is not null)
+        {
+            db.AuditEntries.Add(KnowledgeSources.Audit(document, actor, "knowledge.deleted", clock.GetUtcNow(), KnowledgeSources.Snapshot(document)));
+            await db.SaveChangesAsync(ct);
+        }
         profiles.Forget(TenantId);
         return deleted;
     }
 
+    /// <summary>Switches a document on or off; off, none of its passages can be retrieved. Null when there is no such document.</summary>
+    public async Task<KnowledgeSummary?> SetEnabledAsync(Guid id, bool enabled, KnowledgeActor actor, CancellationToken ct)
+    {
+        var document = await db.KnowledgeDocuments.Include(d => d.Chunks).SingleOrDefaultAsync(d => d.Id == id, ct);
+        if (document is null) return null;
+        var before = KnowledgeSources.Snapshot(document);
+        var now = clock.GetUtcNow();
+        if (document.SetEnabled(enabled, now))
+        {
+            TrackNewChunks(db, document);
+            db.AuditEntries.Add(KnowledgeSources.Audit(document, actor, enabled ? "knowledge.enabled" : "knowledge.disabled", now, before));
+            await db.SaveChangesAsync(ct);
+            profiles.Forget(TenantId);
+        }
+        return await GetAsync(id, ct);
+    }
+
+    /// <summary>
+    /// Passages a tracked document has just split into are new rows: their ids are set by the domain, so EF, finding
+    /// them through the navigation, would otherwise take them for existing rows and update nothing.
+    /// </summary>
+    internal static void TrackNewChunks(AppDbContext db, KnowledgeDocument document)
+    {
+        foreach (var chunk in document.Chunks)
+        {
+            var entry = db.Entry(chunk);
+            if (entry.State == EntityState.Detached) entry.State = EntityState.Added;
+        }
+    }
+
     public async Task<IReadOnlyList<KnowledgeSummary>> ListAsync(CancellationToken ct) =>
-        await db.KnowledgeDocuments.AsNoTracking().OrderBy(d => d.Title)
-            .Select(d => new KnowledgeSummary(d.Id, d.Title, d.Chunks.Count, d.Content.Length, d.CreatedAt)).ToListAsync(ct);
+        await Summaries(db.KnowledgeDocuments.AsNoTracking().OrderByDescending(d => d.CreatedAt)).ToListAsync(ct);
+
+    public async Task<KnowledgeSummary?> GetAsync(Guid id, CancellationToken ct) =>
+        await Summaries(db.KnowledgeDocuments.AsNoTracking().Where(d => d.Id == id)).SingleOrDefaultAsync(ct);
+
+    private static IQueryable<KnowledgeSummary> Summaries(IQueryable<KnowledgeDocument> documents) =>
+        documents.Select(d => new KnowledgeSummary(d.Id, d.Title, d.Chunks.Count, d.Content.Length, d.CreatedAt, d.Source, d.SourceName, d.SizeBytes,
+            d.Status, d.Progress, d.Enabled, d.FailureCode, d.Failure));
+
+    /// <summary>A document's passages in order; a disabled one shows how it would be split (it has none stored). Null when unknown.</summary>
+    public async Task<IReadOnlyList<KnowledgeChunkView>?> ChunksAsync(Guid id, CancellationToken ct)
+    {
+        var document = await db.KnowledgeDocuments.AsNoTracking().Where(d => d.Id == id)
+            .Select(d => new { d.Enabled, d.Status, d.Content }).SingleOrDefaultAsync(ct);
+        if (document is null) return null;
+        if (!document.Enabled && document.Status == KnowledgeStatus.Ready)
+            return KnowledgeChunker.Split(document.Content).Select((text, i) => new KnowledgeChunkView(i, text)).ToList();
+        return await db.KnowledgeChunks.AsNoTracking().Where(c => c.DocumentId == id).OrderBy(c => c.Ordinal)
+            .Select(c => new KnowledgeChunkView(c.Ordinal, c.Text)).ToListAsync(ct);
+    }
 
     private sealed record Row(Guid Id, Guid DocumentId, string Title, string Text, double Rank);
 

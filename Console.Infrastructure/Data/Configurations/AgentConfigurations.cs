@@ -145,10 +145,28 @@ public sealed class KnowledgeDocumentConfiguration : IEntityTypeConfiguration<Kn
     {
         b.ToTable("knowledge_documents");
         b.Property(d => d.Title).HasMaxLength(KnowledgeDocument.MaxTitle);
+        b.Property(d => d.Source).HasConversion<string>().HasMaxLength(16);
+        b.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+        b.Property(d => d.SourceName).HasMaxLength(KnowledgeDocument.MaxSourceName);
+        b.Property(d => d.FailureCode).HasMaxLength(64);
+        b.Property(d => d.Failure).HasMaxLength(KnowledgeDocument.MaxFailure);
         b.HasIndex(d => new { d.TenantId, d.CreatedAt });
+        // The processing queue: documents still to read, across tenants (the worker claims them in the system scope).
+        b.HasIndex(d => d.LeaseUntil).HasFilter("status = 'Processing'").HasDatabaseName("ix_knowledge_documents_processing");
         b.HasMany(d => d.Chunks).WithOne().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(d => d.Chunks).UsePropertyAccessMode(PropertyAccessMode.Field);
         b.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+public sealed class KnowledgeFileConfiguration : IEntityTypeConfiguration<KnowledgeFile>
+{
+    public void Configure(EntityTypeBuilder<KnowledgeFile> b)
+    {
+        b.ToTable("knowledge_files");
+        b.HasKey(f => f.DocumentId);
+        b.HasIndex(f => f.TenantId);
+        b.HasOne<KnowledgeDocument>().WithOne().HasForeignKey<KnowledgeFile>(f => f.DocumentId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -735,6 +735,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
                     b.Property<string>("Content")
                         .IsRequired()
                         .HasColumnType("text")
@@ -743,6 +747,49 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("Failure")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("failure");
+
+                    b.Property<string>("FailureCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("failure_code");
+
+                    b.Property<DateTimeOffset?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<int>("Progress")
+                        .HasColumnType("integer")
+                        .HasColumnName("progress");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
@@ -761,10 +808,38 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_knowledge_documents");
 
+                    b.HasIndex("LeaseUntil")
+                        .HasDatabaseName("ix_knowledge_documents_processing")
+                        .HasFilter("status = 'Processing'");
+
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_knowledge_documents_tenant_id_created_at");
 
                     b.ToTable("knowledge_documents", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeFile", b =>
+                {
+                    b.Property<Guid>("DocumentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("document_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("DocumentId")
+                        .HasName("pk_knowledge_files");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_knowledge_files_tenant_id");
+
+                    b.ToTable("knowledge_files", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentLink", b =>
@@ -3617,6 +3692,16 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_knowledge_documents_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Agent.KnowledgeFile", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Agent.KnowledgeDocument", null)
+                        .WithOne()
+                        .HasForeignKey("OperatorConsole.Domain.Agent.KnowledgeFile", "DocumentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_knowledge_files_knowledge_documents_document_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Agent.PaymentLink", b =>
