@@ -40,6 +40,7 @@ public static class ApiSetup
         api.MapAgentApi();
         api.MapKnowledgeApi();
         api.MapToolsApi();
+        api.MapFilesApi();
         api.MapProductsApi();
         api.MapLabelsApi();
         api.MapScheduledApi();
