@@ -110,10 +110,12 @@ public sealed class TurnPreparer(
             return null;
         }
 
-        // The media fetcher brings the turn forward as soon as the file is read; this due time is only the bound.
+        // Looked at again each second until the file is read or the bound passes (the media fetcher also brings the turn
+        // forward when it is idle); the waits never count as failed attempts.
         if (stats.PendingMedia is { } pending && pending.AddSeconds(o.MediaWaitSeconds) > now)
         {
-            await claims.ReleaseAsync(claim, pending.AddSeconds(o.MediaWaitSeconds), ct);
+            var bound = pending.AddSeconds(o.MediaWaitSeconds);
+            await claims.PostponeAsync(claim, bound < now.AddSeconds(1) ? bound : now.AddSeconds(1), ct);
             return null;
         }
 
