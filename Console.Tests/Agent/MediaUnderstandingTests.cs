@@ -262,7 +262,7 @@ public class MediaUnderstandingTests(MediaAgentApp media, BrowserFixture browser
 
         // Deleting asks first, and is audited.
         await page.SetViewportSizeAsync(1366, 800);
-        await row.GetByRole(AriaRole.Button, new() { Name = "Eliminar Menú de primavera" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Eliminar Menú de primavera" }).ClickAsync(); // the row test id marks the name cell
         await page.GetByRole(AriaRole.Button, new() { Name = "Eliminar", Exact = true }).ClickAsync();
         await Assertions.Expect(row).ToHaveCountAsync(0);
         await using var work = App.Scopes.ForTenant(customer.TenantId);
