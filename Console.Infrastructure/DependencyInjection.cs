@@ -129,6 +129,7 @@ public static class DependencyInjection
                     && string.Equals(graph.IdnHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && graph.Port == port);
             });
         services.AddSingleton<Media.MediaFetcher>();
+        services.AddSingleton<Media.MediaUnderstanding>();
         services.AddHostedService<Media.MediaWorker>();
         services.AddSingleton<Channels.Simulator.CustomerSimulator>();
         services.AddAgentRunner();

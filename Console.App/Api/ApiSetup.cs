@@ -41,6 +41,7 @@ public static class ApiSetup
         api.MapKnowledgeApi();
         api.MapToolsApi();
         api.MapReplayApi();
+        api.MapFilesApi();
         api.MapProductsApi();
         api.MapLabelsApi();
         api.MapScheduledApi();

@@ -3,7 +3,7 @@ using OperatorConsole.Domain.Common;
 namespace OperatorConsole.Domain.Agent;
 
 /// <summary>What an LLM call was for; token spend is reported per feature.</summary>
-public enum LlmFeature { Reply, Analysis, Copilot, Sandbox, Replay, Embedding }
+public enum LlmFeature { Reply, Analysis, Copilot, Sandbox, Replay, Embedding, Transcription, Vision }
 
 /// <summary>One LLM call's token count and estimated cost, for the tenant's usage and the platform's spend report.</summary>
 public sealed class TokenUsage : ITenantOwned

@@ -59,6 +59,9 @@ public sealed class Message : AggregateRoot, ITenantOwned
     public MediaState? MediaState { get; private set; }
     public string? MediaContentType { get; private set; }
 
+    /// <summary>What a model understood of inbound media: a voice note's transcript or an image's description (null: none).</summary>
+    public string? MediaText { get; private set; }
+
     /// <summary>The customer deleted (unsent) this message on their side.</summary>
     public DateTimeOffset? DeletedAt { get; private set; }
 
@@ -169,6 +172,16 @@ public sealed class Message : AggregateRoot, ITenantOwned
     }
 
     public void ExpectMedia() => MediaState = Conversations.MediaState.Pending;
+
+    /// <summary>Keeps the transcript or description; set before <see cref="MediaStored"/> so the turn sees both at once.</summary>
+    public void Understood(string text)
+    {
+        text = text?.Trim() ?? "";
+        if (text.Length == 0) return;
+        MediaText = text.Length > MediaTextMax ? text[..MediaTextMax] : text;
+    }
+
+    public const int MediaTextMax = 4000;
 
     public void MediaStored(string contentType)
     {

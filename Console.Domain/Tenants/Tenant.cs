@@ -31,6 +31,9 @@ public sealed partial class Tenant
     /// <summary>When an owner hid the first-run checklist; it also hides itself once every item is done.</summary>
     public DateTimeOffset? OnboardingDismissedAt { get; private set; }
 
+    /// <summary>The owner lets a vision model describe customers' images for the agent (off by default: it costs per image).</summary>
+    public bool DescribeImages { get; private set; }
+
     public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
     {
         name = name?.Trim() ?? "";
@@ -63,6 +66,8 @@ public sealed partial class Tenant
         Name = string.IsNullOrWhiteSpace(name) ? throw new DomainException("tenant.name", "A tenant name is required.") : name.Trim();
 
     public void SetBotEnabled(bool enabled) => BotEnabled = enabled;
+
+    public void SetDescribeImages(bool enabled) => DescribeImages = enabled;
 
     public void ChangePlan(Plan plan) => Plan = plan;
 

@@ -23,7 +23,7 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, IOptions<
     /// <summary>Extra tools the tenant defined (custom webhook tools), already bound to this turn.</summary>
     public async Task<TurnResult> RunAsync(TurnInput input, ITurnEffects effects, IReadOnlyList<AIFunction> customTools, CancellationToken ct)
     {
-        var result = new TurnResult { Language = CustomerLanguage.Detect(input.NewCustomerTexts, input.DefaultLanguage) };
+        var result = new TurnResult { Language = CustomerLanguage.Detect(MediaLines.Spoken(input.NewCustomerTexts), input.DefaultLanguage) };
         var profile = input.Profile;
         var newText = string.Join("\n", input.NewCustomerTexts);
 

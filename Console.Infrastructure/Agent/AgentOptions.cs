@@ -22,6 +22,12 @@ public sealed class AgentOptions
     [Range(1, int.MaxValue)] public int RateLimitPerHour { get; set; } = 100;
     [Range(1, int.MaxValue)] public int HistoryTokens { get; set; } = 3000;
 
+    /// <summary>
+    /// How long a turn waits for a customer's voice note or image to be fetched and understood (transcribed, described)
+    /// before it answers without it (the agent then asks for text).
+    /// </summary>
+    [Range(0, 600)] public int MediaWaitSeconds { get; set; } = 30;
+
     /// <summary>How often an idle node looks for due turns.</summary>
     [Range(1, 60000)] public int PollMilliseconds { get; set; } = 250;
 

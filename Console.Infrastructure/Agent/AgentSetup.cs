@@ -10,6 +10,7 @@ public static class AgentSetup
     {
         services.AddSection<AgentOptions>("Agent");
         services.AddSingleton<LlmGateway>();
+        services.AddSingleton<AgentFiles>();
         services.AddSingleton<ModelAllowlist>();
         services.AddSection<AppointmentLimitOptions>("Appointments");
         services.AddSingleton<AgentBuffers>();

@@ -37,6 +37,10 @@ public sealed class AgentTurnClaims(ContextScopes scopes, IOptionsMonitor<AgentO
     public Task ReleaseAsync(TurnClaim claim, DateTimeOffset? dueAgainAt, CancellationToken ct) =>
         EndAsync(claim, AgentTurnLease.Release(claim, dueAgainAt), AgentTurnOutcome.Released, ct);
 
+    /// <summary>Lets go of a turn that waits (not failed): due again at <paramref name="dueAgainAt"/>, the claim not counted.</summary>
+    public Task PostponeAsync(TurnClaim claim, DateTimeOffset dueAgainAt, CancellationToken ct) =>
+        EndAsync(claim, AgentTurnLease.Postpone(claim, dueAgainAt), AgentTurnOutcome.Released, ct);
+
     /// <summary>Nothing to answer for this due time: clear it (a newer message keeps its own due time).</summary>
     public Task FinishAsync(TurnClaim claim, CancellationToken ct) =>
         EndAsync(claim, AgentTurnLease.Complete(claim), AgentTurnOutcome.Skipped, ct);

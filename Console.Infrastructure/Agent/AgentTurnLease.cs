@@ -45,6 +45,16 @@ public static class AgentTurnLease
         WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
         """;
 
+    /// <summary>
+    /// Like <see cref="Release"/>, for a turn that waits on something that is not a failure (a voice note still being
+    /// transcribed): the claim is given back, so waiting never counts towards the attempts that hand a turn to a human.
+    /// </summary>
+    public static FormattableString Postpone(TurnClaim claim, DateTimeOffset dueAgainAt) => $"""
+        UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL, agent_turn_attempts = greatest(agent_turn_attempts - 1, 0),
+            agent_due_at = CASE WHEN agent_due_at = {claim.DueAt} THEN {dueAgainAt} ELSE agent_due_at END
+        WHERE id = {claim.ConversationId} AND agent_lease_id = {claim.LeaseId}
+        """;
+
     /// <summary><see cref="Conversation.CompleteAgentTurn"/>: nothing is due for the claimed time any more (a newer message keeps its own).</summary>
     public static FormattableString Complete(TurnClaim claim) => $"""
         UPDATE conversations SET agent_lease_id = NULL, agent_lease_until = NULL, agent_turn_attempts = 0,

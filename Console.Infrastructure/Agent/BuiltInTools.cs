@@ -200,7 +200,8 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
             return names.Count == 0 ? "Error: the business has no files to send."
                 : $"Error: no file named '{document}'. Available: {string.Join(", ", names)}.";
         }
-        result.Replies.Add(new OutboundContent { Media = new MediaContent(file.Kind, file.Url, null, file.Name, file.FileName) });
+        var link = await effects.FileLinkAsync(file, CancellationToken.None);
+        result.Replies.Add(new OutboundContent { Media = new MediaContent(file.Kind, link, null, file.Name, file.FileName) });
         return $"File '{file.Name}' sent.";
     }
 

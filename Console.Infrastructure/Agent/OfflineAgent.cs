@@ -26,13 +26,28 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
     public async Task RunAsync(TurnInput input, TurnResult result, ITurnEffects effects, CancellationToken ct)
     {
         result.Offline = true;
-        var text = string.Join("\n", input.NewCustomerTexts);
+        // Our notes about a voice note or image are not the customer's words: only what they said or wrote counts.
+        var text = string.Join("\n", MediaLines.Spoken(input.NewCustomerTexts)).Trim();
         // "09:00" or "2" says nothing about the language: the customer's earlier messages do.
-        var earlier = input.History.Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text);
-        var lang = result.Language = CustomerLanguage.Detect(input.NewCustomerTexts, CustomerLanguage.Detect(earlier, input.DefaultLanguage));
+        var earlier = MediaLines.Spoken(input.History.Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text));
+        var lang = result.Language = CustomerLanguage.Detect(MediaLines.Spoken(input.NewCustomerTexts), CustomerLanguage.Detect(earlier, input.DefaultLanguage));
         var turn = new Turn(input, result, effects, lang, new BuiltInTools(input, result, effects).Functions.ToDictionary(f => f.Name), ct);
         var retrieved = result.Passages.ToList();
         result.Passages.Clear(); // only the passage actually used is reported as knowledge used
+
+        if (text.Length == 0 && input.NewCustomerTexts.Any(MediaLines.IsUnread))
+        {
+            // Without a model a voice note or picture cannot be read: ask for it in writing rather than guess.
+            var voice = input.NewCustomerTexts.Any(t => t.StartsWith(MediaLines.UnreadVoiceNote, StringComparison.Ordinal));
+            result.Replies.Add(new OutboundContent
+            {
+                Text = voice
+                    ? turn.T("Perdona, no puedo escuchar notas de voz. ¿Me lo escribes en un mensaje?", "Sorry, I can't listen to voice notes. Could you write it in a message?")
+                    : turn.T("Perdona, no puedo ver imágenes. ¿Me cuentas por escrito qué necesitas?", "Sorry, I can't see images. Could you tell me in writing what you need?"),
+            });
+            AddNotice(input, result, lang);
+            return;
+        }
 
         var lastBot = LastBusinessMessage(input);
         var intent = OfflineIntents.Classify(text);

@@ -88,6 +88,8 @@ public static partial class PromptBuilder
         sb.AppendLine("- State facts about the business (prices, services, hours, policies) only from the knowledge above or a tool result; " +
                       "use search_knowledge when you need more. If you do not know, say so and offer a person.");
         sb.AppendLine("- Use the tools for actions (availability, bookings, payment links, files, options, lead updates). Never claim an action you did not take.");
+        sb.AppendLine("- A customer line starting with [Voice note, transcribed] or [Image, described] is what they sent as audio or a picture; " +
+                      "when a line says you cannot open what they sent, ask them kindly to write it instead.");
         sb.AppendLine("- Call escalate_to_human when the customer asks for a person, is upset, or needs something you cannot do.");
         if (profile.LeadFields.Count > 0)
             sb.Append("- Record with update_lead what the customer tells you about: ").AppendLine(string.Join(", ", profile.LeadFields) + ", name, e-mail, company.");

@@ -39,7 +39,18 @@ public abstract class TenantReads(ContextScopes scopes, Guid tenantId, AgentProf
         var files = await AllFilesAsync(ct);
         var wanted = CustomerLanguage.Fold(name.Trim());
         return files.FirstOrDefault(f => CustomerLanguage.Fold(f.Name) == wanted)
-            ?? files.FirstOrDefault(f => CustomerLanguage.Fold(f.Name).Contains(wanted) || wanted.Contains(CustomerLanguage.Fold(f.Name)));
+            ?? files.FirstOrDefault(f => CustomerLanguage.Fold(f.Name).Contains(wanted) || wanted.Contains(CustomerLanguage.Fold(f.Name)))
+            // The model may ask by what the customer said ("el menú"): the owner's trigger words name the file too.
+            ?? files.FirstOrDefault(f => f.TriggerWords.Any(w => CustomerLanguage.Fold(w) is var t && (t == wanted || wanted.Contains(t))));
+    }
+
+    public async Task<string> FileLinkAsync(AgentFile file, CancellationToken ct)
+    {
+        if (!file.Stored) return file.Url;
+        await using var work = scopes.ForTenant(tenantId);
+        var links = work.Services.GetRequiredService<Inbox.OutboundMediaLinks>();
+        var publicBase = work.Services.GetRequiredService<Platform.PublicLinks>().Base;
+        return new Uri(publicBase, $"media/out/{links.Token(tenantId, file.Id, file.ContentType!)}").AbsoluteUri;
     }
 
     public async Task<IReadOnlyList<string>> FileNamesAsync(CancellationToken ct) => (await AllFilesAsync(ct)).Select(f => f.Name).ToList();

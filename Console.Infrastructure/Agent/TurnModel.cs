@@ -100,6 +100,9 @@ public interface ITurnEffects
     Task<AgentFile?> FindFileAsync(string name, CancellationToken ct);
 
     Task<IReadOnlyList<string>> FileNamesAsync(CancellationToken ct);
+
+    /// <summary>The link the channel downloads the file from: its own for a linked file, a fresh signed one for an uploaded file.</summary>
+    Task<string> FileLinkAsync(AgentFile file, CancellationToken ct) => Task.FromResult(file.Url);
 }
 
 public sealed record LeadUpdate(string? Stage, string? Name, string? Email, string? Company, IReadOnlyDictionary<string, string>? Fields);

@@ -59,13 +59,22 @@ public sealed class TurnPreparer(
                -- The history rides along as JSON: one round trip fewer.
                -- In the order we stored them: channels stamp customers' messages in whole seconds, so a reply within the
                -- second of ours would sort before it by sent_at and the turn would not see it as new.
-               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at) ORDER BY h.created_at), '[]')
-                FROM (SELECT m.sender, m.body, m.sent_at, m.created_at FROM messages m
-                      WHERE m.conversation_id = {0} AND m.body IS NOT NULL AND m.deleted_at IS NULL
-                      ORDER BY m.created_at DESC LIMIT {4}) h)::text AS history
+               (SELECT coalesce(json_agg(json_build_object('sender', h.sender, 'text', h.body, 'at', h.sent_at, 'type', h.type,
+                                                           'media', h.media_text) ORDER BY h.created_at), '[]')
+                FROM (SELECT m.sender, m.body, m.sent_at, m.created_at, m.type, m.media_text FROM messages m
+                      WHERE m.conversation_id = {0} AND m.deleted_at IS NULL
+                        AND (m.body IS NOT NULL OR (m.direction = '{{nameof(MessageDirection.Inbound)}}' AND m.type IN ({{MediaLines.ReadTypes}})))
+                      ORDER BY m.created_at DESC LIMIT {4}) h)::text AS history,
+               -- A voice note or image still being fetched and read: the turn waits for it (up to Agent:MediaWaitSeconds).
+               (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}'
+                  AND m.type IN ({{MediaLines.ReadTypes}}) AND m.media_state = '{{nameof(MediaState.Pending)}}') AS pending_media
         """;
 
-    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History);
+    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History,
+        DateTimeOffset? PendingMedia);
+
+    /// <summary>A history row as the SQL gives it; media rows become text through <see cref="MediaLines"/>.</summary>
+    private sealed record HistoryRow(MessageSender Sender, string? Text, DateTimeOffset At, MessageType Type, string? Media);
 
     /// <summary>The plan for the claimed turn, or null when it does not run (the claim was already let go or finished).</summary>
     public async Task<TurnPlan?> PrepareAsync(TurnClaim claim, WorkScope work, CancellationToken ct)
@@ -101,13 +110,23 @@ public sealed class TurnPreparer(
             return null;
         }
 
+        // Looked at again each second until the file is read or the bound passes (the media fetcher also brings the turn
+        // forward when it is idle); the waits never count as failed attempts.
+        if (stats.PendingMedia is { } pending && pending.AddSeconds(o.MediaWaitSeconds) > now)
+        {
+            var bound = pending.AddSeconds(o.MediaWaitSeconds);
+            await claims.PostponeAsync(claim, bound < now.AddSeconds(1) ? bound : now.AddSeconds(1), ct);
+            return null;
+        }
+
         if (claim.Attempts > o.MaxTurnAttempts)
             return await ForcedHandoffAsync(db, conversation, channel, contact.Id, HandoffReason.RepeatedFailures,
                 $"the agent turn failed {claim.Attempts - 1} times", tenant.DefaultCulture, ct);
 
         if (await RateLimitedAsync(db, contact.Id, conversation, claim, stats, now, o, ct)) return null;
 
-        var history = JsonSerializer.Deserialize<List<TurnMessage>>(stats.History, HistoryJson) ?? [];
+        var history = (JsonSerializer.Deserialize<List<HistoryRow>>(stats.History, HistoryJson) ?? [])
+            .Select(h => new TurnMessage(h.Sender, MediaLines.Text(h.Type, h.Text, h.Media), h.At)).ToList();
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         // The conversation's own contact, not whatever the model is told, fills {{contact.*}} in the tenant's templates.

@@ -78,7 +78,8 @@ public sealed record TimelineMessage(
     DateTimeOffset CreatedAt,
     MediaState? MediaState,
     string? MediaContentType,
-    DateTimeOffset? DeletedAt);
+    DateTimeOffset? DeletedAt,
+    string? MediaText = null);
 
 public sealed record TimelineEvent(Guid Id, ConversationEventType Type, Guid? ActorMemberId, string? Text, string? Data, DateTimeOffset CreatedAt);
 

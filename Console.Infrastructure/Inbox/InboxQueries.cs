@@ -351,7 +351,7 @@ public sealed class InboxQueries(ContextScopes scopes)
 
     private static IQueryable<TimelineMessage> ProjectMessages(IQueryable<Message> messages) =>
         messages.Select(m => new TimelineMessage(m.Id, m.Direction, m.Sender, m.SenderMemberId, m.Type, m.Body, m.Payload, m.ExternalId,
-            m.ReplyToExternalId, m.Status, m.ErrorCode, m.ErrorText, m.SentAt, m.CreatedAt, m.MediaState, m.MediaContentType, m.DeletedAt));
+            m.ReplyToExternalId, m.Status, m.ErrorCode, m.ErrorText, m.SentAt, m.CreatedAt, m.MediaState, m.MediaContentType, m.DeletedAt, m.MediaText));
 
     private static InboxPage Page(List<InboxRow> rows, int pageSize, Func<InboxRow, Cursor> cursorOf)
     {

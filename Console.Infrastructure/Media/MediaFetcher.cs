@@ -25,6 +25,7 @@ namespace OperatorConsole.Infrastructure.Media;
 public sealed class MediaFetcher(
     ContextScopes scopes,
     IMediaStore store,
+    MediaUnderstanding understanding,
     SecretProtector protector,
     IHttpClientFactory http,
     IOptionsMonitor<MetaOptions> meta,
@@ -65,6 +66,7 @@ public sealed class MediaFetcher(
             try
             {
                 var contentType = await DownloadAsync(message, channel, ct);
+                await UnderstandAsync(db, message, contentType, ct);
                 message.MediaStored(contentType);
             }
             catch (Exception ex) when (Refusal(ex) is { } refusal && !ct.IsCancellationRequested)
@@ -81,9 +83,33 @@ public sealed class MediaFetcher(
                 log.LogWarning("Media for message {MessageId} not fetched (attempt {Attempt}): {Error}", message.Id, message.Attempts, ex.Message);
             }
             await db.SaveChangesAsync(ct);
+            if (message.MediaState != MediaState.Pending && message.Type is MessageType.Audio or MessageType.Image)
+            {
+                // A turn waiting for this file (TurnPreparer) need not wait out its bound: it is due now.
+                await db.Database.ExecuteSqlAsync($"""
+                    UPDATE conversations SET agent_due_at = {now}
+                    WHERE id = {message.ConversationId} AND agent_due_at > {now} AND agent_lease_id IS NULL
+                    """, ct);
+            }
             await claim.CommitAsync(ct);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Transcribes a voice note or describes an image (when the tenant allows it) before the media counts as stored: the
+    /// waiting agent turn then reads the text together with the file. A failed reading leaves no text, never a failed fetch.
+    /// </summary>
+    private async Task UnderstandAsync(AppDbContext db, Message message, string contentType, CancellationToken ct)
+    {
+        var describes = message.Type == MessageType.Image
+            && await db.Tenants.AsNoTracking().Where(t => t.Id == message.TenantId).Select(t => t.DescribeImages).SingleAsync(ct);
+        if (!understanding.Wants(message.Type, describes) || store.Open(message.TenantId, message.Id) is not { } stored) return;
+        MediaReading? reading;
+        await using (stored) reading = await understanding.ReadAsync(message, stored, contentType, ct);
+        if (reading is null) return;
+        message.Understood(reading.Text);
+        if (reading.Usage is { } usage) db.TokenUsage.Add(usage);
     }
 
     private static (string Reason, string Detail)? Refusal(Exception ex) => ex switch

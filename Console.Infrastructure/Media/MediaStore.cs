@@ -29,6 +29,9 @@ public interface IMediaStore
     Task SaveAsync(Guid tenantId, Guid messageId, Stream content, CancellationToken ct);
 
     Stream? Open(Guid tenantId, Guid messageId);
+
+    /// <summary>Removes a file (an agent file its owner deleted); nothing happens when it is not there.</summary>
+    void Delete(Guid tenantId, Guid key);
 }
 
 /// <summary>Files under {root}/{tenant}/{message}: a tenant's files never share a folder with another's.</summary>
@@ -57,6 +60,8 @@ public sealed class LocalMediaStore(string root) : IMediaStore
         var path = PathFor(tenantId, messageId);
         return File.Exists(path) ? File.OpenRead(path) : null;
     }
+
+    public void Delete(Guid tenantId, Guid key) => File.Delete(PathFor(tenantId, key));
 
     private string PathFor(Guid tenantId, Guid messageId) => Path.Combine(root, tenantId.ToString("N"), messageId.ToString("N"));
 }

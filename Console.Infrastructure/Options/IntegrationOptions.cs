@@ -51,6 +51,15 @@ public sealed class LlmOptions
     [Range(1, 300)] public int TimeoutSeconds { get; set; } = 30;
     [Range(0, 10)] public int MaxRetries { get; set; } = 3;
 
+    /// <summary>Speech-to-text model for customers' voice notes (POST {Endpoint}/audio/transcriptions); empty = not transcribed.</summary>
+    public string? TranscriptionModel { get; set; } = "gpt-4o-mini-transcribe";
+
+    /// <summary>USD per minute of audio transcribed (speech-to-text is priced by the minute, not by token).</summary>
+    [Range(0, 100)] public decimal TranscriptionPricePerMinute { get; set; } = 0.003m;
+
+    /// <summary>Vision-capable chat model that describes customers' images for tenants who switch it on; empty = never.</summary>
+    public string? VisionModel { get; set; } = "gpt-4o-mini";
+
     /// <summary>USD per million tokens by model name, for the estimated cost of each call.</summary>
     public Dictionary<string, ModelPrice> Prices { get; set; } = [];
 

@@ -8,6 +8,9 @@ using Microsoft.Extensions.Logging;
 
 namespace OperatorConsole.Tests.Fakes;
 
+/// <summary>A speech-to-text request the fake received.</summary>
+public sealed record FakeTranscription(string Model, string FileName, byte[] Audio);
+
 /// <summary>A tool call the scripted model makes.</summary>
 public sealed record FakeToolCall(string Name, object Arguments);
 
@@ -25,7 +28,9 @@ public sealed record LlmAnswer(string? Text = null, IReadOnlyList<FakeToolCall>?
 /// <summary>
 /// A local OpenAI-compatible Chat Completions server (POST /v1/chat/completions, non-streaming wire format), so the
 /// app's real OpenAI SDK + Microsoft.Extensions.AI code runs unchanged. Replies and structured-output (analysis)
-/// calls have separate scripts; unscripted calls get a default answer. Records every request.
+/// calls have separate scripts; unscripted calls get a default answer. Records every request. Also speech-to-text
+/// (POST /v1/audio/transcriptions, multipart) and image inputs in chat completions (answered with
+/// <see cref="DefaultDescription"/>, recorded apart from reply calls in <see cref="VisionRequests"/>).
 /// </summary>
 public sealed class FakeLlm : IAsyncDisposable
 {
@@ -33,6 +38,7 @@ public sealed class FakeLlm : IAsyncDisposable
     private readonly ConcurrentQueue<LlmAnswer> _replies = new();
     private readonly ConcurrentQueue<LlmAnswer> _analyses = new();
     private readonly ConcurrentQueue<JsonObject> _requests = new();
+    private readonly ConcurrentQueue<FakeTranscription> _transcriptions = new();
     private int _sequence;
 
     private FakeLlm(WebApplication app) => _app = app;
@@ -56,8 +62,30 @@ public sealed class FakeLlm : IAsyncDisposable
     private readonly ConcurrentQueue<JsonObject> _embeddingRequests = new();
     private readonly ConcurrentQueue<int> _embeddingFailures = new();
 
-    /// <summary>Calls for a reply (not the structured lead analysis).</summary>
-    public IReadOnlyList<JsonObject> ReplyRequests => Requests.Where(r => r["response_format"] is null).ToList();
+    /// <summary>Calls for a reply (not the structured lead analysis, not an image description).</summary>
+    public IReadOnlyList<JsonObject> ReplyRequests => Requests.Where(r => r["response_format"] is null && !HasImage(r)).ToList();
+
+    /// <summary>Chat calls that carried an image (a vision model asked to describe a customer's picture).</summary>
+    public IReadOnlyList<JsonObject> VisionRequests => Requests.Where(HasImage).ToList();
+
+    /// <summary>Every speech-to-text call: the model, the file name and the audio bytes received.</summary>
+    public IReadOnlyList<FakeTranscription> Transcriptions => _transcriptions.ToArray();
+
+    /// <summary>What every transcription answers (a Spanish voice note).</summary>
+    public string TranscriptText { get; set; } = "Hola, quisiera saber el precio de la limpieza dental";
+
+    /// <summary>The audio length the transcription reports, in seconds (null: not reported, as gpt-4o-*-transcribe).</summary>
+    public double? TranscriptSeconds { get; set; } = 90;
+
+    /// <summary>What every image description answers.</summary>
+    public string DefaultDescription { get; set; } = "Una foto de una muela con una mancha oscura.";
+
+    /// <summary>The data URLs (data:image/...;base64,...) of the images in chat call <paramref name="request"/>.</summary>
+    public static IReadOnlyList<string> ImageUrls(JsonObject request) => request["messages"]!.AsArray()
+        .SelectMany(m => m!["content"] is JsonArray parts ? parts : [])
+        .Where(p => (string?)p!["type"] == "image_url").Select(p => (string?)p!["image_url"]?["url"] ?? "").ToList();
+
+    private static bool HasImage(JsonObject request) => ImageUrls(request).Count > 0;
 
     public IReadOnlyList<JsonObject> AnalysisRequests => Requests.Where(r => r["response_format"] is not null).ToList();
 
@@ -77,6 +105,7 @@ public sealed class FakeLlm : IAsyncDisposable
         var fake = new FakeLlm(app);
         app.MapPost("/v1/chat/completions", (Func<HttpContext, Task<IResult>>)fake.CompleteAsync);
         app.MapPost("/v1/embeddings", (Func<HttpContext, Task<IResult>>)fake.EmbedAsync);
+        app.MapPost("/v1/audio/transcriptions", (Func<HttpContext, Task<IResult>>)fake.TranscribeAsync);
         await app.StartAsync();
         fake.BaseUrl = new Uri(app.Urls.First());
         return fake;
@@ -102,10 +131,29 @@ public sealed class FakeLlm : IAsyncDisposable
         _ => "",
     };
 
+    private async Task<IResult> TranscribeAsync(HttpContext http)
+    {
+        var form = await http.Request.ReadFormAsync();
+        var file = form.Files.GetFile("file");
+        using var bytes = new MemoryStream();
+        if (file is not null) await file.CopyToAsync(bytes);
+        _transcriptions.Enqueue(new FakeTranscription(form["model"].ToString(), file?.FileName ?? "", bytes.ToArray()));
+        var answer = new JsonObject { ["text"] = TranscriptText };
+        if (TranscriptSeconds is { } seconds)
+        {
+            answer["language"] = "spanish";
+            answer["duration"] = seconds;
+        }
+        return Results.Json(answer);
+    }
+
     private async Task<IResult> CompleteAsync(HttpContext http)
     {
         var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
         _requests.Enqueue(body);
+        if (HasImage(body))
+            return Results.Json(Completion(Interlocked.Increment(ref _sequence), body,
+                new JsonObject { ["role"] = "assistant", ["content"] = DefaultDescription }, "stop", 800, 40));
         var structured = body["response_format"] is not null;
         // The tool loop's follow-up call (after tool results) answers with plain text unless scripted.
         var answer = (structured ? _analyses : _replies).TryDequeue(out var scripted) ? scripted : null;
@@ -138,20 +186,7 @@ public sealed class FakeLlm : IAsyncDisposable
             message["content"] = answer?.Text ?? (structured ? JsonSerializer.Serialize(DefaultAnalysis) : DefaultReply);
             finish = "stop";
         }
-        return Results.Json(new JsonObject
-        {
-            ["id"] = $"chatcmpl-{id}",
-            ["object"] = "chat.completion",
-            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            ["model"] = (string?)body["model"] ?? "gpt-4o",
-            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finish }),
-            ["usage"] = new JsonObject
-            {
-                ["prompt_tokens"] = answer?.InputTokens ?? 120,
-                ["completion_tokens"] = answer?.OutputTokens ?? 30,
-                ["total_tokens"] = (answer?.InputTokens ?? 120) + (answer?.OutputTokens ?? 30),
-            },
-        });
+        return Results.Json(Completion(id, body, message, finish, answer?.InputTokens ?? 120, answer?.OutputTokens ?? 30));
     }
 
     /// <summary>
@@ -189,6 +224,16 @@ public sealed class FakeLlm : IAsyncDisposable
             ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
         });
     }
+
+    private static JsonObject Completion(int id, JsonObject request, JsonObject message, string finish, int input, int output) => new()
+    {
+        ["id"] = $"chatcmpl-{id}",
+        ["object"] = "chat.completion",
+        ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["model"] = (string?)request["model"] ?? "gpt-4o",
+        ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finish }),
+        ["usage"] = new JsonObject { ["prompt_tokens"] = input, ["completion_tokens"] = output, ["total_tokens"] = input + output },
+    };
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 }

@@ -59,7 +59,7 @@ public sealed class TokenUsageConfiguration : IEntityTypeConfiguration<TokenUsag
     public void Configure(EntityTypeBuilder<TokenUsage> b)
     {
         b.ToTable("token_usage");
-        b.Property(u => u.Feature).HasConversion<string>().HasMaxLength(10);
+        b.Property(u => u.Feature).HasConversion<string>().HasMaxLength(20);
         b.Property(u => u.Provider).HasMaxLength(100);
         b.Property(u => u.Model).HasMaxLength(100);
         b.Property(u => u.EstimatedCost).HasPrecision(14, 6);
@@ -97,6 +97,8 @@ public sealed class AgentFileConfiguration : IEntityTypeConfiguration<AgentFile>
         b.Property(f => f.Url).HasMaxLength(2_000);
         b.Property(f => f.Kind).HasMaxLength(10);
         b.Property(f => f.FileName).HasMaxLength(200);
+        b.Property(f => f.Description).HasMaxLength(500);
+        b.Property(f => f.ContentType).HasMaxLength(100);
         b.HasIndex(f => new { f.TenantId, f.Name }).IsUnique();
         b.HasOne<Tenant>().WithMany().HasForeignKey(f => f.TenantId).OnDelete(DeleteBehavior.Cascade);
     }

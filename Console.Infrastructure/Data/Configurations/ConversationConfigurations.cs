@@ -53,6 +53,7 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         b.Property(m => m.ErrorCode).HasMaxLength(20);
         b.Property(m => m.MediaState).HasConversion<string>().HasMaxLength(10);
         b.Property(m => m.MediaContentType).HasMaxLength(100);
+        b.Property(m => m.MediaText).HasMaxLength(Message.MediaTextMax);
         b.HasIndex(m => m.NextAttemptAt, "ix_messages_media_queue").HasFilter($"media_state = '{nameof(MediaState.Pending)}'");
         b.HasIndex(m => new { m.TenantId, m.ConversationId, m.SentAt });
         // Idempotent ingest: a retried webhook hits this index instead of inserting a second row.

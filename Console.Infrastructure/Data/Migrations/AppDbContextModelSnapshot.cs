@@ -218,9 +218,19 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("content_type");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("description");
 
                     b.Property<string>("FileName")
                         .HasMaxLength(200)
@@ -239,9 +249,22 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(120)")
                         .HasColumnName("name");
 
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<bool>("Stored")
+                        .HasColumnType("boolean")
+                        .HasColumnName("stored");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
+
+                    b.PrimitiveCollection<List<string>>("TriggerWords")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("trigger_words");
 
                     b.Property<string>("Url")
                         .IsRequired()
@@ -1378,8 +1401,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                     b.Property<string>("Feature")
                         .IsRequired()
-                        .HasMaxLength(10)
-                        .HasColumnType("character varying(10)")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
                         .HasColumnName("feature");
 
                     b.Property<long>("InputTokens")
@@ -2474,6 +2497,11 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(10)")
                         .HasColumnName("media_state");
 
+                    b.Property<string>("MediaText")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("media_text");
+
                     b.Property<DateTimeOffset?>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
@@ -3337,6 +3365,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("character varying(2)")
                         .HasDefaultValue("MX")
                         .HasColumnName("default_region");
+
+                    b.Property<bool>("DescribeImages")
+                        .HasColumnType("boolean")
+                        .HasColumnName("describe_images");
 
                     b.Property<string>("Name")
                         .IsRequired()
