@@ -31,6 +31,9 @@ public sealed partial class Tenant
     /// <summary>When an owner hid the first-run checklist; it also hides itself once every item is done.</summary>
     public DateTimeOffset? OnboardingDismissedAt { get; private set; }
 
+    /// <summary>Built-in agent tools the owner switched off: never offered to the model (names from the tools' contract).</summary>
+    public IReadOnlyList<string> DisabledBuiltInTools { get; private set; } = [];
+
     public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
     {
         name = name?.Trim() ?? "";
@@ -84,6 +87,16 @@ public sealed partial class Tenant
         TrialEndsAt is { } end ? Math.Max(0, (int)Math.Ceiling((end - now).TotalDays)) : null;
 
     public void DismissOnboarding(DateTimeOffset now) => OnboardingDismissedAt ??= now;
+
+    /// <summary>Switches one built-in tool on or off; false when nothing changed.</summary>
+    public bool SetBuiltInToolEnabled(string name, bool enabled)
+    {
+        if (enabled == !DisabledBuiltInTools.Contains(name)) return false;
+        DisabledBuiltInTools = enabled
+            ? DisabledBuiltInTools.Where(n => n != name).ToList()
+            : DisabledBuiltInTools.Append(name).Order(StringComparer.Ordinal).ToList();
+        return true;
+    }
 
     public void Suspend() => Status = TenantStatus.Suspended;
 

@@ -29,6 +29,7 @@ public static class AgentSetup
         services.AddScoped<KnowledgeBase>();
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
+        services.AddSingleton<Tools.ToolCatalog>();
         services.AddHostedService<AgentWorker>();
         return services;
     }

@@ -2989,6 +2989,13 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasDefaultValue("MX")
                         .HasColumnName("default_region");
 
+                    b.Property<string[]>("DisabledBuiltInTools")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("disabled_built_in_tools")
+                        .HasDefaultValueSql("'{}'::text[]");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(120)
