@@ -28,6 +28,8 @@ public static class ToolsApi
         tools.MapPost("/", Create).WithSummary("Add a custom webhook tool the agent can call.");
         tools.MapPut("/{id:guid}", Update).WithSummary("Change a custom tool; headers left out keep their stored values.");
         tools.MapDelete("/{id:guid}", Delete).WithSummary("Remove a custom tool.");
+        tools.MapGet("/built-ins", GetBuiltIns).WithSummary("The built-in tools and which are switched off for this workspace.");
+        tools.MapPut("/built-ins", PutBuiltIns).WithSummary("Switch built-in tools off (the list given) and every other one on.");
         return api;
     }
 
@@ -54,62 +56,79 @@ public static class ToolsApi
         return TypedResults.Ok(tools.Select(ToResponse).ToList());
     }
 
+    private static ToolActor Actor(Guid tenantId, ClaimsPrincipal caller) => new(tenantId, null, caller.Identity?.Name ?? "api");
+
+    /// <summary>A header value left out, null or the mask the API shows ("***") keeps the value stored under that name.</summary>
+    private static Dictionary<string, string?>? Headers(ToolRequest body) =>
+        body.Headers?.ToDictionary(h => h.Key, h => h.Value is null or "***" ? null : (string?)h.Value);
+
     private static async Task<Results<Created<ToolResponse>, ProblemHttpResult>> Create(string t, ToolRequest body, ClaimsPrincipal caller,
-        ContextScopes scopes, SecretProtector protector, AgentProfiles profiles, TimeProvider clock, CancellationToken ct)
+        ContextScopes scopes, ToolCatalog catalog, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         if (SchemaProblem(body) is { } invalid) return invalid;
-        profiles.Forget(tenant!.Id);
-        await using var work = scopes.ForTenant(tenant!.Id);
-        var tool = AgentTool.Create(tenant.Id, Spec(body), protector.Protect, clock.GetUtcNow());
-        work.Db.AgentTools.Add(tool);
         try
         {
-            await work.Db.SaveChangesAsync(ct);
+            var tool = await catalog.SaveAsync(Actor(tenant!.Id, caller), null, Spec(body), Headers(body), ct);
+            return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/tools/{tool.Id}", ToResponse(tool));
         }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        catch (OperatorConsole.Infrastructure.Tenants.ConflictException ex)
         {
-            return ApiProblems.Of(StatusCodes.Status409Conflict, "tool.duplicate", tool.Name);
+            return ApiProblems.Of(StatusCodes.Status409Conflict, ex.Code, ex.Args.ToArray());
         }
-        profiles.Forget(tenant.Id); // again after the save: a turn may have cached the old list meanwhile
-        return TypedResults.Created($"/api/v1/tenants/{tenant.Id}/tools/{tool.Id}", ToResponse(tool));
     }
 
     private static async Task<Results<Ok<ToolResponse>, ProblemHttpResult>> Update(string t, Guid id, ToolRequest body, ClaimsPrincipal caller,
-        ContextScopes scopes, SecretProtector protector, AgentProfiles profiles, TimeProvider clock, CancellationToken ct)
+        ContextScopes scopes, ToolCatalog catalog, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
         if (SchemaProblem(body) is { } invalid) return invalid;
-        profiles.Forget(tenant!.Id);
-        await using var work = scopes.ForTenant(tenant!.Id);
-        var tool = await work.Db.AgentTools.SingleOrDefaultAsync(x => x.Id == id, ct);
-        if (tool is null) return ApiProblems.Of(StatusCodes.Status404NotFound, "tool.not_found");
-        tool.Update(Spec(body), protector.Protect, clock.GetUtcNow());
         try
         {
-            await work.Db.SaveChangesAsync(ct);
+            return TypedResults.Ok(ToResponse(await catalog.SaveAsync(Actor(tenant!.Id, caller), id, Spec(body), Headers(body), ct)));
         }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        catch (OperatorConsole.Domain.Common.DomainException ex) when (ex.Code == "tool.not_found")
         {
-            return ApiProblems.Of(StatusCodes.Status409Conflict, "tool.duplicate", tool.Name);
+            return ApiProblems.Of(StatusCodes.Status404NotFound, "tool.not_found");
         }
-        profiles.Forget(tenant.Id);
-        return TypedResults.Ok(ToResponse(tool));
+        catch (OperatorConsole.Infrastructure.Tenants.ConflictException ex)
+        {
+            return ApiProblems.Of(StatusCodes.Status409Conflict, ex.Code, ex.Args.ToArray());
+        }
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string t, Guid id, ClaimsPrincipal caller, ContextScopes scopes,
-        AgentProfiles profiles, CancellationToken ct)
+        ToolCatalog catalog, CancellationToken ct)
     {
         var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
-        profiles.Forget(tenant!.Id);
-        await using var work = scopes.ForTenant(tenant!.Id);
-        var deleted = await work.Db.AgentTools.Where(x => x.Id == id).ExecuteDeleteAsync(ct) > 0;
-        profiles.Forget(tenant.Id);
-        return deleted
+        return await catalog.DeleteAsync(Actor(tenant!.Id, caller), id, ct)
             ? TypedResults.NoContent()
             : ApiProblems.Of(StatusCodes.Status404NotFound, "tool.not_found");
     }
+
+    private static async Task<Results<Ok<BuiltInToolsResponse>, ProblemHttpResult>> GetBuiltIns(string t, ClaimsPrincipal caller, ContextScopes scopes,
+        ToolCatalog catalog, CancellationToken ct)
+    {
+        var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        return TypedResults.Ok(new BuiltInToolsResponse(BuiltInTools.Names, await catalog.DisabledBuiltInsAsync(tenant!.Id, ct)));
+    }
+
+    private static async Task<Results<Ok<BuiltInToolsResponse>, ProblemHttpResult>> PutBuiltIns(string t, BuiltInToolsRequest body,
+        ClaimsPrincipal caller, ContextScopes scopes, ToolCatalog catalog, CancellationToken ct)
+    {
+        var (tenant, problem) = await TenantsApi.ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        var disabled = await catalog.SetDisabledBuiltInsAsync(Actor(tenant!.Id, caller), body.DisabledBuiltIns ?? [], ct);
+        return TypedResults.Ok(new BuiltInToolsResponse(BuiltInTools.Names, disabled));
+    }
 }
+
+/// <summary>The built-in tools and the ones switched off for this workspace (never offered to the model).</summary>
+public sealed record BuiltInToolsResponse(IReadOnlyList<string> BuiltIns, IReadOnlyList<string> DisabledBuiltIns);
+
+/// <summary>The complete list of built-in tools to switch off; every other one is on.</summary>
+public sealed record BuiltInToolsRequest(IReadOnlyList<string>? DisabledBuiltIns);

@@ -33,6 +33,8 @@ public sealed partial class Tenant
 
     /// <summary>The owner lets a vision model describe customers' images for the agent (off by default: it costs per image).</summary>
     public bool DescribeImages { get; private set; }
+    /// <summary>Built-in agent tools the owner switched off: never offered to the model (names from the tools' contract).</summary>
+    public IReadOnlyList<string> DisabledBuiltInTools { get; private set; } = [];
 
     public static Tenant Create(string name, string slug, Plan plan, DateTimeOffset now)
     {
@@ -89,6 +91,16 @@ public sealed partial class Tenant
         TrialEndsAt is { } end ? Math.Max(0, (int)Math.Ceiling((end - now).TotalDays)) : null;
 
     public void DismissOnboarding(DateTimeOffset now) => OnboardingDismissedAt ??= now;
+
+    /// <summary>Switches one built-in tool on or off; false when nothing changed.</summary>
+    public bool SetBuiltInToolEnabled(string name, bool enabled)
+    {
+        if (enabled == !DisabledBuiltInTools.Contains(name)) return false;
+        DisabledBuiltInTools = enabled
+            ? DisabledBuiltInTools.Where(n => n != name).ToList()
+            : DisabledBuiltInTools.Append(name).Order(StringComparer.Ordinal).ToList();
+        return true;
+    }
 
     public void Suspend() => Status = TenantStatus.Suspended;
 

@@ -67,7 +67,7 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, IOptions<
         // A model stored before the platform narrowed its allowlist (or written around the API) is never sent.
         var model = models.Resolve(profile.Model);
         result.Model = model;
-        var tools = new BuiltInTools(input, result, effects).Functions
+        var tools = new BuiltInTools(input, result, effects).Functions.Where(f => !input.DisabledBuiltIns.Contains(f.Name))
             .Concat(customTools.Select(f => new BuiltInTools.RecordedFunction(f, result))).Cast<AITool>().ToList();
         try
         {

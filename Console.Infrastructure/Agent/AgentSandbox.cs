@@ -22,6 +22,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
     {
         AgentProfile draft;
         string businessName, culture;
+        IReadOnlyList<string> disabled;
         IReadOnlyList<Microsoft.Extensions.AI.AIFunction> tools;
         await using (var work = scopes.ForTenant(tenantId))
         {
@@ -30,6 +31,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
             var tenant = await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenantId, ct);
             businessName = tenant.Name;
             culture = tenant.DefaultCulture;
+            disabled = tenant.DisabledBuiltInTools;
         }
         var now = at ?? clock.GetUtcNow();
         var conversation = history.Append(new TurnMessage(MessageSender.Contact, customerText, now)).ToList();
@@ -37,7 +39,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
         var input = new TurnInput(tenantId, null, businessName, culture, draft,
             new LeadSnapshot("Sandbox", null, null, null, "New", 50, "Warm", new Dictionary<string, string>(), null),
             channel, conversation, conversation.Skip(lastReply + 1).Select(m => m.Text).ToList(),
-            conversation.Count(m => m.Sender == MessageSender.Contact), 0, feature, now);
+            conversation.Count(m => m.Sender == MessageSender.Contact), 0, feature, now) { DisabledBuiltIns = disabled };
         var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), tools, ct);
         if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, feature, result.Usage, ct);
         return result;

@@ -36,6 +36,7 @@ public static class AgentSetup
         services.AddKnowledgeSources();
         services.AddHttpClient(Tools.CustomToolRunner.HttpClientName).ConfigurePrimaryHttpMessageHandler(sp => Security.GuardedNetwork.CreateHandler(sp));
         services.AddSingleton<Tools.CustomToolRunner>();
+        services.AddSingleton<Tools.ToolCatalog>();
         services.AddHostedService<AgentWorker>();
         // Replay evaluation: the draft against past conversations, in the background, through the sandbox.
         services.AddSection<Replay.ReplayOptions>(Replay.ReplayOptions.Section);

@@ -24,6 +24,13 @@ public sealed class BuiltInTools(TurnInput input, TurnResult result, ITurnEffect
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>Every built-in tool's name, in the order the owner sees their switches (the same set as <see cref="Functions"/>).</summary>
+    public static readonly IReadOnlyList<string> Names =
+    [
+        "escalate_to_human", "update_lead", "check_availability", "book_appointment", "reschedule_appointment", "cancel_appointment",
+        "send_payment_link", "send_file", "send_options", "search_knowledge",
+    ];
+
     public IReadOnlyList<AIFunction> Functions =>
     [
         Create(nameof(EscalateToHuman), "escalate_to_human",

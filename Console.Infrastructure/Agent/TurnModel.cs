@@ -29,7 +29,11 @@ public sealed record TurnInput(
     int AgentErrorCount,
     LlmFeature Feature,
     DateTimeOffset Now,
-    IReadOnlyList<KnowledgePassage>? Passages = null);
+    IReadOnlyList<KnowledgePassage>? Passages = null)
+{
+    /// <summary>Built-in tools the tenant switched off: the model is never offered them.</summary>
+    public IReadOnlyList<string> DisabledBuiltIns { get; init; } = [];
+}
 
 public sealed record HandoffRequest(HandoffReason Reason, HandoffPriority Priority, string? Note);
 

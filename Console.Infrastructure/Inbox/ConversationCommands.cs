@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Domain.Platform;
 using OperatorConsole.Infrastructure.Channels.Outbound;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Pipeline;
@@ -265,10 +266,12 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
     {
         await using var work = scopes.ForTenant(actor.TenantId);
         CannedReply reply;
+        string? before = null;
         if (id is { } existing)
         {
             reply = await work.Db.CannedReplies.SingleOrDefaultAsync(r => r.Id == existing, ct)
                 ?? throw new DomainException("canned.not_found", "That canned reply no longer exists.");
+            before = CannedSnapshot(reply);
             reply.Change(shortcut, text);
         }
         else
@@ -276,6 +279,9 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
             reply = CannedReply.Create(actor.TenantId, shortcut, text, clock.GetUtcNow());
             work.Db.CannedReplies.Add(reply);
         }
+        work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, await ActorUserIdAsync(work.Db, actor, ct), actor.Name,
+            id is null ? "canned_reply.created" : "canned_reply.updated", nameof(CannedReply), reply.Id.ToString(), before, CannedSnapshot(reply),
+            clock.GetUtcNow(), "/" + reply.Shortcut));
         try
         {
             await work.Db.SaveChangesAsync(ct);
@@ -290,8 +296,20 @@ public sealed class ConversationCommands(ContextScopes scopes, OutboundMessages 
     public async Task DeleteCannedReplyAsync(InboxActor actor, Guid id, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(actor.TenantId);
-        await work.Db.CannedReplies.Where(r => r.Id == id).ExecuteDeleteAsync(ct);
+        var reply = await work.Db.CannedReplies.SingleOrDefaultAsync(r => r.Id == id, ct);
+        if (reply is null) return;
+        work.Db.CannedReplies.Remove(reply);
+        work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, await ActorUserIdAsync(work.Db, actor, ct), actor.Name, "canned_reply.deleted",
+            nameof(CannedReply), reply.Id.ToString(), CannedSnapshot(reply), null, clock.GetUtcNow(), "/" + reply.Shortcut));
+        await work.Db.SaveChangesAsync(ct);
     }
+
+    private static string CannedSnapshot(CannedReply reply) => JsonSerializer.Serialize(new { shortcut = reply.Shortcut, text = reply.Text },
+        new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
+    // The audit log names people by their user; the inbox knows them by their membership.
+    private static async Task<Guid?> ActorUserIdAsync(AppDbContext db, InboxActor actor, CancellationToken ct) =>
+        actor.MemberId is { } member ? await db.TenantMembers.Where(m => m.Id == member).Select(m => (Guid?)m.UserId).SingleOrDefaultAsync(ct) : null;
 
     private async Task TakeOverIfUnownedAsync(InboxActor actor, Guid conversationId, CancellationToken ct)
     {

@@ -249,12 +249,12 @@ public sealed class InboxQueries(ContextScopes scopes)
     }
 
     /// <summary>The tenant's bot switch and time zone (date separators are drawn in the business's time zone).</summary>
-    public async Task<(bool BotEnabled, string TimeZone)> TenantSettingsAsync(Guid tenantId, CancellationToken ct = default)
+    public async Task<(bool BotEnabled, string TimeZone, string Name)> TenantSettingsAsync(Guid tenantId, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
         var tenant = await work.Db.Tenants.AsNoTracking().Where(t => t.Id == tenantId)
-            .Select(t => new { t.BotEnabled, t.TimeZone }).SingleAsync(ct);
-        return (tenant.BotEnabled, tenant.TimeZone);
+            .Select(t => new { t.BotEnabled, t.TimeZone, t.Name }).SingleAsync(ct);
+        return (tenant.BotEnabled, tenant.TimeZone, tenant.Name);
     }
 
     /// <summary>Notes that mention the member, written after <paramref name="since"/> by someone else (the mention badge).</summary>

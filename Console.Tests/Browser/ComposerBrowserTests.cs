@@ -339,6 +339,27 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
         Assert.Empty(await AgentMessagesAsync(conversationId));
     }
 
+    [Fact]
+    public async Task A_quick_reply_goes_into_the_box_with_its_variables_filled_from_the_conversation_and_is_sent_that_way()
+    {
+        var (conversationId, tenantId) = await CustomerWritesAsync("Hola, ¿cuánto cuesta una limpieza?");
+        var shortcut = "zv" + Random.Shared.Next(10000, 99999);
+        await App.Commands().SaveCannedReplyAsync(OperatorConsole.Infrastructure.Inbox.InboxActor.Integration(tenantId), null, shortcut,
+            "Hola {{contact_first_name}}, soy {{agent_name}} de {{business_name}}.");
+        var (page, me) = await SignInAsync($"/inbox/{conversationId}", 390, 844);
+        var box = page.GetByLabel(Draft);
+        var filled = $"Hola Cliente, soy {me} de Clínica Dental Sonrisa.";
+
+        await box.PressSequentiallyAsync("/" + shortcut);
+        await Assertions.Expect(page.GetByRole(AriaRole.Option)).ToHaveCountAsync(1);
+        await box.PressAsync("Enter");
+        await Assertions.Expect(box).ToHaveValueAsync(filled);
+
+        await box.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("message").Filter(new() { HasText = filled })).ToBeVisibleAsync();
+        Assert.Equal(filled, Assert.Single(await AgentMessagesAsync(conversationId)).Body);
+    }
+
     private async Task<(IPage Page, string Name)> SignInAsync(string returnUrl, int width = 1366, int height = 800, string locale = "es-MX",
         string language = "es")
     {

@@ -10,7 +10,11 @@ using OperatorConsole.Infrastructure.Security;
 
 namespace OperatorConsole.Infrastructure.Agent.Tools;
 
-public sealed record ToolOutcome(string Output, string? Error, TimeSpan Duration);
+/// <summary>Why a call failed, for the owner's Test button (the model reads the English error).</summary>
+public enum ToolFailure { None, InvalidArguments, Refused, Timeout, HttpStatus, Other }
+
+/// <param name="Status">The HTTP status the tool's server answered, when it answered.</param>
+public sealed record ToolOutcome(string Output, string? Error, TimeSpan Duration, int? Status = null, ToolFailure Failure = ToolFailure.None);
 
 /// <summary>
 /// Calls a tenant's webhook tool. Arguments are interpolated into the URL (URL-escaped) and the body template
@@ -32,7 +36,7 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
     {
         var watch = Stopwatch.StartNew();
         // Checked before anything else, mock mode included: the sandbox must show the same refusal a live call gets.
-        if (InvalidArguments(tool, arguments) is { } invalid) return Fail(invalid, watch);
+        if (InvalidArguments(tool, arguments) is { } invalid) return Fail(invalid, watch, ToolFailure.InvalidArguments);
         if (forceMock || tool.Mode == ToolMode.Mock)
             return new ToolOutcome(tool.MockResponse ?? "(mock: no response configured)", null, watch.Elapsed);
         try
@@ -52,7 +56,7 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
             for (var hop = 0; ; hop++)
             {
                 if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
-                    return Fail($"refused: {target.Scheme} URLs are not allowed", watch);
+                    return Fail($"refused: {target.Scheme} URLs are not allowed", watch, ToolFailure.Refused);
                 using var request = new HttpRequestMessage(method, target);
                 // The tool's headers usually carry its API key: they go to the origin the tenant configured, never to
                 // wherever that server redirects (another host, another port, or plain http).
@@ -75,17 +79,18 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
                 }
                 var text = await ReadLimitedAsync(response, timeout.Token);
                 if (!response.IsSuccessStatusCode)
-                    return new ToolOutcome(text, $"HTTP {(int)response.StatusCode} from the tool's server", watch.Elapsed);
-                return new ToolOutcome(text, null, watch.Elapsed);
+                    return new ToolOutcome(text, $"HTTP {(int)response.StatusCode} from the tool's server", watch.Elapsed, (int)response.StatusCode,
+                        ToolFailure.HttpStatus);
+                return new ToolOutcome(text, null, watch.Elapsed, (int)response.StatusCode);
             }
         }
         catch (HttpRequestException ex) when (GuardedNetwork.Blocked(ex) is { } blocked)
         {
-            return Fail($"refused: {blocked.Message}", watch);
+            return Fail($"refused: {blocked.Message}", watch, ToolFailure.Refused);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return Fail($"timed out after {tool.TimeoutSeconds} s", watch);
+            return Fail($"timed out after {tool.TimeoutSeconds} s", watch, ToolFailure.Timeout);
         }
         catch (Exception ex) when (ex is HttpRequestException or UriFormatException or InvalidOperationException or JsonException
                                        or System.Security.Cryptography.CryptographicException)
@@ -113,7 +118,8 @@ public sealed partial class CustomToolRunner(IHttpClientFactory http, SecretProt
         }
     }
 
-    private static ToolOutcome Fail(string error, Stopwatch watch) => new("", error, watch.Elapsed);
+    private static ToolOutcome Fail(string error, Stopwatch watch, ToolFailure failure = ToolFailure.Other) =>
+        new("", error, watch.Elapsed, null, failure);
 
     private static async Task<string> ReadLimitedAsync(HttpResponseMessage response, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using OperatorConsole.Domain.Tenants;
@@ -18,6 +19,9 @@ public sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         b.Property(t => t.TimeZone).HasMaxLength(64);
         b.Property(t => t.DefaultCulture).HasMaxLength(8);
         b.Property(t => t.DefaultRegion).HasMaxLength(2).HasDefaultValue("MX");
+        b.Property(t => t.DisabledBuiltInTools).HasConversion(l => l.ToArray(), a => a.ToList(),
+            new ValueComparer<IReadOnlyList<string>>((x, y) => x!.SequenceEqual(y!), l => l.Aggregate(0, (h, e) => HashCode.Combine(h, e)), l => l.ToList()))
+            .HasColumnType("text[]").HasDefaultValueSql("'{}'::text[]");
     }
 }
 

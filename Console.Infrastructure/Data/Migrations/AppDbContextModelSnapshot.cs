@@ -3369,6 +3369,12 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.Property<bool>("DescribeImages")
                         .HasColumnType("boolean")
                         .HasColumnName("describe_images");
+                    b.Property<string[]>("DisabledBuiltInTools")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("disabled_built_in_tools")
+                        .HasDefaultValueSql("'{}'::text[]");
 
                     b.Property<string>("Name")
                         .IsRequired()

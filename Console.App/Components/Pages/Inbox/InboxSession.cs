@@ -13,6 +13,9 @@ public sealed class InboxSession
     public required TimeZoneInfo TimeZone { get; init; }
     public bool TenantBotEnabled { get; set; }
 
+    /// <summary>The business's name, for {{business_name}} in quick replies.</summary>
+    public string BusinessName { get; init; } = "";
+
     /// <summary>The business's conversation labels (reloaded when one is created or deleted).</summary>
     public IReadOnlyList<LabelRow> Labels { get; set; } = [];
 
