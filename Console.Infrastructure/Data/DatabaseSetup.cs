@@ -42,7 +42,7 @@ public static class DatabaseSetup
         "tenant_members", "channels", "channel_access", "contacts", "contact_identities", "conversations", "messages",
         "conversation_events", "api_keys",
         "agent_profiles", "token_usage", "appointments", "agent_files", "payment_links",
-        "knowledge_documents", "knowledge_chunks", "agent_tools",
+        "knowledge_documents", "knowledge_chunks", "knowledge_files", "agent_tools",
         "presence_leases",
         "canned_replies", "conversation_terms", "contact_terms",
         "products",

@@ -65,11 +65,12 @@ public sealed class ReplayWorker(ContextScopes scopes, AgentSandbox sandbox, Rep
         var now = clock.GetUtcNow();
         var until = now.AddSeconds(options.CurrentValue.LeaseSeconds);
         await using var work = scopes.ForSystem("replay run claim");
+        const string queued = nameof(ReplayRunStatus.Queued), running = nameof(ReplayRunStatus.Running);
         var rows = await work.Db.Database.SqlQuery<ClaimRow>($"""
-            UPDATE replay_runs SET status = 'Running', lease_id = {lease}, lease_until = {until}
+            UPDATE replay_runs SET status = {running}, lease_id = {lease}, lease_until = {until}
             WHERE id = (
                 SELECT id FROM replay_runs
-                WHERE status = 'Queued' OR (status = 'Running' AND (lease_until IS NULL OR lease_until < {now}))
+                WHERE status = {queued} OR (status = {running} AND (lease_until IS NULL OR lease_until < {now}))
                 ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id, tenant_id
             """).ToListAsync(ct);

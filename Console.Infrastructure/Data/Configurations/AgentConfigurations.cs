@@ -154,7 +154,7 @@ public sealed class KnowledgeDocumentConfiguration : IEntityTypeConfiguration<Kn
         b.Property(d => d.Failure).HasMaxLength(KnowledgeDocument.MaxFailure);
         b.HasIndex(d => new { d.TenantId, d.CreatedAt });
         // The processing queue: documents still to read, across tenants (the worker claims them in the system scope).
-        b.HasIndex(d => d.LeaseUntil).HasFilter("status = 'Processing'").HasDatabaseName("ix_knowledge_documents_processing");
+        b.HasIndex(d => d.LeaseUntil).HasFilter($"status = '{nameof(KnowledgeStatus.Processing)}'").HasDatabaseName("ix_knowledge_documents_processing");
         b.HasMany(d => d.Chunks).WithOne().HasForeignKey(c => c.DocumentId).OnDelete(DeleteBehavior.Cascade);
         b.Navigation(d => d.Chunks).UsePropertyAccessMode(PropertyAccessMode.Field);
         b.HasOne<Tenant>().WithMany().HasForeignKey(d => d.TenantId).OnDelete(DeleteBehavior.Cascade);
