@@ -139,7 +139,7 @@ public class MediaUnderstandingTests(MediaAgentApp media, BrowserFixture browser
         string slug;
         await using (var work = App.Scopes.ForTenant(customer.TenantId))
             slug = await work.Db.Tenants.Where(t => t.Id == customer.TenantId).Select(t => t.Slug).SingleAsync();
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

@@ -8,21 +8,8 @@ namespace OperatorConsole.Tests.Browser;
 /// <summary>An owner edits the draft agent and tests it in the sandbox: reply, tool calls, prompt and cost, no real customer touched.</summary>
 public class AgentSandboxBrowserTests(AgentBrowserApp agent, BrowserFixture browser) : IClassFixture<AgentBrowserApp>, IClassFixture<BrowserFixture>
 {
-    private async Task<IPage> SignInAsync(string locale, int width, int height)
-    {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = agent.App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/Account/Login?returnUrl=%2Fagent");
-        await page.Locator("input[name='Input.Email']").FillAsync(DemoSeeder.OwnerEmail);
-        await page.Locator("input[name='Input.Password']").FillAsync(DemoSeeder.Password);
-        await page.Locator("button[type='submit']").ClickAsync();
-        await page.WaitForURLAsync("**/agent");
-        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string locale, int width, int height) =>
+        browser.SignInAsync(agent.App.ServerAddress, DemoSeeder.OwnerEmail, DemoSeeder.Password, "/agent", locale, width, height);
 
     [Fact]
     public async Task Owner_tests_the_draft_in_the_sandbox_and_sees_the_tool_call_the_prompt_and_the_cost()

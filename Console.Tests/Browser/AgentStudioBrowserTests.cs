@@ -9,21 +9,8 @@ namespace OperatorConsole.Tests.Browser;
 /// <summary>An owner edits the prompt with its variables and preview, publishes, compares versions and rolls back.</summary>
 public class AgentStudioBrowserTests(AgentBrowserApp agent, BrowserFixture browser) : IClassFixture<AgentBrowserApp>, IClassFixture<BrowserFixture>
 {
-    private async Task<IPage> SignInAsync(string locale, int width, int height)
-    {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = agent.App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/Account/Login?returnUrl=%2Fagent");
-        await page.Locator("input[name='Input.Email']").FillAsync(DemoSeeder.OwnerEmail);
-        await page.Locator("input[name='Input.Password']").FillAsync(DemoSeeder.Password);
-        await page.Locator("button[type='submit']").ClickAsync();
-        await page.WaitForURLAsync("**/agent");
-        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string locale, int width, int height) =>
+        browser.SignInAsync(agent.App.ServerAddress, DemoSeeder.OwnerEmail, DemoSeeder.Password, "/agent", locale, width, height);
 
     private async Task<string> LivePromptAsync()
     {

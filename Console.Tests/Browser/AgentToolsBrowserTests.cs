@@ -44,18 +44,8 @@ public class AgentToolsBrowserTests(AgentToolsBrowserApp fixture, BrowserFixture
 
     private async Task<IPage> SignInAsync(string locale, int width, int height)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
-        });
-        _contexts.Add(context);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/Account/Login?returnUrl=%2Fagent");
-        await page.Locator("input[name='Input.Email']").FillAsync(DemoSeeder.OwnerEmail);
-        await page.Locator("input[name='Input.Password']").FillAsync(DemoSeeder.Password);
-        await page.Locator("button[type='submit']").ClickAsync();
-        await page.WaitForURLAsync("**/agent");
-        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        var page = await browser.SignInAsync(fixture.App.ServerAddress, DemoSeeder.OwnerEmail, DemoSeeder.Password, "/agent", locale, width, height);
+        _contexts.Add(page.Context);
         return page;
     }
 

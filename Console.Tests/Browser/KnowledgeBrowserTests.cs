@@ -12,7 +12,7 @@ public class KnowledgeBrowserTests(AgentBrowserApp agent, BrowserFixture browser
 
     private async Task<IPage> KnowledgeTabAsync(string locale, int width, int height, string tab)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = agent.App.ServerAddress.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
         });

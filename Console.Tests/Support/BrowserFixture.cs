@@ -41,6 +41,23 @@ public sealed class BrowserFixture : IAsyncLifetime
         return context;
     }
 
+    /// <summary>A new context signed in through the login form as <paramref name="email"/>, on <paramref name="returnUrl"/> once the circuit is up.</summary>
+    public async Task<IPage> SignInAsync(Uri server, string email, string password, string returnUrl, string locale, int width, int height)
+    {
+        var context = await NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = server.ToString(), Locale = locale, ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        await page.Locator("input[name='Input.Email']").FillAsync(email);
+        await page.Locator("input[name='Input.Password']").FillAsync(password);
+        await page.Locator("button[type='submit']").ClickAsync();
+        await page.WaitForURLAsync("**" + returnUrl);
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        return page;
+    }
+
     public async Task DisposeAsync()
     {
         await Browser.CloseAsync();
