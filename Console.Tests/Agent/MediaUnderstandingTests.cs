@@ -238,6 +238,9 @@ public class MediaUnderstandingTests(MediaAgentApp media, BrowserFixture browser
         {
             Name = "menu-primavera.pdf", MimeType = "application/pdf", Buffer = pdf,
         });
+        // Choosing a file names it after the file: a user types the name once the choice shows (typing sooner loses the
+        // race with that default).
+        await Assertions.Expect(page.GetByTestId("file-form")).ToContainTextAsync("menu-primavera.pdf");
         await page.GetByLabel("Nombre").FillAsync("Menú de primavera");
         await page.GetByLabel("Palabras clave").FillAsync("menú, carta");
         await page.GetByLabel("Descripción (cuándo enviarlo)").FillAsync("Cuando pregunten qué platillos hay");
