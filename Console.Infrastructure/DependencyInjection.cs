@@ -148,6 +148,8 @@ public static class DependencyInjection
         services.AddSingleton<Onboarding>();
         services.AddSection<SignupOptions>("Signup");
         services.AddSection<BillingOptions>("Billing");
+        services.AddSingleton<Billing.BillingReads>();
+        services.AddSingleton<Billing.PlatformBilling>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         return services;

@@ -117,6 +117,8 @@ S = {
  "Handoff.PaymentIssue": ("payment issue", "problema de pago"),
  "Handoff.Keyword": ("keyword", "palabra clave"),
  "Handoff.MessageCountLimit": ("message limit", "límite de mensajes"),
+ "Handoff.PlanLimit": ("plan limit", "límite del plan"),
+ "Handoff.BillingStopped": ("subscription inactive", "suscripción inactiva"),
  "Handoff.HumanReplied": ("a person replied from another app", "una persona respondió desde otra app"),
  "MessageType.Text": ("Text", "Texto"),
  "MessageType.Image": ("Photo", "Foto"),

@@ -14,6 +14,10 @@ public enum HandoffReason
 {
     UserRequested, UserFrustrated, AgentError, RepeatedFailures, HighValueLead, PaymentIssue, Keyword, MessageCountLimit,
     HumanReplied,
+    /// <summary>The plan's AI-reply allowance is used up (and no credits are left): people answer until it renews.</summary>
+    PlanLimit,
+    /// <summary>The workspace's subscription stopped the bot (trial ended, payment overdue past grace, canceled).</summary>
+    BillingStopped,
 }
 
 public sealed class Conversation : AggregateRoot, ITenantOwned

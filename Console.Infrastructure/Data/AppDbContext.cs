@@ -89,6 +89,11 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options, TenantC
     public DbSet<FollowUpPolicy> FollowUpPolicies => Set<FollowUpPolicy>();
     public DbSet<ReminderSettings> ReminderSettings => Set<ReminderSettings>();
     public DbSet<StripeEventReceipt> StripeEvents => Set<StripeEventReceipt>();
+    public DbSet<Domain.Billing.Subscription> Subscriptions => Set<Domain.Billing.Subscription>();
+    public DbSet<Domain.Billing.AiReplyUsage> AiReplyUsage => Set<Domain.Billing.AiReplyUsage>();
+    public DbSet<Domain.Billing.CreditEntry> CreditEntries => Set<Domain.Billing.CreditEntry>();
+    public DbSet<Domain.Billing.BillingNotice> BillingNotices => Set<Domain.Billing.BillingNotice>();
+    public DbSet<Domain.Billing.PlatformStripeEvent> PlatformStripeEvents => Set<Domain.Billing.PlatformStripeEvent>();
     public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
     public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
     public DbSet<KnowledgeFile> KnowledgeFiles => Set<KnowledgeFile>();

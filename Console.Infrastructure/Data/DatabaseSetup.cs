@@ -57,13 +57,14 @@ public static class DatabaseSetup
         "invitations",
         "message_templates",
         "replay_runs", "replay_turns", "replay_rubrics",
+        "subscriptions", "ai_reply_usage", "credit_entries", "billing_notices",
     ];
 
     /// <summary>Tables whose rows may belong to a tenant or to the platform (tenant_id null = platform only).</summary>
     public static readonly IReadOnlyList<string> MixedTables = ["system_events", "audit_entries"];
 
     /// <summary>Tables only the platform context may read or write (password-reset links live in e-mails).</summary>
-    public static readonly IReadOnlyList<string> PlatformTables = ["outbound_emails", "webhook_deliveries"];
+    public static readonly IReadOnlyList<string> PlatformTables = ["outbound_emails", "webhook_deliveries", "platform_stripe_events"];
 
     public static string DescribeUser(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Username ?? "";
 }

@@ -1438,6 +1438,223 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.ToTable("token_usage", (string)null);
                 });
 
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.AiReplyUsage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ConversationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<string>("FundedBy")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("funded_by");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("TurnKey")
+                        .HasColumnType("uuid")
+                        .HasColumnName("turn_key");
+
+                    b.HasKey("Id")
+                        .HasName("pk_ai_reply_usage");
+
+                    b.HasIndex("TenantId", "OccurredAt")
+                        .HasDatabaseName("ix_ai_reply_usage_tenant_id_occurred_at");
+
+                    b.HasIndex("TenantId", "TurnKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ai_reply_usage_tenant_id_turn_key");
+
+                    b.ToTable("ai_reply_usage", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.BillingNotice", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Period")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("period");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("TenantId", "Kind", "Period")
+                        .HasName("pk_billing_notices");
+
+                    b.ToTable("billing_notices", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.CreditEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("reference");
+
+                    b.Property<int>("Replies")
+                        .HasColumnType("integer")
+                        .HasColumnName("replies");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_entries");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_credit_entries_tenant_id_created_at");
+
+                    b.HasIndex("TenantId", "Kind", "Reference")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_entries_tenant_id_kind_reference");
+
+                    b.ToTable("credit_entries", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.PlatformStripeEvent", b =>
+                {
+                    b.Property<string>("EventId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<Guid?>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.HasKey("EventId")
+                        .HasName("pk_platform_stripe_events");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_platform_stripe_events_received_at");
+
+                    b.ToTable("platform_stripe_events", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.Subscription", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<bool>("CancelAtPeriodEnd")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancel_at_period_end");
+
+                    b.Property<DateTimeOffset?>("CurrentPeriodEnd")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("current_period_end");
+
+                    b.Property<DateTimeOffset?>("PastDueSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("past_due_since");
+
+                    b.Property<string>("PriceId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("price_id");
+
+                    b.Property<DateTimeOffset?>("StateAsOf")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("state_as_of");
+
+                    b.Property<string>("Status")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StripeCustomerId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("stripe_customer_id");
+
+                    b.Property<string>("StripeSubscriptionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("stripe_subscription_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_subscriptions");
+
+                    b.HasIndex("StripeCustomerId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_subscriptions_stripe_customer_id");
+
+                    b.HasIndex("StripeSubscriptionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_subscriptions_stripe_subscription_id");
+
+                    b.ToTable("subscriptions", (string)null);
+                });
+
             modelBuilder.Entity("OperatorConsole.Domain.Channels.Channel", b =>
                 {
                     b.Property<Guid>("Id")
@@ -3369,6 +3586,7 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.Property<bool>("DescribeImages")
                         .HasColumnType("boolean")
                         .HasColumnName("describe_images");
+
                     b.Property<string[]>("DisabledBuiltInTools")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
@@ -3849,6 +4067,46 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_token_usage_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.AiReplyUsage", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_ai_reply_usage_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.BillingNotice", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_billing_notices_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.CreditEntry", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_entries_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Billing.Subscription", b =>
+                {
+                    b.HasOne("OperatorConsole.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_subscriptions_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Channels.Channel", b =>
