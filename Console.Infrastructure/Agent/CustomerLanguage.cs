@@ -77,6 +77,8 @@ public static class CustomerLanguage
             ("en", HandoffReason.PaymentIssue) => "has a payment issue",
             ("en", HandoffReason.AgentError or HandoffReason.RepeatedFailures) => "the bot could not answer",
             ("en", HandoffReason.Keyword) => "wrote a word that needs a person",
+            ("en", HandoffReason.PlanLimit) => "the plan's AI replies are used up",
+            ("en", HandoffReason.BillingStopped) => "the bot is stopped until the subscription is fixed",
             ("en", _) => "needs help the bot cannot give",
             (_, HandoffReason.UserRequested) => "pidió hablar con una persona",
             (_, HandoffReason.UserFrustrated) => "parece molesto",
@@ -84,6 +86,8 @@ public static class CustomerLanguage
             (_, HandoffReason.PaymentIssue) => "tiene un problema con un pago",
             (_, HandoffReason.AgentError or HandoffReason.RepeatedFailures) => "el bot no pudo responder",
             (_, HandoffReason.Keyword) => "escribió una palabra que requiere a una persona",
+            (_, HandoffReason.PlanLimit) => "se agotaron las respuestas de IA del plan",
+            (_, HandoffReason.BillingStopped) => "el bot está detenido hasta regularizar la suscripción",
             _ => "necesita ayuda que el bot no puede dar",
         };
         return lang == "en"

@@ -31,6 +31,7 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
     public async Task<Channel> ConnectAsync(Guid tenantId, ConnectChannel request, string actor, CancellationToken ct = default)
     {
         var channel = NewChannel(tenantId, request); // validates the id before anything is sent to a provider
+        await using (var gate = scopes.ForTenant(tenantId)) await RequireChannelRoomAsync(gate.Db, tenantId, ct); // nor before the plan allows it
         var proof = await ownership.ProveAsync(channel.Kind, channel.ExternalId, request.AccessToken, ct);
         // The provider's own name for the account (the verified number, the page's name) unless the owner typed one.
         if (string.IsNullOrWhiteSpace(request.DisplayName) && proof.ProviderName is { } name) channel.Rename(name);

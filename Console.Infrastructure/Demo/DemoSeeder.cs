@@ -48,8 +48,9 @@ public sealed class DemoSeeder(
         var admin = await EnsureUserAsync(AdminEmail, "Super Admin", "en", now);
         if (!await users.IsInRoleAsync(admin, Roles.SuperAdmin)) await users.AddToRoleAsync(admin, Roles.SuperAdmin);
 
+        // Pro: the demo shows every feature (replay evaluation, outbound webhooks, custom tools) without an upgrade prompt.
         var demo = await provisioning.CreateAsync(
-            new NewTenant("Clínica Dental Sonrisa", TenantSlug, Plan.Growth, OwnerEmail, Password, "Olivia Dueñas"), "demo seed", ct);
+            new NewTenant("Clínica Dental Sonrisa", TenantSlug, Plan.Pro, OwnerEmail, Password, "Olivia Dueñas"), "demo seed", ct);
         await provisioning.CreateAsync(
             new NewTenant("Spa Serena", SecondTenantSlug, Plan.Starter, OwnerEmail, Password), "demo seed", ct);
         var agent = await EnsureUserAsync(AgentEmail, "Andrés Agente", "es", now);

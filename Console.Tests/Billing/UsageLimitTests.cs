@@ -95,6 +95,39 @@ public class UsageLimitTests(AgentApp agent) : IClassFixture<AgentApp>
     }
 
     [Fact]
+    public async Task At_80_percent_of_the_daily_allowance_the_owners_get_one_email_in_their_language_and_a_system_event()
+    {
+        var business = await TestCustomer.CreateAsync(agent.App);
+        await agent.App.SetPlanAsync(business.TenantId, Plan.Starter);
+        await agent.App.SeedRepliesAsync(business.TenantId, 78); // the 80th reply of 100 crosses 80 %
+
+        await BillingTestData.ManyWriteAsync([agent.App], business, 1, "Hola");
+        await BillingTestData.SettledOutcomeAsync(agent.App, business.TenantId, 1);
+        await BillingTestData.ManyWriteAsync([agent.App], business, 1, "Hola de nuevo");
+        await BillingTestData.SettledOutcomeAsync(agent.App, business.TenantId, 2);
+        await BillingTestData.ManyWriteAsync([agent.App], business, 1, "Una pregunta más");
+        await BillingTestData.SettledOutcomeAsync(agent.App, business.TenantId, 3);
+
+        Assert.Equal(81, await agent.App.RepliesCountedAsync(business.TenantId));
+        string owner;
+        await using (var work = agent.App.Scopes.ForTenant(business.TenantId))
+        {
+            owner = await (from m in work.Db.TenantMembers join u in work.Db.Users on m.UserId equals u.Id
+                           where m.Role == TenantRole.Owner select u.Email!).SingleAsync();
+            var notice = Assert.Single(await work.Db.BillingNotices.AsNoTracking().ToListAsync());
+            Assert.Equal(("usage80.day", DateTimeOffset.UtcNow.ToString("yyyy-MM")), (notice.Kind, notice.Period[..7]));
+        }
+        await using var system = agent.App.Scopes.ForSystem("test: e-mails");
+        var mails = await Eventually.GetAsync(() => system.Db.OutboundEmails.AsNoTracking().Where(e => e.To == owner).ToListAsync(), m => m.Count > 0,
+            "the 80 % e-mail");
+        var mail = Assert.Single(mails);
+        Assert.Equal("Has usado el 80 % de tus respuestas de IA de hoy", mail.Subject);
+        Assert.Contains("80 de 100", mail.HtmlBody);
+        Assert.Contains(await system.Db.SystemEvents.AsNoTracking().Where(e => e.TenantId == business.TenantId).ToListAsync(),
+            e => e.Source == "billing.usage80.day");
+    }
+
+    [Fact]
     public async Task An_enterprise_workspace_is_never_limited_and_its_replies_are_counted_as_unlimited()
     {
         var business = await TestCustomer.CreateAsync(agent.App);
