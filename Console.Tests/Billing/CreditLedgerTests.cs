@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -76,6 +78,48 @@ public class CreditLedgerTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal(150, first.Balance);
         Assert.Equal(["grant-5", "grant-4"], first.Entries.Select(e => e.Reference));
         Assert.Equal(["grant-1"], third.Entries.Select(e => e.Reference));
+    }
+}
+
+public class CreditApiTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
+{
+    private HttpClient Platform()
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
+        return client;
+    }
+
+    [Fact]
+    public async Task The_tenant_summary_shows_billing_status_meters_and_credits_and_the_ledger_is_paged_newest_first()
+    {
+        var tenant = await app.TenantAsync(plan: Plan.Starter);
+        await app.SeedRepliesAsync(tenant.Id, 3);
+        var ledger = app.Services.GetRequiredService<CreditLedger>();
+        await ledger.GrantAsync(tenant.Id, 500, "cs_first", DateTimeOffset.UtcNow.AddDays(365), "stripe", null);
+        await ledger.GrantAsync(tenant.Id, 20, "admin-grant", null, "admin@console.test", "goodwill");
+        var api = Platform();
+
+        var summary = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}");
+        Assert.Equal("Starter", summary.GetProperty("plan").GetString());
+        Assert.Equal("active", summary.GetProperty("subscriptionStatus").GetString());
+        Assert.Equal(JsonValueKind.Null, summary.GetProperty("trialEndsAt").ValueKind);
+        Assert.Equal(3, summary.GetProperty("usage").GetProperty("repliesToday").GetInt32());
+        Assert.Equal(3, summary.GetProperty("usage").GetProperty("repliesThisMonth").GetInt32());
+        Assert.Equal(0, summary.GetProperty("usage").GetProperty("tokensThisMonth").GetInt64());
+        Assert.Equal(520, summary.GetProperty("credits").GetInt32());
+
+        var page = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}/billing/credits?page=1&pageSize=1");
+        Assert.Equal(2, page.GetProperty("total").GetInt32());
+        Assert.Equal(520, page.GetProperty("balance").GetInt32());
+        var newest = Assert.Single(page.GetProperty("items").EnumerateArray().ToList());
+        Assert.Equal(("grant", 20, "admin-grant"), (newest.GetProperty("kind").GetString(), newest.GetProperty("replies").GetInt32(),
+            newest.GetProperty("reference").GetString()));
+
+        await using (var work = app.Scopes.ForSystem("test: trial"))
+            await work.Db.Database.ExecuteSqlAsync($"UPDATE tenants SET trial_ends_at = {DateTimeOffset.UtcNow.AddMinutes(-1)} WHERE id = {tenant.Id}");
+        var ended = await api.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}");
+        Assert.Equal("trial_ended", ended.GetProperty("subscriptionStatus").GetString());
     }
 }
 
