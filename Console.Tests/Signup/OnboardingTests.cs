@@ -24,8 +24,9 @@ public class OnboardingTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
     {
         await using var scope = app.Services.CreateAsyncScope();
         var slug = TestData.Unique("onb");
+        // Pro: the checklist tests connect more channels than Starter's one (plan limits are tested in Billing/PlanGateTests).
         var created = await scope.ServiceProvider.GetRequiredService<TenantProvisioning>().CreateAsync(
-            new NewTenant("Panadería " + slug, slug, Plan.Starter, $"{slug}@owner.test", "Str0ng!Pass")
+            new NewTenant("Panadería " + slug, slug, Plan.Pro, $"{slug}@owner.test", "Str0ng!Pass")
                 { Country = SignupCountries.Find("CO"), TrialEndsAt = DateTimeOffset.UtcNow.AddDays(7) }, "test");
         return created.Id;
     }
