@@ -1531,8 +1531,6 @@ S = {
  "Error.member.last_owner": ("The business needs at least one owner: make someone else an owner first.", "El negocio necesita al menos un propietario: primero haz propietario a otra persona."),
  "Error.plan.upgrade_required": ("Your plan does not include {0}. Upgrade to {1} to use it.", "Tu plan no incluye {0}. Mejora al plan {1} para usarlo."),
  "Error.plan.limit_reached": ("Your plan allows up to {1} {0}. Upgrade to {2} for more.", "Tu plan permite hasta {1} {0}. Mejora al plan {2} para tener más."),
- "Error.credits.reference": ("A credit movement names what it is about.", "Cada movimiento de créditos indica a qué corresponde."),
- "Error.billing.customer": ("A Stripe customer id is required.", "Se necesita el id de cliente de Stripe."),
  "Error.credits.unknown_grant": ("There is no such credit grant.", "No existe esa compra de créditos."),
  "Error.credits.amount": ("A grant adds at least one reply.", "Una asignación suma al menos una respuesta."),
  "PlanFeature.ReplayEvaluation": ("replay evaluation", "la evaluación con replay"),
