@@ -33,7 +33,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     private readonly ConcurrentDictionary<Guid, byte> _refreshing = new();
 
     /// <summary>What every turn of a tenant reads: the live profile, its enabled webhook tools, whether it has knowledge.</summary>
-    public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge);
+    public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge, IReadOnlyList<AgentFileSummary> Files);
 
     /// <summary>
     /// The tenant's turn settings from a short per-node cache: a change made on this node is seen at once
@@ -51,6 +51,11 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         return await LoadAsync(db, tenantId, ct);
     }
 
+    /// <summary>The files the agent may send (the context's tenant), for the prompt.</summary>
+    public static async Task<IReadOnlyList<AgentFileSummary>> FilesAsync(AppDbContext db, CancellationToken ct) =>
+        (await db.AgentFiles.AsNoTracking().OrderBy(f => f.Name).Select(f => new { f.Name, f.Description, f.TriggerWords }).ToListAsync(ct))
+        .Select(f => new AgentFileSummary(f.Name, f.Description, f.TriggerWords)).ToList();
+
     private async Task<TurnSettings> LoadAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
         var generation = _generations.GetValueOrDefault(tenantId);
@@ -59,7 +64,8 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         db.Entry(profile).State = EntityState.Detached;
         var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
         var hasKnowledge = await db.KnowledgeChunks.AnyAsync(ct);
-        var settings = new TurnSettings(profile, tools, hasKnowledge);
+        var files = await FilesAsync(db, ct);
+        var settings = new TurnSettings(profile, tools, hasKnowledge, files);
         var entry = new Entry(settings, now);
         _live[tenantId] = entry;
         // Forget bumps the generation before it removes: whichever of the two this store raced, it does not survive.

@@ -23,6 +23,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
         AgentProfile draft;
         string businessName, culture;
         IReadOnlyList<string> disabled;
+        IReadOnlyList<AgentFileSummary> files;
         IReadOnlyList<Microsoft.Extensions.AI.AIFunction> tools;
         await using (var work = scopes.ForTenant(tenantId))
         {
@@ -32,6 +33,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
             businessName = tenant.Name;
             culture = tenant.DefaultCulture;
             disabled = tenant.DisabledBuiltInTools;
+            files = await AgentProfiles.FilesAsync(work.Db, ct);
         }
         var now = at ?? clock.GetUtcNow();
         var conversation = history.Append(new TurnMessage(MessageSender.Contact, customerText, now)).ToList();
@@ -39,7 +41,7 @@ public sealed class AgentSandbox(ContextScopes scopes, AgentProfiles profiles, A
         var input = new TurnInput(tenantId, null, businessName, culture, draft,
             new LeadSnapshot("Sandbox", null, null, null, "New", 50, "Warm", new Dictionary<string, string>(), null),
             channel, conversation, conversation.Skip(lastReply + 1).Select(m => m.Text).ToList(),
-            conversation.Count(m => m.Sender == MessageSender.Contact), 0, feature, now) { DisabledBuiltIns = disabled };
+            conversation.Count(m => m.Sender == MessageSender.Contact), 0, feature, now) { DisabledBuiltIns = disabled, Files = files };
         var result = await engine.RunAsync(input, new SandboxTurnEffects(scopes, tenantId, draft, clock), tools, ct);
         if (result.Model is { } model) await llm.RecordUsageAsync(tenantId, null, model, feature, result.Usage, ct);
         return result;
