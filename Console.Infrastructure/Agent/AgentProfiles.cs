@@ -207,6 +207,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         Audit(db, tenantId, actor, "agent.published", next, Snapshot(live.Settings), $"v{next.Version} live");
         await FollowTimeZoneAsync(db, tenantId, next, ct);
         await db.SaveChangesAsync(ct);
+        await KeepDraftNewestAsync(db, tenantId, next.Version, ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
@@ -246,10 +247,26 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         Audit(db, tenantId, actor, "agent.restored", copy, before, $"v{number} restored as v{copy.Version}");
         await FollowTimeZoneAsync(db, tenantId, copy, ct);
         await db.SaveChangesAsync(ct);
+        await KeepDraftNewestAsync(db, tenantId, copy.Version, ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
         return copy;
+    }
+
+    /// <summary>
+    /// After a version was published around the owner's draft, the draft moves above it (its replay results move with
+    /// it: they are kept per draft number). Inside the caller's transaction.
+    /// </summary>
+    private async Task KeepDraftNewestAsync(AppDbContext db, Guid tenantId, int liveVersion, CancellationToken ct)
+    {
+        var draft = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Draft, ct);
+        if (draft is null || draft.Version > liveVersion) return;
+        var was = draft.Version;
+        draft.Renumber(liveVersion + 1, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await db.ReplayRuns.Where(r => r.TenantId == tenantId && r.DraftVersion == was)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.DraftVersion, draft.Version), ct);
     }
 
     private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);
