@@ -150,6 +150,10 @@ public static class DependencyInjection
         services.AddSection<BillingOptions>("Billing");
         services.AddSingleton<Billing.BillingReads>();
         services.AddSingleton<Billing.PlatformBilling>();
+        services.AddSingleton<Billing.SubscriptionSync>();
+        services.AddSingleton<Billing.BillingMail>();
+        services.AddSingleton<Billing.PlatformStripeWebhook>();
+        services.AddSingleton<Billing.TrialNotices>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         return services;

@@ -52,6 +52,11 @@ public static class SchedulingServices
                 .WithIdentity(ScheduledItemSweepJob.Name)
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
                 j => j.WithIdentity(ScheduledItemSweepJob.Name));
+            // Trial reminders and trial-ended notices (each sent once; the entitlement rule stops the bot by time).
+            q.ScheduleJob<Billing.TrialNoticeJob>(t => t
+                .WithIdentity(Billing.TrialNoticeJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
+                j => j.WithIdentity(Billing.TrialNoticeJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>
