@@ -149,6 +149,8 @@ public static class DependencyInjection
         services.AddSection<SignupOptions>("Signup");
         services.AddSection<BillingOptions>("Billing");
         services.AddSingleton<Billing.BillingReads>();
+        services.AddSingleton<Billing.UsageNotices>();
+        services.AddSingleton<Billing.CreditLedger>();
         services.AddSingleton<Billing.PlatformBilling>();
         services.AddSingleton<Billing.SubscriptionSync>();
         services.AddSingleton<Billing.BillingMail>();

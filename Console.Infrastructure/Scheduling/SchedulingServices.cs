@@ -57,6 +57,11 @@ public static class SchedulingServices
                 .WithIdentity(Billing.TrialNoticeJob.Name)
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
                 j => j.WithIdentity(Billing.TrialNoticeJob.Name));
+            // What is left of expired credit grants is written off (once per grant, whichever node runs it).
+            q.ScheduleJob<Billing.CreditExpiryJob>(t => t
+                .WithIdentity(Billing.CreditExpiryJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromHours(1)).RepeatForever()),
+                j => j.WithIdentity(Billing.CreditExpiryJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>
