@@ -179,6 +179,8 @@ public sealed class PlatformStripeWebhook(IOptionsMonitor<StripeOptions> options
             log.LogWarning("Credit purchase {SessionId} names an unknown pack {Pack}", session.Id, Meta(session.Metadata, "pack"));
             return false;
         }
+        // The ledger's rule: every movement takes the tenant's billing lock (see CreditLedger), here inside the event's transaction.
+        await ReplyAllowance.LockAsync(db, tenantId, ct);
         if (await db.CreditEntries.AnyAsync(e => e.TenantId == tenantId && e.Kind == CreditEntryKind.Grant && e.Reference == session.Id, ct)) return false;
         db.CreditEntries.Add(CreditEntry.Grant(tenantId, pack.Replies, session.Id, now.AddDays(pack.ValidDays), Actor,
             $"Pack {pack.Id} bought through Stripe Checkout", now));

@@ -89,7 +89,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     /// <summary>A tenant on a paid plan through Checkout (REST → hosted page → signed events); returns its Stripe subscription.</summary>
     private async Task<(ProvisionedTenant Tenant, FakeSubscription Subscription)> SubscribedAsync(Plan plan = Plan.Growth)
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         await PayAsync(await CheckoutUrlAsync(tenant.Id, plan.ToString().ToLowerInvariant()));
         var row = await SubscriptionAsync(tenant.Id);
         return (tenant, Stripe.Subscriptions[row!.StripeSubscriptionId!]);
@@ -136,7 +136,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task A_bad_or_missing_signature_answers_400_and_changes_nothing()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var subscription = Stripe.CreateSubscription("cus_" + Guid.NewGuid().ToString("N")[..10], PlatformStripeApp.PriceOf(Plan.Pro),
             new Dictionary<string, string> { ["tenant_id"] = tenant.Id.ToString() });
         var (json, _) = FakeStripeApi.SignedEvent("customer.subscription.created", subscription.ToJson(), PlatformStripeApp.WebhookSecret);
@@ -159,7 +159,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task Checkout_over_rest_names_the_tenant_everywhere_and_paying_it_moves_the_tenant_to_the_plan_at_once()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
 
         var url = await CheckoutUrlAsync(tenant.Id, "growth");
 
@@ -218,7 +218,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task Updated_delivered_before_created_ends_in_stripes_current_state()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var subscription = Stripe.CreateSubscription("cus_" + Guid.NewGuid().ToString("N")[..10], PlatformStripeApp.PriceOf(Plan.Starter),
             new Dictionary<string, string> { ["tenant_id"] = tenant.Id.ToString() });
         var created = subscription.ToJson();
@@ -241,7 +241,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task A_credit_pack_bought_through_checkout_is_granted_once_even_when_stripe_resends_the_event()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var response = await Api().PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/billing/credits/checkout", new { pack = "replies-2000" });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var url = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
@@ -324,7 +324,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task When_stripe_cannot_be_asked_the_event_is_refused_with_503_and_its_retry_applies_it()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var subscription = Stripe.CreateSubscription("cus_" + Guid.NewGuid().ToString("N")[..10], PlatformStripeApp.PriceOf(Plan.Pro),
             new Dictionary<string, string> { ["tenant_id"] = tenant.Id.ToString() });
         var (json, signature) = FakeStripeApi.SignedEvent("customer.subscription.created", subscription.ToJson(), PlatformStripeApp.WebhookSecret);
@@ -350,7 +350,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task The_portal_opens_for_the_tenants_customer_and_returns_to_the_billing_page()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
 
         var response = await Api().PostAsync($"/api/v1/tenants/{tenant.Id}/billing/portal", null);
 
@@ -364,7 +364,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task An_unknown_plan_or_pack_is_a_400_problem_in_the_callers_language_and_enterprise_is_not_sold_online()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var api = Api("es");
 
         var enterprise = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/billing/checkout", new { plan = "enterprise" });
@@ -382,7 +382,7 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     [Fact]
     public async Task A_trial_reminds_the_owners_two_days_before_its_end_then_says_it_ended_each_once()
     {
-        var tenant = await App.TenantAsync();
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
         var endsAt = App.Clock.GetUtcNow().AddDays(7);
         await using (var work = App.Scopes.ForTenant(tenant.Id))
         {
@@ -426,5 +426,22 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
         await Stripe.SendEventAsync("customer.subscription.trial_will_end", subscription.ToJson());
 
         Assert.Single(await MailSubjectsAsync(OwnerEmail(tenant)), s => s.StartsWith($"La prueba de {tenant.Slug} termina pronto", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_price_no_plan_names_keeps_the_plan_and_warns_the_platform()
+    {
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
+        var subscription = Stripe.CreateSubscription("cus_" + Guid.NewGuid().ToString("N")[..10], "price_legacy_2019",
+            new Dictionary<string, string> { ["tenant_id"] = tenant.Id.ToString() });
+
+        var response = await Stripe.SendEventAsync("customer.subscription.created", subscription.ToJson());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Plan.Starter, await PlanAsync(tenant.Id));
+        Assert.Equal(SubscriptionStatus.Active, (await SubscriptionAsync(tenant.Id))!.Status);
+        await using var system = App.Scopes.ForSystem("test");
+        var warning = await system.Db.SystemEvents.SingleAsync(e => e.TenantId == tenant.Id && e.MessageKey == "SystemEvent.BillingUnknownPrice");
+        Assert.Contains("price_legacy_2019", warning.Message);
     }
 }
