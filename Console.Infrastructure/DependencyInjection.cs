@@ -152,6 +152,10 @@ public static class DependencyInjection
         services.AddSingleton<Billing.UsageNotices>();
         services.AddSingleton<Billing.CreditLedger>();
         services.AddSingleton<Billing.PlatformBilling>();
+        services.AddSingleton<Billing.SubscriptionSync>();
+        services.AddSingleton<Billing.BillingMail>();
+        services.AddSingleton<Billing.PlatformStripeWebhook>();
+        services.AddSingleton<Billing.TrialNotices>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         return services;

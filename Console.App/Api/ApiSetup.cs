@@ -48,6 +48,7 @@ public static class ApiSetup
         api.MapFollowUpsApi();
         api.MapRemindersApi();
         api.MapPaymentsApi();
+        api.MapBillingApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();
         api.MapContactImportsApi();

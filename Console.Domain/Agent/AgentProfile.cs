@@ -183,6 +183,18 @@ public sealed class AgentProfile : ITenantOwned
 
     public void Archive() => State = AgentProfileState.Archived;
 
+    /// <summary>
+    /// The draft takes a higher number when a version was published around it (a rollback, an API change), so the
+    /// draft is always the newest number and publishing it never goes back in numbers.
+    /// </summary>
+    public void Renumber(int version, DateTimeOffset now)
+    {
+        if (State != AgentProfileState.Draft) throw new DomainException("agent.renumber", "Only a draft takes a new number.");
+        if (version <= Version) throw new DomainException("agent.version", "A new version must have a higher number.");
+        Version = version;
+        UpdatedAt = now;
+    }
+
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     public DateTime LocalTime(DateTimeOffset utc) => TimeZoneInfo.ConvertTime(utc, Zone).DateTime;

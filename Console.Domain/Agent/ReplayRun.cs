@@ -25,6 +25,12 @@ public sealed class ReplayRun : ITenantOwned
 
     /// <summary>The rubric as it was when the run started (the owner may edit it later).</summary>
     public string? Rubric { get; private set; }
+
+    /// <summary>
+    /// The draft's settings as they were when the run started (JSON): every turn is answered by that draft even if the
+    /// owner keeps editing, so the results describe one draft. Null for runs started before snapshots were kept.
+    /// </summary>
+    public string? DraftSettings { get; private set; }
     public int ConversationCount { get; private set; }
     public int TotalTurns { get; private set; }
     public int DoneTurns { get; private set; }
@@ -43,11 +49,12 @@ public sealed class ReplayRun : ITenantOwned
     public bool IsActive => Status is ReplayRunStatus.Queued or ReplayRunStatus.Running;
 
     public static ReplayRun Start(Guid tenantId, int draftVersion, bool judge, string? rubric, int conversations, int turns, string createdBy,
-        DateTimeOffset now) => new()
+        DateTimeOffset now, string? draftSettings = null) => new()
     {
         Id = Guid.CreateVersion7(now),
         TenantId = tenantId,
         DraftVersion = draftVersion,
+        DraftSettings = draftSettings,
         Status = turns == 0 ? ReplayRunStatus.Completed : ReplayRunStatus.Queued,
         Judge = judge,
         Rubric = judge ? rubric : null,

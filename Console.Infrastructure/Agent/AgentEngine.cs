@@ -56,7 +56,8 @@ public sealed class AgentEngine(LlmGateway llm, ModelAllowlist models, IOptions<
 
         if (input.Passages is { } prefetched) result.Passages.AddRange(prefetched);
         else if (newText.Length > 0) result.Passages.AddRange(await effects.SearchKnowledgeAsync(newText, PassagesPerTurn, ct));
-        result.RenderedPrompt = PromptBuilder.Build(profile, input.BusinessName, input.Lead, result.Passages, input.Now);
+        result.RenderedPrompt = PromptBuilder.Build(profile, input.BusinessName, input.Lead, result.Passages, input.Now,
+            input.DisabledBuiltIns.Contains("send_file") ? null : input.Files);
 
         if (!llm.IsConfigured)
         {

@@ -26,7 +26,7 @@ public sealed record FileUpload(string Name, string? Description, IReadOnlyList<
 /// send gets a fresh signed, expiring link to them (the channel downloads it without our cookies). Also the tenant's
 /// switch for describing customers' images, which sits with the other things the agent is given.
 /// </summary>
-public sealed class AgentFiles(ContextScopes scopes, IMediaStore store, IOptionsMonitor<MediaOptions> media, TimeProvider clock)
+public sealed class AgentFiles(ContextScopes scopes, IMediaStore store, IOptionsMonitor<MediaOptions> media, AgentProfiles profiles, TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -75,6 +75,7 @@ public sealed class AgentFiles(ContextScopes scopes, IMediaStore store, IOptions
             store.Delete(actor.TenantId, file.Id);
             throw new ConflictException("file.duplicate", "There is already a file named {0}.", file.Name);
         }
+        profiles.Forget(actor.TenantId); // the prompt lists the files: the next turn sees the new one
         return View(file);
     }
 
@@ -87,6 +88,7 @@ public sealed class AgentFiles(ContextScopes scopes, IMediaStore store, IOptions
         work.Db.AuditEntries.Add(AuditEntry.Change(actor.TenantId, actor.UserId, actor.Name, "agent_file.deleted", nameof(AgentFile),
             file.Id.ToString(), Snapshot(file), null, clock.GetUtcNow(), file.Name));
         await work.Db.SaveChangesAsync(ct);
+        profiles.Forget(actor.TenantId);
         if (file.Stored) store.Delete(actor.TenantId, file.Id);
         return true;
     }

@@ -33,7 +33,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
     private readonly ConcurrentDictionary<Guid, byte> _refreshing = new();
 
     /// <summary>What every turn of a tenant reads: the live profile, its enabled webhook tools, whether it has knowledge.</summary>
-    public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge);
+    public sealed record TurnSettings(AgentProfile Profile, IReadOnlyList<AgentTool> Tools, bool HasKnowledge, IReadOnlyList<AgentFileSummary> Files);
 
     /// <summary>
     /// The tenant's turn settings from a short per-node cache: a change made on this node is seen at once
@@ -51,6 +51,11 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         return await LoadAsync(db, tenantId, ct);
     }
 
+    /// <summary>The files the agent may send (the context's tenant), for the prompt.</summary>
+    public static async Task<IReadOnlyList<AgentFileSummary>> FilesAsync(AppDbContext db, CancellationToken ct) =>
+        (await db.AgentFiles.AsNoTracking().OrderBy(f => f.Name).Select(f => new { f.Name, f.Description, f.TriggerWords }).ToListAsync(ct))
+        .Select(f => new AgentFileSummary(f.Name, f.Description, f.TriggerWords)).ToList();
+
     private async Task<TurnSettings> LoadAsync(AppDbContext db, Guid tenantId, CancellationToken ct)
     {
         var generation = _generations.GetValueOrDefault(tenantId);
@@ -59,7 +64,8 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         db.Entry(profile).State = EntityState.Detached;
         var tools = await db.AgentTools.AsNoTracking().Where(t => t.Enabled).OrderBy(t => t.Name).ToListAsync(ct);
         var hasKnowledge = await db.KnowledgeChunks.AnyAsync(ct);
-        var settings = new TurnSettings(profile, tools, hasKnowledge);
+        var files = await FilesAsync(db, ct);
+        var settings = new TurnSettings(profile, tools, hasKnowledge, files);
         var entry = new Entry(settings, now);
         _live[tenantId] = entry;
         // Forget bumps the generation before it removes: whichever of the two this store raced, it does not survive.
@@ -201,6 +207,7 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         Audit(db, tenantId, actor, "agent.published", next, Snapshot(live.Settings), $"v{next.Version} live");
         await FollowTimeZoneAsync(db, tenantId, next, ct);
         await db.SaveChangesAsync(ct);
+        await KeepDraftNewestAsync(db, tenantId, next.Version, ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
@@ -240,10 +247,26 @@ public sealed class AgentProfiles(AgentBuffers buffers, ContextScopes scopes, Mo
         Audit(db, tenantId, actor, "agent.restored", copy, before, $"v{number} restored as v{copy.Version}");
         await FollowTimeZoneAsync(db, tenantId, copy, ct);
         await db.SaveChangesAsync(ct);
+        await KeepDraftNewestAsync(db, tenantId, copy.Version, ct);
         await tx.CommitAsync(ct);
         buffers.Forget(tenantId);
         Forget(tenantId);
         return copy;
+    }
+
+    /// <summary>
+    /// After a version was published around the owner's draft, the draft moves above it (its replay results move with
+    /// it: they are kept per draft number). Inside the caller's transaction.
+    /// </summary>
+    private async Task KeepDraftNewestAsync(AppDbContext db, Guid tenantId, int liveVersion, CancellationToken ct)
+    {
+        var draft = await db.AgentProfiles.SingleOrDefaultAsync(p => p.TenantId == tenantId && p.State == AgentProfileState.Draft, ct);
+        if (draft is null || draft.Version > liveVersion) return;
+        var was = draft.Version;
+        draft.Renumber(liveVersion + 1, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        await db.ReplayRuns.Where(r => r.TenantId == tenantId && r.DraftVersion == was)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.DraftVersion, draft.Version), ct);
     }
 
     private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web);

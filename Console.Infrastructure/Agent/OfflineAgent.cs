@@ -31,7 +31,9 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
         // "09:00" or "2" says nothing about the language: the customer's earlier messages do.
         var earlier = MediaLines.Spoken(input.History.Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text));
         var lang = result.Language = CustomerLanguage.Detect(MediaLines.Spoken(input.NewCustomerTexts), CustomerLanguage.Detect(earlier, input.DefaultLanguage));
-        var turn = new Turn(input, result, effects, lang, new BuiltInTools(input, result, effects).Functions.ToDictionary(f => f.Name), ct);
+        // The owner's switches hold here too: a tool switched off is never called, and what needs it is not offered.
+        var tools = new BuiltInTools(input, result, effects).Functions.Where(f => !input.DisabledBuiltIns.Contains(f.Name)).ToDictionary(f => f.Name);
+        var turn = new Turn(input, result, effects, lang, tools, ct);
         var retrieved = result.Passages.ToList();
         result.Passages.Clear(); // only the passage actually used is reported as knowledge used
 
@@ -51,15 +53,15 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
 
         var lastBot = LastBusinessMessage(input);
         var intent = OfflineIntents.Classify(text);
-        if (intent == OfflineIntent.Person) await HandOffAsync(turn);
-        else if (lastBot is not null && OfferedDay(lastBot, input) is { } offered && intent is OfflineIntent.None
+        if (intent == OfflineIntent.Person && turn.CanHandOff) await HandOffAsync(turn);
+        else if (turn.CanBook && lastBot is not null && OfferedDay(lastBot, input) is { } offered && intent is OfflineIntent.None
                  && (OfflineIntents.Time(text) is not null || OfflineIntents.OptionNumber(text) is not null))
             await BookChoiceAsync(turn, offered, text);
-        else if (lastBot is not null && IsProductOffer(lastBot) && intent is OfflineIntent.None or OfflineIntent.Payment
+        else if (turn.CanPay && lastBot is not null && IsProductOffer(lastBot) && intent is OfflineIntent.None or OfflineIntent.Payment
                  && await PayAsync(turn, text, offerIfUnclear: false)) { }
-        else if (intent == OfflineIntent.Appointment)
+        else if (intent == OfflineIntent.Appointment && turn.CanBook)
             await OfferSlotsAsync(turn, OfflineIntents.Day(text, Today(input)), OfflineIntents.Time(text) ?? OfflineIntents.PartOfDay(text)?.From);
-        else if (intent == OfflineIntent.Payment) await PayAsync(turn, text, offerIfUnclear: true);
+        else if (intent == OfflineIntent.Payment && turn.CanPay) await PayAsync(turn, text, offerIfUnclear: true);
         else if (!await AnswerFromKnowledgeAsync(turn, text, retrieved, intent == OfflineIntent.Price)) await FallbackAsync(turn);
 
         AddNotice(input, result, lang);
@@ -72,10 +74,15 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
 
         public CultureInfo Culture => CultureInfo.GetCultureInfo(Lang == "en" ? "en-US" : "es-MX");
 
+        public bool CanHandOff => Tools.ContainsKey("escalate_to_human");
+        public bool CanBook => Tools.ContainsKey("check_availability") && Tools.ContainsKey("book_appointment");
+        public bool CanPay => Tools.ContainsKey("send_payment_link");
+
         /// <summary>Calls a built-in tool exactly as the model's function invocation would (recorded, errors as text).</summary>
         public async Task<string> CallAsync(string tool, AIFunctionArguments arguments)
         {
-            var output = await Tools[tool].InvokeAsync(arguments, Ct);
+            if (!Tools.TryGetValue(tool, out var function)) return $"Error: {tool} is switched off.";
+            var output = await function.InvokeAsync(arguments, Ct);
             return output switch
             {
                 null => "",
@@ -194,11 +201,15 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
             from = TimeOnly.FromDateTime(first);
         var offered = Offered(sameDay, from);
         var options = offered.Select(s => s.ToString("HH:mm", CultureInfo.InvariantCulture)).ToArray();
-        await turn.CallAsync("send_options", new AIFunctionArguments
-        {
-            ["text"] = OfferText(turn.Lang, offeredDay, from, lead),
-            ["options"] = options,
-        });
+        await OptionsAsync(turn, OfferText(turn.Lang, offeredDay, from, lead), options);
+    }
+
+    /// <summary>A question with options to tap; written out as a numbered list when the owner switched send_options off.</summary>
+    private static async Task OptionsAsync(Turn turn, string text, string[] options)
+    {
+        var output = await turn.CallAsync("send_options", new AIFunctionArguments { ["text"] = text, ["options"] = options });
+        if (output.StartsWith("Error:", StringComparison.Ordinal))
+            turn.Result.Replies.Add(new OutboundContent { Text = text + "\n" + string.Join("\n", options.Select((o, i) => $"{i + 1}. {o}")) });
     }
 
     private static List<DateTime> Offered(List<DateTime> day, TimeOnly? from) =>
@@ -292,7 +303,7 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
             turn.Result.Replies.Add(new OutboundContent { Text = CustomerLanguage.HandoffMessage(turn.Lang) });
             return true;
         }
-        await turn.CallAsync("send_options", new AIFunctionArguments { ["text"] = turn.T(ProductOfferEs, ProductOfferEn), ["options"] = choices });
+        await OptionsAsync(turn, turn.T(ProductOfferEs, ProductOfferEn), choices);
         return true;
     }
 
@@ -326,14 +337,27 @@ public sealed partial class OfflineAgent(OfflineNoticeMode notice)
 
     private static async Task FallbackAsync(Turn turn)
     {
-        var output = await turn.CallAsync("send_options", new AIFunctionArguments
+        // Only what this agent can do is offered: no booking without its tools, no person without the handoff.
+        if (!turn.CanBook && !turn.CanHandOff)
         {
-            ["text"] = turn.T("¿En qué te puedo ayudar? Puedo agendarte una cita, darte precios o pasarte con una persona del equipo.",
+            turn.Result.Replies.Add(new OutboundContent { Text = turn.T("¿En qué te puedo ayudar? Puedo darte precios e información de nuestros servicios.",
+                "How can I help? I can tell you prices and about our services.") });
+            return;
+        }
+        var text = (turn.CanBook, turn.CanHandOff) switch
+        {
+            (true, true) => turn.T("¿En qué te puedo ayudar? Puedo agendarte una cita, darte precios o pasarte con una persona del equipo.",
                 "How can I help? I can book an appointment, tell you prices or pass you to a person from our team."),
-            ["options"] = turn.Lang == "en"
-                ? new[] { "Book appointment", "See prices", "Talk to a person" }
-                : new[] { "Agendar una cita", "Ver precios", "Hablar con persona" },
-        });
+            (true, false) => turn.T("¿En qué te puedo ayudar? Puedo agendarte una cita o darte precios.",
+                "How can I help? I can book an appointment or tell you prices."),
+            _ => turn.T("¿En qué te puedo ayudar? Puedo darte precios o pasarte con una persona del equipo.",
+                "How can I help? I can tell you prices or pass you to a person from our team."),
+        };
+        var options = new List<string>();
+        if (turn.CanBook) options.Add(turn.T("Agendar una cita", "Book appointment"));
+        options.Add(turn.T("Ver precios", "See prices"));
+        if (turn.CanHandOff) options.Add(turn.T("Hablar con persona", "Talk to a person"));
+        var output = await turn.CallAsync("send_options", new AIFunctionArguments { ["text"] = text, ["options"] = options.ToArray() });
         if (output.StartsWith("Error:", StringComparison.Ordinal))
             turn.Result.Replies.Add(new OutboundContent { Text = CustomerLanguage.OfflineNoAnswer(turn.Lang) });
     }

@@ -55,7 +55,7 @@ public static partial class PromptBuilder
     }
 
     public static string Build(AgentProfile profile, string businessName, LeadSnapshot lead, IReadOnlyList<KnowledgePassage> passages,
-        DateTimeOffset now)
+        DateTimeOffset now, IReadOnlyList<AgentFileSummary>? files = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine(RenderVariables(profile.SystemPrompt, profile, businessName, lead, now));
@@ -81,6 +81,18 @@ public static partial class PromptBuilder
             sb.AppendLine().AppendLine("## Business knowledge (the only source of facts about the business)");
             for (var i = 0; i < passages.Count; i++)
                 sb.Append('[').Append(i + 1).Append("] ").Append(passages[i].Title).Append(": ").AppendLine(passages[i].Text.Trim());
+        }
+
+        if (files is { Count: > 0 })
+        {
+            sb.AppendLine().AppendLine("## Files you can send with send_file (by name)");
+            foreach (var f in files)
+            {
+                sb.Append("- ").Append(f.Name);
+                if (f.Description is { } d) sb.Append(": ").Append(d.Trim());
+                if (f.TriggerWords.Count > 0) sb.Append(" (when the customer mentions: ").Append(string.Join(", ", f.TriggerWords)).Append(')');
+                sb.AppendLine();
+            }
         }
 
         sb.AppendLine().AppendLine("## Rules");

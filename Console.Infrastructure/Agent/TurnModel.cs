@@ -33,7 +33,13 @@ public sealed record TurnInput(
 {
     /// <summary>Built-in tools the tenant switched off: the model is never offered them.</summary>
     public IReadOnlyList<string> DisabledBuiltIns { get; init; } = [];
+
+    /// <summary>The files send_file can send, listed in the prompt so the model knows what exists and when to offer it.</summary>
+    public IReadOnlyList<AgentFileSummary> Files { get; init; } = [];
 }
+
+/// <summary>A file the agent may send, as the prompt describes it: its name, what it is, and the words that call for it.</summary>
+public sealed record AgentFileSummary(string Name, string? Description, IReadOnlyList<string> TriggerWords);
 
 public sealed record HandoffRequest(HandoffReason Reason, HandoffPriority Priority, string? Note);
 

@@ -164,7 +164,7 @@ public sealed class TurnPreparer(
             PipelineStages = stages.Select(s => s.Name).ToList(),
         };
         var input = new TurnInput(tenant.Id, conversation.Id, tenant.Name, tenant.DefaultCulture, profile, lead, channel.Kind, history, newTexts,
-            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages) { DisabledBuiltIns = tenant.DisabledBuiltInTools };
+            stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages) { DisabledBuiltIns = tenant.DisabledBuiltInTools, Files = settings.Files };
         return new TurnPlan(input, contact.Id, channel, tools);
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Agent;
@@ -197,6 +198,32 @@ public class AgentTurnTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal((120 * 2.50m + 30 * 10.00m) / 1_000_000m, reply.EstimatedCost);
         Assert.Contains(usage, u => u.Feature == LlmFeature.Analysis && u.Model == "gpt-4o-mini");
     }
+
+    [Fact]
+    public async Task A_file_the_owner_uploads_is_listed_in_the_next_turns_prompt_with_what_it_is_and_when_to_send_it()
+    {
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        await customer.SayAsync($"{customer.Marker} hola");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+        var before = SystemPromptOf(Llm.ReplyRequests.Last(r => r.ToJsonString().Contains(customer.Marker)));
+        Assert.DoesNotContain("Menú de primavera", before);
+
+        // Uploaded after the agent's settings were cached by the first turn: the next turn must still see it.
+        var files = agent.App.Services.GetRequiredService<OperatorConsole.Infrastructure.Agent.AgentFiles>();
+        await using (var pdf = new MemoryStream("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"u8.ToArray()))
+            await files.UploadAsync(new OperatorConsole.Infrastructure.Agent.FilesActor(customer.TenantId, null, "test"),
+                new OperatorConsole.Infrastructure.Agent.FileUpload("Menú de primavera", "Platos y precios de la temporada", ["carta", "menú"], "menu.pdf", pdf));
+
+        await customer.SayAsync($"{customer.Marker} ¿me pasas la carta?");
+        await customer.WaitForBotMessagesAsync(2);
+        await customer.WaitUntilSettledAsync();
+        var after = SystemPromptOf(Llm.ReplyRequests.Last(r => r.ToJsonString().Contains("me pasas la carta")));
+        Assert.Contains("- Menú de primavera: Platos y precios de la temporada (when the customer mentions: carta, menú)", after);
+    }
+
+    private static string SystemPromptOf(JsonNode call) =>
+        call["messages"]!.AsArray().First(m => (string?)m!["role"] == "system")!["content"]!.ToString();
 
     [Fact]
     public async Task The_bot_stays_silent_when_the_tenant_channel_or_contact_switch_is_off()

@@ -64,6 +64,10 @@ public class AgentVersionsTests(AgentApp agent) : IClassFixture<AgentApp>
                 HandoffNotifyNumber = null, EscalationKeywords = ["gerente"],
             }, default, new AgentActor(null, "api-key:n8n"));
             await Profiles.SaveDraftAsync(work.Db, customer.TenantId, old with { SystemPrompt = "Borrador en curso." }, default, new AgentActor(null, "Ana"));
+            // The owner already tested this draft: its replay results must stay with it.
+            var draftNumber = await work.Db.AgentProfiles.Where(p => p.State == AgentProfileState.Draft).Select(p => p.Version).SingleAsync();
+            work.Db.ReplayRuns.Add(ReplayRun.Start(customer.TenantId, draftNumber, judge: false, null, 0, 0, "Ana", DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
         }
 
         AgentProfile restored;
@@ -74,12 +78,15 @@ public class AgentVersionsTests(AgentApp agent) : IClassFixture<AgentApp>
         {
             var live = await work.Db.AgentProfiles.AsNoTracking().SingleAsync(p => p.State == AgentProfileState.Live);
             Assert.Equal(restored.Version, live.Version);
-            Assert.True(live.Version > await work.Db.AgentProfiles.Where(p => p.State != AgentProfileState.Live).MaxAsync(p => p.Version));
+            Assert.True(live.Version > await work.Db.AgentProfiles.Where(p => p.State == AgentProfileState.Archived).MaxAsync(p => p.Version));
             Assert.Equal(Exactly(old), Exactly(live.Settings));
             Assert.Equal("Lucía Dueña", live.PublishedBy);
             Assert.Equal(oldNumber, live.RestoredFrom);
             var draft = await work.Db.AgentProfiles.AsNoTracking().SingleAsync(p => p.State == AgentProfileState.Draft);
             Assert.Equal("Borrador en curso.", draft.SystemPrompt);
+            // Versions only go up: the draft is numbered above the restored live version, and its replay run follows it.
+            Assert.True(draft.Version > live.Version, $"draft v{draft.Version} must come after live v{live.Version}");
+            Assert.Equal(draft.Version, (await work.Db.ReplayRuns.AsNoTracking().SingleAsync()).DraftVersion);
             var actions = await work.Db.AuditEntries.AsNoTracking().Where(a => a.TenantId == customer.TenantId).Select(a => new { a.Action, a.Actor }).ToListAsync();
             Assert.Contains(actions, a => a.Action == "agent.published" && a.Actor == "api-key:n8n");
             Assert.Contains(actions, a => a.Action == "agent.draft_saved" && a.Actor == "Ana");

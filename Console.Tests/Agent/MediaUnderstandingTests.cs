@@ -247,6 +247,9 @@ public class MediaUnderstandingTests(MediaAgentApp media, BrowserFixture browser
         await page.GetByRole(AriaRole.Button, new() { Name = "Subir" }).ClickAsync();
         var row = page.GetByTestId("file-row").Filter(new() { HasText = "Menú de primavera" });
         await Assertions.Expect(row).ToBeVisibleAsync();
+        // The picker is empty again (not still holding the sent file), so the same file can be chosen for another entry.
+        Assert.Equal(0, await page.Locator("[data-testid=file-form] input[type=file]").EvaluateAsync<int>("e => e.files.length"));
+        await Assertions.Expect(page.GetByTestId("file-chosen")).Not.ToContainTextAsync("menu-primavera.pdf");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-files-desktop-es.png"), FullPage = true });
         await page.SetViewportSizeAsync(390, 844);
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-files-phone-es.png"), FullPage = true });

@@ -1,3 +1,6 @@
+using OperatorConsole.Infrastructure.Agent.Replay;
+using OperatorConsole.Infrastructure.Agent;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -171,6 +174,45 @@ public class ReplayTests(ReplayApp fixture) : IClassFixture<ReplayApp>
         await using var work = fixture.App.Scopes.ForTenant(tenant.Id);
         // Both turns' draft calls and both verdicts are counted in the tenant's token usage.
         Assert.Equal(4, await work.Db.TokenUsage.CountAsync(u => u.Feature == LlmFeature.Replay));
+    }
+
+    [Fact]
+    public async Task Every_turn_of_a_run_answers_with_the_draft_as_it_was_when_the_run_started_even_if_the_owner_edits_it_meanwhile()
+    {
+        var tenant = await fixture.App.TenantAsync();
+        var marker = Guid.NewGuid().ToString("N")[..8];
+        var profiles = fixture.App.Services.GetRequiredService<AgentProfiles>();
+        await using (var work = fixture.App.Scopes.ForTenant(tenant.Id))
+        {
+            var draft = await profiles.GetDraftAsync(work.Db, tenant.Id, default);
+            await profiles.SaveDraftAsync(work.Db, tenant.Id, draft.Settings with { SystemPrompt = $"Borrador A {marker}" }, default, new AgentActor(null, "Ana"));
+        }
+        var conversation = await fixture.App.PastConversationAsync(tenant.Id, "Rosa", "Hola", "¡Hola!", "¿Precio?", "$500");
+        var hold = new TaskCompletionSource();
+        fixture.Llm.Reply(new LlmAnswer(Text: "uno", Hold: hold), LlmAnswer.Say("dos"));
+        var runs = fixture.App.Services.GetRequiredService<ReplayRuns>();
+        var run = await runs.StartAsync(tenant.Id, [conversation.Id], judge: false, new(null, "test"), default);
+        bool OfThisRun(System.Text.Json.Nodes.JsonNode r) => r.ToJsonString().Contains(marker) || r.ToJsonString().Contains("Borrador B");
+        try
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(fixture.Llm.ReplyRequests.Any(OfThisRun)), "the first turn to reach the model");
+            // The owner keeps working on the draft while the run is half-way.
+            await using var work = fixture.App.Scopes.ForTenant(tenant.Id);
+            var draft = await profiles.GetDraftAsync(work.Db, tenant.Id, default);
+            await profiles.SaveDraftAsync(work.Db, tenant.Id, draft.Settings with { SystemPrompt = "Borrador B" }, default, new AgentActor(null, "Ana"));
+        }
+        finally
+        {
+            hold.TrySetResult();
+        }
+        await Eventually.TrueAsync(async () => (await runs.FindAsync(tenant.Id, run.Id, default))?.Status == ReplayRunStatus.Completed,
+            "the replay to finish", TimeSpan.FromSeconds(60));
+
+        var prompts = fixture.Llm.ReplyRequests.Where(OfThisRun)
+            .Select(r => r["messages"]!.AsArray().First(m => (string?)m!["role"] == "system")!["content"]!.ToString()).ToList();
+        Assert.Equal(2, prompts.Count);
+        Assert.All(prompts, p => Assert.Contains($"Borrador A {marker}", p));
+        Assert.All(prompts, p => Assert.DoesNotContain("Borrador B", p));
     }
 
     private async Task<int> CountMessagesAsync(Guid tenantId)

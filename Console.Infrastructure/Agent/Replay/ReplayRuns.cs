@@ -108,7 +108,7 @@ public sealed class ReplayRuns(ContextScopes scopes, AgentProfiles profiles, Llm
                 planned.Add((c.Id, c.Name ?? "", c.Kind, turn.At, turn.Text, turn.LiveReply));
         }
         var run = ReplayRun.Start(tenantId, draft.Version, judge && llm.IsConfigured, rubric, conversations.Count, planned.Count, actor.Name,
-            clock.GetUtcNow());
+            clock.GetUtcNow(), AgentSandbox.Snapshot(draft.Settings));
         db.ReplayRuns.Add(run);
         db.ReplayTurns.AddRange(planned.Select((p, i) => ReplayTurn.Plan(run, p.Conversation, i, p.Name, p.Kind, p.At, p.Text, p.Live)));
         db.AuditEntries.Add(AuditEntry.Create(tenantId, actor.UserId, actor.Name, "agent.replay.started", nameof(ReplayRun), run.Id.ToString(),

@@ -148,7 +148,7 @@ public sealed class ReplayWorker(ContextScopes scopes, AgentSandbox sandbox, Rep
         try
         {
             var result = await sandbox.RunAsync(run.TenantId, history, planned.CustomerText, planned.Channel, liveTools: false, ct,
-                at: planned.CustomerAt, feature: LlmFeature.Replay);
+                at: planned.CustomerAt, feature: LlmFeature.Replay, draftSettings: run.DraftSettings);
             draftReply = string.Join("\n\n", result.Replies.Select(Render).Where(t => t.Length > 0));
             if (draftReply.Length == 0) draftReply = null;
             calls.AddRange(result.ToolCalls.Select(c => new ReplayToolCall(c.Name, c.Input, c.Output, c.Error)));

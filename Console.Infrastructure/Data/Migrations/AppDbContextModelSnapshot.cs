@@ -1171,6 +1171,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("done_turns");
 
+                    b.Property<string>("DraftSettings")
+                        .HasColumnType("text")
+                        .HasColumnName("draft_settings");
+
                     b.Property<int>("DraftVersion")
                         .HasColumnType("integer")
                         .HasColumnName("draft_version");
