@@ -625,6 +625,7 @@ S = {
  "Error.file.url": ("A file's link must be an absolute https:// URL the channel can download.", "El enlace de un archivo debe ser una URL https:// completa que el canal pueda descargar."),
  "Error.file.kind": ("A file is a document, image, video or audio.", "Un archivo es un documento, una imagen, un video o un audio."),
  "Error.agent.version": ("A new version must have a higher number.", "Una versión nueva debe tener un número mayor."),
+ "Error.agent.renumber": ("Only a draft takes a new number.", "Solo un borrador toma un número nuevo."),
  "Error.agent.archived": ("An archived version cannot be changed; start a new draft from it.", "Una versión archivada no se puede cambiar; crea un borrador nuevo a partir de ella."),
  "Error.agent.system_prompt": ("The system prompt is required.", "Las instrucciones del agente son obligatorias."),
  "Error.agent.system_prompt_length": ("The system prompt is at most {0:N0} characters.", "Las instrucciones del agente tienen como máximo {0:N0} caracteres."),
