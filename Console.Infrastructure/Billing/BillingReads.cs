@@ -58,7 +58,8 @@ public sealed class BillingReads(IOptionsMonitor<BillingOptions> options, TimePr
     {
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var z) ? z : TimeZoneInfo.Utc;
         var local = TimeZoneInfo.ConvertTime(now, zone);
-        DateTimeOffset At(DateTime wall) => new(wall, zone.GetUtcOffset(wall));
+        // As UTC instants: Npgsql writes only offset 0 to timestamptz (a Mexico City start failed every query).
+        DateTimeOffset At(DateTime wall) => new DateTimeOffset(wall, zone.GetUtcOffset(wall)).ToUniversalTime();
         return (At(local.Date), At(new DateTime(local.Year, local.Month, 1)));
     }
 

@@ -1,0 +1,211 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Billing;
+using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Tests.Inbox;
+using OperatorConsole.Tests.Support;
+
+namespace OperatorConsole.Tests.Browser;
+
+/// <summary>
+/// Platform billing as people see it in a real browser, in Spanish: the owner's billing page (plan, meters from usage
+/// rows, chart, plans, credit ledger), the banner a past-due or stopped workspace shows every member, the upgrade prompt
+/// on a Starter workspace's replay tab, and the super admin's billing overview with an audited plan override and grant.
+/// </summary>
+public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
+    : IClassFixture<BrowserAppFactory>, IClassFixture<BrowserFixture>
+{
+    private const string Password = "Billing!2345";
+
+    /// <summary>A zone where it is now between 03:00 and 21:00, so "today" holds what the test writes in the last two hours.</summary>
+    private static string DaytimeZone()
+    {
+        foreach (var id in new[] { "America/Mexico_City", "Asia/Tokyo", "Europe/Madrid" })
+            if (TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(id)).Hour is >= 3 and < 21) return id;
+        return "Pacific/Auckland";
+    }
+
+    /// <summary>A workspace of its own on <paramref name="plan"/>, in a daytime zone, with a Spanish-speaking owner.</summary>
+    private async Task<(Guid TenantId, string Name, string OwnerEmail)> WorkspaceAsync(Plan plan, DateTimeOffset? trialEndsAt = null)
+    {
+        var name = TestData.Unique("Cafetería");
+        var tenant = await app.TenantAsync(name);
+        var owner = await app.MemberAsync(tenant.Id, "Olivia Dueñas", TenantRole.Owner, Password, "es");
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            var row = await work.Db.Tenants.SingleAsync(t => t.Id == tenant.Id);
+            row.SetLocale(DaytimeZone(), "es");
+            row.ChangePlan(plan);
+            if (trialEndsAt is { } end) row.StartTrial(end);
+            await work.Db.SaveChangesAsync();
+        }
+        return (tenant.Id, name, await app.EmailOfAsync(tenant.Id, owner.MemberId!.Value));
+    }
+
+    private async Task SaveAsync(Guid tenantId, params object[] rows)
+    {
+        await using var work = app.Scopes.ForTenant(tenantId);
+        foreach (var row in rows) work.Db.Add(row);
+        await work.Db.SaveChangesAsync();
+    }
+
+    /// <summary>A subscription as Stripe's events would have left it: past due since <paramref name="pastDueSince"/>.</summary>
+    private async Task PastDueAsync(Guid tenantId, DateTimeOffset pastDueSince)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var subscription = Subscription.Create(tenantId, now);
+        subscription.SetCustomer($"cus_{Guid.NewGuid():N}", now);
+        subscription.Apply($"sub_{Guid.NewGuid():N}", SubscriptionStatus.PastDue, "price_starter", now.AddDays(25), false, pastDueSince, now);
+        await SaveAsync(tenantId, subscription);
+    }
+
+    private Task<IPage> SignInAsync(string email, string returnUrl, int width = 1366, int height = 900, string locale = "es-MX", string? password = null) =>
+        browser.SignInAsync(app.ServerAddress, email, password ?? Password, returnUrl, locale, width, height);
+
+    [Fact]
+    public async Task An_owner_reads_plan_trial_meters_chart_plans_and_the_credit_ledger_in_Spanish()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (tenantId, _, email) = await WorkspaceAsync(Plan.Starter, now.AddDays(5).AddHours(1));
+        var rows = new List<object>();
+        var conversation = Guid.NewGuid();
+        for (var i = 0; i < 12; i++) rows.Add(AiReplyUsage.Record(tenantId, conversation, Guid.NewGuid(), ReplyFunding.Plan, now.AddMinutes(-90 + i)));
+        for (var i = 0; i < 3; i++) rows.Add(AiReplyUsage.Record(tenantId, conversation, Guid.NewGuid(), ReplyFunding.Plan, now.AddDays(-4).AddMinutes(i)));
+        rows.Add(TokenUsage.Record(tenantId, conversation, "openai", "gpt-test", LlmFeature.Reply, 1_000, 500, 0.12m, now.AddMinutes(-30)));
+        rows.Add(CreditEntry.Grant(tenantId, 500, "cs_test_pack", now.AddDays(365), "stripe", null, now.AddDays(-2)));
+        rows.Add(CreditEntry.Consume(tenantId, "usage-1", now.AddMinutes(-20)));
+        rows.Add(CreditEntry.Consume(tenantId, "usage-2", now.AddMinutes(-10)));
+        await SaveAsync(tenantId, [.. rows]);
+
+        var page = await SignInAsync(email, "/billing?plan=pro");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Facturación", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("plan-name")).ToHaveTextAsync("Inicial");
+        await Assertions.Expect(page.GetByTestId("plan-status")).ToHaveTextAsync("Prueba gratuita");
+        await Assertions.Expect(page.GetByTestId("plan-status-text")).ToContainTextAsync("Prueba gratuita: quedan 6 días");
+        await Assertions.Expect(page.GetByTestId("meter-today-numbers")).ToHaveTextAsync("12 de 100");
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(DaytimeZone());
+        var month = TimeZoneInfo.ConvertTime(now, zone).Month == TimeZoneInfo.ConvertTime(now.AddDays(-4), zone).Month ? 15 : 12;
+        await Assertions.Expect(page.GetByTestId("meter-month-numbers")).ToHaveTextAsync($"{month} de 3,000");
+        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync("1,500 tokens");
+        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync("US$ 0.12");
+        await Assertions.Expect(page.GetByTestId("usage-chart").Locator("svg").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("cost-chart").Locator("svg").First).ToBeVisibleAsync();
+
+        // The plans side by side: the current one marked, the one an upgrade prompt asked for highlighted.
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Starter]")).ToHaveAttributeAsync("data-current", "true");
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Pro]")).ToHaveAttributeAsync("data-highlighted", "true");
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Pro]")).ToContainTextAsync("US$ 199 / mes");
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Enterprise]")).ToContainTextAsync("Contáctanos");
+        // No Stripe keys on this server: a clear note, and nothing to click that would fail.
+        await Assertions.Expect(page.GetByTestId("billing-not-configured")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Mejorar a Pro" })).ToBeDisabledAsync();
+
+        // Credits: the balance is the ledger's sum; newest movement first.
+        await Assertions.Expect(page.GetByTestId("credit-balance")).ToHaveTextAsync("Saldo: 498 respuestas");
+        var kinds = page.GetByTestId("ledger-kind");
+        await Assertions.Expect(kinds).ToHaveCountAsync(3);
+        await Assertions.Expect(kinds.First).ToHaveAttributeAsync("data-kind", "Consume");
+        await Assertions.Expect(kinds.Last).ToContainTextAsync("Abono");
+        await Assertions.Expect(page.GetByTestId("ledger-replies").Last).ToHaveTextAsync("+500");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-owner-desktop-es.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task A_past_due_workspace_shows_every_member_when_the_bot_stops_and_a_stopped_one_says_conversations_come_to_them()
+    {
+        var (tenantId, _, ownerEmail) = await WorkspaceAsync(Plan.Growth);
+        await PastDueAsync(tenantId, DateTimeOffset.UtcNow.AddDays(-1));
+        var agent = await app.MemberAsync(tenantId, "Ana Agente", TenantRole.Agent, Password, "es");
+        var agentEmail = await app.EmailOfAsync(tenantId, agent.MemberId!.Value);
+
+        var page = await SignInAsync(agentEmail, "/inbox");
+        var banner = page.GetByTestId("billing-banner");
+        await Assertions.Expect(banner).ToHaveAttributeAsync("data-kind", "past-due");
+        await Assertions.Expect(banner).ToContainTextAsync("El pago falló: el bot se detiene el");
+        // An agent cannot fix it: no link to billing (agents do not have the page), but it can be put away.
+        await Assertions.Expect(banner.GetByRole(AriaRole.Link)).ToHaveCountAsync(0);
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-banner-past-due-agent-es.png") });
+        await banner.GetByRole(AriaRole.Button, new() { Name = "Cerrar aviso" }).ClickAsync();
+        await Assertions.Expect(banner).ToHaveCountAsync(0);
+
+        var owner = await SignInAsync(ownerEmail, "/inbox");
+        var fix = owner.GetByTestId("billing-banner").GetByRole(AriaRole.Link, new() { Name = "Actualizar método de pago" });
+        await Assertions.Expect(fix).ToHaveAttributeAsync("href", "billing");
+
+        // A trial that ended without a plan: the bot stopped; members are told what it means for them, and it stays.
+        var (stoppedId, _, _) = await WorkspaceAsync(Plan.Starter, DateTimeOffset.UtcNow.AddDays(-1));
+        var stoppedAgent = await app.MemberAsync(stoppedId, "Beto Agente", TenantRole.Agent, Password, "es");
+        var stopped = await SignInAsync(await app.EmailOfAsync(stoppedId, stoppedAgent.MemberId!.Value), "/inbox", 390, 844);
+        var stoppedBanner = stopped.GetByTestId("billing-banner");
+        await Assertions.Expect(stoppedBanner).ToContainTextAsync("La prueba gratuita terminó: el bot ya no responde a los clientes.");
+        await Assertions.Expect(stoppedBanner).ToContainTextAsync("Las conversaciones nuevas llegan a ti");
+        await Assertions.Expect(stoppedBanner.GetByRole(AriaRole.Button, new() { Name = "Cerrar aviso" })).ToHaveCountAsync(0);
+        await stopped.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-banner-stopped-agent-phone-es.png") });
+    }
+
+    [Fact]
+    public async Task A_starter_owner_finds_replay_evaluation_disabled_under_an_upgrade_prompt_that_leads_to_the_pro_plan()
+    {
+        var (_, _, email) = await WorkspaceAsync(Plan.Starter);
+
+        var page = await SignInAsync(email, "/agent");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Repetición" }).ClickAsync();
+
+        var prompt = page.GetByTestId("upgrade-prompt");
+        await Assertions.Expect(prompt).ToBeVisibleAsync();
+        await Assertions.Expect(prompt).ToContainTextAsync("Disponible en el plan Pro.");
+        await Assertions.Expect(prompt).ToHaveAttributeAsync("data-feature", "ReplayEvaluation");
+        // Shown, not hidden: the replay controls are there, disabled.
+        var gated = page.GetByTestId("plan-gated");
+        await Assertions.Expect(gated.GetByTestId("replay-start")).ToBeVisibleAsync();
+        await Assertions.Expect(gated.GetByTestId("replay-start")).ToBeDisabledAsync();
+        await Assertions.Expect(gated.Locator("input").First).ToBeDisabledAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-upgrade-prompt-replay-es.png") });
+
+        await prompt.GetByRole(AriaRole.Link, new() { Name = "Mejorar plan" }).ClickAsync();
+        await page.WaitForURLAsync("**/billing?plan=pro");
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Pro]")).ToHaveAttributeAsync("data-highlighted", "true");
+    }
+
+    [Fact]
+    public async Task A_super_admin_overrides_a_plan_with_a_reason_and_grants_credits_and_both_are_audited()
+    {
+        var (tenantId, name, _) = await WorkspaceAsync(Plan.Starter);
+
+        var page = await SignInAsync(DemoSeeder.AdminEmail, "/admin/billing", password: DemoSeeder.Password);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Facturación de la plataforma", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("chart-by-plan").Locator("svg").First).ToBeVisibleAsync();
+        await page.GetByTestId("tenant-search").Locator("input").FillAsync(name);
+        await Assertions.Expect(page.GetByTestId("billing-tenant-name")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Facturación de {name}" }).ClickAsync();
+        var panel = page.GetByTestId("tenant-billing-actions");
+
+        // Without a reason nothing changes.
+        await panel.GetByTestId("override-save").ClickAsync();
+        await Assertions.Expect(panel.GetByRole(AriaRole.Alert)).ToContainTextAsync("Escribe por qué cambia el plan");
+
+        await panel.GetByTestId("override-plan").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Pro" }).ClickAsync();
+        await panel.GetByTestId("override-reason").Locator("input").FillAsync("Cliente piloto, acuerdo comercial");
+        await panel.GetByTestId("override-save").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("billing-tenant-plan")).ToHaveTextAsync("Pro");
+
+        await panel.GetByTestId("grant-replies").Locator("input").FillAsync("250");
+        await panel.GetByTestId("grant-note").Locator("input").FillAsync("Compensación por la caída del lunes");
+        await panel.GetByTestId("grant-save").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("billing-tenant-credits")).ToHaveTextAsync("250");
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-admin-desktop-es.png"), FullPage = true });
+
+        await using var work = app.Scopes.ForSystem("test");
+        Assert.Equal(Plan.Pro, (await work.Db.Tenants.SingleAsync(t => t.Id == tenantId)).Plan);
+        Assert.Equal(250, await work.Db.CreditEntries.Where(e => e.TenantId == tenantId).SumAsync(e => e.Replies));
+        var audit = await work.Db.AuditEntries.Where(a => a.TenantId == tenantId && a.Action.StartsWith("billing.")).ToListAsync();
+        Assert.Contains(audit, a => a.Action == "billing.plan_override" && a.Details == "Cliente piloto, acuerdo comercial" && a.Actor == DemoSeeder.AdminEmail
+            && a.After!.Contains("Pro"));
+        Assert.Contains(audit, a => a.Action == "billing.credit_grant" && a.Details!.Contains("250 replies") && a.Details.Contains("Compensación"));
+    }
+}
