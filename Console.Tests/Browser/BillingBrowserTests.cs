@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Tenants;
-using OperatorConsole.Infrastructure.Demo;
+using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Tests.Inbox;
 using OperatorConsole.Tests.Support;
 
@@ -52,14 +54,30 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await work.Db.SaveChangesAsync();
     }
 
-    /// <summary>A subscription as Stripe's events would have left it: past due since <paramref name="pastDueSince"/>.</summary>
-    private async Task PastDueAsync(Guid tenantId, DateTimeOffset pastDueSince)
+    /// <summary>A subscription as Stripe's events would have left it, in <paramref name="status"/> since <paramref name="since"/>.</summary>
+    private async Task SubscriptionAsync(Guid tenantId, SubscriptionStatus status, DateTimeOffset since)
     {
         var now = DateTimeOffset.UtcNow;
         var subscription = Subscription.Create(tenantId, now);
         subscription.SetCustomer($"cus_{Guid.NewGuid():N}", now);
-        subscription.Apply($"sub_{Guid.NewGuid():N}", SubscriptionStatus.PastDue, "price_starter", now.AddDays(25), false, pastDueSince, now);
+        subscription.Apply($"sub_{Guid.NewGuid():N}", status, "price_test", now.AddDays(25), false, since, now);
         await SaveAsync(tenantId, subscription);
+    }
+
+    /// <summary>A super admin of the test's own who reads Spanish.</summary>
+    private async Task<string> SuperAdminAsync()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var email = $"{TestData.Unique("root")}@platform.test";
+        var user = new ApplicationUser
+        {
+            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Sara Plataforma", Culture = "es",
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
+        Assert.True((await users.AddToRoleAsync(user, Roles.SuperAdmin)).Succeeded);
+        return email;
     }
 
     private Task<IPage> SignInAsync(string email, string returnUrl, int width = 1366, int height = 900, string locale = "es-MX", string? password = null) =>
@@ -89,9 +107,9 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("meter-today-numbers")).ToHaveTextAsync("12 de 100");
         var zone = TimeZoneInfo.FindSystemTimeZoneById(DaytimeZone());
         var month = TimeZoneInfo.ConvertTime(now, zone).Month == TimeZoneInfo.ConvertTime(now.AddDays(-4), zone).Month ? 15 : 12;
-        await Assertions.Expect(page.GetByTestId("meter-month-numbers")).ToHaveTextAsync($"{month} de 3,000");
-        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync("1,500 tokens");
-        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync("US$ 0.12");
+        await Assertions.Expect(page.GetByTestId("meter-month-numbers")).ToHaveTextAsync(new Regex($"^{month} de 3[.,]000$"));
+        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync(new Regex(@"1[.,]500 tokens"));
+        await Assertions.Expect(page.GetByTestId("today-tokens")).ToContainTextAsync(new Regex(@"US\$ 0[.,]12"));
         await Assertions.Expect(page.GetByTestId("usage-chart").Locator("svg").First).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("cost-chart").Locator("svg").First).ToBeVisibleAsync();
 
@@ -118,7 +136,7 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     public async Task A_past_due_workspace_shows_every_member_when_the_bot_stops_and_a_stopped_one_says_conversations_come_to_them()
     {
         var (tenantId, _, ownerEmail) = await WorkspaceAsync(Plan.Growth);
-        await PastDueAsync(tenantId, DateTimeOffset.UtcNow.AddDays(-1));
+        await SubscriptionAsync(tenantId, SubscriptionStatus.PastDue, DateTimeOffset.UtcNow.AddDays(-1));
         var agent = await app.MemberAsync(tenantId, "Ana Agente", TenantRole.Agent, Password, "es");
         var agentEmail = await app.EmailOfAsync(tenantId, agent.MemberId!.Value);
 
@@ -136,12 +154,13 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         var fix = owner.GetByTestId("billing-banner").GetByRole(AriaRole.Link, new() { Name = "Actualizar método de pago" });
         await Assertions.Expect(fix).ToHaveAttributeAsync("href", "billing");
 
-        // A trial that ended without a plan: the bot stopped; members are told what it means for them, and it stays.
-        var (stoppedId, _, _) = await WorkspaceAsync(Plan.Starter, DateTimeOffset.UtcNow.AddDays(-1));
+        // A canceled subscription: the bot stopped; members are told what it means for them, and the notice stays.
+        var (stoppedId, _, _) = await WorkspaceAsync(Plan.Starter);
+        await SubscriptionAsync(stoppedId, SubscriptionStatus.Canceled, DateTimeOffset.UtcNow.AddHours(-1));
         var stoppedAgent = await app.MemberAsync(stoppedId, "Beto Agente", TenantRole.Agent, Password, "es");
         var stopped = await SignInAsync(await app.EmailOfAsync(stoppedId, stoppedAgent.MemberId!.Value), "/inbox", 390, 844);
         var stoppedBanner = stopped.GetByTestId("billing-banner");
-        await Assertions.Expect(stoppedBanner).ToContainTextAsync("La prueba gratuita terminó: el bot ya no responde a los clientes.");
+        await Assertions.Expect(stoppedBanner).ToContainTextAsync("La suscripción se canceló: el bot ya no responde a los clientes.");
         await Assertions.Expect(stoppedBanner).ToContainTextAsync("Las conversaciones nuevas llegan a ti");
         await Assertions.Expect(stoppedBanner.GetByRole(AriaRole.Button, new() { Name = "Cerrar aviso" })).ToHaveCountAsync(0);
         await stopped.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-banner-stopped-agent-phone-es.png") });
@@ -176,10 +195,11 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     {
         var (tenantId, name, _) = await WorkspaceAsync(Plan.Starter);
 
-        var page = await SignInAsync(DemoSeeder.AdminEmail, "/admin/billing", password: DemoSeeder.Password);
+        var admin = await SuperAdminAsync();
+        var page = await SignInAsync(admin, "/admin/billing");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Facturación de la plataforma", Level = 1 })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("chart-by-plan").Locator("svg").First).ToBeVisibleAsync();
-        await page.GetByTestId("tenant-search").Locator("input").FillAsync(name);
+        await page.GetByLabel("Buscar un espacio").FillAsync(name);
         await Assertions.Expect(page.GetByTestId("billing-tenant-name")).ToHaveCountAsync(1);
         await page.GetByRole(AriaRole.Button, new() { Name = $"Facturación de {name}" }).ClickAsync();
         var panel = page.GetByTestId("tenant-billing-actions");
@@ -188,14 +208,14 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await panel.GetByTestId("override-save").ClickAsync();
         await Assertions.Expect(panel.GetByRole(AriaRole.Alert)).ToContainTextAsync("Escribe por qué cambia el plan");
 
-        await panel.GetByTestId("override-plan").ClickAsync();
+        await panel.GetByLabel("Plan nuevo").ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Pro" }).ClickAsync();
-        await panel.GetByTestId("override-reason").Locator("input").FillAsync("Cliente piloto, acuerdo comercial");
+        await panel.GetByLabel("Motivo (queda en la bitácora)").FillAsync("Cliente piloto, acuerdo comercial");
         await panel.GetByTestId("override-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("billing-tenant-plan")).ToHaveTextAsync("Pro");
 
-        await panel.GetByTestId("grant-replies").Locator("input").FillAsync("250");
-        await panel.GetByTestId("grant-note").Locator("input").FillAsync("Compensación por la caída del lunes");
+        await panel.GetByLabel("Respuestas de IA").FillAsync("250");
+        await panel.GetByLabel("Nota").FillAsync("Compensación por la caída del lunes");
         await panel.GetByTestId("grant-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("billing-tenant-credits")).ToHaveTextAsync("250");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-admin-desktop-es.png"), FullPage = true });
@@ -204,8 +224,52 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         Assert.Equal(Plan.Pro, (await work.Db.Tenants.SingleAsync(t => t.Id == tenantId)).Plan);
         Assert.Equal(250, await work.Db.CreditEntries.Where(e => e.TenantId == tenantId).SumAsync(e => e.Replies));
         var audit = await work.Db.AuditEntries.Where(a => a.TenantId == tenantId && a.Action.StartsWith("billing.")).ToListAsync();
-        Assert.Contains(audit, a => a.Action == "billing.plan_override" && a.Details == "Cliente piloto, acuerdo comercial" && a.Actor == DemoSeeder.AdminEmail
+        Assert.Contains(audit, a => a.Action == "billing.plan_override" && a.Details == "Cliente piloto, acuerdo comercial" && a.Actor == admin
             && a.After!.Contains("Pro"));
         Assert.Contains(audit, a => a.Action == "billing.credit_grant" && a.Details!.Contains("250 replies") && a.Details.Contains("Compensación"));
+    }
+
+    [Fact]
+    [Trait("Category", "Screenshots")]
+    public async Task Screenshots_of_the_billing_page_banner_and_overview_on_a_laptop_and_a_phone_in_both_languages()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (tenantId, _, email) = await WorkspaceAsync(Plan.Growth);
+        await SubscriptionAsync(tenantId, SubscriptionStatus.PastDue, now.AddDays(-1));
+        var rows = new List<object>();
+        var conversation = Guid.NewGuid();
+        for (var d = 0; d < 20; d++)
+            for (var i = 0; i < (d * 7) % 23 + 3; i++)
+                rows.Add(AiReplyUsage.Record(tenantId, conversation, Guid.NewGuid(), ReplyFunding.Plan, now.AddDays(-d).AddMinutes(-30 - i)));
+        for (var d = 0; d < 20; d++)
+            rows.Add(TokenUsage.Record(tenantId, conversation, "openai", "gpt-test", LlmFeature.Reply, 20_000 + d * 900, 4_000, 0.05m + d * 0.01m, now.AddDays(-d).AddMinutes(-20)));
+        for (var i = 0; i < 260; i++) rows.Add(AiReplyUsage.Record(tenantId, conversation, Guid.NewGuid(), ReplyFunding.Plan, now.AddMinutes(-100 + i * 0.3)));
+        rows.Add(CreditEntry.Grant(tenantId, 2_000, "cs_test_shot", now.AddDays(365), "stripe", null, now.AddDays(-3)));
+        for (var i = 0; i < 14; i++) rows.Add(CreditEntry.Consume(tenantId, $"usage-shot-{i}", now.AddMinutes(-60 + i)));
+        await SaveAsync(tenantId, [.. rows]);
+
+        foreach (var (locale, lang) in new[] { ("es-MX", "es"), ("en-US", "en") })
+        {
+            var laptop = await SignInAsync(email, "/billing?plan=pro", locale: locale);
+            await Assertions.Expect(laptop.GetByTestId("usage-chart").Locator("svg").First).ToBeVisibleAsync();
+            await laptop.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-page-desktop-{lang}.png"), FullPage = true });
+            var phone = await SignInAsync(email, "/billing", 390, 844, locale);
+            await Assertions.Expect(phone.GetByTestId("usage-chart").Locator("svg").First).ToBeVisibleAsync();
+            await phone.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-page-phone-{lang}.png"), FullPage = true });
+            var inbox = await SignInAsync(email, "/inbox", 390, 844, locale);
+            await Assertions.Expect(inbox.GetByTestId("billing-banner")).ToBeVisibleAsync();
+            await inbox.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-banner-phone-{lang}.png") });
+        }
+
+        var admin = await SuperAdminAsync();
+        foreach (var (locale, lang) in new[] { ("es-MX", "es"), ("en-US", "en") })
+        {
+            var laptop = await SignInAsync(admin, "/admin/billing", locale: locale);
+            await Assertions.Expect(laptop.GetByTestId("chart-by-plan").Locator("svg").First).ToBeVisibleAsync();
+            await laptop.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-admin-desktop-{lang}.png"), FullPage = true });
+            var phone = await SignInAsync(admin, "/admin/billing", 390, 844, locale);
+            await Assertions.Expect(phone.GetByTestId("chart-by-plan").Locator("svg").First).ToBeVisibleAsync();
+            await phone.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-admin-phone-{lang}.png"), FullPage = true });
+        }
     }
 }
