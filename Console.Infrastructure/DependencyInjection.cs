@@ -149,7 +149,13 @@ public static class DependencyInjection
         services.AddSection<SignupOptions>("Signup");
         services.AddSection<BillingOptions>("Billing");
         services.AddSingleton<Billing.BillingReads>();
+        services.AddSingleton<Billing.UsageNotices>();
+        services.AddSingleton<Billing.CreditLedger>();
         services.AddSingleton<Billing.PlatformBilling>();
+        services.AddSingleton<Billing.SubscriptionSync>();
+        services.AddSingleton<Billing.BillingMail>();
+        services.AddSingleton<Billing.PlatformStripeWebhook>();
+        services.AddSingleton<Billing.TrialNotices>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         return services;

@@ -8,12 +8,12 @@ namespace OperatorConsole.App.Api;
 
 /// <summary>
 /// Which scope an API route needs, in one table: <c>admin</c> for the workspace's setup (API keys, channels, and
-/// changes to the agent, its tools and its knowledge, outbound webhooks), <c>read</c> for every other GET, <c>write</c> for every other
+/// changes to the agent, its tools and its knowledge, outbound webhooks, the plan and its payments), <c>read</c> for every other GET, <c>write</c> for every other
 /// method. The platform key holds every scope.
 /// </summary>
 public static class ApiScopeRules
 {
-    private static readonly string[] AdminAreas = ["channels", "agent", "tools", "knowledge", "webhooks"];
+    private static readonly string[] AdminAreas = ["channels", "agent", "tools", "knowledge", "webhooks", "billing"];
 
     public static string Required(string method, string? routePattern)
     {

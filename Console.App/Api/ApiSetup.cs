@@ -48,6 +48,7 @@ public static class ApiSetup
         api.MapFollowUpsApi();
         api.MapRemindersApi();
         api.MapPaymentsApi();
+        api.MapBillingApi();
         api.MapWebhooksApi();
         api.MapPipelineApi();
         api.MapContactImportsApi();
@@ -73,6 +74,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
             DomainException d when d.Code.EndsWith(".not_found", StringComparison.Ordinal)
                 => (StatusCodes.Status404NotFound, d.Code),
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
+            // The plan does not allow it: 402, with the plan that does (requiredPlan below).
+            DomainException d when Infrastructure.Billing.PlanGates.RequiredPlan(d) is not null => (StatusCodes.Status402PaymentRequired, d.Code),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, c.Code),
             Infrastructure.Channels.Outbound.WindowClosedException => (StatusCodes.Status409Conflict, "window_closed"),
@@ -91,12 +94,15 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
             _ => UserErrors.Describe(exception, L),
         };
         context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
             ProblemDetails = { Status = status, Detail = detail, Extensions = { ["code"] = code } },
-        });
+        };
+        if (exception is DomainException refusal && Infrastructure.Billing.PlanGates.RequiredPlan(refusal) is { } plan)
+            problem.ProblemDetails.Extensions["requiredPlan"] = plan.ToString();
+        return await problems.TryWriteAsync(problem);
     }
 }
 

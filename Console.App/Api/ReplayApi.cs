@@ -72,7 +72,7 @@ public static class ReplayApi
         {
             return ApiProblems.Of(StatusCodes.Status404NotFound, ex.Code);
         }
-        catch (DomainException ex)
+        catch (DomainException ex) when (Infrastructure.Billing.PlanGates.RequiredPlan(ex) is null) // plan refusals: 402 from the handler
         {
             return ApiProblems.Of(StatusCodes.Status400BadRequest, ex.Code, [.. ex.Args]);
         }

@@ -1,10 +1,12 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.App.Auth;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Billing;
 using OperatorConsole.Infrastructure.Channels;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -14,9 +16,15 @@ namespace OperatorConsole.App.Api;
 
 public sealed record CreateTenantRequest(string? Name, string? Slug, string? Plan, string? OwnerEmail, string? OwnerPassword);
 public sealed record CreatedTenant(Guid Id, string Slug);
-public sealed record TenantUsage(int Channels, int Contacts, int OpenConversations, int MessagesToday, int MessagesThisMonth);
+public sealed record TenantUsage(int Channels, int Contacts, int OpenConversations, int MessagesToday, int MessagesThisMonth,
+    int RepliesToday, int RepliesThisMonth, long TokensThisMonth, decimal CostThisMonth);
+/// <param name="SubscriptionStatus">trialing, active, past_due, unpaid, canceled or trial_ended (BillingStatus, snake_case).</param>
+/// <param name="Credits">The prepaid AI-reply balance (the sum of the credit ledger).</param>
 public sealed record TenantSummary(Guid Id, string Name, string Slug, string Plan, string Status, bool BotEnabled, string TimeZone,
-    DateTimeOffset CreatedAt, string SubscriptionStatus, TenantUsage Usage);
+    DateTimeOffset CreatedAt, string SubscriptionStatus, DateTimeOffset? TrialEndsAt, TenantUsage Usage, int Credits);
+public sealed record CreditEntryDto(Guid Id, string Kind, int Replies, string Reference, DateTimeOffset? ExpiresAt, string Actor, string? Note,
+    DateTimeOffset CreatedAt);
+public sealed record CreditLedgerDto(IReadOnlyList<CreditEntryDto> Items, int Total, int Page, int PageSize, int Balance);
 public sealed record CreateApiKeyRequest(string? Name, IReadOnlyList<string>? Scopes, DateTimeOffset? ExpiresAt);
 public sealed record CreatedApiKey(Guid Id, string Key, string Prefix);
 public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt,
@@ -32,6 +40,8 @@ public static class TenantsApi
         var tenants = api.MapGroup("/tenants").WithTags("Tenants");
         tenants.MapPost("/", CreateTenant).WithSummary("Create a tenant with its owner (platform key only).");
         tenants.MapGet("/{t}", GetTenant).WithSummary("Tenant summary with plan, subscription status and usage.");
+        tenants.MapGet("/{t}/billing/credits", ListCredits)
+            .WithSummary("The prepaid-credit ledger, newest first: ?page=1&pageSize=50 → {items: [{kind: grant|consume|expire|refund, replies, …}], total, balance}.");
         tenants.MapGet("/{t}/api-keys", ListApiKeys).WithSummary("The tenant's active API keys (prefix, name, scopes, dates; never the key). Needs admin.");
         tenants.MapPost("/{t}/api-keys", CreateApiKey)
             .WithSummary("Issue a tenant API key {name, scopes?: [read|write|admin] (default read, write), expiresAt?}; the key is shown only in this response. Needs admin.");
@@ -56,7 +66,7 @@ public static class TenantsApi
     }
 
     private static async Task<Results<Ok<TenantSummary>, ProblemHttpResult>> GetTenant(string t, ClaimsPrincipal caller,
-        ContextScopes scopes, TimeProvider clock, CancellationToken ct)
+        ContextScopes scopes, BillingReads billing, TimeProvider clock, CancellationToken ct)
     {
         var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
         if (problem is not null) return problem;
@@ -64,15 +74,30 @@ public static class TenantsApi
         var now = clock.GetUtcNow();
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var meters = await billing.UsageAsync(work.Db, tenant.Id, ct);
+        var entitlement = await billing.EntitlementAsync(work.Db, tenant.Id, ct);
         var usage = new TenantUsage(
             await work.Db.Channels.CountAsync(ct),
             await work.Db.Contacts.CountAsync(ct),
             await work.Db.Conversations.CountAsync(c => c.Status != ConversationStatus.Resolved, ct),
             await work.Db.Messages.CountAsync(m => m.CreatedAt >= today, ct),
-            await work.Db.Messages.CountAsync(m => m.CreatedAt >= month, ct));
-        // Subscriptions arrive with the Billing step; until then every tenant is on its plan without one.
+            await work.Db.Messages.CountAsync(m => m.CreatedAt >= month, ct),
+            meters.RepliesToday, meters.RepliesThisMonth, meters.TokensThisMonth, meters.CostThisMonth);
         return TypedResults.Ok(new TenantSummary(tenant.Id, tenant.Name, tenant.Slug, tenant.Plan.ToString(), tenant.Status.ToString(),
-            tenant.BotEnabled, tenant.TimeZone, tenant.CreatedAt, "none", usage));
+            tenant.BotEnabled, tenant.TimeZone, tenant.CreatedAt, JsonNamingPolicy.SnakeCaseLower.ConvertName(entitlement.Status.ToString()),
+            entitlement.TrialEndsAt, usage, meters.CreditBalance));
+    }
+
+    private static async Task<Results<Ok<CreditLedgerDto>, ProblemHttpResult>> ListCredits(string t, int? page, int? pageSize, ClaimsPrincipal caller,
+        ContextScopes scopes, CancellationToken ct)
+    {
+        var (tenant, problem) = await ResolveAsync(t, caller, scopes, ct);
+        if (problem is not null) return problem;
+        await using var work = scopes.ForTenant(tenant!.Id);
+        var (p, size) = (Math.Max(1, page ?? 1), Math.Clamp(pageSize ?? 50, 1, 200));
+        var ledger = await CreditLedger.ListAsync(work.Db, tenant.Id, p, size, ct);
+        return TypedResults.Ok(new CreditLedgerDto(ledger.Entries.Select(e => new CreditEntryDto(e.Id, e.Kind.ToString().ToLowerInvariant(), e.Replies,
+            e.Reference, e.ExpiresAt, e.Actor, e.Note, e.CreatedAt)).ToList(), ledger.Total, p, size, ledger.Balance));
     }
 
     private static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateApiKey(string t, CreateApiKeyRequest? body,

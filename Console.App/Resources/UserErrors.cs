@@ -41,7 +41,7 @@ public static class UserErrors
     {
         try
         {
-            var text = L[key, args.Select(Readable).ToArray()];
+            var text = L[key, args.Select(a => Readable(a, L)).ToArray()];
             return text.ResourceNotFound ? null : text.Value;
         }
         catch (FormatException)
@@ -65,9 +65,11 @@ public static class UserErrors
     }
 
     // Values shown in a sentence read as people write them (09:00, not 09:00:00).
-    private static object Readable(object? value) => value switch
+    private static object Readable(object? value, IStringLocalizer<SharedResource> L) => value switch
     {
         null => "",
+        // What a plan includes or bounds reads in the reader's words.
+        Domain.Billing.PlanFeature or Infrastructure.Billing.PlanLimitKind => L[$"{value.GetType().Name}.{value}"].Value,
         TimeOnly t => t.ToString("HH:mm", CultureInfo.InvariantCulture),
         DayOfWeek d => CultureInfo.CurrentCulture.DateTimeFormat.GetDayName(d),
         _ => value,

@@ -18,6 +18,8 @@ public static class WebhookEndpoints
             Handshake(source, tenantSlug, r, intake, ct));
         // A tenant's own Stripe account calls its own URL; the literal segment wins over {source}.
         hooks.MapPost("/stripe/{tenantSlug}", ReceiveStripe);
+        // The platform's own Stripe account (plans, credits); also a literal segment, so it wins over {source}.
+        hooks.MapPost("/stripe", ReceivePlatformStripe);
         hooks.MapPost("/{source}", (string source, HttpRequest r, WebhookIntake intake, IOptionsMonitor<WebhookOptions> o, CancellationToken ct) =>
             Receive(source, null, r, intake, o.CurrentValue, ct));
         hooks.MapPost("/{source}/{tenantSlug}", (string source, string tenantSlug, HttpRequest r, WebhookIntake intake,
@@ -79,6 +81,37 @@ public static class WebhookEndpoints
             ? Results.Problem(statusCode: 400, title: "Invalid signature",
                 detail: "The Stripe-Signature header does not match the body for this endpoint's webhook secret.")
             : Results.Ok();
+    }
+
+    /// <summary>
+    /// The platform's billing events: 200 once applied (or already, or not about any tenant); 400 when the signature does
+    /// not match <c>Stripe:WebhookSecret</c>, with nothing changed; 503 when Stripe could not be asked for the
+    /// subscription's current state (Stripe retries).
+    /// </summary>
+    private static async Task<IResult> ReceivePlatformStripe(HttpRequest request, Infrastructure.Billing.PlatformStripeWebhook stripe,
+        IOptionsMonitor<WebhookOptions> o, CancellationToken ct)
+    {
+        var options = o.CurrentValue;
+        if (request.ContentLength > options.MaxBodyBytes) return TooLarge(options);
+        var body = await ReadLimitedAsync(request.Body, options.MaxBodyBytes, ct);
+        if (body is null) return TooLarge(options);
+        string json;
+        try
+        {
+            json = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return Results.Problem(statusCode: 400, title: "Invalid signature", detail: "The body is not UTF-8 JSON.");
+        }
+        return await stripe.HandleAsync(json, request.Headers["Stripe-Signature"].ToString(), ct) switch
+        {
+            Infrastructure.Billing.PlatformStripeWebhookResult.BadSignature => Results.Problem(statusCode: 400, title: "Invalid signature",
+                detail: "The Stripe-Signature header does not match the body for the platform's webhook secret."),
+            Infrastructure.Billing.PlatformStripeWebhookResult.Unavailable => Results.Problem(statusCode: 503, title: "Temporarily unavailable",
+                detail: "Stripe could not be asked for the subscription's current state; please retry."),
+            _ => Results.Ok(),
+        };
     }
 
     private static IResult TooLarge(WebhookOptions options) => Results.Problem(statusCode: 413, title: "Body too large",

@@ -80,7 +80,7 @@ public sealed class AgentRunner(
         bool committed;
         using (AgentTelemetry.Source.StartActivity("agent.commit"))
         {
-            committed = await committer.CommitAsync(claim, result, plan.Channel, work.Db, ct);
+            committed = await committer.CommitAsync(claim, result, plan.Channel, work.Db, ct, billable: plan.Decided is null);
         }
         var figures = timing.Finish(committed ? TurnTiming.Answered : TurnTiming.Dropped);
         // The same figures as the metrics, per turn: what bench/agent.sh reads.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
@@ -19,12 +20,13 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// as outbound rows in the same transaction, so a crash before the commit leaves the turn due (it runs again after the
 /// lease) and a crash after it leaves nothing due: one reply either way.
 /// </summary>
-public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, TimeProvider clock, ILogger<TurnCommitter> log)
+public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Billing.UsageNotices notices, TimeProvider clock, ILogger<TurnCommitter> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>True when the outcome was written; false when the turn was no longer this runner's (nothing sent).</summary>
-    public async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, Channel channel, AppDbContext db, CancellationToken ct)
+    /// <param name="billable">An AI reply the plan pays for (false for a reply decided without the model, like a forced handoff).</param>
+    public async Task<bool> CommitAsync(TurnClaim claim, TurnResult result, Channel channel, AppDbContext db, CancellationToken ct, bool billable = true)
     {
         // Tokens were spent whether or not the reply goes out: the usage row rides on this transaction either way.
         if (result.Model is { } model && llm.Usage(claim.TenantId, claim.ConversationId, model, LlmFeature.Reply, result.Usage) is { } usage)
@@ -63,6 +65,19 @@ public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Tim
         if (result.Error is { } error)
             db.ConversationEvents.Add(ConversationEvent.Record(conversation, ConversationEventType.AgentError, null, error.English, TextRefs.Serialize(error), now));
 
+        // The authoritative allowance check: the tenant's commits take turns here, so a burst stops exactly at the limit.
+        Billing.ReplyAllowance? allowance = null;
+        if (billable && result.Replies.Count > 0)
+        {
+            allowance = await Billing.ReplyAllowance.DecideAsync(db, claim.TenantId, now, ct);
+            if (allowance.Funding is null)
+            {
+                // Nothing goes to the customer; a person answers (the handoff below puts it in "needs a human").
+                result.Replies.Clear();
+                result.Handoff = TurnPreparer.PlanLimitHandoff(allowance.Exhausted ?? "allowance used");
+            }
+        }
+
         var queued = 0;
         foreach (var reply in result.Replies)
         {
@@ -79,10 +94,19 @@ public sealed class TurnCommitter(LlmGateway llm, OutboundMessages outbound, Tim
                     notSent.English, TextRefs.Serialize(notSent), now));
             }
         }
+        // Only a turn that queued a reply counts; its lease is the usage row's unique key (once, whatever races).
+        if (queued > 0 && allowance?.Funding is { } funding)
+        {
+            var reply = AiReplyUsage.Record(claim.TenantId, conversation.Id, claim.LeaseId, funding, now);
+            db.AiReplyUsage.Add(reply);
+            if (funding == ReplyFunding.Credit) db.CreditEntries.Add(CreditEntry.Consume(claim.TenantId, reply.Id.ToString(), now));
+        }
         conversation.CompleteAgentTurn(claim.LeaseId, queued > 0 ? AgentTurnOutcome.Answered : AgentTurnOutcome.Silent);
         if (result.Handoff is { } handoff) Handoffs.Apply(db, conversation, handoff, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Warnings go out after the commit and never fail the turn (each is sent once per period by its unique key).
+        if (allowance is not null && (queued > 0 || allowance.Funding is null)) await notices.AfterReplyAsync(claim.TenantId, allowance, queued > 0, ct);
         return true;
     }
 }

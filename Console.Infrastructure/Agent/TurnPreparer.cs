@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Contacts;
@@ -14,6 +15,7 @@ using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Platform;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Channels.Outbound;
+using OperatorConsole.Infrastructure.Billing;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -37,6 +39,7 @@ public sealed class TurnPreparer(
     AgentTurnClaims claims,
     Tools.CustomToolRunner customTools,
     SystemEventWriter systemEvents,
+    BillingReads billing,
     IOptionsMonitor<AgentOptions> options,
     TimeProvider clock,
     ILogger<TurnPreparer> log)
@@ -67,11 +70,15 @@ public sealed class TurnPreparer(
                       ORDER BY m.created_at DESC LIMIT {4}) h)::text AS history,
                -- A voice note or image still being fetched and read: the turn waits for it (up to Agent:MediaWaitSeconds).
                (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}'
-                  AND m.type IN ({{MediaLines.ReadTypes}}) AND m.media_state = '{{nameof(MediaState.Pending)}}') AS pending_media
+                  AND m.type IN ({{MediaLines.ReadTypes}}) AND m.media_state = '{{nameof(MediaState.Pending)}}') AS pending_media,
+               -- The allowance pre-check rides along too ({5} tenant, {6} its day start, {7} its month start).
+               (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {6}) AS replies_today,
+               (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {7}) AS replies_month,
+               (SELECT coalesce(sum(e.replies), 0)::int FROM credit_entries e WHERE e.tenant_id = {5}) AS credit_balance
         """;
 
     private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History,
-        DateTimeOffset? PendingMedia);
+        DateTimeOffset? PendingMedia, int RepliesToday, int RepliesMonth, int CreditBalance);
 
     /// <summary>A history row as the SQL gives it; media rows become text through <see cref="MediaLines"/>.</summary>
     private sealed record HistoryRow(MessageSender Sender, string? Text, DateTimeOffset At, MessageType Type, string? Media);
@@ -86,8 +93,9 @@ public sealed class TurnPreparer(
                          join k in db.Contacts on c.ContactId equals k.Id
                          join ch in db.Channels on c.ChannelId equals ch.Id
                          join t in db.Tenants on c.TenantId equals t.Id
+                         from s in db.Subscriptions.Where(s => s.TenantId == c.TenantId).DefaultIfEmpty()
                          where c.Id == claim.ConversationId
-                         select new { Conversation = c, Contact = k, Channel = ch, Tenant = t }).AsNoTracking().SingleAsync(ct);
+                         select new { Conversation = c, Contact = k, Channel = ch, Tenant = t, Subscription = s }).AsNoTracking().SingleAsync(ct);
         var (conversation, contact, channel, tenant) = (row.Conversation, row.Contact, row.Channel, row.Tenant);
         if (conversation.AgentLeaseId != claim.LeaseId) return null;
         var settings = await profiles.GetTurnSettingsAsync(db, claim.TenantId, ct);
@@ -100,8 +108,16 @@ public sealed class TurnPreparer(
             return null;
         }
 
+        // Billing: a stopped subscription (trial ended, unpaid beyond grace, canceled) does not pay the model; humans take over.
+        var entitlement = billing.Evaluate(tenant, row.Subscription);
+        if (entitlement.Service == ServiceLevel.Stopped)
+            return Silent(channel, contact.Id, new HandoffRequest(HandoffReason.BillingStopped, HandoffPriority.Normal,
+                $"the bot is stopped ({entitlement.Stopped}): the workspace's subscription needs attention"));
+
+        var (dayStart, monthStart) = BillingReads.PeriodStarts(tenant.TimeZone, now);
         var stats = (await db.Database.SqlQuery<TurnStats>(
-            SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages)).ToListAsync(ct)).Single();
+            SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages,
+                tenant.Id, dayStart, monthStart)).ToListAsync(ct)).Single();
 
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
         if (stats.LastInbound is { } last && last + profile.Buffer > now)
@@ -125,6 +141,11 @@ public sealed class TurnPreparer(
 
         if (await RateLimitedAsync(db, contact.Id, conversation, claim, stats, now, o, ct)) return null;
 
+        // The allowance clearly used up (and no credits): no model call. The committer's count under the tenant's lock
+        // is the authoritative one; this only saves paying for a reply that could not be sent.
+        if (AllowanceUsed(entitlement.Limits, stats.RepliesToday, stats.RepliesMonth) is { } used && stats.CreditBalance <= 0)
+            return Silent(channel, contact.Id, PlanLimitHandoff(used));
+
         var history = (JsonSerializer.Deserialize<List<HistoryRow>>(stats.History, HistoryJson) ?? [])
             .Select(h => new TurnMessage(h.Sender, MediaLines.Text(h.Type, h.Text, h.Media), h.At)).ToList();
         var lastReply = history.FindLastIndex(m => m.Sender is MessageSender.Bot or MessageSender.Agent);
@@ -146,6 +167,19 @@ public sealed class TurnPreparer(
             stats.CustomerMessages, stats.AgentErrors, LlmFeature.Reply, now, passages) { DisabledBuiltIns = tenant.DisabledBuiltInTools };
         return new TurnPlan(input, contact.Id, channel, tools);
     }
+
+    /// <summary>Which allowance is used up ("day" or "month"), or null when the plan still pays for a reply.</summary>
+    internal static string? AllowanceUsed(PlanLimits limits, int today, int month) =>
+        limits.RepliesPerDay is { } perDay && today >= perDay ? $"daily allowance of {perDay} AI replies used"
+        : limits.RepliesPerMonth is { } perMonth && month >= perMonth ? $"monthly allowance of {perMonth} AI replies used"
+        : null;
+
+    internal static HandoffRequest PlanLimitHandoff(string why) =>
+        new(HandoffReason.PlanLimit, HandoffPriority.Normal, $"{why} and no credits left: the bot pauses until the allowance renews");
+
+    /// <summary>A turn decided without the model: no message to the customer, the conversation goes to the humans' queue.</summary>
+    private static TurnPlan Silent(Channel channel, Guid contactId, HandoffRequest handoff) =>
+        new(null, contactId, channel, [], new TurnResult { Handoff = handoff, Silent = true });
 
     private static string? WhyNot(Tenant tenant, Channel channel, Contact contact, Conversation conversation, DateTimeOffset now)
     {

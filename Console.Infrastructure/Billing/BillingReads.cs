@@ -53,12 +53,12 @@ public sealed class BillingReads(IOptionsMonitor<BillingOptions> options, TimePr
     public static async Task<int> CreditBalanceAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
         await db.CreditEntries.Where(e => e.TenantId == tenantId).SumAsync(e => (int?)e.Replies, ct) ?? 0;
 
-    /// <summary>Start of the tenant's current day and month, as instants.</summary>
+    /// <summary>Start of the tenant's current day and month, as instants (UTC).</summary>
     public static (DateTimeOffset DayStart, DateTimeOffset MonthStart) PeriodStarts(string timeZone, DateTimeOffset now)
     {
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var z) ? z : TimeZoneInfo.Utc;
         var local = TimeZoneInfo.ConvertTime(now, zone);
-        // As UTC instants: Npgsql writes only offset 0 to timestamptz (a Mexico City start failed every query).
+        // As UTC instants: PostgreSQL's timestamptz parameters take offset 0 only.
         DateTimeOffset At(DateTime wall) => new DateTimeOffset(wall, zone.GetUtcOffset(wall)).ToUniversalTime();
         return (At(local.Date), At(new DateTime(local.Year, local.Month, 1)));
     }

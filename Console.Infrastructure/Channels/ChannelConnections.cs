@@ -79,6 +79,11 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
     /// <summary>Pauses a channel (nothing received or sent; webhooks wait as unroutable) or resumes it (those webhooks are processed).</summary>
     public async Task<Channel> SetEnabledAsync(Guid tenantId, Guid channelId, bool enabled, ChannelActor actor, CancellationToken ct = default)
     {
+        if (enabled)
+        {
+            await using var work = scopes.ForTenant(tenantId);
+            if (!(await FindAsync(work.Db, channelId, ct)).IsLive) await RequireChannelRoomAsync(work.Db, tenantId, ct);
+        }
         var channel = await ChangeAsync(tenantId, channelId, actor, enabled ? "channel.enable" : "channel.disable", c =>
         {
             var before = c.Status;
@@ -120,6 +125,11 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
         await work.Db.SaveChangesAsync(ct);
         return channel;
     }
+
+    /// <summary>Live channels (active or in error) are bounded by the plan; disabled and disconnected ones do not count.</summary>
+    private static async Task RequireChannelRoomAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
+        Billing.PlanGates.RequireRoom(await Billing.PlanGates.LimitsAsync(db, tenantId, ct), Billing.PlanLimitKind.Channels,
+            await db.Channels.CountAsync(c => c.Status == ChannelStatus.Active || c.Status == ChannelStatus.Error, ct));
 
     private static async Task<Channel> FindAsync(AppDbContext db, Guid channelId, CancellationToken ct) =>
         await db.Channels.SingleOrDefaultAsync(c => c.Id == channelId, ct)
@@ -171,6 +181,7 @@ public sealed class ChannelConnections(ContextScopes scopes, SecretProtector pro
     private async Task<Channel> SaveAsync(Channel channel, string actor, string evidence, CancellationToken ct)
     {
         await using var work = scopes.ForTenant(channel.TenantId);
+        await RequireChannelRoomAsync(work.Db, channel.TenantId, ct);
         work.Db.Channels.Add(channel);
         work.Db.AuditEntries.Add(AuditEntry.Create(channel.TenantId, null, actor, "channel.connect", nameof(Channel), channel.Id.ToString(),
             $"{channel.Kind} {channel.ExternalId} ({evidence})", clock.GetUtcNow()));

@@ -52,6 +52,16 @@ public static class SchedulingServices
                 .WithIdentity(ScheduledItemSweepJob.Name)
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
                 j => j.WithIdentity(ScheduledItemSweepJob.Name));
+            // Trial reminders and trial-ended notices (each sent once; the entitlement rule stops the bot by time).
+            q.ScheduleJob<Billing.TrialNoticeJob>(t => t
+                .WithIdentity(Billing.TrialNoticeJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.SweepSeconds)).RepeatForever()),
+                j => j.WithIdentity(Billing.TrialNoticeJob.Name));
+            // What is left of expired credit grants is written off (once per grant, whichever node runs it).
+            q.ScheduleJob<Billing.CreditExpiryJob>(t => t
+                .WithIdentity(Billing.CreditExpiryJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromHours(1)).RepeatForever()),
+                j => j.WithIdentity(Billing.CreditExpiryJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>

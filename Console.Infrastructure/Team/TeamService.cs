@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
@@ -100,6 +101,9 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
                                        where m.TenantId == actor.TenantId && u.NormalizedEmail == address.ToUpperInvariant()
                                        select m.Id).AnyAsync(ct);
             if (alreadyMember) throw new ConflictException("invitation.already_member", "{0} is already on the team.", address);
+            var seats = await work.Db.TenantMembers.CountAsync(m => m.TenantId == actor.TenantId, ct)
+                        + await work.Db.Invitations.CountAsync(i => i.Email != address && i.AcceptedAt == null && i.RevokedAt == null && i.ExpiresAt > now, ct);
+            Billing.PlanGates.RequireRoom(PlanCatalog.For(tenant.Plan), Billing.PlanLimitKind.Seats, seats);
             foreach (var previous in await work.Db.Invitations.Where(i => i.Email == address && i.AcceptedAt == null && i.RevokedAt == null).ToListAsync(ct))
                 previous.Revoke(now);
             invitation = Invitation.Create(actor.TenantId, address, role, HashToken(token), actor.UserId, actor.Name, now);

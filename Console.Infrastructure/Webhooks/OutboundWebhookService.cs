@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Integrations;
 using OperatorConsole.Infrastructure.Security;
@@ -34,6 +35,8 @@ public sealed class OutboundWebhookService(ContextScopes scopes, SecretProtector
 
     public async Task<CreatedWebhook> CreateAsync(Guid tenantId, string? url, IEnumerable<string>? events, string? secret, CancellationToken ct = default)
     {
+        await using (var gate = scopes.ForTenant(tenantId))
+            await Billing.PlanGates.RequireFeatureAsync(gate.Db, tenantId, PlanFeature.OutboundWebhooks, ct);
         var target = await CheckUrlAsync(url, ct);
         secret = string.IsNullOrWhiteSpace(secret) ? "whsec_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) : secret.Trim();
         if (secret.Length < MinSecretLength) throw new DomainException("webhook.secret_short", $"The secret needs at least {MinSecretLength} characters.", MinSecretLength);
@@ -53,6 +56,8 @@ public sealed class OutboundWebhookService(ContextScopes scopes, SecretProtector
         {
             var webhook = await work.Db.OutboundWebhooks.SingleOrDefaultAsync(w => w.Id == id, ct);
             if (webhook is null) return false;
+            // A downgrade keeps the subscriptions; resuming one needs the plan.
+            if (active && !webhook.Active) await Billing.PlanGates.RequireFeatureAsync(work.Db, tenantId, PlanFeature.OutboundWebhooks, ct);
             if (active) webhook.Activate();
             else webhook.Pause();
             await work.Db.SaveChangesAsync(ct);

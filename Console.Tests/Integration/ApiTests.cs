@@ -111,7 +111,8 @@ public class ApiTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
         var summary = await Platform.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{slug}");
         Assert.Equal(id, summary.GetProperty("id").GetGuid());
         Assert.Equal("Growth", summary.GetProperty("plan").GetString());
-        Assert.Equal("none", summary.GetProperty("subscriptionStatus").GetString());
+        // Made by the platform without a trial or a subscription: served in full.
+        Assert.Equal("active", summary.GetProperty("subscriptionStatus").GetString());
         Assert.Equal(0, summary.GetProperty("usage").GetProperty("channels").GetInt32());
     }
 

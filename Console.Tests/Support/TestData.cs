@@ -9,12 +9,14 @@ public static class TestData
 {
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    public static async Task<ProvisionedTenant> TenantAsync(this ConsoleAppFactory app, string? name = null, string password = "Str0ng!Pass")
+    /// <summary>A tenant on <paramref name="plan"/>: Pro by default (every feature, room for a test's channels and members); tests about plan limits name theirs.</summary>
+    public static async Task<ProvisionedTenant> TenantAsync(this ConsoleAppFactory app, string? name = null, string password = "Str0ng!Pass",
+        Plan plan = Plan.Pro)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var provisioning = scope.ServiceProvider.GetRequiredService<TenantProvisioning>();
         var slug = Unique("t");
-        return await provisioning.CreateAsync(new NewTenant(name ?? slug, slug, Plan.Starter, $"{slug}@owner.test", password), "test");
+        return await provisioning.CreateAsync(new NewTenant(name ?? slug, slug, plan, $"{slug}@owner.test", password), "test");
     }
 }
 

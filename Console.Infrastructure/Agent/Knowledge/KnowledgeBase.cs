@@ -50,6 +50,7 @@ public sealed class KnowledgeBase(AppDbContext db, AgentProfiles profiles, TimeP
     public async Task<KnowledgeDocument> AddAsync(string? title, string? content, CancellationToken ct, KnowledgeActor? actor = null)
     {
         var document = KnowledgeDocument.Create(TenantId, title, content, clock.GetUtcNow());
+        await KnowledgeSources.RequireRoomAsync(db, TenantId, document.SizeBytes, ct);
         db.KnowledgeDocuments.Add(document); // the document and its chunks in one SaveChanges (one transaction)
         if (actor is not null) db.AuditEntries.Add(KnowledgeSources.Audit(document, actor, "knowledge.added", document.CreatedAt));
         await db.SaveChangesAsync(ct);

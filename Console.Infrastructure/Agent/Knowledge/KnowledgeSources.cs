@@ -76,6 +76,7 @@ public sealed class KnowledgeSources(ContextScopes scopes, GuardedNetwork networ
         var name = Path.GetFileName(fileName);
         var title = Path.GetFileNameWithoutExtension(name);
         await using var work = scopes.ForTenant(tenantId, actor.UserId);
+        await RequireRoomAsync(work.Db, tenantId, content.LongLength, ct);
         var now = clock.GetUtcNow();
         var document = KnowledgeDocument.Queue(tenantId, title.Length > KnowledgeDocument.MaxTitle ? title[..KnowledgeDocument.MaxTitle] : title,
             KnowledgeSource.File, name, content.LongLength, now);
@@ -122,6 +123,11 @@ public sealed class KnowledgeSources(ContextScopes scopes, GuardedNetwork networ
         signal.Wake();
         return document.Id;
     }
+
+    /// <summary>The plan bounds the knowledge a tenant stores (the sum of its documents' sizes).</summary>
+    internal static async Task RequireRoomAsync(Data.AppDbContext db, Guid tenantId, long adding, CancellationToken ct) =>
+        Billing.PlanGates.RequireRoom(await Billing.PlanGates.LimitsAsync(db, tenantId, ct), Billing.PlanLimitKind.KnowledgeBytes,
+            await db.KnowledgeDocuments.SumAsync(d => (long?)d.SizeBytes, ct) ?? 0, adding);
 
     internal static AuditEntry Audit(KnowledgeDocument document, KnowledgeActor actor, string action, DateTimeOffset now, string? before = null) =>
         AuditEntry.Change(document.TenantId, actor.UserId, actor.Name, action, nameof(KnowledgeDocument), document.Id.ToString(),

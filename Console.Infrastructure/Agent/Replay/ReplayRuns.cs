@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
@@ -74,6 +75,14 @@ public sealed class ReplayRuns(ContextScopes scopes, AgentProfiles profiles, Llm
             throw new DomainException("replay.too_many", "A replay takes at most {0} conversations.", _options.MaxConversations);
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
+        var limits = await Billing.PlanGates.LimitsAsync(db, tenantId, ct);
+        Billing.PlanGates.RequireFeature(limits, PlanFeature.ReplayEvaluation);
+        if (limits.ReplayEvaluationsPerMonth is not null)
+        {
+            var timeZone = await db.Tenants.Where(x => x.Id == tenantId).Select(x => x.TimeZone).SingleAsync(ct);
+            var monthStart = Billing.BillingReads.PeriodStarts(timeZone, clock.GetUtcNow()).MonthStart;
+            Billing.PlanGates.RequireRoom(limits, Billing.PlanLimitKind.ReplayEvaluations, await db.ReplayRuns.CountAsync(r => r.CreatedAt >= monthStart, ct));
+        }
         // The tenant's query filter and row-level security hide every other tenant's conversation: it is simply not found.
         var conversations = await (
             from c in db.Conversations

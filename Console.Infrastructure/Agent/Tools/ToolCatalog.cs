@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Platform;
@@ -52,11 +53,15 @@ public sealed class ToolCatalog(ContextScopes scopes, SecretProtector protector,
         {
             tool = await work.Db.AgentTools.SingleOrDefaultAsync(t => t.Id == existing, ct)
                 ?? throw new DomainException("tool.not_found", "That tool no longer exists.");
+            // A downgrade keeps the tools a tenant has; switching one on again needs the plan.
+            if (spec.Enabled == true && !tool.Enabled)
+                await Billing.PlanGates.RequireFeatureAsync(work.Db, actor.TenantId, PlanFeature.CustomTools, ct);
             before = Snapshot(tool);
             tool.Update(spec with { Headers = MergeHeaders(tool, headers) }, protector.Protect, now);
         }
         else
         {
+            await Billing.PlanGates.RequireFeatureAsync(work.Db, actor.TenantId, PlanFeature.CustomTools, ct);
             tool = AgentTool.Create(actor.TenantId, spec with { Headers = MergeHeaders(null, headers) }, protector.Protect, now);
             work.Db.AgentTools.Add(tool);
         }
