@@ -7,6 +7,7 @@ using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Identity;
+using OperatorConsole.Tests.Fakes;
 using OperatorConsole.Tests.Inbox;
 using OperatorConsole.Tests.Support;
 
@@ -208,8 +209,7 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await panel.GetByTestId("override-save").ClickAsync();
         await Assertions.Expect(panel.GetByRole(AriaRole.Alert)).ToContainTextAsync("Escribe por qué cambia el plan");
 
-        await panel.GetByLabel("Plan nuevo").ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Pro" }).ClickAsync();
+        await panel.GetByRole(AriaRole.Radio, new() { Name = "Pro", Exact = true }).CheckAsync();
         await panel.GetByLabel("Motivo (queda en la bitácora)").FillAsync("Cliente piloto, acuerdo comercial");
         await panel.GetByTestId("override-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("billing-tenant-plan")).ToHaveTextAsync("Pro");
@@ -271,5 +271,97 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
             await Assertions.Expect(phone.GetByTestId("chart-by-plan").Locator("svg").First).ToBeVisibleAsync();
             await phone.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"billing-admin-phone-{lang}.png"), FullPage = true });
         }
+    }
+}
+
+/// <summary>The app on a real socket billing through the fake Stripe (hosted Checkout page, signed events posted back).</summary>
+public sealed class StripeBrowserApp : IAsyncLifetime
+{
+    public const string SecretKey = "sk_test_platform_browser_0123456789";
+    public const string WebhookSecret = "whsec_platform_browser_0123456789";
+    /// <summary>The public address Stripe sends the browser back to; the test routes it to the app's socket (the proxy's job).</summary>
+    public const string PublicBase = "https://console.example.test";
+
+    public FakeStripeApi Stripe { get; private set; } = default!;
+    public ConsoleAppFactory App { get; private set; } = default!;
+
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : ConsoleAppFactory(null, settings)
+    {
+        protected override bool UseRealSocket => true;
+    }
+
+    public async Task InitializeAsync()
+    {
+        Stripe = await FakeStripeApi.StartAsync();
+        Stripe.AcceptKey(SecretKey, "Console platform");
+        App = new Factory(new Dictionary<string, string?>
+        {
+            ["Stripe:ApiBase"] = Stripe.BaseUrl,
+            ["Stripe:SecretKey"] = SecretKey,
+            ["Stripe:WebhookSecret"] = WebhookSecret,
+            ["Stripe:Prices:Starter"] = "price_starter_browser",
+            ["Stripe:Prices:Growth"] = "price_growth_browser",
+            ["Stripe:Prices:Pro"] = "price_pro_browser",
+            ["Platform:PublicBaseUrl"] = PublicBase,
+        });
+        await App.InitializeAsync();
+        Stripe.ConnectApp(() => new HttpClient { BaseAddress = App.ServerAddress }, WebhookSecret);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Stripe.DisposeAsync();
+    }
+}
+
+/// <summary>End to end: an owner in a trial upgrades through Stripe Checkout (the fake's hosted page) and, back on the billing page, sees the new plan and its meters.</summary>
+public class BillingCheckoutBrowserTests(StripeBrowserApp billing, BrowserFixture browser)
+    : IClassFixture<StripeBrowserApp>, IClassFixture<BrowserFixture>
+{
+    private const string Password = "Checkout!2345";
+
+    [Fact]
+    public async Task An_owner_upgrades_to_pro_through_checkout_and_comes_back_to_the_new_plan_and_its_meters()
+    {
+        var app = billing.App;
+        var tenant = await app.TenantAsync(TestData.Unique("Panadería"));
+        var owner = await app.MemberAsync(tenant.Id, "Olivia Dueñas", TenantRole.Owner, Password, "es");
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            var row = await work.Db.Tenants.SingleAsync(t => t.Id == tenant.Id);
+            row.ChangePlan(Plan.Starter);
+            row.StartTrial(DateTimeOffset.UtcNow.AddDays(3));
+            work.Db.Add(AiReplyUsage.Record(tenant.Id, Guid.NewGuid(), Guid.NewGuid(), ReplyFunding.Plan, DateTimeOffset.UtcNow.AddMinutes(-5)));
+            await work.Db.SaveChangesAsync();
+        }
+        var email = await app.EmailOfAsync(tenant.Id, owner.MemberId!.Value);
+
+        var page = await browser.SignInAsync(app.ServerAddress, email, Password, "/billing", "es-MX", 1366, 900);
+        // Stripe sends the browser to the public address; here the app's own socket stands behind it.
+        await page.Context.RouteAsync(StripeBrowserApp.PublicBase + "/**", async route =>
+        {
+            var back = new Uri(route.Request.Url);
+            await route.FulfillAsync(new() { Status = 302, Headers = new Dictionary<string, string> { ["Location"] = new Uri(app.ServerAddress, back.PathAndQuery).ToString() } });
+        });
+        await Assertions.Expect(page.GetByTestId("plan-name")).ToHaveTextAsync("Inicial");
+        await Assertions.Expect(page.GetByTestId("billing-not-configured")).ToHaveCountAsync(0);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Mejorar a Pro" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.StartsWith(billing.Stripe.BaseUrl));
+        await Assertions.Expect(page.Locator("#item")).ToContainTextAsync("price_pro_browser");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pay" }).ClickAsync();
+
+        await page.WaitForURLAsync(url => url.Contains("/billing?checkout=success"));
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await Assertions.Expect(page.GetByTestId("checkout-confirmed")).ToHaveTextAsync("Pago confirmado: tu plan está activo.");
+        await Assertions.Expect(page.GetByTestId("plan-name")).ToHaveTextAsync("Pro");
+        await Assertions.Expect(page.GetByTestId("plan-status")).ToHaveTextAsync("Activa");
+        await Assertions.Expect(page.GetByTestId("plan-status-text")).ToContainTextAsync("Se renueva el");
+        await Assertions.Expect(page.GetByTestId("meter-today-numbers")).ToHaveTextAsync(new Regex(@"^1 de 1[.,]000$"));
+        await Assertions.Expect(page.GetByTestId("meter-month-numbers")).ToHaveTextAsync(new Regex(@"^1 de 30[.,]000$"));
+        await Assertions.Expect(page.Locator("[data-testid=plan-option][data-plan=Pro]")).ToHaveAttributeAsync("data-current", "true");
+        await Assertions.Expect(page.GetByTestId("open-portal")).ToBeEnabledAsync();
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-after-checkout-desktop-es.png"), FullPage = true });
     }
 }
