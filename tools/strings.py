@@ -1991,7 +1991,7 @@ S = {
  "Billing.CreditsLine": ("Prepaid credits: {0} replies (used after the plan's allowance).", "Créditos prepagados: {0} respuestas (se usan después de lo incluido en el plan)."),
  "Billing.Last30Days": ("Last 30 days", "Últimos 30 días"),
  "Billing.RepliesPerDay": ("AI replies per day", "Respuestas de IA por día"),
- "Billing.CostPerDay": ("Estimated AI cost per day (US$)", "Costo estimado de IA por día (US$)"),
+ "Billing.CostPerDay": ("Estimated AI cost per day (US cents)", "Costo estimado de IA por día (centavos de US$)"),
  "Billing.Plans": ("Plans", "Planes"),
  "Billing.Suggested": ("Suggested", "Sugerido"),
  "Billing.Limit.RepliesPerDay": ("{0} AI replies per day", "{0} respuestas de IA por día"),
