@@ -2074,6 +2074,7 @@ S = {
  "AdminBilling.TrialsEndingList": ("Trials ending soon (UTC)", "Pruebas por terminar (UTC)"),
  "AdminBilling.PastDueList": ("Past due (UTC)", "Con pago vencido (UTC)"),
  "AdminBilling.GraceEnds": ("bot stops {0}", "el bot se detiene el {0}"),
+ "AdminBilling.NoneNow": ("None right now.", "Ninguno por ahora."),
  "AdminBilling.Search": ("Search a workspace", "Buscar un espacio"),
  "AdminBilling.FilterPlan": ("Plan", "Plan"),
  "AdminBilling.FilterStatus": ("Status", "Estado"),
