@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using OperatorConsole.Infrastructure.Demo;
 using OperatorConsole.Tests.Agent;
@@ -20,6 +21,11 @@ public sealed class AgentToolsBrowserApp : IAsyncLifetime
             ["Network:PrivateAllowlist:0"] = $"127.0.0.1:{Server.Port}",
         });
         await App.InitializeAsync();
+        // Custom webhook tools are a Pro feature (on other plans the section is shown disabled under an upgrade prompt).
+        await using var system = App.Scopes.ForSystem("test: demo workspace on Pro");
+        var demo = await system.Db.Tenants.SingleAsync(t => t.Slug == DemoSeeder.TenantSlug);
+        demo.ChangePlan(OperatorConsole.Domain.Tenants.Plan.Pro);
+        await system.Db.SaveChangesAsync();
     }
 
     public async Task DisposeAsync()

@@ -142,6 +142,11 @@ public sealed class AgentBrowserApp : IAsyncLifetime
         Llm = await FakeLlm.StartAsync();
         App = new Factory(AgentApp.Settings(Llm));
         await App.InitializeAsync();
+        // The agent studio's browser tests use Pro features (replay, custom tools) and make a channel per conversation: no plan limits.
+        await using var system = App.Scopes.ForSystem("test: demo workspace on Enterprise");
+        var demo = await system.Db.Tenants.SingleAsync(t => t.Slug == OperatorConsole.Infrastructure.Demo.DemoSeeder.TenantSlug);
+        demo.ChangePlan(OperatorConsole.Domain.Tenants.Plan.Enterprise);
+        await system.Db.SaveChangesAsync();
     }
 
     public async Task DisposeAsync()
