@@ -55,7 +55,8 @@ public class AppointmentCommandsTests(RecordingEventsApp app) : IClassFixture<Re
 
     private async Task<(HttpClient Api, Guid TenantId, Guid Resource)> WorkspaceAsync()
     {
-        var tenant = await app.TenantAsync();
+        // Twenty customers on twenty numbers: more channels than a paid plan connects.
+        var tenant = await app.TenantAsync(plan: OperatorConsole.Domain.Tenants.Plan.Enterprise);
         var api = await TenantKeyAsync(tenant.Id);
         var put = await api.PutAsJsonAsync($"/api/v1/tenants/{tenant.Id}/availability",
             new { timeZone = "America/Mexico_City", blockedDates = Array.Empty<string>(), resources = new[] { EveryDay("Dra. Ruiz") } });

@@ -40,7 +40,7 @@ public class NavMenuTests
         await using var ctx = new BunitContext();
         var menu = await RenderAsAsync(ctx, Policies.Member, Policies.Manager, Policies.Simulator, Policies.SuperAdmin);
         var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
-        Assert.Equal(["./", "inbox", "leads", "appointments", "payments", "agent", "channels", "team", "leads/import", "settings/pipeline", "settings/lead-fields", "settings/availability", "settings/reminders", "settings/follow-ups", "settings/webhooks", "settings/api-keys", "billing", "simulator", "admin"], links);
+        Assert.Equal(["./", "inbox", "leads", "appointments", "payments", "agent", "channels", "team", "leads/import", "settings/pipeline", "settings/lead-fields", "settings/availability", "settings/reminders", "settings/follow-ups", "settings/webhooks", "settings/api-keys", "billing", "simulator", "admin", "admin/billing"], links);
     }
 
     [Fact]
@@ -50,6 +50,6 @@ public class NavMenuTests
         // The Simulator policy lets super admins in, but without a workspace there is no channel to chat with.
         var menu = await RenderAsAsync(ctx, inWorkspace: false, Policies.Simulator, Policies.SuperAdmin);
         var links = menu.FindAll("a").Select(a => a.GetAttribute("href")).ToList();
-        Assert.Equal(["admin"], links);
+        Assert.Equal(["admin", "admin/billing"], links);
     }
 }

@@ -21,6 +21,9 @@ public sealed class AgentApp : IAsyncLifetime
         ["Llm:TimeoutSeconds"] = "20",
         ["Agent:PollMilliseconds"] = "50",
         ["Agent:LeaseSeconds"] = leaseSeconds.ToString(),
+        // Fewer turn workers than the test pool's 20 connections: a burst's commits queue on the tenant's usage lock
+        // holding a connection each, and webhooks and the test's own reads still need some.
+        ["Agent:Workers"] = "12",
     };
 
     public async Task InitializeAsync()
