@@ -152,7 +152,9 @@ public sealed class TurnPreparer(
         var newTexts = history.Skip(lastReply + 1).Where(m => m.Sender == MessageSender.Contact).Select(m => m.Text).ToList();
         // The conversation's own contact, not whatever the model is told, fills {{contact.*}} in the tenant's templates.
         var toolContext = new Tools.ToolCallContext(contact.Id, contact.PhoneE164, contact.Name, conversation.Id);
-        var tools = settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false, toolContext)).ToList();
+        // Custom webhook tools are a plan feature: after a downgrade they stay configured but the agent is not offered them.
+        var tools = !entitlement.Limits.Has(Domain.Billing.PlanFeature.CustomTools) ? []
+            : settings.Tools.Select(t => (AIFunction)new Tools.CustomToolFunction(t, customTools, forceMock: false, toolContext)).ToList();
         // Retrieved here, on the connection already open, rather than by the engine on a new one.
         var passages = newTexts.Count == 0 || !settings.HasKnowledge ? []
             : await work.Services.GetRequiredService<Knowledge.KnowledgeBase>().SearchAsync(string.Join("\n", newTexts), AgentEngine.PassagesPerTurn, ct);

@@ -32,8 +32,13 @@ public sealed class OutboundWebhookSubscriptions(ContextScopes scopes, IOptions<
         try
         {
             await using var work = scopes.ForSystem("outbound webhooks: active subscriptions");
-            var rows = await work.Db.OutboundWebhooks.AsNoTracking().Where(w => w.Active)
-                .Select(w => new { w.TenantId, w.Id, w.Events }).ToListAsync(ct);
+            // Outbound webhooks are a plan feature: a workspace downgraded below it keeps its webhooks but they receive
+            // nothing until it upgrades again (the next reload after the plan change).
+            var plans = Domain.Billing.PlanCatalog.All.Where(l => l.Has(Domain.Billing.PlanFeature.OutboundWebhooks)).Select(l => l.Plan).ToList();
+            var rows = await (from w in work.Db.OutboundWebhooks.AsNoTracking()
+                              join t in work.Db.Tenants on w.TenantId equals t.Id
+                              where w.Active && plans.Contains(t.Plan)
+                              select new { w.TenantId, w.Id, w.Events }).ToListAsync(ct);
             _byTenant = rows.GroupBy(r => r.TenantId).ToDictionary(g => g.Key,
                 g => g.Select(r => new ActiveSubscription(r.Id, r.Events.ToHashSet())).ToArray());
         }

@@ -103,6 +103,46 @@ public class CustomToolTests(CustomToolApp fixture) : IClassFixture<CustomToolAp
     private static JsonElement Args(object value) => JsonSerializer.SerializeToElement(value);
 
     [Fact]
+    public async Task After_a_downgrade_below_pro_the_tool_stays_configured_but_the_agent_is_no_longer_offered_it()
+    {
+        var customer = await TestCustomer.CreateAsync(fixture.App);
+        var api = fixture.App.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
+        var created = await api.PostAsJsonAsync($"/api/v1/tenants/{customer.TenantId}/tools", new
+        {
+            name = "check_stock",
+            description = "Existencias de un producto",
+            parametersSchema = new { type = "object", properties = new { product = new { type = "string" } } },
+            url = $"http://127.0.0.1:{fixture.Allowed.Port}/echo",
+            method = "POST",
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        List<string?> Offered(string marker) => fixture.Llm.ReplyRequests.Last(r => r.ToJsonString().Contains(marker))["tools"]!.AsArray()
+            .Select(t => (string?)t!["function"]!["name"]).ToList();
+
+        await customer.SayAsync($"{customer.Marker} hola");
+        await customer.WaitForBotMessagesAsync(1);
+        await customer.WaitUntilSettledAsync();
+        Assert.Contains("check_stock", Offered(customer.Marker));
+
+        await using (var work = fixture.App.Scopes.ForTenant(customer.TenantId))
+        {
+            var tenant = await work.Db.Tenants.SingleAsync(t => t.Id == customer.TenantId);
+            tenant.ChangePlan(OperatorConsole.Domain.Tenants.Plan.Growth);
+            await work.Db.SaveChangesAsync();
+        }
+        var marker = "baja-" + Guid.NewGuid().ToString("N")[..6];
+        await customer.SayAsync($"{marker} ¿tienen cepillos?");
+        await customer.WaitForBotMessagesAsync(2);
+        await customer.WaitUntilSettledAsync();
+        var offered = Offered(marker);
+        Assert.DoesNotContain("check_stock", offered);
+        Assert.Contains("escalate_to_human", offered); // the built-in tools are every plan's
+        await using (var work = fixture.App.Scopes.ForTenant(customer.TenantId))
+            Assert.True(await work.Db.AgentTools.AnyAsync(t => t.Name == "check_stock" && t.Enabled)); // kept for when it upgrades again
+    }
+
+    [Fact]
     public async Task The_agent_calls_a_custom_tool_with_arguments_interpolated_json_escaped_and_its_secret_header()
     {
         var customer = await TestCustomer.CreateAsync(fixture.App);

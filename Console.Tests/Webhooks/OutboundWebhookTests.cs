@@ -96,6 +96,51 @@ public class OutboundWebhookTests(OutboundWebhookApp fixture) : IClassFixture<Ou
     }
 
     [Fact]
+    public async Task A_workspace_downgraded_below_pro_keeps_its_webhook_but_sends_no_events_until_it_upgrades_again()
+    {
+        var (tenantId, phone, api) = await TenantAsync();
+        var (webhookId, _) = await SubscribeAsync(api, tenantId, Receiver.Url("/downgraded"), ["message.received"]);
+        var subscriptions = App.Services.GetRequiredService<OperatorConsole.Infrastructure.Webhooks.OutboundWebhookSubscriptions>();
+        async Task PlanAsync(OperatorConsole.Domain.Tenants.Plan plan)
+        {
+            await using var work = App.Scopes.ForTenant(tenantId);
+            (await work.Db.Tenants.SingleAsync(t => t.Id == tenantId)).ChangePlan(plan);
+            await work.Db.SaveChangesAsync();
+            await subscriptions.ReloadAsync(); // what every node does within OutboundWebhooks:SubscriptionRefreshSeconds
+        }
+        async Task<int> EventsAsync()
+        {
+            await using var work = App.Scopes.ForTenant(tenantId);
+            return await work.Db.OutboundWebhookEvents.CountAsync();
+        }
+        async Task<int> MessagesAsync()
+        {
+            await using var work = App.Scopes.ForTenant(tenantId);
+            return await work.Db.Messages.CountAsync();
+        }
+
+        await PlanAsync(OperatorConsole.Domain.Tenants.Plan.Growth);
+        Assert.Equal(HttpStatusCode.OK, (await CustomerWritesAsync(phone, "5215550002222", "Hola, ¿siguen abiertos?")).StatusCode);
+        await Eventually.TrueAsync(async () => await MessagesAsync() >= 1, "the customer's message stored");
+        // Events are written in the same transaction as the message: none was, so none can reach the receiver.
+        Assert.Equal(0, await EventsAsync());
+        await using (var work = App.Scopes.ForTenant(tenantId))
+            Assert.True(await work.Db.OutboundWebhooks.AnyAsync(w => w.Id == webhookId && w.Active)); // kept for the upgrade
+
+        await PlanAsync(OperatorConsole.Domain.Tenants.Plan.Pro);
+        Assert.Equal(HttpStatusCode.OK, (await CustomerWritesAsync(phone, "5215550002222", "¿Y mañana?")).StatusCode);
+        var received = await WaitForAsync(tenantId, "/downgraded", r => r.Count >= 1, "message.received after the upgrade");
+        static IEnumerable<string> Strings(JsonElement e) => e.ValueKind switch
+        {
+            JsonValueKind.String => [e.GetString()!],
+            JsonValueKind.Object => e.EnumerateObject().SelectMany(p => Strings(p.Value)),
+            JsonValueKind.Array => e.EnumerateArray().SelectMany(Strings),
+            _ => [],
+        };
+        Assert.Contains("¿Y mañana?", Strings(JsonDocument.Parse(received[0].Body).RootElement));
+    }
+
+    [Fact]
     public async Task A_new_customer_message_reaches_the_receiver_signed_with_the_subscription_secret()
     {
         var (tenantId, phone, api) = await TenantAsync();
