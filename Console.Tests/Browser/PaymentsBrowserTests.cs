@@ -169,6 +169,9 @@ public class PaymentsBrowserTests(PaymentsBrowserApp payments, BrowserFixture br
 
         // An http picture is refused in Spanish; an https one is kept with the new price and description.
         await page.GetByRole(AriaRole.Button, new() { Name = $"Editar Blanqueamiento {tag}" }).ClickAsync();
+        // As a user does: change the fields once the form shows the product (typed sooner, its values land over them).
+        await Assertions.Expect(form.GetByRole(AriaRole.Button, new() { Name = "Guardar cambios" })).ToBeVisibleAsync();
+        await Assertions.Expect(form.GetByLabel("Precio")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^1[,.]?200"));
         await form.GetByLabel("Precio").FillAsync("1350");
         await form.GetByLabel("Descripción").FillAsync("Blanqueamiento dental con láser, una sesión");
         await form.GetByLabel("Imagen (dirección https)").FillAsync("http://fotos.example.test/blanqueamiento.jpg");
