@@ -55,7 +55,7 @@ await fake.StartAsync();
 var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "bench-platform-key");
 var slug = "agent-bench-" + Guid.NewGuid().ToString("N")[..6];
-var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Agent bench", slug, ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
+var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Agent bench", slug, plan = "pro", ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
 created.EnsureSuccessStatusCode();
 var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 var phoneNumberId = Random.Shared.NextInt64(100000000000000, 999999999999999).ToString();

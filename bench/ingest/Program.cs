@@ -48,7 +48,7 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 
 // Its own tenant and WhatsApp number, so repeated runs never mix.
 var slug = "bench-" + Guid.NewGuid().ToString("N")[..8];
-var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Bench " + slug, slug, ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
+var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Bench " + slug, slug, plan = "enterprise", ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
 created.EnsureSuccessStatusCode();
 var tenantId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 var phoneNumberId = Random.Shared.NextInt64(100000000000000, 999999999999999).ToString();

@@ -74,7 +74,7 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 async Task<(Guid Id, string PhoneNumberId)> TenantAsync(string label)
 {
     var slug = $"bench-{label}-" + Guid.NewGuid().ToString("N")[..6];
-    var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Bench " + slug, slug, ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
+    var created = await http.PostAsJsonAsync("api/v1/tenants", new { name = "Bench " + slug, slug, plan = "pro", ownerEmail = $"{slug}@bench.test", ownerPassword = "Bench!Pass1" });
     created.EnsureSuccessStatusCode();
     var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     var phone = Random.Shared.NextInt64(100000000000000, 999999999999999).ToString();
