@@ -56,6 +56,22 @@ public static class WebhookEndpoints
         };
     }
 
+    /// <summary>A Stripe event's body as text (both Stripe routes): the size limit, then strict UTF-8, else the refusal.</summary>
+    private static async Task<(string Json, IResult? Refused)> ReadStripeBodyAsync(HttpRequest request, WebhookOptions options, CancellationToken ct)
+    {
+        if (request.ContentLength > options.MaxBodyBytes) return ("", TooLarge(options));
+        var body = await ReadLimitedAsync(request.Body, options.MaxBodyBytes, ct);
+        if (body is null) return ("", TooLarge(options));
+        try
+        {
+            return (new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body), null);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return ("", Results.Problem(statusCode: 400, title: "Invalid signature", detail: "The body is not UTF-8 JSON."));
+        }
+    }
+
     /// <summary>
     /// 200 once the event is applied (or was already, or is not about one of our payments); 400 when the signature does
     /// not match that tenant's webhook secret, with nothing changed.
@@ -63,19 +79,8 @@ public static class WebhookEndpoints
     private static async Task<IResult> ReceiveStripe(string tenantSlug, HttpRequest request, Infrastructure.Payments.StripeWebhook stripe,
         IOptionsMonitor<WebhookOptions> o, CancellationToken ct)
     {
-        var options = o.CurrentValue;
-        if (request.ContentLength > options.MaxBodyBytes) return TooLarge(options);
-        var body = await ReadLimitedAsync(request.Body, options.MaxBodyBytes, ct);
-        if (body is null) return TooLarge(options);
-        string json;
-        try
-        {
-            json = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
-            return Results.Problem(statusCode: 400, title: "Invalid signature", detail: "The body is not UTF-8 JSON.");
-        }
+        var (json, refused) = await ReadStripeBodyAsync(request, o.CurrentValue, ct);
+        if (refused is not null) return refused;
         var result = await stripe.HandleAsync(tenantSlug, json, request.Headers["Stripe-Signature"].ToString(), ct);
         return result == Infrastructure.Payments.StripeWebhookResult.BadSignature
             ? Results.Problem(statusCode: 400, title: "Invalid signature",
@@ -91,19 +96,8 @@ public static class WebhookEndpoints
     private static async Task<IResult> ReceivePlatformStripe(HttpRequest request, Infrastructure.Billing.PlatformStripeWebhook stripe,
         IOptionsMonitor<WebhookOptions> o, CancellationToken ct)
     {
-        var options = o.CurrentValue;
-        if (request.ContentLength > options.MaxBodyBytes) return TooLarge(options);
-        var body = await ReadLimitedAsync(request.Body, options.MaxBodyBytes, ct);
-        if (body is null) return TooLarge(options);
-        string json;
-        try
-        {
-            json = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
-            return Results.Problem(statusCode: 400, title: "Invalid signature", detail: "The body is not UTF-8 JSON.");
-        }
+        var (json, refused) = await ReadStripeBodyAsync(request, o.CurrentValue, ct);
+        if (refused is not null) return refused;
         return await stripe.HandleAsync(json, request.Headers["Stripe-Signature"].ToString(), ct) switch
         {
             Infrastructure.Billing.PlatformStripeWebhookResult.BadSignature => Results.Problem(statusCode: 400, title: "Invalid signature",
