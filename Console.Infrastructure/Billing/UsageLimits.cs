@@ -52,17 +52,33 @@ public sealed record ReplyAllowance(
         if (limits.UnlimitedReplies)
             return new(limits, ReplyFunding.Unlimited, null, 0, 0, 0, tenant.DefaultCulture, dayStart, monthStart, day, month);
 
-        await LockAsync(db, tenantId, ct);
-        // A separate statement after the lock: under READ COMMITTED it sees every commit made before the lock was ours.
-        var counts = (await db.Database.SqlQuery<Counts>($"""
+        async Task<Counts> CountAsync() => (await db.Database.SqlQuery<Counts>($"""
             SELECT (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {dayStart}) AS today,
                    (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {monthStart}) AS month,
                    (SELECT coalesce(sum(e.replies), 0)::int FROM credit_entries e WHERE e.tenant_id = {tenantId}) AS balance
             """).ToListAsync(ct)).Single();
+
+        // Far from both allowances, no lock: the commits that could be in flight beside this one (at most
+        // UnlockedMargin of them) cannot reach the limit, so a burst commits in parallel. Near it, the commits take turns.
+        var counts = await CountAsync();
+        if (!Near(limits.RepliesPerDay, counts.Today) && !Near(limits.RepliesPerMonth, counts.Month))
+            return new(limits, ReplyFunding.Plan, null, counts.Today, counts.Month, counts.Balance, tenant.DefaultCulture, dayStart, monthStart, day, month);
+
+        await LockAsync(db, tenantId, ct);
+        // A separate statement after the lock: under READ COMMITTED it sees every commit made before the lock was ours.
+        counts = await CountAsync();
         var exhausted = Agent.TurnPreparer.AllowanceUsed(limits, counts.Today, counts.Month);
         ReplyFunding? funding = exhausted is null ? ReplyFunding.Plan : counts.Balance > 0 ? ReplyFunding.Credit : null;
         return new(limits, funding, exhausted, counts.Today, counts.Month, counts.Balance, tenant.DefaultCulture, dayStart, monthStart, day, month);
     }
+
+    /// <summary>
+    /// How many replies short of an allowance the count becomes exact (under the tenant's lock). It must exceed the turns
+    /// of one tenant that can commit at the same moment across all nodes (Agent:Workers × nodes: 32 × 8 by default).
+    /// </summary>
+    public const int UnlockedMargin = 256;
+
+    private static bool Near(int? allowance, int used) => allowance is { } a && used + UnlockedMargin >= a;
 
     /// <summary>The lock every movement of a tenant's AI-reply allowance and credits takes (commits, expiry, refunds).</summary>
     public static Task LockAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
