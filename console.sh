@@ -173,6 +173,11 @@ cmd_test() {
   local passed failed
   passed=$(grep -Eo 'Passed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
   failed=$(grep -Eo 'Failed: +[0-9]+' "$out" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true)
+  if [ "${failed:-0}" != 0 ]; then
+    # The run's log is long and interleaved: repeat each failure (name, message, first stack lines) at the end.
+    echo "==== failed tests ===="
+    grep -v '^{"time' "$out" | grep -A14 -E '^\s+Failed [A-Za-z]' | grep -v '^\s*at Microsoft\.\|^\s*at System\.\|^\s*at Xunit\.' | cut -c1-400 || true
+  fi
   rm -f "$out"
   echo "${passed:-0} passed, ${failed:-0} failed"
   return "$rc"

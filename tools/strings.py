@@ -2104,6 +2104,19 @@ S = {
  "AdminBilling.Note": ("Note", "Nota"),
  "AdminBilling.Grant": ("Grant", "Regalar"),
  "AdminBilling.Granted": ("{0} replies granted to {1}.", "Se regalaron {0} respuestas a {1}."),
+ "AdminNav.Label": ("Command center sections", "Secciones del centro de mando"),
+ "AdminNav.Dashboard": ("Dashboard", "Panel"),
+ "AdminNav.Failed": ("Failed work", "Trabajo fallido"),
+ # --- command center: dashboard, metrics and nodes (add above this line) ---
+ "AdminNav.Events": ("DevConsole", "DevConsole"),
+ "AdminNav.Tenants": ("Tenants", "Negocios"),
+ "AdminNav.Usage": ("Token usage", "Consumo de tokens"),
+ # --- command center: failed work and DevConsole (add above this line) ---
+ "AdminNav.Billing": ("Billing", "Facturación"),
+ "AdminNav.Audit": ("Audit log", "Auditoría"),
+ "AdminNav.Emails": ("E-mails", "Correos"),
+ # --- command center: tenants, support view, token usage, audit, e-mails, channels (add above this line) ---
+ "AdminNav.Channels": ("Channels", "Canales"),
 }
 
 
