@@ -76,6 +76,9 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
             // The plan does not allow it: 402, with the plan that does (requiredPlan below).
             DomainException d when Infrastructure.Billing.PlanGates.RequiredPlan(d) is not null => (StatusCodes.Status402PaymentRequired, d.Code),
+            // Nothing wrong with the request: the platform cannot take payments (not set up) or Stripe failed.
+            DomainException { Code: "billing.not_configured" } d => (StatusCodes.Status503ServiceUnavailable, d.Code),
+            DomainException { Code: "billing.stripe_error" } d => (StatusCodes.Status502BadGateway, d.Code),
             DomainException d => (StatusCodes.Status422UnprocessableEntity, d.Code),
             ConflictException c => (StatusCodes.Status409Conflict, c.Code),
             Infrastructure.Channels.Outbound.WindowClosedException => (StatusCodes.Status409Conflict, "window_closed"),

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Tenants;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Email;
 using OperatorConsole.Infrastructure.Platform;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -53,6 +54,13 @@ public sealed class BillingMail(ContextScopes scopes, EmailOutbox email, PublicL
             " are still stored and your team can answer them.</p>" +
             $"<p><a href=\"{link}\">Choose a plan</a> and the bot answers again at once.</p>"), ct);
 
+    /// <summary>Where a workspace's billing mail goes: the e-mail of each of its owners.</summary>
+    internal static Task<List<string>> OwnerEmailsAsync(AppDbContext db, Guid tenantId, CancellationToken ct) =>
+        (from m in db.TenantMembers
+         join u in db.Users on m.UserId equals u.Id
+         where m.TenantId == tenantId && m.Role == TenantRole.Owner && u.Email != null
+         select u.Email!).ToListAsync(ct);
+
     private static string Html(string text) => WebUtility.HtmlEncode(text);
 
     private async Task SendAsync(Guid tenantId, Func<Tenant, bool, string, (string Subject, string Body)> compose, CancellationToken ct)
@@ -62,10 +70,7 @@ public sealed class BillingMail(ContextScopes scopes, EmailOutbox email, PublicL
         await using (var work = scopes.ForTenant(tenantId))
         {
             tenant = await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenantId, ct);
-            owners = await (from m in work.Db.TenantMembers
-                            join u in work.Db.Users on m.UserId equals u.Id
-                            where m.TenantId == tenantId && m.Role == TenantRole.Owner && u.Email != null
-                            select u.Email!).ToListAsync(ct);
+            owners = await OwnerEmailsAsync(work.Db, tenantId, ct);
         }
         var spanish = tenant.DefaultCulture.StartsWith("es", StringComparison.OrdinalIgnoreCase);
         var (subject, body) = compose(tenant, spanish, WebUtility.HtmlEncode(links.To(PlatformBilling.ReturnPath)));

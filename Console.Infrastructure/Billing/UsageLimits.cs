@@ -150,10 +150,7 @@ public sealed class UsageNotices(ContextScopes scopes, EmailOutbox email, System
                 ON CONFLICT DO NOTHING
                 """, ct);
             if (inserted == 0) return; // sent already this period
-            owners = await (from m in work.Db.TenantMembers
-                            join u in work.Db.Users on m.UserId equals u.Id
-                            where m.TenantId == tenantId && m.Role == TenantRole.Owner && u.Email != null
-                            select u.Email!).ToListAsync(ct);
+            owners = await BillingMail.OwnerEmailsAsync(work.Db, tenantId, ct);
         }
 
         var daily = kind is Day80 or DayLimit;

@@ -114,4 +114,18 @@ public class PlanGateTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFact
         Assert.Equal("plan.limit_reached", tooMuch.Code);
         Assert.Equal(Plan.Growth, Assert.IsType<Plan>(tooMuch.Args[^1]));
     }
+
+    [Fact]
+    public async Task Without_stripe_set_up_a_plan_checkout_is_503_with_the_reason_in_the_callers_language_and_nothing_changes()
+    {
+        // This host has no Stripe:SecretKey: the request is fine, the platform cannot take payments yet.
+        var tenant = await app.TenantAsync(plan: Plan.Starter);
+        var response = await Api("es").PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/billing/checkout", new { plan = "growth" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("billing.not_configured", problem.GetProperty("code").GetString());
+        Assert.Contains("factura", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        var summary = await Api().GetFromJsonAsync<JsonElement>($"/api/v1/tenants/{tenant.Id}");
+        Assert.Equal("Starter", summary.GetProperty("plan").GetString(), ignoreCase: true);
+    }
 }

@@ -138,6 +138,27 @@ public class ApiKeyTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactor
     }
 
     [Fact]
+    public async Task A_key_without_admin_cannot_change_the_plan_buy_credits_or_open_the_billing_portal()
+    {
+        // Paying the platform is the owner's decision: a key handed to a CRM integration must not start a Checkout.
+        var tenant = await app.TenantAsync();
+        var (_, writeKey) = await IssueAsync(Platform, tenant.Id, new { name = "crm", scopes = new[] { "read", "write" } });
+        var writer = Client(writeKey);
+        foreach (var (route, body) in new (string, object)[]
+                 {
+                     ("billing/checkout", new { plan = "growth" }),
+                     ("billing/credits/checkout", new { pack = "replies-500" }),
+                     ("billing/portal", new { }),
+                 })
+        {
+            var response = await writer.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/{route}", body);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{route}: {(int)response.StatusCode}");
+        }
+        // Reading the ledger is not a change: a read key may.
+        Assert.Equal(HttpStatusCode.OK, (await writer.GetAsync($"/api/v1/tenants/{tenant.Id}/billing/credits")).StatusCode);
+    }
+
+    [Fact]
     public async Task Issuing_and_revoking_keys_and_platform_key_calls_into_a_tenant_are_audited()
     {
         var tenant = await app.TenantAsync();
