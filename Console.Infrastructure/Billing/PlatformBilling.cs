@@ -58,6 +58,13 @@ public sealed class PlatformBilling(IOptionsMonitor<StripeOptions> options, Cont
             return await SwapPriceAsync(client, tenantId, subscriptionId, price, plan, actorEmail, ct);
 
         var customer = await EnsureCustomerAsync(client, tenantId, actorEmail, ct);
+        // Stripe may know a subscription our webhook has not brought yet (paid a moment ago in another tab): change that
+        // one rather than sell a second.
+        if (await LiveSubscriptionAtStripeAsync(client, customer, ct) is { } paidMeanwhile)
+            return await SwapPriceAsync(client, tenantId, paidMeanwhile, price, plan, actorEmail, ct);
+        // One open plan Checkout per customer: an older one (another tab, another owner) is expired so that two
+        // completed Checkouts can never make two subscriptions.
+        await ExpireOpenPlanCheckoutsAsync(client, customer, ct);
         var metadata = new Dictionary<string, string> { ["tenant_id"] = tenantId.ToString() };
         var session = await CallAsync(() => new Stripe.Checkout.SessionService(client).CreateAsync(new Stripe.Checkout.SessionCreateOptions
         {
@@ -171,6 +178,32 @@ public sealed class PlatformBilling(IOptionsMonitor<StripeOptions> options, Cont
     /// One subscription per tenant: a plan change swaps the price of its item (Stripe prorates) and the answer is applied
     /// at once, so the page shows the new plan; the subscription.updated event that follows changes nothing more.
     /// </summary>
+    private async Task<string?> LiveSubscriptionAtStripeAsync(StripeClient client, string customer, CancellationToken ct)
+    {
+        var list = await CallAsync(() => new SubscriptionService(client).ListAsync(
+            new SubscriptionListOptions { Customer = customer, Status = "all", Limit = 20 }, cancellationToken: ct));
+        return list.Data.Where(s => s.Status is not ("canceled" or "incomplete_expired" or "incomplete"))
+            .OrderByDescending(s => s.Created).Select(s => s.Id).FirstOrDefault();
+    }
+
+    private async Task ExpireOpenPlanCheckoutsAsync(StripeClient client, string customer, CancellationToken ct)
+    {
+        var sessions = new Stripe.Checkout.SessionService(client);
+        var open = await CallAsync(() => sessions.ListAsync(
+            new Stripe.Checkout.SessionListOptions { Customer = customer, Status = "open", Limit = 20 }, cancellationToken: ct));
+        foreach (var session in open.Data.Where(s => s.Mode == "subscription"))
+        {
+            try
+            {
+                await sessions.ExpireAsync(session.Id, cancellationToken: ct);
+            }
+            catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.BadRequest)
+            {
+                // Completed or expired between the list and now: the webhook (or nothing) follows; nothing to expire.
+            }
+        }
+    }
+
     private async Task<BillingAction> SwapPriceAsync(StripeClient client, Guid tenantId, string subscriptionId, string price, Plan plan,
         string actorEmail, CancellationToken ct)
     {

@@ -216,6 +216,35 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
     }
 
     [Fact]
+    public async Task Checkout_opened_in_two_tabs_can_be_paid_only_once_and_a_payment_the_webhook_has_not_brought_is_changed_not_doubled()
+    {
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
+        var first = await CheckoutUrlAsync(tenant.Id, "growth");
+        var second = await CheckoutUrlAsync(tenant.Id, "pro");
+
+        // The older tab's page no longer takes a payment; the newer one does.
+        using (var browser = new HttpClient())
+            Assert.Equal(HttpStatusCode.Gone, (await browser.PostAsync(first, new FormUrlEncodedContent([]))).StatusCode);
+        await PayAsync(second);
+        var row = await SubscriptionAsync(tenant.Id);
+        Assert.Single(Stripe.Subscriptions.Values, sub => sub.Customer == row!.StripeCustomerId);
+        Assert.Equal(Plan.Pro, await PlanAsync(tenant.Id));
+
+        // Paid at Stripe but its events not here yet (here: another customer's subscription made directly at the fake):
+        // a new Checkout request changes that subscription instead of selling a second one.
+        var other = await App.TenantAsync(plan: Plan.Starter);
+        await CheckoutUrlAsync(other.Id, "growth");
+        var customer = (await SubscriptionAsync(other.Id))!.StripeCustomerId!;
+        var paidElsewhere = Stripe.CreateSubscription(customer, PlatformStripeApp.PriceOf(Plan.Growth),
+            new Dictionary<string, string> { ["tenant_id"] = other.Id.ToString() });
+        var response = await Api().PostAsJsonAsync($"/api/v1/tenants/{other.Id}/billing/checkout", new { plan = "pro" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetBoolean());
+        Assert.Single(Stripe.Subscriptions.Values, sub => sub.Customer == customer);
+        Assert.Equal(PlatformStripeApp.PriceOf(Plan.Pro), paidElsewhere.PriceId);
+    }
+
+    [Fact]
     public async Task Updated_delivered_before_created_ends_in_stripes_current_state()
     {
         var tenant = await App.TenantAsync(plan: Plan.Starter);

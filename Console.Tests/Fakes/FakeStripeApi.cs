@@ -89,6 +89,9 @@ public sealed class FakeStripeApi : IAsyncDisposable
         var fake = new FakeStripeApi(app);
         app.MapGet("/v1/account", (Func<HttpContext, Task<IResult>>)fake.AccountAsync);
         app.MapPost("/v1/checkout/sessions", (Func<HttpContext, Task<IResult>>)fake.CreateSessionAsync);
+        app.MapGet("/v1/checkout/sessions", (Func<HttpContext, Task<IResult>>)fake.ListSessionsAsync);
+        app.MapPost("/v1/checkout/sessions/{id}/expire", (Func<HttpContext, Task<IResult>>)fake.ExpireSessionAsync);
+        app.MapGet("/v1/subscriptions", (Func<HttpContext, Task<IResult>>)fake.ListSubscriptionsAsync);
         app.MapPost("/v1/customers", (Func<HttpContext, Task<IResult>>)fake.CreateCustomerAsync);
         app.MapGet("/v1/subscriptions/{id}", (Func<HttpContext, Task<IResult>>)fake.GetSubscriptionAsync);
         app.MapPost("/v1/subscriptions/{id}", (Func<HttpContext, Task<IResult>>)fake.UpdateSubscriptionAsync);
@@ -168,6 +171,59 @@ public sealed class FakeStripeApi : IAsyncDisposable
         _sessions[id]["_product"] = form.GetValueOrDefault("line_items[0][price_data][product_data][name]");
         _sessions[id]["_subscription_metadata"] = Json(Prefixed(form, "subscription_data[metadata]["));
         return Results.Json(session);
+    }
+
+    /// <summary>Stripe's list of a customer's Checkout Sessions, filtered by <c>status</c> (open, complete, expired).</summary>
+    private async Task<IResult> ListSessionsAsync(HttpContext http)
+    {
+        var key = KeyOf(http);
+        _requests.Enqueue(new StripeRequest("GET", http.Request.Path + http.Request.QueryString, key, new Dictionary<string, string>()));
+        await Task.CompletedTask;
+        if (key is null || !_accounts.ContainsKey(key)) return InvalidKey(key);
+        var customer = http.Request.Query["customer"].ToString();
+        var status = http.Request.Query["status"].ToString();
+        var items = _sessions.Values
+            .Where(sn => sn["customer"]?.GetValue<string>() == customer && (status.Length == 0 || sn["status"]?.GetValue<string>() == status))
+            .Select(Public).ToArray();
+        return Results.Json(new JsonObject { ["object"] = "list", ["url"] = "/v1/checkout/sessions", ["has_more"] = false, ["data"] = new JsonArray(items) });
+    }
+
+    /// <summary>Expires an open session (its page then refuses to pay); 400 for one already complete, as Stripe answers.</summary>
+    private async Task<IResult> ExpireSessionAsync(HttpContext http)
+    {
+        var key = KeyOf(http);
+        var id = (string)http.Request.RouteValues["id"]!;
+        _requests.Enqueue(new StripeRequest("POST", http.Request.Path, key, await FormAsync(http), IdempotencyKeyOf(http)));
+        if (key is null || !_accounts.ContainsKey(key)) return InvalidKey(key);
+        if (!_sessions.TryGetValue(id, out var session)) return Missing("checkout.session", id);
+        if (session["status"]?.GetValue<string>() != "open")
+            return Results.Json(new { error = new { message = $"Only Checkout Sessions with a status in [\"open\"] can be expired.", type = "invalid_request_error" } },
+                statusCode: 400);
+        session["status"] = "expired";
+        return Results.Json(Public(session));
+    }
+
+    /// <summary>Stripe's list of a customer's subscriptions (<c>status=all</c> includes canceled ones).</summary>
+    private async Task<IResult> ListSubscriptionsAsync(HttpContext http)
+    {
+        var key = KeyOf(http);
+        _requests.Enqueue(new StripeRequest("GET", http.Request.Path + http.Request.QueryString, key, new Dictionary<string, string>()));
+        await Task.CompletedTask;
+        if (key is null || !_accounts.ContainsKey(key)) return InvalidKey(key);
+        var customer = http.Request.Query["customer"].ToString();
+        var status = http.Request.Query["status"].ToString();
+        var items = _subscriptions.Values
+            .Where(sub => sub.Customer == customer && (status is "all" || (status.Length == 0 ? sub.Status != "canceled" : sub.Status == status)))
+            .Select(sub => (JsonNode)sub.ToJson()).ToArray();
+        return Results.Json(new JsonObject { ["object"] = "list", ["url"] = "/v1/subscriptions", ["has_more"] = false, ["data"] = new JsonArray(items) });
+    }
+
+    /// <summary>A stored session as Stripe shows it: without the fake's own bookkeeping fields.</summary>
+    private static JsonNode Public(JsonObject stored)
+    {
+        var copy = stored.DeepClone().AsObject();
+        foreach (var hidden in copy.Select(p => p.Key).Where(k => k.StartsWith('_')).ToList()) copy.Remove(hidden);
+        return copy;
     }
 
     /// <summary>The platform's customers: the same idempotency key answers the same customer, as Stripe does for 24 hours.</summary>
@@ -289,6 +345,10 @@ public sealed class FakeStripeApi : IAsyncDisposable
     {
         var id = (string)http.Request.RouteValues["id"]!;
         if (!_sessions.TryGetValue(id, out var stored)) return Results.NotFound();
+        // Stripe's hosted page of an expired (or already paid) session takes no payment.
+        if (stored["status"]?.GetValue<string>() != "open")
+            return Results.Content("<!doctype html><html><body><h1>This Checkout Session is no longer available</h1></body></html>", "text/html",
+                statusCode: 410);
         var session = stored.DeepClone().AsObject();
         foreach (var hidden in session.Select(p => p.Key).Where(k => k.StartsWith('_')).ToList()) session.Remove(hidden);
         session["status"] = "complete";
