@@ -1535,6 +1535,8 @@ S = {
  "Invitation.CreateAndJoin": ("Create account and join", "Crear cuenta y unirme"),
  "Invitation.Name": ("Your name", "Tu nombre"),
  "Invitation.Confirm": ("Repeat the password", "Repite la contraseña"),
+ "Invitation.NoSeat": ("{0} has no free seat on its plan right now. Ask whoever invited you to free a seat or upgrade the plan; this link keeps working until it expires.",
+                       "{0} no tiene un puesto libre en su plan ahora mismo. Pide a quien te invitó que libere un puesto o mejore el plan; este enlace sigue sirviendo hasta que venza."),
  "Invitation.NameRequired": ("Enter your name.", "Escribe tu nombre."),
  "Invitation.Invalid.Title": ("This invitation link is not valid", "Este enlace de invitación no es válido"),
  "Invitation.Invalid.Body": ("Check that you copied the whole link, or ask for a new invitation.", "Revisa que copiaste el enlace completo o pide una invitación nueva."),

@@ -112,7 +112,7 @@ public sealed class PlatformBilling(IOptionsMonitor<StripeOptions> options, Cont
                     },
                 },
             ],
-            SuccessUrl = Back("success"),
+            SuccessUrl = Back("credits"),
             CancelUrl = Back("cancel"),
         }, cancellationToken: ct));
         await AuditAsync(tenantId, actorEmail, "billing.credits_checkout_started", session.Id, $"pack {pack.Id}", ct);

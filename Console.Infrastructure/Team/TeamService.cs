@@ -179,7 +179,14 @@ public sealed class TeamService(ContextScopes scopes, EmailOutbox email, PublicL
         var now = clock.GetUtcNow();
         invitation.Accept(userId, now);
         if (!await work.Db.TenantMembers.AnyAsync(m => m.TenantId == invitation.TenantId && m.UserId == userId, ct))
+        {
+            // The plan is checked again when the seat is taken, not only when the link was sent: the workspace may have
+            // moved to a smaller plan since. The tenant row is locked so two invitees accepting at once count each other.
+            var tenant = await work.Db.Tenants.FromSql($"SELECT * FROM tenants WHERE id = {invitation.TenantId} FOR UPDATE").AsNoTracking().SingleAsync(ct);
+            var seats = await work.Db.TenantMembers.CountAsync(m => m.TenantId == invitation.TenantId, ct);
+            Billing.PlanGates.RequireRoom(PlanCatalog.For(tenant.Plan), Billing.PlanLimitKind.Seats, seats);
             work.Db.TenantMembers.Add(TenantMember.Create(invitation.TenantId, userId, invitation.Role, now));
+        }
         work.Db.AuditEntries.Add(AuditEntry.Change(invitation.TenantId, userId, userName, "member.joined", nameof(TenantMember), userId.ToString(),
             null, Snapshot(new { email = invitation.Email, role = invitation.Role }), now, invitation.Email));
         await work.Db.SaveChangesAsync(ct);

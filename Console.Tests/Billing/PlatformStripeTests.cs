@@ -282,7 +282,9 @@ public class PlatformStripeTests(PlatformStripeApp billing) : IClassFixture<Plat
         Assert.Equal("usd", session.Form["line_items[0][price_data][currency]"]);
         Assert.Equal("3500", session.Form["line_items[0][price_data][unit_amount]"]);
 
-        await PayAsync(url);
+        // Back on the billing page with the credits' own marker, so it waits for the grant and says so (not "plan active").
+        var back = await PayAsync(url);
+        Assert.Equal($"{PlatformStripeApp.PublicBase}/billing?checkout=credits", back.AbsoluteUri);
         Assert.Equal(2_000, await CreditsAsync(tenant.Id));
 
         // The same delivery again, and the same session in a new event (Stripe's retries and its async twin).

@@ -106,6 +106,41 @@ public partial class TeamTests(SocketAppFactory app) : IClassFixture<SocketAppFa
     }
 
     [Fact]
+    public async Task A_link_sent_before_a_downgrade_cannot_take_a_seat_the_smaller_plan_lacks_and_works_once_one_is_free()
+    {
+        var tenant = await app.TenantAsync(plan: Plan.Growth);
+        using var api = await AdminApiAsync(tenant.Id);
+        var email = $"{TestData.Unique("tarde")}@invitee.test";
+        await InviteAsync(api, tenant.Id, email);
+        var link = await MailedLinkAsync(email);
+        // Then the workspace moves to Starter (2 seats) and a second member fills the last seat.
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            (await work.Db.Tenants.SingleAsync(t => t.Id == tenant.Id)).ChangePlan(Plan.Starter);
+            await work.Db.SaveChangesAsync();
+        }
+        var second = await app.MemberAsync(tenant.Id);
+
+        using var browser = Browser();
+        var refused = await AcceptAsNewAsync(browser, link, "Tomás Tarde");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("no tiene un puesto libre en su plan", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        var user = (await UserAsync(email))!;
+        Assert.Null(await MembershipAsync(tenant.Id, user.Id));
+
+        // A seat freed: the same link now works (the account made on the first try signs in).
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            work.Db.TenantMembers.Remove(await work.Db.TenantMembers.SingleAsync(m => m.Id == second.Id));
+            await work.Db.SaveChangesAsync();
+        }
+        var accepted = await new FormClient(browser).PostFormAsync(link, "accept-invitation",
+            new Dictionary<string, string> { ["Input.Token"] = Token(link), ["Input.Password"] = Password });
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        Assert.Equal(TenantRole.Agent, (await MembershipAsync(tenant.Id, user.Id))!.Role);
+    }
+
+    [Fact]
     public async Task An_existing_account_signs_in_from_the_link_and_gets_the_second_workspace()
     {
         var first = await app.TenantAsync(password: Password);
