@@ -13,6 +13,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Agent.Knowledge;
 using OperatorConsole.Tests.Support;
 using UglyToad.PdfPig.Core;
@@ -245,6 +246,37 @@ public class KnowledgeFilesTests(KnowledgeFilesApp fixture) : IClassFixture<Know
         var response = await UploadAsync(Api(), tenant.Id, "enorme.txt", tooBig);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("knowledge.too_large", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_web_page_counts_against_the_plans_knowledge_once_its_size_is_known_and_a_full_base_refuses_new_pages()
+    {
+        var tenant = await App.TenantAsync(plan: Plan.Starter);
+        var api = Api();
+        // 10 MB on Starter: a file that leaves 100 bytes free, less than the page weighs.
+        await using (var work = App.Scopes.ForTenant(tenant.Id))
+        {
+            work.Db.KnowledgeDocuments.Add(KnowledgeDocument.Queue(tenant.Id, "Catálogo", KnowledgeSource.File, "catalogo.pdf",
+                10 * 1024 * 1024 - 100, DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
+        }
+        var accepted = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/knowledge/url", new { url = $"http://127.0.0.1:{fixture.Site.Port}/precios" });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var page = (await WatchAsync(api, tenant.Id, id))[^1];
+        Assert.Equal("failed", page.GetProperty("status").GetString());
+        Assert.Equal("plan.limit_reached", page.GetProperty("failureCode").GetString());
+        Assert.Equal(0, page.GetProperty("sizeBytes").GetInt64());
+
+        // Filled to the byte: a new page is refused at once, nothing queued.
+        await using (var work = App.Scopes.ForTenant(tenant.Id))
+        {
+            work.Db.KnowledgeDocuments.Add(KnowledgeDocument.Queue(tenant.Id, "Relleno", KnowledgeSource.File, "relleno.pdf", 100, DateTimeOffset.UtcNow));
+            await work.Db.SaveChangesAsync();
+        }
+        var full = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/knowledge/url", new { url = $"http://127.0.0.1:{fixture.Site.Port}/precios" });
+        Assert.Equal(HttpStatusCode.PaymentRequired, full.StatusCode);
+        Assert.Equal("plan.limit_reached", (await full.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
     [Fact]

@@ -113,6 +113,8 @@ public sealed class KnowledgeSources(ContextScopes scopes, GuardedNetwork networ
             throw new KnowledgeRefusedException("knowledge.url_blocked", $"That address cannot be reached from here: {ex.Message}.");
         }
         await using var work = scopes.ForTenant(tenantId, actor.UserId);
+        // Its size is known once fetched (checked again then); a knowledge base already full is refused now.
+        await RequireRoomAsync(work.Db, tenantId, 1, ct);
         var now = clock.GetUtcNow();
         var provisional = string.IsNullOrWhiteSpace(title) ? target.Host + target.AbsolutePath.TrimEnd('/') : title.Trim();
         var document = KnowledgeDocument.Queue(tenantId, provisional.Length > KnowledgeDocument.MaxTitle ? provisional[..KnowledgeDocument.MaxTitle] : provisional,

@@ -182,7 +182,12 @@ public sealed class KnowledgeProcessor(ContextScopes scopes, IHttpClientFactory 
             body = Encoding.UTF8.GetString(bytes);
         }
         await using (var work = scopes.ForTenant(tenantId))
+        {
+            // A page's size is known only now: it counts against the plan's knowledge like an uploaded file (this
+            // document still counts 0), and a page that does not fit fails with the plan's reason.
+            await KnowledgeSources.RequireRoomAsync(work.Db, tenantId, bytes.LongLength, ct);
             await work.Db.KnowledgeDocuments.Where(d => d.Id == document.Id).ExecuteUpdateAsync(u => u.SetProperty(d => d.SizeBytes, bytes.LongLength), ct);
+        }
         if (mediaType is "text/plain" or "text/markdown") return (body, null);
         if (mediaType is not ("text/html" or "application/xhtml+xml" or ""))
             throw new KnowledgeRefusedException("knowledge.page_type", $"The address is not a web page ({mediaType}).");
