@@ -35,10 +35,15 @@ public sealed class ConsoleTelemetry
     private readonly Histogram<double> _llmDuration;
     private volatile IReadOnlyDictionary<string, long> _backlog = new Dictionary<string, long>();
 
-    public ConsoleTelemetry(IMeterFactory meters, TimeProvider clock)
+    /// <summary>The meter's tag naming this app instance.</summary>
+    public const string InstanceTag = "service.instance.id";
+
+    public ConsoleTelemetry(IMeterFactory meters, NodeIdentity node, TimeProvider clock)
     {
         _clock = clock;
-        var meter = meters.Create(Name);
+        // The version names the instance too: OpenTelemetry tells streams apart by meter name and version (not tags), and
+        // several instances in one process (tests) must not share a stream that ends when one of them stops.
+        var meter = meters.Create(new MeterOptions(Name) { Version = node.Id, Tags = [new KeyValuePair<string, object?>(InstanceTag, node.Id)] });
         _turn = meter.CreateHistogram<double>(AgentTurnDuration, "ms", "An agent turn from claim to commit, by outcome.");
         _overhead = meter.CreateHistogram<double>(AgentTurnOverhead, "ms", "An agent turn's own cost: its duration minus the model's time.");
         _stage = meter.CreateHistogram<double>("console.agent.turn.stage.duration", "ms", "Prepare, decide (without the model) and commit of a turn.");

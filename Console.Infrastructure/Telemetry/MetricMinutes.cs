@@ -98,13 +98,15 @@ public sealed class MetricMinutes
 /// The dashboard's reader of the <c>OperatorConsole</c> meter: a periodic reader with delta temporality calls it about
 /// every half second with what was measured since the last call, which it adds to this minute's figures.
 /// </summary>
-public sealed class DashboardMetricExporter(MetricMinutes minutes, TimeProvider clock) : BaseExporter<Metric>
+public sealed class DashboardMetricExporter(MetricMinutes minutes, NodeIdentity node, TimeProvider clock) : BaseExporter<Metric>
 {
     public override ExportResult Export(in Batch<Metric> batch)
     {
         var now = clock.GetUtcNow();
         foreach (var metric in batch)
         {
+            // Only this instance's meter (another app instance in the same process has its own figures).
+            if (!IsThisNode(metric)) continue;
             foreach (ref readonly var point in metric.GetMetricPoints())
             {
                 MinuteFigure? delta = metric.MetricType switch
@@ -123,6 +125,8 @@ public sealed class DashboardMetricExporter(MetricMinutes minutes, TimeProvider 
         }
         return ExportResult.Success;
     }
+
+    private bool IsThisNode(Metric metric) => metric.MeterVersion == node.Id;
 
     private static MinuteFigure Histogram(in MetricPoint point)
     {

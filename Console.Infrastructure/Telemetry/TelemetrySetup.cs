@@ -43,7 +43,7 @@ public static class TelemetrySetup
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = HistogramBounds.For(instrument.Name) }
                     : null);
                 metrics.AddReader(sp => new PeriodicExportingMetricReader(
-                    new DashboardMetricExporter(sp.GetRequiredService<MetricMinutes>(), sp.GetRequiredService<TimeProvider>()), DashboardExportMilliseconds)
+                    new DashboardMetricExporter(sp.GetRequiredService<MetricMinutes>(), sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<TimeProvider>()), DashboardExportMilliseconds)
                 {
                     TemporalityPreference = MetricReaderTemporalityPreference.Delta,
                 });

@@ -172,7 +172,9 @@ public sealed class WebhookIntake(
     {
         var state = parseError is null ? nameof(DeliveryState.Pending) : nameof(DeliveryState.Failed);
         var nextAttempt = parseError is null ? now : (DateTimeOffset?)null;
-        return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt));
+        // The ingest span (when traces are recorded) goes with the row, so its processing can link back to it.
+        var trace = System.Diagnostics.Activity.Current is { Recorded: true, Source.Name: Telemetry.ConsoleTelemetry.Name } span ? span.Id : null;
+        return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt, trace));
     }
 
     private static bool IsDatabaseDown(Exception ex) => WebhookInbox.IsDatabaseDown(ex) || ex is ChannelClosedException;

@@ -37,6 +37,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     buckets double precision[],
                     PRIMARY KEY (minute, node_id, name, tags)
                 );
+                -- The webhook.ingest span of a delivery (W3C traceparent), when traces are recorded: processing links to it.
+                ALTER TABLE webhook_deliveries ADD COLUMN trace_parent text;
                 """);
             RowLevelSecurity.EnablePlatformTable(migrationBuilder, "cluster_nodes");
             RowLevelSecurity.EnablePlatformTable(migrationBuilder, "metric_minutes");
@@ -44,7 +46,7 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("DROP TABLE metric_minutes; DROP TABLE cluster_nodes;");
+            migrationBuilder.Sql("ALTER TABLE webhook_deliveries DROP COLUMN trace_parent; DROP TABLE metric_minutes; DROP TABLE cluster_nodes;");
         }
     }
 }
