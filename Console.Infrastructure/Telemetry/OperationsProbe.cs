@@ -60,7 +60,7 @@ public sealed class OperationsProbe(ContextScopes scopes, ConsoleTelemetry telem
              AND (owner = '{{nameof(ConversationOwner.Unassigned)}}' OR sla_due_at IS NOT NULL)),
           (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),
           pg_database_size(current_database()),
-          (SELECT extract(epoch FROM clock_timestamp() - min(xact_start)) FROM pg_stat_activity
+          (SELECT extract(epoch FROM clock_timestamp() - min(xact_start))::float8 FROM pg_stat_activity
              WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid());
         SELECT node_id, host, version, started_at, heartbeat_at, circuits, cpu_percent, working_set_bytes FROM cluster_nodes ORDER BY started_at, node_id;
         """;
@@ -108,7 +108,7 @@ public sealed class OperationsProbe(ContextScopes scopes, ConsoleTelemetry telem
             oldest = r.IsDBNull(7) ? null : now - r.GetFieldValue<DateTimeOffset>(7);
             connections = (int)r.GetInt64(8);
             size = r.GetInt64(9);
-            longest = r.IsDBNull(10) ? null : TimeSpan.FromSeconds((double)r.GetDecimal(10));
+            longest = r.IsDBNull(10) ? null : TimeSpan.FromSeconds(r.GetDouble(10));
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {

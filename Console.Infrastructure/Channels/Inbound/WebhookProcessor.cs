@@ -187,7 +187,7 @@ public sealed class WebhookProcessor(
             .ToListAsync(ct);
         var links = parents.Select(p => ActivityContext.TryParse(p, null, out var context) ? new ActivityLink(context) : default)
             .Where(l => l.Context != default).ToList();
-        var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("webhook.process", ActivityKind.Consumer, parentContext: default, links: links);
+        var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("webhook.process", System.Diagnostics.ActivityKind.Consumer, parentContext: default, links: links);
         activity?.SetTag("console.deliveries", ids.Count);
         return activity;
     }
