@@ -54,9 +54,14 @@ public partial class MetricsEndpointTests(MetricsAppFactory app) : IClassFixture
         return samples;
     }
 
-    private static double Sum(Dictionary<string, double> samples, string name, params string[] labels) =>
-        samples.Where(s => s.Key.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(l => s.Key.Contains(l, StringComparison.Ordinal)))
+    /// <summary>This app's series only (other app instances in the test process publish on their own meter version).</summary>
+    private double Sum(Dictionary<string, double> samples, string name, params string[] labels)
+    {
+        var scope = $"otel_scope_version=\"{app.Services.GetRequiredService<NodeIdentity>().Id}\"";
+        return samples.Where(s => s.Key.StartsWith(name + "{", StringComparison.Ordinal) && s.Key.Contains(scope, StringComparison.Ordinal)
+                && labels.All(l => s.Key.Contains(l, StringComparison.Ordinal)))
             .Sum(s => s.Value);
+    }
 
     [Fact]
     public async Task Metrics_parse_as_Prometheus_text_carry_the_contract_names_and_webhook_deliveries_move_when_one_is_posted()
