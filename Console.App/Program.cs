@@ -25,6 +25,7 @@ builder.Services.AddConsoleIdentity();
 builder.Services.AddConsoleApi();
 builder.Services.AddConsoleUi();
 builder.Services.AddConsoleLive();
+builder.Services.AddConsoleMetrics();
 
 var app = builder.Build();
 
@@ -33,6 +34,7 @@ await app.Services.SeedDemoIfConfiguredAsync();
 
 app.UseConsolePipeline();
 app.MapConsoleHealth();
+app.MapConsoleMetrics();
 app.MapConsoleApi();
 app.MapWebhooks();
 app.MapBenchEndpoints();

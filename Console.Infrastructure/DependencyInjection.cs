@@ -17,6 +17,7 @@ using OperatorConsole.Infrastructure.Reminders;
 using OperatorConsole.Infrastructure.Scheduling;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
+using OperatorConsole.Infrastructure.Telemetry;
 using OperatorConsole.Infrastructure.Tenants;
 using OperatorConsole.Infrastructure.Webhooks;
 
@@ -74,6 +75,7 @@ public static class DependencyInjection
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<SystemEventWriter>();
+        services.AddConsoleTelemetry(config);
         services.AddSingleton<EmailOutbox>();
         services.AddSingleton<EmailLog>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());

@@ -77,7 +77,7 @@ public static class Pipeline
     }
 
     public static bool IsMachineRoute(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/health") || path.StartsWithSegments("/media")
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/media")
         || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments("/_framework");
 
     public static WebApplication MapConsoleHealth(this WebApplication app)

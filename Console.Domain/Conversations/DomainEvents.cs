@@ -11,13 +11,25 @@ public abstract record ConversationDomainEvent(Guid TenantId, Guid ConversationI
 public sealed record ConversationStarted(Guid TenantId, Guid ConversationId) : ConversationDomainEvent(TenantId, ConversationId);
 
 /// <summary>A customer's message (or reaction) was stored.</summary>
-public sealed record MessageReceived(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId);
+public sealed record MessageReceived(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId)
+{
+    /// <summary>The message's channel (the platform's message counts are by channel).</summary>
+    public Guid ChannelId { get; init; }
+}
 
 /// <summary>A message sent from another app of the business (an echo we did not send) was stored.</summary>
-public sealed record MessageEchoed(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId);
+public sealed record MessageEchoed(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId)
+{
+    /// <summary>The message's channel (the platform's message counts are by channel).</summary>
+    public Guid ChannelId { get; init; }
+}
 
 /// <summary>A reply was queued for sending (by a person, the bot or the API).</summary>
-public sealed record OutboundMessageQueued(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId);
+public sealed record OutboundMessageQueued(Guid TenantId, Guid ConversationId, Guid MessageId) : ConversationDomainEvent(TenantId, ConversationId)
+{
+    /// <summary>The message's channel (the platform's message counts are by channel).</summary>
+    public Guid ChannelId { get; init; }
+}
 
 /// <summary>A queued reply left: accepted by the channel, set to retry, or failed for good.</summary>
 public sealed record OutboundMessageAttempted(Guid TenantId, Guid ConversationId, Guid MessageId, DeliveryStatus Status)

@@ -85,7 +85,7 @@ public sealed class Message : AggregateRoot, ITenantOwned
             SentAt = sentAt,
             CreatedAt = now,
         };
-        message.Record(new MessageReceived(message.TenantId, message.ConversationId, message.Id));
+        message.Record(new MessageReceived(message.TenantId, message.ConversationId, message.Id) { ChannelId = message.ChannelId });
         return message;
     }
 
@@ -110,7 +110,7 @@ public sealed class Message : AggregateRoot, ITenantOwned
             SentAt = now,
             CreatedAt = now,
         };
-        message.Record(new OutboundMessageQueued(message.TenantId, message.ConversationId, message.Id));
+        message.Record(new OutboundMessageQueued(message.TenantId, message.ConversationId, message.Id) { ChannelId = message.ChannelId });
         return message;
     }
 
@@ -218,7 +218,7 @@ public sealed class Message : AggregateRoot, ITenantOwned
     {
         var message = Outbound(conversation, MessageSender.Agent, null, type, body, payload, now);
         message.TakeEvents(); // not queued by us: it is an echo
-        message.Record(new MessageEchoed(message.TenantId, message.ConversationId, message.Id));
+        message.Record(new MessageEchoed(message.TenantId, message.ConversationId, message.Id) { ChannelId = message.ChannelId });
         message.ExternalId = externalId;
         message.Status = DeliveryStatus.Sent;
         message.SentAt = sentAt;

@@ -1,3 +1,4 @@
+using OperatorConsole.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// Runs agent turns exactly once, in four pieces: <see cref="AgentTurnClaims"/> leases a due turn (SKIP LOCKED, so
 /// nodes never share one), <see cref="TurnPreparer"/> loads it and decides whether it runs, the <see cref="AgentEngine"/>
 /// decides the reply without holding a connection, and <see cref="TurnCommitter"/> writes the outcome only if the turn
-/// is still this runner's. Each turn's timing goes to <see cref="AgentTelemetry"/>.
+/// is still this runner's. Each turn's timing goes to <see cref="ConsoleTelemetry"/>.
 /// </summary>
 public sealed class AgentRunner(
     AgentTurnClaims claims,
@@ -22,7 +23,7 @@ public sealed class AgentRunner(
     ContextScopes scopes,
     LeadAnalyzer analyzer,
     Handoffs handoffs,
-    AgentTelemetry telemetry,
+    ConsoleTelemetry telemetry,
     PublicLinks publicLinks,
     TimeProvider clock,
     ILogger<AgentRunner> log,
@@ -42,13 +43,14 @@ public sealed class AgentRunner(
             // Give the turn back at once (a little later) instead of holding it until the lease runs out; the attempt
             // count hands a turn that keeps failing to a human.
             log.LogError(ex, "Agent turn for {ConversationId} failed (attempt {Attempt}); it will be retried", claim.ConversationId, claim.Attempts);
+            telemetry.TurnFailed();
             await claims.ReleaseAsync(claim, clock.GetUtcNow().AddSeconds(Math.Min(30, 2 * claim.Attempts)), CancellationToken.None);
         }
     }
 
     public async Task RunAsync(TurnClaim claim, CancellationToken ct)
     {
-        using var activity = AgentTelemetry.Source.StartActivity("agent.turn");
+        using var activity = ConsoleTelemetry.Source.StartActivity("agent.turn");
         activity?.SetTag("console.tenant_id", claim.TenantId);
         activity?.SetTag("console.conversation_id", claim.ConversationId);
         var timing = telemetry.Start();
@@ -57,7 +59,7 @@ public sealed class AgentRunner(
         // It goes back to the pool while the model thinks (seconds, and many turns at once) and is taken again to commit.
         await using var work = scopes.ForTenant(claim.TenantId);
         TurnPlan? plan;
-        using (AgentTelemetry.Source.StartActivity("agent.prepare"))
+        using (ConsoleTelemetry.Source.StartActivity("agent.prepare"))
         {
             await work.Db.Database.OpenConnectionAsync(ct);
             plan = await preparer.PrepareAsync(claim, work, ct);
@@ -71,14 +73,14 @@ public sealed class AgentRunner(
         timing.Prepared();
 
         TurnResult result;
-        using (AgentTelemetry.Source.StartActivity("agent.decide"))
+        using (ConsoleTelemetry.Source.StartActivity("agent.decide"))
         {
             result = plan.Decided ?? await DecideAsync(claim, plan, ct);
         }
         timing.Decided();
 
         bool committed;
-        using (AgentTelemetry.Source.StartActivity("agent.commit"))
+        using (ConsoleTelemetry.Source.StartActivity("agent.commit"))
         {
             committed = await committer.CommitAsync(claim, result, plan.Channel, work.Db, ct, billable: plan.Decided is null);
         }

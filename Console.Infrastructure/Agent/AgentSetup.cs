@@ -18,9 +18,7 @@ public static class AgentSetup
         services.AddSingleton<AgentEngine>();
         services.AddSingleton<Handoffs>();
         services.AddSingleton<LeadAnalyzer>();
-        // A turn in four pieces (claim, prepare, decide, commit) and its figures.
-        services.AddMetrics();
-        services.AddSingleton<AgentTelemetry>();
+        // A turn in four pieces (claim, prepare, decide, commit); its figures go to ConsoleTelemetry.
         services.AddSingleton<AgentTurnClaims>();
         services.AddSingleton<TurnPreparer>();
         services.AddSingleton<TurnCommitter>();

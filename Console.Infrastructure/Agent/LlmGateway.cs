@@ -16,7 +16,8 @@ namespace OperatorConsole.Infrastructure.Agent;
 /// works), with the SDK's own retry policy for 429/5xx and a per-attempt timeout, function invocation for tools, and
 /// the token count of every call recorded with its estimated cost.
 /// </summary>
-public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scopes, TimeProvider clock, ILoggerFactory loggers)
+public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scopes, TimeProvider clock, ILoggerFactory loggers,
+    Telemetry.ConsoleTelemetry telemetry)
 {
     private readonly ConcurrentDictionary<string, IChatClient> _clients = new();
     private readonly LlmOptions _options = options.Value;
@@ -56,7 +57,7 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
                 f.IncludeDetailedErrors = false;
             })
             // Innermost: times only the model's own calls (not our tools), so turn overhead can be measured apart.
-            .Use(inner => new ModelTimer(inner))
+            .Use(inner => new ModelTimer(inner, model, telemetry))
             .Build();
     }
 
@@ -96,8 +97,11 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
     }
 }
 
-/// <summary>Adds the wall time of each model call to the current turn's <see cref="ModelTime"/>.</summary>
-public sealed class ModelTimer(IChatClient inner) : DelegatingChatClient(inner)
+/// <summary>
+/// Adds the wall time of each model call to the current turn's model time, and publishes every call's duration and
+/// result by model (the dashboard's LLM latency and error rate).
+/// </summary>
+public sealed class ModelTimer(IChatClient inner, string model, Telemetry.ConsoleTelemetry telemetry) : DelegatingChatClient(inner)
 {
     private static readonly AsyncLocal<System.Runtime.CompilerServices.StrongBox<TimeSpan>?> Current = new();
 
@@ -108,12 +112,16 @@ public sealed class ModelTimer(IChatClient inner) : DelegatingChatClient(inner)
         CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var ok = false;
         try
         {
-            return await base.GetResponseAsync(messages, options, cancellationToken);
+            var response = await base.GetResponseAsync(messages, options, cancellationToken);
+            ok = true;
+            return response;
         }
         finally
         {
+            telemetry.ModelCalled(model, ok, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             if (Current.Value is { } box)
             {
                 lock (box) box.Value += System.Diagnostics.Stopwatch.GetElapsedTime(started);

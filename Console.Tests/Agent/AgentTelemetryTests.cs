@@ -1,3 +1,4 @@
+using OperatorConsole.Infrastructure.Telemetry;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -23,7 +24,7 @@ public class AgentTelemetryTests(AgentApp agent) : IClassFixture<AgentApp>
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == AgentTelemetry.Name && instrument.Meter.Scope == meters) l.EnableMeasurementEvents(instrument);
+                if (instrument.Meter.Name == ConsoleTelemetry.Name && instrument.Meter.Scope == meters) l.EnableMeasurementEvents(instrument);
             },
         };
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
@@ -33,7 +34,7 @@ public class AgentTelemetryTests(AgentApp agent) : IClassFixture<AgentApp>
         var spans = new ConcurrentQueue<Activity>();
         using var tracing = new ActivityListener
         {
-            ShouldListenTo = s => s.Name == AgentTelemetry.Name,
+            ShouldListenTo = s => s.Name == ConsoleTelemetry.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Enqueue,
         };

@@ -11,7 +11,7 @@ namespace OperatorConsole.Infrastructure.Channels.Inbound;
 
 /// <summary>One delivery as the intake stores it.</summary>
 public sealed record InboxRow(Guid Id, string Source, Guid? RouteTenantId, byte[] Body, string BodyHash, string State, string? LastError,
-    DateTimeOffset ReceivedAt, DateTimeOffset? NextAttemptAt);
+    DateTimeOffset ReceivedAt, DateTimeOffset? NextAttemptAt, string? TraceParent = null);
 
 /// <summary>
 /// Stores accepted deliveries in group commits. The rows of requests arriving together go to PostgreSQL as one
@@ -30,10 +30,10 @@ public sealed class WebhookInbox : IAsyncDisposable
     private const long MaxBytes = 16 * 1024 * 1024;
 
     private const string InsertSql = """
-        INSERT INTO webhook_deliveries (id, source, route_tenant_id, body, body_hash, state, attempts, last_error, unroutable_ids, received_at, next_attempt_at)
-        SELECT r.id, r.source, r.route_tenant_id, r.body, r.body_hash, r.state, 0, r.last_error, '{}', r.received_at, r.next_attempt_at
-        FROM unnest(@id, @source, @route_tenant_id, @body, @body_hash, @state, @last_error, @received_at, @next_attempt_at)
-            AS r(id, source, route_tenant_id, body, body_hash, state, last_error, received_at, next_attempt_at)
+        INSERT INTO webhook_deliveries (id, source, route_tenant_id, body, body_hash, state, attempts, last_error, unroutable_ids, received_at, next_attempt_at, trace_parent)
+        SELECT r.id, r.source, r.route_tenant_id, r.body, r.body_hash, r.state, 0, r.last_error, '{}', r.received_at, r.next_attempt_at, r.trace_parent
+        FROM unnest(@id, @source, @route_tenant_id, @body, @body_hash, @state, @last_error, @received_at, @next_attempt_at, @trace_parent)
+            AS r(id, source, route_tenant_id, body, body_hash, state, last_error, received_at, next_attempt_at, trace_parent)
         ORDER BY r.source COLLATE "C", r.body_hash COLLATE "C", r.id
         ON CONFLICT (source, body_hash) DO NOTHING
         RETURNING id
@@ -118,6 +118,7 @@ public sealed class WebhookInbox : IAsyncDisposable
         command.Parameters.Add(ArrayParameter("last_error", NpgsqlDbType.Text, rows.Select(r => r.LastError)));
         command.Parameters.Add(ArrayParameter("received_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.ReceivedAt)));
         command.Parameters.Add(ArrayParameter("next_attempt_at", NpgsqlDbType.TimestampTz, rows.Select(r => r.NextAttemptAt)));
+        command.Parameters.Add(ArrayParameter("trace_parent", NpgsqlDbType.Text, rows.Select(r => r.TraceParent)));
         var stored = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleResult);
         while (await reader.ReadAsync()) stored.Add(reader.GetGuid(0));

@@ -64,11 +64,38 @@ public sealed class WebhookIntake(
     WebhookInbox inbox,
     InboxSignal signal,
     TimeProvider clock,
+    Telemetry.ConsoleTelemetry telemetry,
     ILogger<WebhookIntake> log)
 {
+    /// <summary>
+    /// Receives one delivery inside a <c>webhook.ingest</c> span and counts it (<c>console.webhook.deliveries</c>
+    /// {channel, result}) with its duration (the dashboard's ingest p95).
+    /// </summary>
     public async Task<IntakeResult> ReceiveAsync(string source, string? tenantSlug, byte[] body, string? signatureHeader, CancellationToken ct)
     {
-        if (!InboundParsers.Sources.TryGetValue(source, out var kind)) return IntakeResult.UnknownSource;
+        if (!InboundParsers.Sources.TryGetValue(source, out _)) return IntakeResult.UnknownSource;
+        using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("webhook.ingest", System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("console.channel", source);
+        var started = clock.GetTimestamp();
+        var result = await IntakeAsync(source, tenantSlug, body, signatureHeader, ct);
+        var outcome = ResultTag(result);
+        activity?.SetTag("console.webhook.result", outcome);
+        if (result == IntakeResult.Unavailable) activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
+        telemetry.WebhookReceived(source, outcome, clock.GetElapsedTime(started));
+        return result;
+    }
+
+    /// <summary>The result tag: accepted, duplicate, bad_signature, unparseable, unavailable.</summary>
+    public static string ResultTag(IntakeResult result) => result switch
+    {
+        IntakeResult.BadSignature => "bad_signature",
+        IntakeResult.UnknownSource => "unknown_source",
+        _ => result.ToString().ToLowerInvariant(),
+    };
+
+    private async Task<IntakeResult> IntakeAsync(string source, string? tenantSlug, byte[] body, string? signatureHeader, CancellationToken ct)
+    {
+        var kind = InboundParsers.Sources[source];
         var now = clock.GetUtcNow();
         try
         {
@@ -145,7 +172,9 @@ public sealed class WebhookIntake(
     {
         var state = parseError is null ? nameof(DeliveryState.Pending) : nameof(DeliveryState.Failed);
         var nextAttempt = parseError is null ? now : (DateTimeOffset?)null;
-        return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt));
+        // The ingest span (when traces are recorded) goes with the row, so its processing can link back to it.
+        var trace = System.Diagnostics.Activity.Current is { Recorded: true, Source.Name: Telemetry.ConsoleTelemetry.Name } span ? span.Id : null;
+        return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt, trace));
     }
 
     private static bool IsDatabaseDown(Exception ex) => WebhookInbox.IsDatabaseDown(ex) || ex is ChannelClosedException;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -56,6 +57,7 @@ public sealed class WebhookProcessor(
             var claimed = claim.Rows;
             if (claimed.Count == 0) return new BatchResult(0, false);
             ids = claimed.Select(d => d.Id).ToList();
+            using var activity = await StartProcessingAsync(db, ids, ct);
             // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.
             try
             {
@@ -106,6 +108,7 @@ public sealed class WebhookProcessor(
             if (claim.Rows.Count == 0) return false;
             var delivery = claim.Rows[0];
             deliveryId = delivery.Id;
+            using var activity = await StartProcessingAsync(db, [delivery.Id], ct);
             try
             {
                 var events = InboundParsers.Parse(delivery.Source, delivery.Body);
@@ -173,6 +176,22 @@ public sealed class WebhookProcessor(
     /// Locks up to <paramref name="max"/> due deliveries (or just <paramref name="only"/>) for this transaction. They are
     /// read untracked: an outcome other than "processed" is written by attaching the delivery.
     /// </summary>
+    /// <summary>
+    /// A <c>webhook.process</c> span linked to each delivery's <c>webhook.ingest</c> span (stored with the row at intake):
+    /// the deliveries of a batch came from many requests, so they are links, not one parent. Only when traces are recorded.
+    /// </summary>
+    private static async Task<Activity?> StartProcessingAsync(AppDbContext db, List<Guid> ids, CancellationToken ct)
+    {
+        if (!Telemetry.ConsoleTelemetry.Source.HasListeners()) return null;
+        var parents = await db.Database.SqlQuery<string>($"SELECT trace_parent AS \"Value\" FROM webhook_deliveries WHERE id = ANY({ids}) AND trace_parent IS NOT NULL")
+            .ToListAsync(ct);
+        var links = parents.Select(p => ActivityContext.TryParse(p, null, out var context) ? new ActivityLink(context) : default)
+            .Where(l => l.Context != default).ToList();
+        var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("webhook.process", System.Diagnostics.ActivityKind.Consumer, parentContext: default, links: links);
+        activity?.SetTag("console.deliveries", ids.Count);
+        return activity;
+    }
+
     private static Task<Claim<WebhookDelivery>> ClaimAsync(AppDbContext db, DateTimeOffset now, int max, Guid? only, CancellationToken ct)
     {
         // The raw delivery was committed durably at intake. If this commit were lost in a database crash the

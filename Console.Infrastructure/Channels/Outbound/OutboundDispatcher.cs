@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class OutboundDispatcher(
     IOptionsMonitor<OutboundOptions> options,
     SystemEventWriter systemEvents,
     TimeProvider clock,
+    Telemetry.ConsoleTelemetry telemetry,
     ILogger<OutboundDispatcher> log)
 {
     // {0} now. The oldest queued send of each conversation, so a conversation's messages leave in order; the enum values
@@ -53,6 +55,9 @@ public sealed class OutboundDispatcher(
             var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
             var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
+            using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("outbound.send", ActivityKind.Client);
+            activity?.SetTag("console.channel", Telemetry.MessageMetrics.ChannelTag(channel.Kind));
+            activity?.SetTag("console.conversation_id", conversation.Id);
             var result = await SendAsync(db, message, conversation, channel, ct);
             Apply(message, channel, result, now, notices);
             await db.SaveChangesAsync(ct);
@@ -106,11 +111,14 @@ public sealed class OutboundDispatcher(
 
     private void Apply(Message message, Channel channel, SendResult result, DateTimeOffset now, List<(Severity, TextRef, Guid?)> notices)
     {
+        var channelTag = Telemetry.MessageMetrics.ChannelTag(channel.Kind);
         if (result.Succeeded)
         {
             message.MarkSent(result.ExternalId!);
+            telemetry.SendAttempted(channelTag, "sent");
             return;
         }
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, result.Failure!.Code);
         var failure = result.Failure!;
         var text = failure.Message;
         switch (failure.Kind)
@@ -118,9 +126,11 @@ public sealed class OutboundDispatcher(
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient when message.Attempts + 1 < options.CurrentValue.MaxAttempts:
                 message.ScheduleRetry(now + failure.RetryAfter.GetValueOrDefault(Backoff.OutboundSend.Delay(message.Attempts + 1)), failure.Code, text);
                 log.LogInformation("Send of {MessageId} will be retried ({Code}: {Error})", message.Id, failure.Code, text);
+                telemetry.SendAttempted(channelTag, "retry");
                 return;
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient:
                 message.FailSend(failure.Code, $"Gave up after {message.Attempts + 1} attempts: {text}");
+                telemetry.SendAttempted(channelTag, "failed");
                 notices.Add((Severity.Error, new TextRef("SystemEvent.SendGaveUp", $"A message on {channel.Kind} {channel.ExternalId} failed after retries: {text}",
                     channel.Kind.ToString(), channel.ExternalId, text), channel.TenantId));
                 return;
@@ -134,6 +144,7 @@ public sealed class OutboundDispatcher(
                     channel.Kind.ToString(), channel.ExternalId, failure.Code, text), channel.TenantId));
                 break;
         }
+        telemetry.SendAttempted(channelTag, "failed");
         message.FailSend(failure.Code, failure.Kind == SendFailureKind.WindowClosed ? $"{OutboundMessages.WindowClosedText(channel.Kind)} ({text})" : text);
     }
 }
