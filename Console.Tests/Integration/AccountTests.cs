@@ -161,7 +161,8 @@ public class RoleAccessTests(DemoAppFactory app) : IClassFixture<DemoAppFactory>
         var admin = await SignedInAsync(DemoSeeder.AdminEmail);
         var response = await admin.GetAsync("/admin");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("demo-spa", await response.Content.ReadAsStringAsync());
+        // The command center's own sections, not a sign-in or access-denied page.
+        Assert.Contains("href=\"admin/failed\"", await response.Content.ReadAsStringAsync());
         await using var work = app.Scopes.ForSystem("test");
         Assert.True(await work.Db.AuditEntries.AnyAsync(a => a.Action == "platform.enter" && a.Actor == DemoSeeder.AdminEmail));
     }
