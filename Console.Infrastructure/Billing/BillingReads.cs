@@ -72,26 +72,39 @@ public sealed class BillingReads(IOptionsMonitor<BillingOptions> options, TimePr
         var since = new[] { monthStart, dayStart.AddDays(-29) }.Min();
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(tenant.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
 
-        var replies = await db.AiReplyUsage.AsNoTracking().Where(u => u.TenantId == tenantId && u.OccurredAt >= since)
-            .Select(u => u.OccurredAt).ToListAsync(ct);
-        var tokens = await db.TokenUsage.AsNoTracking().Where(u => u.TenantId == tenantId && u.CreatedAt >= since)
-            .Select(u => new { u.CreatedAt, Tokens = u.InputTokens + u.OutputTokens, u.EstimatedCost }).ToListAsync(ct);
+        // Counted per day of the tenant's calendar in the database: a busy month is tens of thousands of rows, and this
+        // runs for the billing page and every page's banner.
+        var zoneName = zone == TimeZoneInfo.Utc ? "UTC" : tenant.TimeZone;
+        var replies = (await db.Database.SqlQuery<DayFigure>($"""
+                SELECT (occurred_at AT TIME ZONE {zoneName})::date AS day, count(*)::bigint AS count, 0::bigint AS tokens, 0::numeric AS cost
+                FROM ai_reply_usage WHERE tenant_id = {tenantId} AND occurred_at >= {since}
+                GROUP BY 1
+                """).ToListAsync(ct)).ToDictionary(r => r.Day);
+        var tokens = (await db.Database.SqlQuery<DayFigure>($"""
+                SELECT (created_at AT TIME ZONE {zoneName})::date AS day, count(*)::bigint AS count,
+                       coalesce(sum(input_tokens + output_tokens), 0)::bigint AS tokens, coalesce(sum(estimated_cost), 0)::numeric AS cost
+                FROM token_usage WHERE tenant_id = {tenantId} AND created_at >= {since}
+                GROUP BY 1
+                """).ToListAsync(ct)).ToDictionary(r => r.Day);
         var balance = await CreditBalanceAsync(db, tenantId, ct);
 
-        DateOnly Day(DateTimeOffset at) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
-        var today = Day(now);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var monthFirst = new DateOnly(today.Year, today.Month, 1);
         var days = Enumerable.Range(0, 30).Select(i => today.AddDays(i - 29)).Select(d => new DailyUsage(d,
-            replies.Count(r => Day(r) == d),
-            tokens.Where(t => Day(t.CreatedAt) == d).Sum(t => t.Tokens),
-            tokens.Where(t => Day(t.CreatedAt) == d).Sum(t => t.EstimatedCost))).ToList();
+            (int)(replies.GetValueOrDefault(d)?.Count ?? 0),
+            tokens.GetValueOrDefault(d)?.Tokens ?? 0,
+            tokens.GetValueOrDefault(d)?.Cost ?? 0)).ToList();
         return new UsageSummary(
-            replies.Count(r => r >= dayStart),
-            replies.Count(r => r >= monthStart),
-            tokens.Where(t => t.CreatedAt >= monthStart).Sum(t => t.Tokens),
-            tokens.Where(t => t.CreatedAt >= monthStart).Sum(t => t.EstimatedCost),
+            (int)(replies.GetValueOrDefault(today)?.Count ?? 0),
+            (int)replies.Values.Where(r => r.Day >= monthFirst).Sum(r => r.Count),
+            tokens.Values.Where(t => t.Day >= monthFirst).Sum(t => t.Tokens),
+            tokens.Values.Where(t => t.Day >= monthFirst).Sum(t => t.Cost),
             balance,
             limits.RepliesPerDay,
             limits.RepliesPerMonth,
             days);
     }
 }
+
+/// <summary>One calendar day of usage as the database adds it up.</summary>
+internal sealed record DayFigure(DateOnly Day, long Count, long Tokens, decimal Cost);
