@@ -76,6 +76,8 @@ public static class DependencyInjection
         services.AddSingleton<SystemEventWriter>();
         services.AddSingleton<EmailOutbox>();
         services.AddSingleton<EmailLog>();
+        services.AddSingleton<FailedWork>();
+        services.AddSingleton<PlatformLogs>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();
