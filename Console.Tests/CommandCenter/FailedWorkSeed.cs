@@ -45,7 +45,8 @@ public static class FailedWorkSeed
             db.Messages.Add(message);
             send = message.Id;
 
-            var hook = OutboundWebhook.Create(tenant.Id, new Uri("https://hooks.example.test/console"), ["lead.created"], "secret", now);
+            var hook = OutboundWebhook.Create(tenant.Id, new Uri("https://hooks.example.test/console"), ["lead.created"],
+                app.Services.GetRequiredService<OperatorConsole.Infrastructure.Security.SecretProtector>().Protect("whsec-test"), now);
             var evt = OutboundWebhookEvent.Create(Guid.CreateVersion7(now), tenant.Id, "lead.created", """{"id":"x","type":"lead.created","data":{"name":"Ana"}}""", now);
             var delivery = OutboundWebhookDelivery.Create(tenant.Id, hook.Id, evt, now, TimeSpan.Zero);
             delivery.AttemptFailed(503, "Service Unavailable", now, TimeSpan.FromMinutes(1));

@@ -122,7 +122,8 @@ public class FailedWorkTests(LiveOutboundApp live) : IClassFixture<LiveOutboundA
             Assert.True(byKind is not null, $"{kind} {id} is listed under its kind");
             Assert.Equal(kind, byKind.Value.GetProperty("kind").GetString());
             Assert.Contains(reason, byKind.Value.GetProperty("reason").GetString());
-            Assert.True(byKind.Value.GetProperty("attempts").GetInt32() >= 1, $"{kind} shows its attempts");
+            // An unparseable delivery is set aside when it arrives, before any processing attempt; everything else was tried.
+            Assert.True(byKind.Value.GetProperty("attempts").GetInt32() >= (kind == "webhook" ? 0 : 1), $"{kind} shows its attempts");
             Assert.Equal(seeded.TenantId, byKind.Value.GetProperty("tenantId").GetGuid());
             Assert.NotNull(Find(all, id));
         }
