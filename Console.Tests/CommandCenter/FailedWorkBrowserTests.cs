@@ -124,7 +124,7 @@ public class FailedWorkBrowserTests(BrowserAppFactory app, BrowserFixture browse
         // The text filter typed on the page goes into the URL and narrows the list.
         await page.GotoAsync($"/admin/audit?tenant={tenant.Id}");
         await Assertions.Expect(page.GetByText("otro@panaderia.test")).ToBeVisibleAsync();
-        await page.GetByTestId("audit-text").Locator("input").FillAsync("otro@");
+        await page.GetByLabel("Buscar").FillAsync("otro@");
         await page.WaitForURLAsync("**q=otro*");
         await Assertions.Expect(page.GetByText("dueña@panaderia.test")).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByText("otro@panaderia.test")).ToBeVisibleAsync();
