@@ -14,6 +14,13 @@ namespace OperatorConsole.Tests.CommandCenter;
 public class FailedWorkBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     : IClassFixture<BrowserAppFactory>, IClassFixture<BrowserFixture>
 {
+    /// <summary>Opens a page and waits until its circuit is live (a prerendered page ignores clicks and typing).</summary>
+    private static async Task GoAsync(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
+
     private async Task<IPage> AdminAtAsync(string path, string culture = "es", int width = 1366, int height = 900)
     {
         var email = await CommandCenterAdmins.SuperAdminAsync(app, culture);
@@ -86,12 +93,12 @@ public class FailedWorkBrowserTests(BrowserAppFactory app, BrowserFixture browse
         await Assertions.Expect(page.GetByText($"{token} three", new() { Exact = false })).ToBeVisibleAsync();
 
         // The source filter is in the URL too.
-        await page.GotoAsync($"/admin/events?source=webhooks&q={token}");
+        await GoAsync(page, $"/admin/events?source=webhooks&q={token}");
         await Assertions.Expect(page.GetByText($"{token} two", new() { Exact = false })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByText($"{token} one", new() { Exact = false })).ToHaveCountAsync(0);
 
         // The drawer: structured metadata, and links to the workspace and the conversation it names.
-        await page.GotoAsync($"/admin/events?tenant={tenant.Id}&q={token}%20one");
+        await GoAsync(page, $"/admin/events?tenant={tenant.Id}&q={token}%20one");
         await page.GetByRole(AriaRole.Button, new() { Name = "Abrir evento", Exact = false }).First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("event-metadata")).ToContainTextAsync("\"attempts\": 5");
         await Assertions.Expect(page.GetByTestId("event-drawer").Locator($"a[href='admin/tenants/{tenant.Id}']")).ToBeVisibleAsync();
@@ -123,7 +130,7 @@ public class FailedWorkBrowserTests(BrowserAppFactory app, BrowserFixture browse
         await Assertions.Expect(diff.Locator("tr.changed")).ToContainTextAsync("amable");
 
         // The text filter typed on the page goes into the URL and narrows the list.
-        await page.GotoAsync($"/admin/audit?tenant={tenant.Id}");
+        await GoAsync(page, $"/admin/audit?tenant={tenant.Id}");
         await Assertions.Expect(page.GetByText("otro@panaderia.test")).ToBeVisibleAsync();
         await page.GetByLabel("Buscar").FillAsync("otro@");
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("q=otro"));

@@ -15,6 +15,13 @@ namespace OperatorConsole.Tests.CommandCenter;
 public class FailedWorkScreenshotTests(BrowserAppFactory app, BrowserFixture browser)
     : IClassFixture<BrowserAppFactory>, IClassFixture<BrowserFixture>
 {
+    /// <summary>Opens a page and waits until its circuit is live (a prerendered page ignores clicks and typing).</summary>
+    private static async Task GoAsync(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
+
     private async Task SeedAsync()
     {
         await FailedWorkSeed.EveryKindAsync(app);
@@ -52,21 +59,21 @@ public class FailedWorkScreenshotTests(BrowserAppFactory app, BrowserFixture bro
                 await page.GetByTestId("failed-drawer").WaitForAsync();
                 await ShootAsync(page, $"cc-failed-drawer-{device}-{culture}.png");
 
-                await page.GotoAsync("/admin/events");
+                await GoAsync(page, "/admin/events");
                 await page.GetByTestId("events-table").WaitForAsync();
                 await ShootAsync(page, $"cc-events-{device}-{culture}.png");
                 await page.GetByRole(AriaRole.Button, new() { Name = culture == "es" ? "Abrir evento" : "Open event", Exact = false }).First.ClickAsync();
                 await page.GetByTestId("event-drawer").WaitForAsync();
                 await ShootAsync(page, $"cc-events-drawer-{device}-{culture}.png");
 
-                await page.GotoAsync("/admin/audit?action=agent.publish");
+                await GoAsync(page, "/admin/audit?action=agent.publish");
                 await page.GetByTestId("audit-table").WaitForAsync();
                 await ShootAsync(page, $"cc-audit-{device}-{culture}.png");
                 await page.GetByRole(AriaRole.Button, new() { Name = culture == "es" ? "Abrir entrada" : "Open entry", Exact = false }).First.ClickAsync();
                 await page.GetByTestId("audit-drawer").WaitForAsync();
                 await ShootAsync(page, $"cc-audit-drawer-{device}-{culture}.png");
 
-                await page.GotoAsync("/admin/emails");
+                await GoAsync(page, "/admin/emails");
                 await page.GetByTestId("email-table").WaitForAsync();
                 await ShootAsync(page, $"cc-emails-{device}-{culture}.png");
                 await page.Context.CloseAsync();
