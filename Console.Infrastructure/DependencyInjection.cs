@@ -78,6 +78,8 @@ public static class DependencyInjection
         services.AddConsoleTelemetry(config);
         services.AddSingleton<EmailOutbox>();
         services.AddSingleton<EmailLog>();
+        services.AddSingleton<FailedWork>();
+        services.AddSingleton<PlatformLogs>();
         services.AddSingleton<IEmailSender<ApplicationUser>>(sp => sp.GetRequiredService<EmailOutbox>());
         services.AddSingleton<ChannelOwnershipProof>();
         services.AddSingleton<ChannelConnections>();

@@ -55,6 +55,7 @@ public static class ApiSetup
         api.MapAppointmentsApi();
         api.MapTeamApi();
         api.MapTemplatesApi();
+        api.MapPlatformFailedWorkApi();
         app.MapContactImportDownloads();
         app.MapTeamDownloads();
         return app;

@@ -81,6 +81,20 @@ public sealed class ContactImport : ITenantOwned
         FinishedAt = now;
         LeaseUntil = null;
     }
+
+    /// <summary>
+    /// A super admin runs a failed import again: any node's worker takes it and continues after <see cref="Processed"/>
+    /// (rows already stored are not imported twice). False for an import that is not failed.
+    /// </summary>
+    public bool RetryFailed()
+    {
+        if (Status != ContactImportStatus.Failed) return false;
+        Status = ContactImportStatus.Running;
+        Error = null;
+        FinishedAt = null;
+        LeaseUntil = null;
+        return true;
+    }
 }
 
 /// <summary>A row the import could not take, with the reason and the row as it was (downloadable to fix and re-import).</summary>

@@ -267,6 +267,22 @@ public sealed class Conversation : AggregateRoot, ITenantOwned
         Record(new ConversationHandedBack(TenantId, Id));
     }
 
+    /// <summary>
+    /// A super admin retries a turn that was handed to people after failing repeatedly: the bot owns the conversation
+    /// again and its turn is due now with fresh attempts. False (nothing changes) once it is no longer such a handoff
+    /// (retried already, resolved, or handed back by someone), so a second retry does nothing.
+    /// </summary>
+    public bool RetryFailedTurn(DateTimeOffset now)
+    {
+        if (HandoffReason != Conversations.HandoffReason.RepeatedFailures || IsBotOwned || IsResolved) return false;
+        HandBackToBot();
+        AgentTurnAttempts = 0;
+        AgentLeaseId = null;
+        AgentLeaseUntil = null;
+        AgentDueAt = now;
+        return true;
+    }
+
     /// <summary>Closes the conversation. Resolving it again is a no-op (false): it keeps its first resolution time.</summary>
     public bool Resolve(DateTimeOffset now)
     {

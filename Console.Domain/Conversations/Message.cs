@@ -164,6 +164,23 @@ public sealed class Message : AggregateRoot, ITenantOwned
         Record(new OutboundMessageAttempted(TenantId, ConversationId, Id, Status));
     }
 
+    /// <summary>
+    /// A super admin sends a failed message again after the cause is fixed: queued as new (a fresh set of attempts, due
+    /// now), so the dispatcher delivers it through the one send path. The only way back from <see cref="DeliveryStatus.Failed"/>;
+    /// false (nothing changes) for anything that is not a failed outbound message, so a second retry does nothing.
+    /// The last error stays until the next attempt replaces it.
+    /// </summary>
+    public bool RequeueFailedSend(DateTimeOffset now)
+    {
+        if (Direction != MessageDirection.Outbound || Status != DeliveryStatus.Failed) return false;
+        Status = DeliveryStatus.Queued;
+        ExternalId = null;
+        Attempts = 0;
+        NextAttemptAt = now;
+        Record(new OutboundMessageQueued(TenantId, ConversationId, Id));
+        return true;
+    }
+
     public void MarkDeletedByCustomer(DateTimeOffset at)
     {
         if (DeletedAt is not null) return;

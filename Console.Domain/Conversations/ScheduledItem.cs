@@ -110,6 +110,21 @@ public sealed class ScheduledItem : ITenantOwned
     /// <summary>Too late to be useful (every node was down past its time): dropped, and said so.</summary>
     public void Skip(string outcome, DateTimeOffset now) => Settle(ScheduledItemStatus.Skipped, outcome, now);
 
+    /// <summary>
+    /// A super admin runs a failed item again: pending and due now, so the scheduler fires it through the usual checks
+    /// (which may refuse it again, with the reason). False for an item that is not failed (a second retry does nothing).
+    /// </summary>
+    public bool RetryFailed(DateTimeOffset now)
+    {
+        if (Status != ScheduledItemStatus.Failed) return false;
+        Status = ScheduledItemStatus.Pending;
+        At = now;
+        Outcome = null;
+        MessageId = null;
+        SettledAt = null;
+        return true;
+    }
+
     private void Settle(ScheduledItemStatus status, string? outcome, DateTimeOffset now, Guid? messageId = null)
     {
         if (Status != ScheduledItemStatus.Pending) throw new InvalidOperationException($"Scheduled item {Id} is already {Status}.");

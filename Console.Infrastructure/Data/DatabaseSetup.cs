@@ -64,7 +64,7 @@ public static class DatabaseSetup
     public static readonly IReadOnlyList<string> MixedTables = ["system_events", "audit_entries"];
 
     /// <summary>Tables only the platform context may read or write (password-reset links live in e-mails).</summary>
-    public static readonly IReadOnlyList<string> PlatformTables = ["outbound_emails", "webhook_deliveries", "platform_stripe_events", "cluster_nodes", "metric_minutes"];
+    public static readonly IReadOnlyList<string> PlatformTables = ["outbound_emails", "webhook_deliveries", "platform_stripe_events", "cluster_nodes", "metric_minutes", "failed_work_discards"];
 
     public static string DescribeUser(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Username ?? "";
 }

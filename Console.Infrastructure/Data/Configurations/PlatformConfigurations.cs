@@ -25,6 +25,20 @@ public sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntr
         b.Property(e => e.Action).HasMaxLength(80);
         b.Property(e => e.Actor).HasMaxLength(256);
         b.HasIndex(e => new { e.TenantId, e.CreatedAt });
+        // The platform audit log pages through every tenant's entries, newest first (keyset on created_at, id).
+        b.HasIndex(e => new { e.CreatedAt, e.Id });
+    }
+}
+
+public sealed class FailedWorkDiscardConfiguration : IEntityTypeConfiguration<FailedWorkDiscard>
+{
+    public void Configure(EntityTypeBuilder<FailedWorkDiscard> b)
+    {
+        b.ToTable("failed_work_discards");
+        b.Property(d => d.Kind).HasMaxLength(20);
+        b.Property(d => d.Actor).HasMaxLength(256);
+        // The failed-work list asks "is this item set aside?" for every row it shows.
+        b.HasIndex(d => new { d.Kind, d.ItemId }).HasFilter("revived_at IS NULL");
     }
 }
 

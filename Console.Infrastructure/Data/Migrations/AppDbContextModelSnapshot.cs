@@ -3164,10 +3164,62 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_audit_entries");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_audit_entries_created_at_id");
+
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_audit_entries_tenant_id_created_at");
 
                     b.ToTable("audit_entries", (string)null);
+                });
+
+            modelBuilder.Entity("OperatorConsole.Domain.Platform.FailedWorkDiscard", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("actor");
+
+                    b.Property<Guid?>("ActorUserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_user_id");
+
+                    b.Property<DateTimeOffset>("DiscardedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("discarded_at");
+
+                    b.Property<Guid>("ItemId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("item_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset?>("RevivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revived_at");
+
+                    b.Property<Guid?>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_failed_work_discards");
+
+                    b.HasIndex("Kind", "ItemId")
+                        .HasDatabaseName("ix_failed_work_discards_kind_item_id")
+                        .HasFilter("revived_at IS NULL");
+
+                    b.ToTable("failed_work_discards", (string)null);
                 });
 
             modelBuilder.Entity("OperatorConsole.Domain.Platform.OutboundEmail", b =>
