@@ -25,7 +25,7 @@ public sealed record SpendPeriod(DateOnly From, DateOnly To)
     }
 }
 
-/// <summary>Token usage rows as the reports read them; <c>Day</c> is the UTC calendar day.</summary>
+/// <summary>Token usage rows as the reports read them; <c>Day</c> is the UTC calendar day (columns in the model's snake_case).</summary>
 public sealed class SpendRow
 {
     public Guid TenantId { get; init; }
@@ -65,9 +65,8 @@ public sealed class TokenSpend(ContextScopes scopes, TimeProvider clock)
 
     /// <summary>The rows of <c>token_usage</c> with their UTC day, composable with LINQ (filters and GROUP BY run in SQL).</summary>
     public static IQueryable<SpendRow> Rows(AppDbContext db) => db.Database.SqlQuery<SpendRow>($"""
-        SELECT tenant_id AS "TenantId", provider AS "Provider", model AS "Model", feature AS "Feature", input_tokens AS "InputTokens",
-               output_tokens AS "OutputTokens", estimated_cost AS "Cost", created_at AS "CreatedAt",
-               (created_at AT TIME ZONE 'UTC')::date AS "Day"
+        SELECT tenant_id, provider, model, feature, input_tokens, output_tokens, estimated_cost AS cost, created_at,
+               (created_at AT TIME ZONE 'UTC')::date AS day
         FROM token_usage
         """);
 
