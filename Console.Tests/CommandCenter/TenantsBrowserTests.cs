@@ -26,7 +26,7 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
         await page.WaitForURLAsync($"**/admin/tenants/{tenant.Id}");
         await Assertions.Expect(page.GetByTestId("tenant-status")).ToHaveTextAsync("Activo");
 
-        await page.GetByTestId("status-reason").Locator("input").FillAsync("contracargo en revisión");
+        await page.GetByTestId("tenant-status-panel").GetByLabel("Motivo (queda en la auditoría)").FillAsync("contracargo en revisión");
         await page.GetByTestId("status-toggle").ClickAsync();
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Suspender" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("tenant-status")).ToHaveTextAsync("Suspendido");
@@ -67,20 +67,26 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
         await page.GetByTestId("tenants-grid").GetByRole(AriaRole.Link).First.WaitForAsync();
         await Shot(page, $"admin-tenants-{device}-{language}");
         await page.GotoAsync($"/admin/tenants/{demo}");
+        await ReadyAsync(page);
         await page.GetByTestId("tenant-summary").WaitForAsync();
         await Shot(page, $"admin-tenant-{device}-{language}");
         await page.GotoAsync($"/admin/tenants/{demo}/support");
+        await ReadyAsync(page);
         await page.GetByTestId("support-banner").WaitForAsync();
         await page.GetByTestId("support-conversations").Locator(".mud-list-item").First.ClickAsync();
         await page.GetByTestId("support-messages").Locator(".support-msg").First.WaitForAsync();
         await Shot(page, $"admin-support-{device}-{language}");
         await page.GotoAsync("/admin/usage");
+        await ReadyAsync(page);
         await page.GetByTestId("usage-by-tenant").WaitForAsync();
         await Shot(page, $"admin-usage-{device}-{language}");
         await page.GotoAsync("/admin/channels");
+        await ReadyAsync(page);
         await page.GetByTestId("channels-table").WaitForAsync();
         await Shot(page, $"admin-channels-{device}-{language}");
     }
+
+    private static Task ReadyAsync(IPage page) => page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     private static async Task Shot(IPage page, string name)
     {
