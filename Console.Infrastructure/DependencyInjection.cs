@@ -148,6 +148,12 @@ public static class DependencyInjection
         services.AddSingleton<Inbox.OutboundMediaLinks>();
         services.AddSingleton<Identity.UserPreferences>();
         services.AddScoped<TenantProvisioning>();
+        // Command center: tenants (create, suspend, plan), the read-only support view, token spend and its alerts.
+        services.AddSection<Platform.CommandCenterOptions>("Platform");
+        services.AddScoped<Platform.PlatformTenants>();
+        services.AddSingleton<Platform.SupportView>();
+        services.AddSingleton<Platform.TokenSpend>();
+        services.AddSingleton<Platform.SpendAlerts>();
         services.AddScoped<SelfSignup>();
         services.AddSingleton<Onboarding>();
         services.AddSection<SignupOptions>("Signup");

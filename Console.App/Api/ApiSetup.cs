@@ -55,9 +55,10 @@ public static class ApiSetup
         api.MapAppointmentsApi();
         api.MapTeamApi();
         api.MapTemplatesApi();
-        api.MapPlatformFailedWorkApi();
+        api.MapPlatformApi();
         app.MapContactImportDownloads();
         app.MapTeamDownloads();
+        app.MapCommandCenterDownloads();
         return app;
     }
 }

@@ -15,22 +15,22 @@ public sealed record FailedWorkActionDto(string Kind, Guid Id, string Outcome);
 /// </summary>
 public static class PlatformFailedWorkApi
 {
-    public static RouteGroupBuilder MapPlatformFailedWorkApi(this RouteGroupBuilder api)
+    /// <summary>Mapped inside the platform group (<see cref="PlatformApi"/>), whose filter admits only the platform key.</summary>
+    public static RouteGroupBuilder MapPlatformFailedWorkApi(this RouteGroupBuilder platform)
     {
-        var failed = api.MapGroup("/platform/failed-work").WithTags("Platform");
+        var failed = platform.MapGroup("/failed-work");
         failed.MapGet("/", List)
             .WithSummary("Quarantined work of every tenant, newest first: ?kind=webhook|turn|send|outbound_webhook|job|import (all when omitted) → {items: [{kind, id, tenantId, reason, attempts, lastAttemptAt}]}.");
         failed.MapPost("/{kind}/{id:guid}/retry", Retry)
             .WithSummary("Put one item back on its real path (202; done once however often it is called). Audited.");
         failed.MapPost("/{kind}/{id:guid}/discard", Discard)
             .WithSummary("Take one item off the list; the failed record is kept (202). Audited.");
-        return api;
+        return platform;
     }
 
     private static async Task<Results<Ok<FailedWorkListDto>, ProblemHttpResult>> List(string? kind, ClaimsPrincipal caller, FailedWork failedWork,
         CancellationToken ct)
     {
-        if (!caller.IsPlatformApiCaller()) return ApiProblems.Of(StatusCodes.Status403Forbidden, "api.platform_only_route");
         if (kind is not null && !FailedWorkKinds.IsKnown(kind)) return UnknownKind(kind);
         var items = await failedWork.ListAsync(PlatformActor.PlatformKey, kind, ct);
         return TypedResults.Ok(new FailedWorkListDto(items.Select(i => new FailedWorkItemDto(i.Kind, i.Id, i.TenantId, i.Reason, i.Attempts, i.LastAttemptAt))
@@ -48,7 +48,6 @@ public static class PlatformFailedWorkApi
     private static async Task<Results<Accepted<FailedWorkActionDto>, ProblemHttpResult>> ActAsync(string kind, Guid id, ClaimsPrincipal caller,
         CancellationToken ct, Func<PlatformActor, string, Guid, CancellationToken, Task<FailedWorkOutcome>> act)
     {
-        if (!caller.IsPlatformApiCaller()) return ApiProblems.Of(StatusCodes.Status403Forbidden, "api.platform_only_route");
         if (!FailedWorkKinds.IsKnown(kind)) return UnknownKind(kind);
         var outcome = await act(PlatformActor.PlatformKey, kind, id, ct);
         if (outcome == FailedWorkOutcome.NotFound) return ApiProblems.Of(StatusCodes.Status404NotFound, FailedWork.NotFoundCode, kind, id);

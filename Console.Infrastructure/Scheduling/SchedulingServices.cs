@@ -62,6 +62,12 @@ public static class SchedulingServices
                 .WithIdentity(Billing.CreditExpiryJob.Name)
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromHours(1)).RepeatForever()),
                 j => j.WithIdentity(Billing.CreditExpiryJob.Name));
+            // A tenant whose AI spend jumps today is flagged to the command center (once per tenant per day).
+            q.ScheduleJob<Platform.SpendAlertJob>(t => t
+                .WithIdentity(Platform.SpendAlertJob.Name)
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(
+                    config.GetSection("Platform:SpendAlert").GetValue("EveryMinutes", 15))).RepeatForever()),
+                j => j.WithIdentity(Platform.SpendAlertJob.Name));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHealthChecks().AddQuartz(o =>

@@ -58,8 +58,8 @@ public class CommandCenterSecurityBrowserTests(BrowserAppFactory app, BrowserFix
         var pageId = ChannelData.NewExternalId();
         var squatted = await app.ChannelAsync(squatter.Id, ChannelKind.Messenger, pageId);
 
-        var page = await SuperAdminAtAsync("/admin");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Channels" }).ClickAsync();
+        var page = await SuperAdminAtAsync("/admin/channels");
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = pageId })).ToContainTextAsync("Healthy");
         await page.GetByRole(AriaRole.Button, new() { Name = $"Release {pageId}" }).ClickAsync();
         await Assertions.Expect(page.GetByText(pageId)).ToHaveCountAsync(0);
 
