@@ -191,6 +191,11 @@ public sealed class FakeGraphApi : IAsyncDisposable
 
     private int _webhooksDelivered;
 
+    /// <summary>Statuses and echoes still to be posted (waiting out their delay, or retried while the app is down).</summary>
+    public int WebhooksInFlight => Volatile.Read(ref _webhooksInFlight);
+
+    private int _webhooksInFlight;
+
     private AcceptedSend Accept(string accountId, JsonNode? body)
     {
         var n = Interlocked.Increment(ref _sequence);
@@ -256,7 +261,11 @@ public sealed class FakeGraphApi : IAsyncDisposable
         }
         _accepted.Enqueue(accepted);
         var dropped = TakeDropNext() || Random.Shared.NextDouble() < StatusDropRate;
-        if (!dropped) _ = PostWebhookAsync(accepted);
+        if (!dropped)
+        {
+            Interlocked.Increment(ref _webhooksInFlight);
+            _ = PostWebhookAsync(accepted);
+        }
         return accepted;
     }
 
@@ -283,6 +292,7 @@ public sealed class FakeGraphApi : IAsyncDisposable
                         if (response.IsSuccessStatusCode)
                         {
                             Interlocked.Increment(ref _webhooksDelivered);
+                            Interlocked.Decrement(ref _webhooksInFlight);
                             return;
                         }
                     }

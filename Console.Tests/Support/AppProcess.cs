@@ -58,6 +58,8 @@ public sealed class AppProcess : IAsyncDisposable
             ["Meta:GraphBaseUrl"] = "http://127.0.0.1:9",
             ["TikTok:ApiBaseUrl"] = "http://127.0.0.1:9",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Each send a status or echo settled after a crash is one line: the crash suite counts them.
+            ["Logging:LogLevel:OperatorConsole.Infrastructure.Channels.Inbound.WebhookProcessor"] = "Information",
         };
         foreach (var (key, value) in settings)
             if (value is not null) env[key] = value;
@@ -117,6 +119,20 @@ public sealed class AppProcess : IAsyncDisposable
         process.WaitForExit();
         process.Dispose();
         _process = null;
+    }
+
+    /// <summary>Lines of the app's log (all its lives so far) that contain <paramref name="text"/>.</summary>
+    public int CountInLog(string text)
+    {
+        lock (_logLock)
+        {
+            _log.Flush();
+            using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            var count = 0;
+            while (reader.ReadLine() is { } line)
+                if (line.Contains(text, StringComparison.Ordinal)) count++;
+            return count;
+        }
     }
 
     private bool _closed;
