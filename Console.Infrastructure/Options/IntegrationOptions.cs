@@ -97,6 +97,13 @@ public sealed class OutboundOptions
 
     /// <summary>Transient failures are retried this many times (exponential backoff with jitter), then the message fails visibly.</summary>
     [Range(1, 100)] public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>
+    /// A send whose outcome is unknown (the process died, or the API did not answer, after the request left) waits this
+    /// long for a status or echo that names it (our message id rides in WhatsApp's biz_opaque_callback_data and
+    /// Messenger/Instagram's metadata) before it is sent again. Longer than the send timeout (15 s).
+    /// </summary>
+    [Range(1, 86400)] public int ReconcileSeconds { get; set; } = 60;
 }
 
 /// <summary>The platform itself. Keys: Platform:*.</summary>

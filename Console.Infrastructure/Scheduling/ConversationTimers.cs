@@ -53,6 +53,7 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
                 var job = JobBuilder.Create()
                     .OfType(change.Timer == ConversationTimer.SnoozeWake ? typeof(WakeSnoozedConversationJob) : typeof(EscalateOverdueHandoffJob))
                     .WithIdentity(key.Name, key.Group)
+                    .RequestRecovery() // a node killed mid-run: run again once the cluster notices (the job decides on the row)
                     .UsingJobData(TenantKey, change.TenantId.ToString())
                     .UsingJobData(ConversationKey, change.ConversationId.ToString())
                     .Build();

@@ -215,7 +215,9 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
         {
             var scheduler = await factory.GetScheduler(ct);
             var key = new TriggerKey(itemId.ToString("N"), Group);
-            var job = JobBuilder.Create<FireScheduledItemJob>().WithIdentity(key.Name, key.Group)
+            // RequestRecovery: a node killed while the job ran has it run again as soon as the cluster notices (the job
+            // decides on the row, so a second run of one that finished does nothing); without it only the sweep, a minute on.
+            var job = JobBuilder.Create<FireScheduledItemJob>().WithIdentity(key.Name, key.Group).RequestRecovery()
                 .UsingJobData(TenantKey, tenantId.ToString()).UsingJobData(ItemKey, itemId.ToString()).Build();
             // After an outage the job looks at the row and decides whether it is still worth doing.
             var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(job).StartAt(at)

@@ -99,7 +99,11 @@ public sealed class FakeGraphApi : IAsyncDisposable
     {
         var body = await JsonNode.ParseAsync(http.Request.Body);
         _requests.Enqueue(new GraphRequest("POST", http.Request.Path, http.Request.Headers.Authorization, body, DateTimeOffset.UtcNow));
-        if (_scripted.TryDequeue(out var scripted))
+        _scripted.TryDequeue(out var scripted);
+        // Accepted (no scripted error): the message is out from here on, whatever happens to the answer.
+        var accepted = scripted?.Error is null && scripted?.Raw is null && body?["status"]?.GetValue<string>() != "read"
+            ? Accept(accountId, body) : null;
+        if (scripted is not null)
         {
             if (scripted.Delay > TimeSpan.Zero)
             {
@@ -128,21 +132,184 @@ public sealed class FakeGraphApi : IAsyncDisposable
                 return Results.Content(new JsonObject { ["error"] = fields }.ToJsonString(), "application/json", statusCode: error.HttpStatus);
             }
         }
-        var n = Interlocked.Increment(ref _sequence);
-        if (body?["messaging_product"]?.GetValue<string>() == "whatsapp")
+        if (accepted is null) return Results.Json(new { success = true }); // a read receipt
+        if (accepted.Source == "whatsapp")
         {
-            if (body["status"]?.GetValue<string>() == "read") return Results.Json(new { success = true });
-            var to = body["to"]?.GetValue<string>() ?? "";
+            var to = body?["to"]?.GetValue<string>() ?? "";
             return Results.Json(new
             {
                 messaging_product = "whatsapp",
                 contacts = new[] { new { input = to, wa_id = to } },
-                messages = new[] { new { id = $"wamid.FAKE{n:D8}" } },
+                messages = new[] { new { id = accepted.ExternalId } },
             });
         }
         // Messenger / Instagram Send API.
         var recipient = body?["recipient"]?["id"]?.GetValue<string>() ?? "";
-        return Results.Json(new { recipient_id = recipient, message_id = $"m_FAKE{n:D8}" });
+        return Results.Json(new { recipient_id = recipient, message_id = accepted.ExternalId });
+    }
+
+    // ---- What Meta sends back about an accepted send: WhatsApp statuses, Messenger/Instagram echoes ----
+    private readonly ConcurrentQueue<AcceptedSend> _accepted = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Every send the fake accepted (a message now out), with the webhook Meta sends about it.</summary>
+    public IReadOnlyList<AcceptedSend> Accepted => _accepted.ToArray();
+
+    /// <summary>
+    /// Where the fake posts the status (WhatsApp) or echo (Messenger, Instagram) of each accepted send, signed with
+    /// <see cref="WebhookSecret"/> like Meta: an HttpClient whose base address is the app (a test server's client, or a
+    /// real process's URL). Null: nothing is posted (a test can post <see cref="AcceptedSend.Webhook"/> itself). Changing it
+    /// redirects the posts still being retried (an app restarted on another address).
+    /// </summary>
+    public HttpClient? WebhookTarget { get; set; }
+
+    public string WebhookSecret { get; set; } = "test-meta-app-secret";
+
+    /// <summary>How long after accepting a send its status or echo is posted (Meta's are not instant).</summary>
+    public TimeSpan StatusDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The share of accepted sends whose status or echo never comes (0 to 1), as with Meta now and then.</summary>
+    public double StatusDropRate { get; set; }
+
+    /// <summary>The next accepted send gets no status or echo at all.</summary>
+    public void DropNextStatus() => Interlocked.Increment(ref _dropNext);
+
+    private int _dropNext;
+
+    private bool TakeDropNext()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _dropNext);
+            if (current == 0) return false;
+            if (Interlocked.CompareExchange(ref _dropNext, current - 1, current) == current) return true;
+        }
+    }
+
+    /// <summary>Webhook posts the app answered 200 (statuses and echoes delivered).</summary>
+    public int WebhooksDelivered => _webhooksDelivered;
+
+    private int _webhooksDelivered;
+
+    /// <summary>Statuses and echoes still to be posted (waiting out their delay, or retried while the app is down).</summary>
+    public int WebhooksInFlight => Volatile.Read(ref _webhooksInFlight);
+
+    private int _webhooksInFlight;
+
+    private AcceptedSend Accept(string accountId, JsonNode? body)
+    {
+        var n = Interlocked.Increment(ref _sequence);
+        var now = DateTimeOffset.UtcNow;
+        AcceptedSend accepted;
+        if (body?["messaging_product"]?.GetValue<string>() == "whatsapp")
+        {
+            var wamid = $"wamid.FAKE{n:D8}";
+            var ours = body["biz_opaque_callback_data"]?.GetValue<string>();
+            var to = body["to"]?.GetValue<string>() ?? body["recipient"]?.GetValue<string>() ?? "";
+            var status = new JsonObject
+            {
+                ["id"] = wamid, ["status"] = "sent", ["timestamp"] = now.ToUnixTimeSeconds().ToString(), ["recipient_id"] = to,
+            };
+            if (ours is not null) status["biz_opaque_callback_data"] = ours;
+            var webhook = new JsonObject
+            {
+                ["object"] = "whatsapp_business_account",
+                ["entry"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = "WABA",
+                    ["changes"] = new JsonArray(new JsonObject
+                    {
+                        ["field"] = "messages",
+                        ["value"] = new JsonObject
+                        {
+                            ["messaging_product"] = "whatsapp",
+                            ["metadata"] = new JsonObject { ["display_phone_number"] = "15550000000", ["phone_number_id"] = accountId },
+                            ["statuses"] = new JsonArray(status),
+                        },
+                    }),
+                }),
+            };
+            accepted = new AcceptedSend(accountId, wamid, ours, "whatsapp", webhook.ToJsonString());
+        }
+        else
+        {
+            var mid = $"m_FAKE{n:D8}";
+            var message = body?["message"]?.DeepClone().AsObject() ?? new JsonObject();
+            var ours = message["metadata"]?.GetValue<string>();
+            message["mid"] = mid;
+            message["is_echo"] = true;
+            message["app_id"] = 1234;
+            var millis = now.ToUnixTimeMilliseconds();
+            // Instagram account ids and page ids both name the account: the fake is told which by the path's id prefix.
+            var instagram = _instagramAccounts.ContainsKey(accountId);
+            var webhook = new JsonObject
+            {
+                ["object"] = instagram ? "instagram" : "page",
+                ["entry"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = accountId, ["time"] = millis,
+                    ["messaging"] = new JsonArray(new JsonObject
+                    {
+                        ["sender"] = new JsonObject { ["id"] = accountId },
+                        ["recipient"] = new JsonObject { ["id"] = body?["recipient"]?["id"]?.GetValue<string>() ?? "" },
+                        ["timestamp"] = millis,
+                        ["message"] = message,
+                    }),
+                }),
+            };
+            accepted = new AcceptedSend(accountId, mid, ours, instagram ? "instagram" : "messenger", webhook.ToJsonString());
+        }
+        _accepted.Enqueue(accepted);
+        var dropped = TakeDropNext() || Random.Shared.NextDouble() < StatusDropRate;
+        if (!dropped)
+        {
+            Interlocked.Increment(ref _webhooksInFlight);
+            _ = PostWebhookAsync(accepted);
+        }
+        return accepted;
+    }
+
+    private readonly ConcurrentDictionary<string, bool> _instagramAccounts = new();
+
+    /// <summary>Sends from this account id are Instagram's (their echoes say "object":"instagram").</summary>
+    public void IsInstagramAccount(string accountId) => _instagramAccounts[accountId] = true;
+
+    /// <summary>Posts like Meta: after the delay, signed, retried with backoff until the app answers 200 (it may be down).</summary>
+    private async Task PostWebhookAsync(AcceptedSend accepted)
+    {
+        var ct = _stopping.Token;
+        try
+        {
+            await Task.Delay(StatusDelay, ct);
+            var wait = TimeSpan.FromMilliseconds(200);
+            while (!ct.IsCancellationRequested)
+            {
+                if (WebhookTarget is { } target)
+                {
+                    try
+                    {
+                        using var response = await new Support.WebhookClient(target, WebhookSecret).PostMetaAsync(accepted.Source, accepted.Webhook);
+                        if (response.IsSuccessStatusCode)
+                        {
+                            Interlocked.Increment(ref _webhooksDelivered);
+                            Interlocked.Decrement(ref _webhooksInFlight);
+                            return;
+                        }
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException or ObjectDisposedException
+                                                   or InvalidOperationException)
+                    {
+                        // The app is down (or restarting): Meta retries.
+                    }
+                }
+                await Task.Delay(wait, ct);
+                wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 2000));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The fake is stopping.
+        }
     }
 
     private IResult MediaInfo(HttpContext http, string version, string mediaId)
@@ -334,7 +501,13 @@ public sealed class FakeGraphApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>A send the fake accepted: its channel id, our id as the send carried it, and the webhook Meta sends about it.</summary>
+/// <param name="Source">The webhook route: whatsapp, messenger or instagram.</param>
+/// <param name="Webhook">The status (WhatsApp) or echo (Messenger/Instagram) delivery, as Meta would post it.</param>
+public sealed record AcceptedSend(string AccountId, string ExternalId, string? OurId, string Source, string Webhook);

@@ -9,7 +9,9 @@ namespace OperatorConsole.Tests.Support;
 /// An app whose every clock reading (domain rules, queues, cookies) comes from <see cref="Clock"/>, which only moves when
 /// the test advances it: time-based rules are asserted to the microsecond instead of waited for on the wall clock.
 /// </summary>
-public sealed class FakeClockAppFactory(IReadOnlyDictionary<string, string?>? settings = null) : ConsoleAppFactory(null, settings)
+/// <param name="existingDatabase">Another instance's database (a restart after a crash); null: a fresh one, dropped at the end.</param>
+public sealed class FakeClockAppFactory(IReadOnlyDictionary<string, string?>? settings = null, string? existingDatabase = null)
+    : ConsoleAppFactory(existingDatabase, settings)
 {
     // Whole seconds near the real time: PostgreSQL keeps microseconds, and channel timestamps stay plausible.
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));

@@ -67,12 +67,18 @@ public sealed record InboundEcho : InboundEvent
     public string? PayloadJson { get; init; }
     public required DateTimeOffset SentAt { get; init; }
     public string? ChannelConversationId { get; init; }
+
+    /// <summary>Our message id, when the echo is of our own send (Messenger/Instagram repeat the send's <c>metadata</c>).</summary>
+    public Guid? OurMessageId { get; init; }
 }
 
 /// <summary>Delivery status of one message we sent (WhatsApp statuses[]).</summary>
 public sealed record InboundStatus : InboundEvent
 {
     public required string MessageExternalId { get; init; }
+
+    /// <summary>Our message id, as the send's <c>biz_opaque_callback_data</c> gave it (Meta repeats it in every status).</summary>
+    public Guid? OurMessageId { get; init; }
     public required DeliveryStatus Status { get; init; }
     public required DateTimeOffset At { get; init; }
     public string? RecipientId { get; init; }

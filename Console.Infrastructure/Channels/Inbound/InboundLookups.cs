@@ -16,6 +16,7 @@ internal sealed class InboundLookups
 {
     private readonly Dictionary<(ChannelKind, string), Channel> _channels = new();
     private readonly Dictionary<(Guid ChannelId, string ExternalId), Message> _messages = new();
+    private readonly Dictionary<Guid, Message> _ours = new();
     private readonly Dictionary<(Guid ChannelId, IdentityKind Kind, string Value), Contact> _contactsByIdentity = new();
     private readonly Dictionary<(Guid ContactId, Guid ChannelId), Conversation> _openConversations = new();
 
@@ -44,6 +45,18 @@ internal sealed class InboundLookups
                          .Where(m => tenants.Contains(m.TenantId) && channels.Contains(m.ChannelId) && messageIds.Contains(m.ExternalId!))
                          .ToListAsync(ct))
                 lookups._messages[(message.ChannelId, message.ExternalId!)] = message;
+        }
+
+        // Statuses and echoes that name our own send by id: that send may not have its channel id yet (a crash after the send).
+        var ours = routed.Select(e => e switch { InboundStatus st => st.OurMessageId, InboundEcho echo => echo.OurMessageId, _ => null })
+            .OfType<Guid>().Distinct().ToList();
+        if (ours.Count > 0)
+        {
+            foreach (var message in await db.Messages
+                         .Where(m => ours.Contains(m.Id) && tenants.Contains(m.TenantId) && channels.Contains(m.ChannelId)
+                             && m.Direction == MessageDirection.Outbound)
+                         .ToListAsync(ct))
+                lookups._ours[message.Id] = message; // tracked: one instance with the same row found by channel id
         }
 
         var identities = routed.Select(CustomerOf).OfType<CustomerRef>().SelectMany(Identities).ToList();
@@ -78,6 +91,10 @@ internal sealed class InboundLookups
     public Channel? Channel(ChannelKind kind, string externalId) => _channels.GetValueOrDefault((kind, externalId));
 
     public Message? Message(Channel channel, string externalId) => _messages.GetValueOrDefault((channel.Id, externalId));
+
+    /// <summary>Our outbound message with this id on this channel (named by a status's callback data or an echo's metadata).</summary>
+    public Message? Ours(Channel channel, Guid? id) =>
+        id is { } key && _ours.TryGetValue(key, out var message) && message.ChannelId == channel.Id ? message : null;
 
     public void Remember(Message message)
     {

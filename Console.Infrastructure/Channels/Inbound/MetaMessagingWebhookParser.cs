@@ -100,10 +100,12 @@ public static class MetaMessagingWebhookParser
             var parts = ReadParts(message, mid, echo);
             if (echo)
             {
+                // Our sends carry our message id as metadata (another tool's may carry anything, or nothing).
+                Guid? ours = Guid.TryParseExact(message.Str("metadata"), "N", out var id) ? id : null;
                 return parts.Select(p => (InboundEvent)new InboundEcho
                 {
                     Channel = account.Channel, ChannelExternalId = account.ExternalId, ExternalId = p.ExternalId, Customer = customer,
-                    Type = p.Type, Text = p.Text, PayloadJson = p.PayloadJson, SentAt = at,
+                    Type = p.Type, Text = p.Text, PayloadJson = p.PayloadJson, SentAt = at, OurMessageId = ours,
                 }).ToList();
             }
             var referral = message.Obj("referral") ?? item.Obj("referral");

@@ -257,7 +257,8 @@ public sealed class WebhookProcessor(
         if (delivery.Attempts >= 3) return null;
         foreach (var s in events.OfType<InboundStatus>())
         {
-            if (RoutedChannel(lookups, delivery, s) is { } channel && lookups.Message(channel, s.MessageExternalId) is null)
+            if (RoutedChannel(lookups, delivery, s) is { } channel && lookups.Message(channel, s.MessageExternalId) is null
+                && lookups.Ours(channel, s.OurMessageId) is null)
                 return new RetryDeliveryException($"Status for unknown message {s.MessageExternalId}", TimeSpan.FromSeconds(3));
         }
         return null;
@@ -300,6 +301,7 @@ public sealed class WebhookProcessor(
         CancellationToken ct)
     {
         if (lookups.Message(channel, echo.ExternalId) is not null) return null; // our own send, already recorded
+        if (lookups.Ours(channel, echo.OurMessageId) is { } ours) return Reconcile(lookups, ours, echo.ExternalId) ? ours.ConversationId : null;
         var now = clock.GetUtcNow();
         var contact = FindOrCreateContact(db, lookups, channel, echo.Customer, now);
         var conversation = OpenConversation(db, lookups, channel, contact, now);
@@ -322,11 +324,34 @@ public sealed class WebhookProcessor(
         return conversation.Id;
     }
 
-    private static Guid? ApplyStatus(InboundLookups lookups, Channel channel, InboundStatus s)
+    private Guid? ApplyStatus(InboundLookups lookups, Channel channel, InboundStatus s)
     {
-        // Still unknown after StatusTooEarly's retries: a status about a message we never sent.
         var message = lookups.Message(channel, s.MessageExternalId);
+        // Not known by its wamid but naming our send: the send whose outcome a crash (or a timeout) left unknown.
+        if (message is null && lookups.Ours(channel, s.OurMessageId) is { } ours && Reconcile(lookups, ours, s.MessageExternalId)) message = ours;
+        // Still unknown after StatusTooEarly's retries: a status about a message we never sent (or about an earlier,
+        // duplicate send of a message since sent again, which is its own row already).
         return message is not null && message.AdvanceStatus(s.Status, s.ErrorCode, s.ErrorText) ? message.ConversationId : null;
+    }
+
+    /// <summary>
+    /// A status or echo names our message whose send has no recorded outcome: the channel accepted it, so it is sent,
+    /// with the channel's id, and is not sent again. Returns false when the message already has an outcome (the echo of
+    /// a send recorded meanwhile, or of the first of two sends after the window ran out: never a second row).
+    /// </summary>
+    private bool Reconcile(InboundLookups lookups, Message ours, string externalId)
+    {
+        if (ours.Status != DeliveryStatus.Queued || ours.ExternalId is not null)
+        {
+            if (ours.ExternalId != externalId)
+                log.LogWarning("Message {MessageId} was sent as {ExternalId}; the channel also reports {OtherExternalId} for it (an earlier send " +
+                    "whose outcome was unknown): kept as one message", ours.Id, ours.ExternalId, externalId);
+            return false;
+        }
+        ours.MarkSent(externalId);
+        lookups.Remember(ours);
+        log.LogInformation("Message {MessageId} reconciled as {ExternalId}: the channel reported the send whose outcome was unknown", ours.Id, externalId);
+        return true;
     }
 
     private static async Task<Guid?> ApplyWatermarkAsync(AppDbContext db, InboundLookups lookups, Channel channel, InboundWatermark w,

@@ -320,6 +320,7 @@ public static class WhatsAppWebhookParser
             Channel = ChannelKind.WhatsApp,
             ChannelExternalId = phoneNumberId,
             MessageExternalId = id,
+            OurMessageId = Guid.TryParseExact(status.Str("biz_opaque_callback_data"), "N", out var ours) ? ours : null,
             Status = value.Value,
             At = at.Value,
             // Customers known only by username have no phone number: Meta then names them by BSUID.

@@ -57,7 +57,10 @@ public sealed class MetaMessagingSender(
             body["messaging_type"] = "RESPONSE";
         }
         // ReplyToExternalId is not sent: a quoted reply is not part of the Send API shape this step targets.
-        body["message"] = Message(request.Content);
+        var message = Message(request.Content);
+        // Meta repeats it in the echo of this message: after a crash it names the send whose mid we never stored.
+        if (!string.IsNullOrEmpty(request.IdempotencyKey)) message["metadata"] = request.IdempotencyKey;
+        body["message"] = message;
         return body;
     }
 

@@ -16,10 +16,17 @@ using OperatorConsole.Infrastructure.Tenancy;
 namespace OperatorConsole.Infrastructure.Channels.Outbound;
 
 /// <summary>
-/// Sends queued messages. A worker claims the oldest due message of a conversation with FOR UPDATE SKIP LOCKED and
-/// keeps the row locked while it calls the channel, so two workers (or nodes) never send the same message and a
-/// conversation's messages leave in order. The outcome is written in the same transaction; if the process dies
-/// mid-call the lock is released and the message is tried again.
+/// Sends queued messages. A worker claims the oldest due message of a conversation with FOR UPDATE SKIP LOCKED, first
+/// commits a lease (the message is not due again for <see cref="OutboundOptions.ReconcileSeconds"/>), then locks the
+/// row again and keeps it locked while it calls the channel, so two workers (or nodes) never send the same message and
+/// a conversation's messages leave in order. The outcome is written in that second transaction.
+/// <para>
+/// If the process dies between the channel's 200 and that commit, the message may be out without our knowing its
+/// id. The committed lease keeps it from being sent again at once: every send carries our message id (WhatsApp
+/// <c>biz_opaque_callback_data</c>, Messenger/Instagram <c>metadata</c>), and the status or echo that names it marks it
+/// sent with the channel's id (<see cref="Inbound.WebhookProcessor"/>). Only if none arrives before the lease ends is
+/// it sent again. TikTok's send has no field the echo repeats, so there the window only delays the re-send.
+/// </para>
 /// </summary>
 public sealed class OutboundDispatcher(
     ContextScopes scopes,
@@ -42,6 +49,13 @@ public sealed class OutboundDispatcher(
         ORDER BY m.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
         """;
 
+    // {0} the message, {1} the lease this worker committed: only its holder sends (a status may have settled it meanwhile).
+    private const string ClaimLeasedSql = $$"""
+        SELECT m.*, m.xmin FROM messages m
+        WHERE m.id = {0} AND m.status = '{{nameof(DeliveryStatus.Queued)}}' AND m.external_id IS NULL AND m.next_attempt_at = {1}
+        FOR UPDATE SKIP LOCKED
+        """;
+
     public async Task<bool> DispatchNextAsync(CancellationToken ct)
     {
         var notices = new List<(Severity, TextRef, Guid?)>();
@@ -49,9 +63,21 @@ public sealed class OutboundDispatcher(
         {
             var db = work.Db;
             var now = clock.GetUtcNow();
+            var lease = now.AddSeconds(options.CurrentValue.ReconcileSeconds);
+            lease = lease.AddTicks(-(lease.Ticks % 10)); // microseconds, as PostgreSQL keeps it: the second claim compares it
+            Guid id;
+            // First transaction: take the message and commit the lease before anything leaves, so a crash mid-send leaves
+            // a message that waits for its status instead of one that is due again at once.
+            await using (var take = await db.ClaimAsync<Message>(SqlText.With(ClaimOldestQueuedSql, now), ct, track: false))
+            {
+                if (take.Rows.Count == 0) return false;
+                id = take.Rows[0].Id;
+                await db.Messages.Where(m => m.Id == id).ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, lease), ct);
+                await take.CommitAsync(ct);
+            }
             // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
-            await using var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimOldestQueuedSql, now), ct);
-            if (claim.Rows.Count == 0) return false;
+            await using var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimLeasedSql, id, lease), ct);
+            if (claim.Rows.Count == 0) return true; // settled by a status or echo in between
             var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
             var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
@@ -124,7 +150,11 @@ public sealed class OutboundDispatcher(
         switch (failure.Kind)
         {
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient when message.Attempts + 1 < options.CurrentValue.MaxAttempts:
-                message.ScheduleRetry(now + failure.RetryAfter.GetValueOrDefault(Backoff.OutboundSend.Delay(message.Attempts + 1)), failure.Code, text);
+                var retryAt = now + failure.RetryAfter.GetValueOrDefault(Backoff.OutboundSend.Delay(message.Attempts + 1));
+                // No answer in time: the message may be out, so it waits for a status or echo naming it like a crashed send.
+                if (failure.Code == "timeout" && retryAt < now.AddSeconds(options.CurrentValue.ReconcileSeconds))
+                    retryAt = now.AddSeconds(options.CurrentValue.ReconcileSeconds);
+                message.ScheduleRetry(retryAt, failure.Code, text);
                 log.LogInformation("Send of {MessageId} will be retried ({Code}: {Error})", message.Id, failure.Code, text);
                 telemetry.SendAttempted(channelTag, "retry");
                 return;

@@ -57,6 +57,8 @@ public sealed partial class WhatsAppSender(
         // "recipient"; a wa_id or phone number goes in "to".
         body[IsBsuid(request.Recipient) ? "recipient" : "to"] = request.Recipient;
         if (!string.IsNullOrEmpty(request.ReplyToExternalId)) body["context"] = new JsonObject { ["message_id"] = request.ReplyToExternalId };
+        // Meta repeats it in every status of this message: after a crash it names the send whose wamid we never stored.
+        if (!string.IsNullOrEmpty(request.IdempotencyKey)) body["biz_opaque_callback_data"] = request.IdempotencyKey;
 
         var content = request.Content;
         if (content.Text is { } text)
