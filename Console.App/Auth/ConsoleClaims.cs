@@ -30,6 +30,10 @@ public static class ConsoleClaims
 
     public static bool IsSuperAdmin(this ClaimsPrincipal user) => user.IsInRole(Roles.SuperAdmin);
 
+    /// <summary>The signed-in super admin as the actor of a platform read or change (audited under their name).</summary>
+    public static Infrastructure.Platform.PlatformActor AsPlatformActor(this ClaimsPrincipal user) =>
+        new(user.GetUserId(), user.Identity?.Name ?? "");
+
     /// <summary>
     /// Where "back" leads this person, to a page their role can open: their workspace's inbox, the command center for a
     /// super admin outside any workspace, the sign-in page for nobody.

@@ -37,9 +37,6 @@ public sealed class SpendAlertOptions
     [Range(1, 24 * 60)] public int EveryMinutes { get; set; } = 15;
 }
 
-/// <summary>Who acts from the platform: a signed-in super admin (UserId) or the platform API key (no user).</summary>
-public sealed record PlatformActor(Guid? UserId, string Name);
-
 public enum StatusChange { NotFound, Changed, Unchanged }
 
 public sealed record TenantQuery(string? Search, string? SortBy, bool Descending, int Skip, int Take);
