@@ -69,9 +69,12 @@ public class AgentToolsBrowserTests(AgentToolsBrowserApp fixture, BrowserFixture
         await dialog.GetByLabel("Nombre", new() { Exact = true }).FillAsync(name);
         await dialog.GetByLabel("¿Cuándo debe usarla el agente?").FillAsync("Cuando pregunten si hay existencias de un producto");
         await dialog.GetByLabel("URL", new() { Exact = true }).FillAsync($"http://127.0.0.1:{fixture.Server.Port}/echo?m={marker}");
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Agregar parámetro" }).ClickAsync();
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Agregar parámetro" }).ClickAsync();
         var parameters = dialog.GetByTestId("tool-parameter");
+        // Each row is waited for: the second click lands on the re-rendered editor, not on the one being replaced.
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Agregar parámetro" }).ClickAsync();
+        await Assertions.Expect(parameters).ToHaveCountAsync(1);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Agregar parámetro" }).ClickAsync();
+        await Assertions.Expect(parameters).ToHaveCountAsync(2);
         await parameters.Nth(0).GetByLabel("Parámetro", new() { Exact = true }).FillAsync("sku");
         await parameters.Nth(0).GetByLabel("Descripción").FillAsync("Código del producto");
         await parameters.Nth(0).GetByLabel("Obligatorio").CheckAsync();

@@ -164,6 +164,8 @@ public class PhoneLayoutBrowserTests(QuietDemoApp demo, BrowserFixture browser) 
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("panel=contact"));
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath($"inbox-contact-phone-{language}.png") });
 
+        // Esc goes to the dialog once it has taken the focus (its key handling is wired in the same step), as a person's would.
+        await page.WaitForFunctionAsync("() => document.activeElement?.closest('[role=dialog]') != null");
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(dialog).ToHaveCountAsync(0);
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/inbox/{carlos}$"));

@@ -76,8 +76,9 @@ public sealed class OutboundDispatcher(
                 await take.CommitAsync(ct);
             }
             // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
-            await using var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimLeasedSql, id, lease), ct);
-            if (claim.Rows.Count == 0) return true; // settled by a status or echo in between
+            var claim = await ClaimLeasedAsync(db, id, lease, ct);
+            if (claim is null) return true; // settled by a status or echo in between
+            await using var _ = claim;
             var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
             var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
@@ -91,6 +92,25 @@ public sealed class OutboundDispatcher(
         }
         foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
         return true;
+    }
+
+    /// <summary>
+    /// The leased message, locked for the send; null once a status or echo has settled it. Another worker's claim scan
+    /// or a status being applied can hold the row for a moment: that is waited out (briefly, without blocking on the
+    /// lock), since giving up would leave the message unsent until its lease ends.
+    /// </summary>
+    private static async Task<Data.Claim<Message>?> ClaimLeasedAsync(Data.AppDbContext db, Guid id, DateTimeOffset lease, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var claim = await db.ClaimAsync<Message>(SqlText.With(ClaimLeasedSql, id, lease), ct);
+            if (claim.Rows.Count > 0) return claim;
+            await claim.DisposeAsync();
+            var stillOurs = await db.Messages.AsNoTracking().AnyAsync(m => m.Id == id && m.Status == DeliveryStatus.Queued && m.ExternalId == null
+                && m.NextAttemptAt == lease, ct);
+            if (!stillOurs || attempt >= 100) return null;
+            await Task.Delay(TimeSpan.FromMilliseconds(20), ct);
+        }
     }
 
     private async Task<SendResult> SendAsync(Data.AppDbContext db, Message message, Conversation conversation, Channel channel, CancellationToken ct)
