@@ -9,6 +9,7 @@ using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Identity;
 using OperatorConsole.Tests.Fakes;
 using OperatorConsole.Tests.Inbox;
+using OperatorConsole.Tests.CommandCenter;
 using OperatorConsole.Tests.Support;
 
 namespace OperatorConsole.Tests.Browser;
@@ -66,20 +67,7 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
     }
 
     /// <summary>A super admin of the test's own who reads Spanish.</summary>
-    private async Task<string> SuperAdminAsync(string culture = "es")
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
-        var email = $"{TestData.Unique("root")}@platform.test";
-        var user = new ApplicationUser
-        {
-            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Sara Plataforma", Culture = culture,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, Roles.SuperAdmin)).Succeeded);
-        return email;
-    }
+    private async Task<string> SuperAdminAsync(string culture = "es") => (await app.SuperAdminAsync(culture, Password)).Email;
 
     private Task<IPage> SignInAsync(string email, string returnUrl, int width = 1366, int height = 900, string locale = "es-MX", string? password = null) =>
         browser.SignInAsync(app.ServerAddress, email, password ?? Password, returnUrl, locale, width, height);

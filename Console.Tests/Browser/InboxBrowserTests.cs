@@ -265,6 +265,7 @@ public class InboxBrowserTests(LiveInboxBrowserApp live, BrowserFixture browser)
     }
 
     [Theory]
+    [Trait("Category", "Screenshots")]
     [InlineData("es-MX", "es", 1440, 900)]
     [InlineData("en-US", "en", 1440, 900)]
     [InlineData("es-MX", "es", 390, 844)]

@@ -16,16 +16,21 @@ public static class CommandCenterData
 {
     public const string Password = "Sup3r!Admin";
 
-    public static async Task<TestSuperAdmin> SuperAdminAsync(this ConsoleAppFactory app)
+    /// <summary>A super admin of the test's own, reading <paramref name="culture"/> (every test that needs one makes it here).</summary>
+    public static async Task<TestSuperAdmin> SuperAdminAsync(this ConsoleAppFactory app, string culture = "es", string password = Password)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var email = TestData.Unique("root") + "@platform.test";
-        var user = new ApplicationUser { Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Root", Culture = "es" };
-        var created = await users.CreateAsync(user, Password);
+        var user = new ApplicationUser
+        {
+            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Sara Plataforma", Culture = culture,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var created = await users.CreateAsync(user, password);
         Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
         Assert.True((await users.AddToRoleAsync(user, Roles.SuperAdmin)).Succeeded);
-        return new TestSuperAdmin(user.Id, email, Password);
+        return new TestSuperAdmin(user.Id, email, password);
     }
 
     /// <summary>An HTTP client signed in through the login form (cookies kept, redirects not followed).</summary>

@@ -17,20 +17,7 @@ public class DashboardBrowserTests(BrowserAppFactory app, BrowserFixture browser
 {
     private const string Password = "Root!Dash1";
 
-    private async Task<string> SuperAdminAsync(string culture)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
-        var email = $"{TestData.Unique("root")}@platform.test";
-        var user = new ApplicationUser
-        {
-            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Sara Plataforma", Culture = culture,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-        Assert.True((await users.AddToRoleAsync(user, Roles.SuperAdmin)).Succeeded);
-        return email;
-    }
+    private async Task<string> SuperAdminAsync(string culture) => (await app.SuperAdminAsync(culture, Password)).Email;
 
     private async Task<(WebhookClient Hooks, string Phone)> ChannelAsync()
     {

@@ -90,19 +90,5 @@ public static class CommandCenterAdmins
     public const string Password = "Adm1n!Pass-2026";
 
     /// <summary>A super admin who reads the console in <paramref name="culture"/>; returns the e-mail to sign in with.</summary>
-    public static async Task<string> SuperAdminAsync(ConsoleAppFactory app, string culture)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
-        var email = TestData.Unique("root") + "@platform.test";
-        var user = new ApplicationUser
-        {
-            Id = Guid.CreateVersion7(), UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Root " + culture, Culture = culture,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        var created = await users.CreateAsync(user, Password);
-        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
-        await users.AddToRoleAsync(user, Roles.SuperAdmin);
-        return email;
-    }
+    public static async Task<string> SuperAdminAsync(ConsoleAppFactory app, string culture) => (await app.SuperAdminAsync(culture, Password)).Email;
 }
