@@ -11,6 +11,15 @@ window.consoleApp = {
     return box ? { text: box.value, caret: box.selectionStart ?? -1 } : null;
   },
 
+  // A row of links that scrolls sideways on a phone (the command center's sections): bring the current one into view,
+  // centred, without moving the page itself.
+  revealCurrent(row) {
+    const current = row && row.querySelector('[aria-current="page"]');
+    if (!current || row.scrollWidth <= row.clientWidth) return;
+    const r = row.getBoundingClientRect(), c = current.getBoundingClientRect();
+    row.scrollLeft += (c.left + c.width / 2) - (r.left + r.width / 2);
+  },
+
   // Inbox: keep the newest message in view.
   scrollToEnd(element) {
     if (element) element.scrollTop = element.scrollHeight;

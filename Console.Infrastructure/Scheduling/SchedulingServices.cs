@@ -36,6 +36,7 @@ public static class SchedulingServices
         {
             // One name on every node: that is what makes them one cluster on the shared tables.
             q.ConfigureScheduler(s => s.InstanceName = "Console");
+            q.AddJobListener<JobRunListener>();
             q.UsePersistentStore(store =>
             {
                 store.UsePostgres(connectionString);

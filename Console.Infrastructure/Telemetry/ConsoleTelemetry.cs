@@ -19,7 +19,7 @@ public sealed class ConsoleTelemetry
     public const string WebhookDeliveries = "console.webhook.deliveries", WebhookIngest = "console.webhook.ingest.duration",
         Messages = "console.messages", AgentTurns = "console.agent.turns", AgentTurnDuration = "console.agent.turn.duration",
         AgentTurnOverhead = "console.agent.turn.overhead", OutboundSends = "console.outbound.sends", Backlog = "console.backlog",
-        LlmCalls = "console.llm.calls", LlmDuration = "console.llm.duration";
+        LlmCalls = "console.llm.calls", LlmDuration = "console.llm.duration", Jobs = "console.jobs";
 
     private readonly TimeProvider _clock;
     private readonly Histogram<double> _turn;
@@ -33,6 +33,8 @@ public sealed class ConsoleTelemetry
     private readonly Counter<long> _sends;
     private readonly Counter<long> _llmCalls;
     private readonly Histogram<double> _llmDuration;
+    private readonly Counter<long> _jobs;
+    private readonly Histogram<double> _jobDuration;
     private volatile IReadOnlyDictionary<string, long> _backlog = new Dictionary<string, long>();
 
     /// <summary>The meter's tag naming this app instance.</summary>
@@ -55,6 +57,8 @@ public sealed class ConsoleTelemetry
         _sends = meter.CreateCounter<long>(OutboundSends, "{send}", "Send attempts to a channel, by channel and result (sent, retry, failed).");
         _llmCalls = meter.CreateCounter<long>(LlmCalls, "{call}", "Calls to a language model, by model and result (ok, error).");
         _llmDuration = meter.CreateHistogram<double>(LlmDuration, "ms", "A language model call's wall time, by model.");
+        _jobs = meter.CreateCounter<long>(Jobs, "{run}", "Scheduled job runs, by job and result (ok, error).");
+        _jobDuration = meter.CreateHistogram<double>("console.jobs.duration", "ms", "A scheduled job run's wall time, by job.");
         meter.CreateObservableGauge(Backlog, () => _backlog.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("queue", kv.Key))),
             "{item}", "Work waiting, by queue (webhook_inbox, agent_turns, sends, outbound_webhooks, jobs_due, jobs_misfired).");
     }
@@ -80,6 +84,13 @@ public sealed class ConsoleTelemetry
         var tag = new KeyValuePair<string, object?>("model", model);
         _llmCalls.Add(1, tag, new KeyValuePair<string, object?>("result", ok ? "ok" : "error"));
         _llmDuration.Record(took.TotalMilliseconds, tag);
+    }
+
+    public void JobRan(string job, bool ok, TimeSpan took)
+    {
+        var tag = new KeyValuePair<string, object?>("job", job);
+        _jobs.Add(1, tag, new KeyValuePair<string, object?>("result", ok ? "ok" : "error"));
+        _jobDuration.Record(took.TotalMilliseconds, tag);
     }
 
     /// <summary>A turn that threw (it is given back and retried): counted apart from the turns that ended.</summary>

@@ -3,7 +3,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Scheduling;
+using Quartz;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Infrastructure.Telemetry;
 using OperatorConsole.Tests.Support;
@@ -104,6 +108,37 @@ public partial class MetricsEndpointTests(MetricsAppFactory app) : IClassFixture
         foreach (var name in new[] { "console.webhook.deliveries", "console.messages", "console.agent.turns", "console.agent.turn.overhead", "console.backlog",
                      "console.outbound.sends", "console.llm.calls", "console.llm.duration" })
             Assert.Contains(name, published);
+    }
+
+    [Fact]
+    public async Task A_scheduled_job_that_throws_is_counted_as_an_error_and_written_to_the_event_log_with_its_exception()
+    {
+        var marker = "boom-" + Guid.NewGuid().ToString("N")[..8];
+        var job = "test-failing-" + marker;
+        var scheduler = await app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        await scheduler.ScheduleJob(
+            JobBuilder.Create<FailingJob>().WithIdentity(job).UsingJobData("marker", marker).Build(),
+            TriggerBuilder.Create().WithIdentity(job).StartNow().Build());
+
+        var logged = await Eventually.GetAsync(async () =>
+        {
+            await using var work = app.Scopes.ForSystem("test");
+            return await work.Db.SystemEvents.AsNoTracking().Where(e => e.Source == JobRunListener.Source && e.Details != null && e.Details.Contains(marker)).ToListAsync();
+        }, rows => rows.Count == 1, "the failed run in the event log", TimeSpan.FromSeconds(30));
+        Assert.Equal(Severity.Error, logged[0].Severity);
+        Assert.Contains(job, logged[0].Message);
+        Assert.Contains(nameof(InvalidOperationException), logged[0].Details);
+
+        var samples = Parse((await ScrapeAsync()).Body);
+        Assert.Equal(1, Sum(samples, "console_jobs_total", $"job=\"{job}\"", "result=\"error\""));
+        Assert.Equal(0, Sum(samples, "console_jobs_total", $"job=\"{job}\"", "result=\"ok\""));
+    }
+
+    /// <summary>A job that fails the way a broken sweep would.</summary>
+    public sealed class FailingJob : IJob
+    {
+        public ValueTask Execute(IJobExecutionContext context, CancellationToken ct) =>
+            throw new InvalidOperationException("sweep broke: " + context.MergedJobDataMap.GetString("marker"));
     }
 
     [Fact]

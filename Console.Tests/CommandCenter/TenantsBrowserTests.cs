@@ -22,6 +22,10 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
 
         await page.GetByPlaceholder("Buscar por nombre o identificador").FillAsync(name);
         var link = page.GetByRole(AriaRole.Link, new() { Name = name });
+        await Assertions.Expect(link).ToBeVisibleAsync();
+        // The grid's own texts (pager) read in Spanish too, not MudBlazor's English.
+        await Assertions.Expect(page.GetByText("1-1 de 1", new() { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Filas por página:")).ToBeVisibleAsync();
         await link.ClickAsync();
         await page.WaitForURLAsync($"**/admin/tenants/{tenant.Id}");
         await Assertions.Expect(page.GetByTestId("tenant-status")).ToHaveTextAsync("Activo");
@@ -36,6 +40,25 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
         Assert.Equal(TenantStatus.Suspended, (await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenant.Id)).Status);
         Assert.True(await work.Db.AuditEntries.AnyAsync(a => a.TenantId == tenant.Id && a.Action == "tenant.suspend"
             && a.ActorUserId == admin.Id && a.Details == "contracargo en revisión"));
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_current_section_of_the_command_center_is_scrolled_into_view()
+    {
+        var admin = await app.SuperAdminAsync();
+        var page = await browser.SignInAsync(app.ServerAddress, admin.Email, admin.Password, "/admin/channels", "es-MX", 390, 844);
+        var nav = page.GetByTestId("admin-nav");
+        // The last section: on a 390 px screen the sideways row would otherwise start at the dashboard with it far off-screen.
+        var current = nav.Locator("[aria-current=page]");
+        await Assertions.Expect(current).ToHaveTextAsync("Canales");
+        await Assertions.Expect(current).ToBeInViewportAsync(new() { Ratio = 1 });
+        await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Panel" })).Not.ToBeInViewportAsync();
+
+        // Following a link keeps the new section in view too.
+        await nav.GetByRole(AriaRole.Link, new() { Name = "Auditoría" }).ClickAsync();
+        await page.WaitForURLAsync("**/admin/audit");
+        await Assertions.Expect(nav.Locator("[aria-current=page]")).ToHaveTextAsync("Auditoría");
+        await Assertions.Expect(nav.Locator("[aria-current=page]")).ToBeInViewportAsync(new() { Ratio = 1 });
     }
 
     /// <summary>Every screen of this part, on a laptop and a phone, in Spanish and English (`./console.sh proof`).</summary>
