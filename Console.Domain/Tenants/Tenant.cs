@@ -7,8 +7,11 @@ public enum Plan { Starter, Growth, Pro, Enterprise }
 
 public enum TenantStatus { Active, Suspended }
 
+/// <summary>A workspace was suspended or resumed by the platform: its members' open screens show or lift the notice.</summary>
+public sealed record WorkspaceStatusChanged(Guid TenantId, TenantStatus Status) : IDomainEvent;
+
 /// <summary>A business using Console. Not itself tenant-owned: it is the root of isolation.</summary>
-public sealed partial class Tenant
+public sealed partial class Tenant : AggregateRoot
 {
     private Tenant() { }
 
@@ -102,9 +105,16 @@ public sealed partial class Tenant
         return true;
     }
 
-    public void Suspend() => Status = TenantStatus.Suspended;
+    public void Suspend() => SetStatus(TenantStatus.Suspended);
 
-    public void Reactivate() => Status = TenantStatus.Active;
+    public void Reactivate() => SetStatus(TenantStatus.Active);
+
+    private void SetStatus(TenantStatus status)
+    {
+        if (Status == status) return;
+        Status = status;
+        Record(new WorkspaceStatusChanged(Id, status));
+    }
 
     public void SetLocale(string timeZone, string culture)
     {

@@ -1,6 +1,7 @@
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Revenue;
+using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Events;
 
 namespace OperatorConsole.Infrastructure.Live;
@@ -24,7 +25,7 @@ public sealed class LiveScreens(ConversationNotifier notifier) : IDomainEventHan
         var conversation = e switch
         {
             ConversationDomainEvent c => c.ConversationId,
-            BotSwitched or WorkspaceLabelsChanged => Guid.Empty,
+            BotSwitched or WorkspaceLabelsChanged or WorkspaceStatusChanged => Guid.Empty,
             // A lead's move: its latest conversation (the contact panel), or the workspace when it has none (the leads screens).
             LeadStageChanged l => l.ConversationId ?? Guid.Empty,
             // The payments screen lists the whole workspace's; the conversation hears of it through the payment's timeline line.

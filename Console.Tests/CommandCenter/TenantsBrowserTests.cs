@@ -18,6 +18,10 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
         var admin = await app.SuperAdminAsync();
         var name = "Panadería " + Guid.NewGuid().ToString("N")[..6];
         var tenant = await app.TenantAsync(name);
+        // One of its owners has the inbox open while it is suspended.
+        var member = await browser.SignInAsync(app.ServerAddress, $"{tenant.Slug}@owner.test", "Str0ng!Pass", "/inbox", "es-MX", 1366, 860);
+        await member.GetByTestId("conversation-list").WaitForAsync();
+        await Assertions.Expect(member.GetByTestId("workspace-suspended")).ToHaveCountAsync(0);
         var page = await browser.SignInAsync(app.ServerAddress, admin.Email, admin.Password, "/admin/tenants", "es-MX", 1366, 860);
 
         await page.GetByPlaceholder("Buscar por nombre o identificador").FillAsync(name);
@@ -35,6 +39,9 @@ public class TenantsBrowserTests(BrowserAppFactory app, BrowserFixture browser) 
         await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Suspender" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("tenant-status")).ToHaveTextAsync("Suspendido");
         await Assertions.Expect(page.GetByTestId("status-toggle")).ToHaveTextAsync("Reactivar");
+        // The member's open screen shows the notice without a reload, and the app behind it is gone.
+        await Assertions.Expect(member.GetByTestId("workspace-suspended")).ToContainTextAsync("Este espacio de trabajo está suspendido");
+        await Assertions.Expect(member.GetByTestId("conversation-list")).ToHaveCountAsync(0);
 
         await using var work = app.Scopes.ForSystem("test");
         Assert.Equal(TenantStatus.Suspended, (await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenant.Id)).Status);
