@@ -175,12 +175,12 @@ render_nginx_conf() { # prefix listen node-ports...
 
 wait_ready() { # url pid name log
   local i
-  for i in $(seq 1 240); do
+  for i in $(seq 1 480); do
     kill -0 "$2" 2>/dev/null || { tail -n 30 "$4" >&2; die "$3 exited while starting (log: $4)"; }
     curl -fs -o /dev/null "$1/health/ready" && return 0
     sleep 0.5
   done
-  die "$3 was not ready within 2 minutes (log: $4)"
+  die "$3 was not ready within 4 minutes (log: $4)"
 }
 
 # Stops what `cluster` started, by the pids it wrote down (a Ctrl+C, or ./console.sh stop from another shell).
@@ -188,7 +188,9 @@ stop_cluster_nodes() {
   local pids="$ROOT/.data/cluster/pids" pid
   [ -s "$pids" ] || return 0
   while read -r pid; do
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { log "stopping process $pid"; kill "$pid" 2>/dev/null || true; }
+    # Only a process that is still ours (a node or nginx), not whatever reused the number since.
+    [ -n "$pid" ] && grep -qa -e OperatorConsole.App.dll -e nginx "/proc/$pid/cmdline" 2>/dev/null \
+      && { log "stopping process $pid"; kill "$pid" 2>/dev/null || true; }
   done < "$pids"
   rm -f "$pids"
 }

@@ -73,7 +73,7 @@ public sealed class Nginx : IAsyncDisposable
         var prefix = Path.Combine(Path.GetTempPath(), "console-nginx-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Path.Combine(prefix, "temp"));
         // nginx's workers drop to an unprivileged user when started as root: they must reach their temp directories.
-        File.SetUnixFileMode(prefix, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(prefix, (UnixFileMode)0b111_101_101);
         var conf = Path.Combine(prefix, "nginx.conf");
         await File.WriteAllTextAsync(conf, Render(prefix, $"127.0.0.1:{port}", nodePorts));
         var info = new ProcessStartInfo(executable, ["-p", prefix, "-c", conf, "-e", Path.Combine(prefix, "error.log")])
@@ -457,7 +457,7 @@ public class ClusterTests(ClusterFixture cluster, BrowserFixture browser, ITestO
         {
             BaseURL = cluster.Proxy.BaseAddress.ToString(), Locale = "es-MX", ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        await context.AddCookiesAsync([new Cookie { Name = "console_affinity", Value = affinity, Url = cluster.Proxy.BaseAddress.ToString() }]);
+        await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "console_affinity", Value = affinity, Url = cluster.Proxy.BaseAddress.ToString() }]);
         var page = await context.NewPageAsync();
         await page.GotoAsync($"/Account/Login?returnUrl={Uri.EscapeDataString(returnUrl)}");
         await page.GetByLabel("Correo electrónico").FillAsync(cluster.LiveTenant.OwnerEmail);
