@@ -374,6 +374,9 @@ public class ClusterTests(ClusterFixture cluster, BrowserFixture browser, ITestO
         Assert.Equal(scheduled.Count, fired);
         Assert.All(scheduledSends, s => Assert.Equal(1, s));                              // each due message fired once
         Assert.Equal(0, await LeftOverAsync(db));
+        // Both nodes are alive under their own names (Nodes:Name), as the command center lists them.
+        var nodes = await ScalarAsync(db, "SELECT count(DISTINCT split_part(node_id, '-', 2)) FROM cluster_nodes WHERE node_id LIKE 'node-a-%' OR node_id LIKE 'node-b-%'");
+        Assert.Equal(2, nodes);
     }
 
     [NginxFact]
@@ -435,6 +438,14 @@ public class ClusterTests(ClusterFixture cluster, BrowserFixture browser, ITestO
     /// <summary>Affinity cookie values nginx hashes onto node A and onto node B, found by asking (the access log says who answered).</summary>
     private async Task<(string ForA, string ForB)> AffinityValuesAsync()
     {
+        // A browser's first request has no cookie: nginx routes it on the value of the cookie it then sets, so the
+        // first page lands on the node every later request of that browser will reach.
+        using (var first = await cluster.ViaNginx.GetAsync("/health/live"))
+        {
+            var set = first.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("console_affinity=", StringComparison.Ordinal));
+            var value = set["console_affinity=".Length..set.IndexOf(';')];
+            Assert.Contains(cluster.Proxy.AccessLog(), l => l.Affinity == value && l.Request.StartsWith("GET /health/live", StringComparison.Ordinal));
+        }
         var probes = Enumerable.Range(0, 16).Select(_ => "probe" + Guid.NewGuid().ToString("N")[..12]).ToList();
         foreach (var probe in probes)
         {
