@@ -5,8 +5,11 @@
 #                       the long proofs (extra arguments go to dotnet test, e.g. ./console.sh test --filter Browser)
 #   ./console.sh proof  the long runs CI leaves out: full-size imports, the crash suite (the real app SIGKILLed 12 times
 #                       under signed webhook load, CrashSuiteTests), the screenshot tours in every language and on a
-#                       phone (CONSOLE_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots), and the benchmarks' tests
-#   ./console.sh stop   stop the private clusters
+#                       phone (CONSOLE_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots), the benchmarks' tests, and
+#                       the scale-out proof (two app processes behind nginx, installed if missing: ClusterTests)
+#   ./console.sh cluster  the same as run, as two app nodes on one database behind nginx (installed if missing) with
+#                       sticky Blazor circuits and WebSockets (deploy/nginx.conf.template): http://localhost:5080
+#   ./console.sh stop   stop the private clusters (and the nodes and nginx of `cluster`)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -106,8 +109,8 @@ stop_cluster() {
   fi
 }
 
-cmd_run() {
-  ensure_postgres
+# The run database (a private cluster under .data/, migrated and seeded by the app) unless a connection string is given.
+run_database() {
   if [ -z "${ConnectionStrings__Default:-}" ]; then
     if [ -n "${CONSOLE_PG_FRESH:-}" ]; then
       # Benchmarks start from an empty cluster: rows left by earlier runs would make every run slower than the last.
@@ -121,6 +124,11 @@ cmd_run() {
     export ConnectionStrings__Default="Host=127.0.0.1;Port=$RUN_PORT;Database=console;Username=console_app;Password=console_app"
     export ConnectionStrings__Migrations="Host=127.0.0.1;Port=$RUN_PORT;Database=console;Username=console_owner;Password=console_owner"
   fi
+}
+
+cmd_run() {
+  ensure_postgres
+  run_database
   export Demo__Seed="${Demo__Seed:-true}"
   export Outbound__Mode="${Outbound__Mode:-Loopback}"
   export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://localhost:5080}"
@@ -142,6 +150,113 @@ cmd_run() {
 INFO
   cd "$ROOT"
   exec dotnet "$ROOT/Console.App/bin/Release/net10.0/OperatorConsole.App.dll"
+}
+
+# ---- cluster: N app nodes on one database behind nginx (the shape of a multi-machine deployment, on one machine) ----
+CLUSTER_PORT="${CONSOLE_CLUSTER_PORT:-5080}"
+CLUSTER_NODES="${CONSOLE_CLUSTER_NODES:-2}"
+
+ensure_nginx() {
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+  NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+  [ -x "$NGINX" ] || die "nginx not found after install."
+}
+
+# nginx's own directory (pid, logs, temp files): under /tmp, where nginx's unprivileged workers can reach it.
+nginx_prefix() { echo "/tmp/console-$HASH-nginx"; }
+
+# deploy/nginx.conf.template with its tokens filled: listen, the nodes' ports, the prefix.
+render_nginx_conf() { # prefix listen node-ports...
+  local prefix="$1" listen="$2" servers="" port; shift 2
+  for port in "$@"; do servers="$servers        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;\n"; done
+  sed -e "s#@@PREFIX@@#$prefix#g" -e "s#@@LISTEN@@#$listen#g" -e "s#@@SECURE@@##g" -e "s#^@@SERVERS@@\$#${servers%\\n}#" \
+    "$ROOT/deploy/nginx.conf.template"
+}
+
+wait_ready() { # url pid name log
+  local i
+  for i in $(seq 1 480); do
+    kill -0 "$2" 2>/dev/null || { tail -n 30 "$4" >&2; die "$3 exited while starting (log: $4)"; }
+    curl -fs -o /dev/null "$1/health/ready" && return 0
+    sleep 0.5
+  done
+  die "$3 was not ready within 4 minutes (log: $4)"
+}
+
+# Stops what `cluster` started, by the pids it wrote down (a Ctrl+C, or ./console.sh stop from another shell).
+stop_cluster_nodes() {
+  local pids="$ROOT/.data/cluster/pids" pid
+  [ -s "$pids" ] || return 0
+  while read -r pid; do
+    # Only a process that is still ours (a node or nginx), not whatever reused the number since.
+    [ -n "$pid" ] && grep -qa -e OperatorConsole.App.dll -e nginx "/proc/$pid/cmdline" 2>/dev/null \
+      && { log "stopping process $pid"; kill "$pid" 2>/dev/null || true; }
+  done < "$pids"
+  rm -f "$pids"
+}
+
+cmd_cluster() {
+  command -v curl >/dev/null || apt_install curl
+  ensure_postgres
+  ensure_nginx
+  run_database
+  export Demo__Seed="${Demo__Seed:-true}"
+  export Outbound__Mode="${Outbound__Mode:-Loopback}"
+  export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+  # Links in e-mails and the webhook URLs point at nginx, not at a node; nginx (on loopback) may tell the nodes the
+  # client's address, scheme and host.
+  local public="http://localhost:$CLUSTER_PORT"
+  export Platform__PublicBaseUrl="${Platform__PublicBaseUrl:-$public}"
+  export Network__KnownProxies="${Network__KnownProxies:-127.0.0.1,::1}"
+  log "building"
+  dotnet build "$ROOT/Console.App/Console.App.csproj" -c Release -nologo -v q
+  local dir="$ROOT/.data/cluster" prefix ports=() pids=() i port pid
+  mkdir -p "$dir"
+  stop_cluster_nodes
+  trap 'stop_cluster_nodes' EXIT
+  trap 'exit 130' INT TERM
+  : > "$dir/pids"
+  for i in $(seq 1 "$CLUSTER_NODES"); do
+    port=$((CLUSTER_PORT + i))
+    ports+=("$port")
+    # The first node migrates and seeds; the others start once it is ready, on the schema it made.
+    (
+      cd "$ROOT"
+      export ASPNETCORE_URLS="http://127.0.0.1:$port" Nodes__Name="node-$i"
+      if [ "$i" -gt 1 ]; then export Database__Migrate=false Demo__Seed=false; fi
+      exec dotnet "$ROOT/Console.App/bin/Release/net10.0/OperatorConsole.App.dll"
+    ) > "$dir/node-$i.log" 2>&1 &
+    pid=$!
+    echo "$pid" >> "$dir/pids"
+    log "node-$i (pid $pid) starting on 127.0.0.1:$port, log $dir/node-$i.log"
+    wait_ready "http://127.0.0.1:$port" "$pid" "node-$i" "$dir/node-$i.log"
+  done
+  prefix="$(nginx_prefix)"
+  mkdir -p "$prefix/temp"
+  chmod 755 "$prefix"
+  render_nginx_conf "$prefix" "$CLUSTER_PORT" "${ports[@]}" > "$prefix/nginx.conf"
+  "$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" || die "nginx rejected $prefix/nginx.conf"
+  "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" &
+  pid=$!
+  echo "$pid" >> "$dir/pids"
+  for i in $(seq 1 40); do curl -fs -o /dev/null "http://127.0.0.1:$CLUSTER_PORT/health/ready" && break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null || die "nginx did not start (port $CLUSTER_PORT taken?): $(tail -n 3 "$prefix/error.log")"
+  cat <<INFO
+
+  Console is running as $CLUSTER_NODES nodes behind nginx on $public
+    nodes:  $(for port in "${ports[@]}"; do printf 'http://127.0.0.1:%s  ' "$port"; done)
+    nginx:  $prefix/nginx.conf (access log with the node of each request: $prefix/access.log)
+    logs:   $dir/node-*.log
+  Demo logins (password Demo!2345):
+    admin@console.local   super admin
+    owner@demo.local      owner of "Clínica Dental Sonrisa" (and "Spa Serena")
+    agent@demo.local      agent
+  Stop the nodes and nginx with Ctrl+C (or ./console.sh stop, which stops the database too)
+
+INFO
+  # Until Ctrl+C, or until one of them ends (then the rest are stopped too).
+  wait -n
+  log "a node or nginx ended; stopping the rest"
 }
 
 # Tests tagged Category=Proof (full-size runs), Screenshots (the docs' tours in every language and size) and Benchmark
@@ -185,6 +300,7 @@ cmd_test() {
 }
 
 cmd_stop() {
+  stop_cluster_nodes
   ensure_postgres
   stop_cluster "${CONSOLE_PG_NAME:-run}"
   stop_cluster test
@@ -193,7 +309,11 @@ cmd_stop() {
 case "$CMD" in
   run) cmd_run ;;
   test) shift; cmd_test "$@" ;;
-  proof) shift; if has_filter "$@"; then cmd_test "$@"; else cmd_test --filter "$LONG_RUNS" "$@"; fi ;;
+  proof) shift
+    # The cluster proof (ClusterTests) runs nginx; without it that test is skipped, saying so.
+    ( ensure_nginx ) || log "nginx could not be installed: ClusterTests will be skipped"
+    if has_filter "$@"; then cmd_test "$@"; else cmd_test --filter "$LONG_RUNS" "$@"; fi ;;
+  cluster) cmd_cluster ;;
   stop) cmd_stop ;;
-  *) die "usage: ./console.sh run|test|proof|stop" ;;
+  *) die "usage: ./console.sh run|cluster|test|proof|stop" ;;
 esac

@@ -15,6 +15,12 @@ public sealed class NodeOptions
     /// <summary>How often each node writes its row; a node silent for more than three of these is shown as down.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 3600)] public int HeartbeatSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// This node's name (its id is the name plus a suffix per start): the machine's name unless set. Two nodes on one
+    /// machine (./console.sh cluster) or containers with random host names are told apart on the command center by it.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(40)] public string? Name { get; set; }
+
     /// <summary>Rows of nodes silent for longer than this are removed (a node replaced by a deploy).</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 24 * 7)] public int ForgetAfterHours { get; set; } = 1;
 
@@ -25,9 +31,9 @@ public sealed class NodeOptions
 }
 
 /// <summary>Who this app instance is: one id per process start (two instances on one host are two nodes).</summary>
-public sealed class NodeIdentity(TimeProvider clock)
+public sealed class NodeIdentity(TimeProvider clock, IOptions<NodeOptions> options)
 {
-    public string Id { get; } = $"{Environment.MachineName.ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..6]}";
+    public string Id { get; } = $"{(string.IsNullOrWhiteSpace(options.Value.Name) ? Environment.MachineName : options.Value.Name.Trim()).ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..6]}";
     public string Host { get; } = Environment.MachineName;
     public string Version { get; } = (Assembly.GetEntryAssembly() ?? typeof(NodeIdentity).Assembly)
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
