@@ -48,6 +48,23 @@ public sealed class AgentRunner(
         }
     }
 
+    /// <summary>
+    /// The turn answers customer messages that came in through webhooks: its span links to the processing spans that
+    /// stored the latest of them (several deliveries can make one turn, so links rather than one parent).
+    /// </summary>
+    private static async Task LinkInboundAsync(System.Diagnostics.Activity activity, TurnClaim claim, Data.AppDbContext db, CancellationToken ct)
+    {
+        var parents = await db.Database.SqlQuery<string>($"""
+            SELECT DISTINCT trace_parent AS "Value" FROM (
+                SELECT trace_parent FROM messages
+                WHERE conversation_id = {claim.ConversationId} AND direction = {nameof(Domain.Conversations.MessageDirection.Inbound)}
+                ORDER BY created_at DESC LIMIT 10) recent
+            WHERE trace_parent IS NOT NULL
+            """).ToListAsync(ct);
+        foreach (var parent in parents)
+            if (System.Diagnostics.ActivityContext.TryParse(parent, null, out var context)) activity.AddLink(new System.Diagnostics.ActivityLink(context));
+    }
+
     public async Task RunAsync(TurnClaim claim, CancellationToken ct)
     {
         using var activity = ConsoleTelemetry.Source.StartActivity("agent.turn");
@@ -63,6 +80,7 @@ public sealed class AgentRunner(
         {
             await work.Db.Database.OpenConnectionAsync(ct);
             plan = await preparer.PrepareAsync(claim, work, ct);
+            if (activity is not null) await LinkInboundAsync(activity, claim, work.Db, ct);
             await work.Db.Database.CloseConnectionAsync();
         }
         if (plan is null)

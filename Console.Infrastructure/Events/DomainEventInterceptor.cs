@@ -147,8 +147,12 @@ public sealed class DomainEventInterceptor(DomainEventDispatcher dispatcher, IEn
         tracker.AutoDetectChangesEnabled = false;
         try
         {
+            var span = System.Diagnostics.Activity.Current is { Recorded: true } current ? current.Id : null;
             foreach (var entry in tracker.Entries())
             {
+                // A new message remembers the span that wrote it (see MessageConfiguration.TraceParent).
+                if (span is not null && entry.Entity is Message && entry.State == EntityState.Added)
+                    entry.Property(Data.Configurations.MessageConfiguration.TraceParent).CurrentValue = span;
                 switch (entry.Entity)
                 {
                     case AggregateRoot aggregate:

@@ -37,3 +37,44 @@ public class MetricsTraceTests(ConsoleAppFactory app) : IClassFixture<ConsoleApp
         Assert.Equal("whatsapp", ingest!.GetTagItem("console.channel"));
     }
 }
+
+/// <summary>Traces from webhook to reply: the agent turn links to the processing of what the customer wrote, and the send
+/// continues the turn's trace, so a collector shows one path from the request to the reply going out.</summary>
+public class ReplyTraceTests(AgentApp agent) : IClassFixture<AgentApp>
+{
+    [Fact]
+    public async Task Metrics_trace_follows_a_customer_message_from_its_webhook_through_the_agent_turn_to_the_send()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == ConsoleTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        await customer.SayAsync("Hola, ¿qué horarios tienen? " + customer.Marker);
+        await customer.WaitForBotMessagesAsync(1);
+        var conversation = (await customer.ConversationAsync()).Id;
+
+        var (ingest, process, turn, send) = await Eventually.GetAsync(() =>
+        {
+            var all = spans.ToArray();
+            var t = all.FirstOrDefault(s => s.OperationName == "agent.turn" && Equals(s.GetTagItem("console.conversation_id"), conversation) && s.Links.Any());
+            var p = t is null ? null : all.FirstOrDefault(s => s.OperationName == "webhook.process" && t.Links.Any(l => l.Context.SpanId == s.SpanId));
+            var i = p is null ? null : all.FirstOrDefault(s => s.OperationName == "webhook.ingest" && p.Links.Any(l => l.Context.SpanId == s.SpanId));
+            var o = t is null ? null : all.FirstOrDefault(s => s.OperationName == "outbound.send" && Equals(s.GetTagItem("console.conversation_id"), conversation));
+            return Task.FromResult((i, p, t, o));
+        }, x => x.i is not null && x.o is not null, "the ingest, processing, turn and send spans of the reply", TimeSpan.FromSeconds(30));
+
+        Assert.Equal("whatsapp", ingest!.GetTagItem("console.channel"));
+        // The send continues the turn's trace: its parent is the commit that wrote the reply, inside the turn.
+        Assert.Equal(turn!.TraceId, send!.TraceId);
+        var commit = spans.Single(s => s.SpanId == send.ParentSpanId);
+        Assert.Equal("agent.commit", commit.OperationName);
+        Assert.Equal(turn.SpanId, commit.ParentSpanId);
+        Assert.Contains(turn.Links, l => l.Context.TraceId == process!.TraceId && l.Context.SpanId == process.SpanId);
+    }
+}

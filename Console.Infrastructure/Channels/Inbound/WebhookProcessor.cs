@@ -57,7 +57,7 @@ public sealed class WebhookProcessor(
             var claimed = claim.Rows;
             if (claimed.Count == 0) return new BatchResult(0, false);
             ids = claimed.Select(d => d.Id).ToList();
-            using var activity = await StartProcessingAsync(db, ids, ct);
+            using var activity = Current(await StartProcessingAsync(db, ids, ct));
             // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.
             try
             {
@@ -108,7 +108,7 @@ public sealed class WebhookProcessor(
             if (claim.Rows.Count == 0) return false;
             var delivery = claim.Rows[0];
             deliveryId = delivery.Id;
-            using var activity = await StartProcessingAsync(db, [delivery.Id], ct);
+            using var activity = Current(await StartProcessingAsync(db, [delivery.Id], ct));
             try
             {
                 var events = InboundParsers.Parse(delivery.Source, delivery.Body);
@@ -189,6 +189,16 @@ public sealed class WebhookProcessor(
             .Where(l => l.Context != default).ToList();
         var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("webhook.process", System.Diagnostics.ActivityKind.Consumer, parentContext: default, links: links);
         activity?.SetTag("console.deliveries", ids.Count);
+        return activity;
+    }
+
+    /// <summary>
+    /// Makes the processing span current for the caller: set inside the async starter it would not flow back out of it,
+    /// and the messages stored under it must carry it (the agent turn links to them).
+    /// </summary>
+    private static Activity? Current(Activity? activity)
+    {
+        if (activity is not null) Activity.Current = activity;
         return activity;
     }
 

@@ -82,7 +82,10 @@ public sealed class OutboundDispatcher(
             var message = claim.Rows[0];
             var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
             var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
-            using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("outbound.send", ActivityKind.Client);
+            // The send continues the trace of the turn (or other span) that wrote the message.
+            var writtenBy = db.Entry(message).Property<string?>(Data.Configurations.MessageConfiguration.TraceParent).CurrentValue;
+            using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("outbound.send", ActivityKind.Client,
+                writtenBy is not null && ActivityContext.TryParse(writtenBy, null, out var parent) ? parent : default);
             activity?.SetTag("console.channel", Telemetry.MessageMetrics.ChannelTag(channel.Kind));
             activity?.SetTag("console.conversation_id", conversation.Id);
             var result = await SendAsync(db, message, conversation, channel, ct);

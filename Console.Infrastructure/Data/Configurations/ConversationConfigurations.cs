@@ -65,7 +65,13 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         // Statuses for one message arrive in parallel deliveries: the loser of a race retries instead of overwriting
         // "read" with "delivered".
         b.Property<uint>("Version").IsRowVersion();
+        // The span that stored the message (W3C traceparent), only when traces are recorded: an agent turn links to the
+        // processing of the messages it answers, and a send continues the trace of the turn that wrote it.
+        b.Property<string?>(TraceParent).HasColumnName("trace_parent").HasMaxLength(64);
     }
+
+    /// <summary>The shadow property holding the span that stored a message.</summary>
+    public const string TraceParent = "TraceParent";
 }
 
 public sealed class ConversationEventConfiguration : IEntityTypeConfiguration<ConversationEvent>
