@@ -52,7 +52,8 @@ public class IsolationTests(SocketAppFactory app) : IClassFixture<SocketAppFacto
             foreach (var (who, client) in new[] { ("B's key", keyOfB), ("B's owner", ownerOfB) })
             {
                 tried++;
-                var (status, body, location) = await client.SendAsync(route.Method, path);
+                var (status, body, location) = await client.SendAsync(route.Method, path,
+                    IdRoutes.Bodies.GetValueOrDefault($"{route.Method} {route.Pattern}", "{}"));
                 if (body.Contains(a.Marker, StringComparison.OrdinalIgnoreCase))
                     failures.Add($"{who}: {route.Method} {path} answered {status} with tenant A's data: {Around(body, a.Marker)}");
                 // A page may render its own "not found" (200) as long as nothing of A's is in it (checked above).

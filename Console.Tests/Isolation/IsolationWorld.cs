@@ -183,6 +183,18 @@ public static class IdRoutes
         ["/channels/{ChannelId:guid}/templates"] = [Seed.Channel],
     };
 
+    /// <summary>
+    /// "METHOD pattern" → a body that passes the route's own validation, for routes that check the body before the object
+    /// (a 400 there proves nothing about isolation); every other write gets <c>{}</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Bodies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        [$"POST {Api}/conversations/{{id:guid}}/messages"] = """{"text":"hola"}""",
+        [$"POST {Api}/conversations/{{id:guid}}/scheduled"] = $$"""{"at":"{{DateTimeOffset.UtcNow.AddDays(2):O}}","text":"hola"}""",
+        [$"PATCH {Api}/webhooks/{{id:guid}}"] = """{"active":false}""",
+        [$"POST {Api}/channels/{{c:guid}}/templates"] = """{"name":"hola_mundo","language":"es","category":"utility","body":"Hola"}""",
+    };
+
     /// <summary>Routes with a parameter that is not a tenant's object, each with the reason (and where it is proved instead).</summary>
     public static readonly IReadOnlyDictionary<string, string> NotTenantObjects = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
@@ -246,10 +258,10 @@ public static class IsolationHttp
         return http;
     }
 
-    public static async Task<(int Status, string Body, string? Location)> SendAsync(this HttpClient http, string method, string path)
+    public static async Task<(int Status, string Body, string? Location)> SendAsync(this HttpClient http, string method, string path, string body = "{}")
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (method is not ("GET" or "HEAD" or "DELETE")) request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        if (method is not ("GET" or "HEAD" or "DELETE")) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.Location?.OriginalString);
     }
