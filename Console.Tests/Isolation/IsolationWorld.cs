@@ -73,7 +73,7 @@ public sealed record IsolationWorld(ProvisionedTenant Tenant, string OwnerEmail,
             delivery.Delivered(200, $"{marker} respuesta", now);
             var import = ContactImport.Start(a, $"{marker}.csv", new Dictionary<string, string> { ["name"] = "Name" }, DuplicatePolicy.Update, "MX", 1,
                 marker, now);
-            var template = MessageTemplate.Record(a, channel.Id, $"secreto_{marker[^10..].ToLowerInvariant()}", "es", TemplateCategory.Utility,
+            var template = MessageTemplate.Record(a, channel.Id, marker.ToLowerInvariant(), "es", TemplateCategory.Utility,
                 TemplateStatus.Approved, $$"""[{"type":"BODY","text":"{{marker}} plantilla"}]""", "tpl1", null, now);
             var replay = ReplayRun.Start(a, 1, false, null, 0, 0, marker, now);
             var file = AgentFile.Create(a, $"{marker} archivo", "https://files.example.com/secreto.pdf", "document", "secreto.pdf", now);

@@ -68,6 +68,7 @@ public class TenantIsolationTests(ConsoleAppFactory app) : IClassFixture<Console
         }
         finally
         {
+            foreach (var session in _sessions.Values) await session.DisposeAsync();
             await ExecAsync(root, "SET session_replication_role = replica");
             foreach (var table in filled) await ExecAsync(root, $"DELETE FROM {table} WHERE tenant_id = @a", ("a", a));
             await ExecAsync(root, "SET session_replication_role = DEFAULT");
@@ -76,12 +77,18 @@ public class TenantIsolationTests(ConsoleAppFactory app) : IClassFixture<Console
         Assert.True(DatabaseSetup.TenantTables.Count >= 50);
     }
 
-    /// <summary>The serving role on its own connection, with <c>app.tenant_id</c> set as the app sets it (or nothing set).</summary>
+    private readonly Dictionary<Guid, NpgsqlConnection> _sessions = [];
+
+    /// <summary>The serving role on a session of its own per tenant, with <c>app.tenant_id</c> set as the app sets it (Guid.Empty: nothing set).</summary>
     private async Task<T> AsAppAsync<T>(Guid? tenant, Func<NpgsqlConnection, Task<T>> work)
     {
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(app.AppConnectionString) { Pooling = false }.ConnectionString);
-        await conn.OpenAsync();
-        if (tenant is { } t) await ExecAsync(conn, "SELECT set_config('app.tenant_id', @t, false)", ("t", t.ToString()));
+        if (!_sessions.TryGetValue(tenant ?? Guid.Empty, out var conn))
+        {
+            conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(app.AppConnectionString) { Pooling = false }.ConnectionString);
+            await conn.OpenAsync();
+            if (tenant is { } t) await ExecAsync(conn, "SELECT set_config('app.tenant_id', @t, false)", ("t", t.ToString()));
+            _sessions[tenant ?? Guid.Empty] = conn;
+        }
         return await work(conn);
     }
 
