@@ -56,7 +56,9 @@ public class DatabaseOutageTests
     public async Task A_node_stopping_during_the_outage_ends_the_wait()
     {
         using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+        // Stopped while waiting (cancelled) or while trying (the outage's own error): either way it ends, well before the timeout.
+        var ended = await Record.ExceptionAsync(() =>
             DatabaseOutage.WaitOutAsync("Job scheduled-item.test", RefusedAsync, NullLogger.Instance, stopping.Token).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(ended is OperationCanceledException or NpgsqlException, $"ended with {ended}");
     }
 }
