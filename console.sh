@@ -4,7 +4,8 @@
 #   ./console.sh test   the same bootstrap (a throwaway cluster) plus Debian's chromium, then the test suite without
 #                       the long proofs (extra arguments go to dotnet test, e.g. ./console.sh test --filter Browser)
 #   ./console.sh proof  the long runs CI leaves out: full-size imports, the crash suite (the real app SIGKILLed 12 times
-#                       under signed webhook load, CrashSuiteTests), the screenshot tours in every language and on a
+#                       under signed webhook load, CrashSuiteTests), the outage suite (its own PostgreSQL stopped four
+#                       times under that load, OutageSuiteTests), the screenshot tours in every language and on a
 #                       phone (CONSOLE_UPDATE_SCREENSHOTS=1 writes them to docs/screenshots), the benchmarks' tests, and
 #                       the scale-out proof (two app processes behind nginx, installed if missing: ClusterTests)
 #   ./console.sh cluster  the same as run, as two app nodes on one database behind nginx (installed if missing) with

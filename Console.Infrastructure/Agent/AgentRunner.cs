@@ -44,7 +44,11 @@ public sealed class AgentRunner(
             // count hands a turn that keeps failing to a human.
             log.LogError(ex, "Agent turn for {ConversationId} failed (attempt {Attempt}); it will be retried", claim.ConversationId, claim.Attempts);
             telemetry.TurnFailed();
-            await claims.ReleaseAsync(claim, clock.GetUtcNow().AddSeconds(Math.Min(30, 2 * claim.Attempts)), CancellationToken.None);
+            // In a database outage the give-back fails too: it is retried until the database is back (this process knows
+            // the turn is not done), rather than the turn waiting out its lease (Agent:LeaseSeconds, minutes).
+            var dueAgainAt = clock.GetUtcNow().AddSeconds(Math.Min(30, 2 * claim.Attempts));
+            await DatabaseOutage.WaitOutAsync($"Giving back the agent turn of {claim.ConversationId}",
+                _ => claims.ReleaseAsync(claim, dueAgainAt, CancellationToken.None), log, ct);
         }
     }
 

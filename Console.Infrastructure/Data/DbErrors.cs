@@ -13,4 +13,12 @@ public static class DbErrors
     /// <summary>True when the save broke an exclusion constraint (two bookings overlapping in time).</summary>
     public static bool IsExclusionViolation(this DbUpdateException ex) =>
         ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ExclusionViolation };
+
+    /// <summary>
+    /// The database cannot be reached or is restarting (refused, shutting down, connection lost, timed out): the work is
+    /// worth retrying once it is back. A webhook answers 503 for it (the platform retries), a one-shot job waits it out.
+    /// </summary>
+    public static bool IsDatabaseDown(Exception ex) =>
+        ex is NpgsqlException { IsTransient: true } || ex.InnerException is NpgsqlException { IsTransient: true }
+        || ex is TimeoutException || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Conversations;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Tenancy;
 using Quartz;
 
@@ -166,25 +167,27 @@ public sealed class ConversationTimers(IServiceProvider services, ContextScopes 
 
 /// <summary>Quartz job: the snooze of one conversation ran out.</summary>
 [DisallowConcurrentExecution]
-public sealed class WakeSnoozedConversationJob(ConversationTimers timers) : IJob
+public sealed class WakeSnoozedConversationJob(ConversationTimers timers, ILogger<WakeSnoozedConversationJob> log) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
         var data = context.MergedJobDataMap;
-        await timers.WakeAsync(Guid.Parse(data.GetString(ConversationTimers.TenantKey)!), Guid.Parse(data.GetString(ConversationTimers.ConversationKey)!),
-            context.ScheduledFireTimeUtc ?? context.FireTimeUtc, ct);
+        var (tenantId, conversationId) = (Guid.Parse(data.GetString(ConversationTimers.TenantKey)!), Guid.Parse(data.GetString(ConversationTimers.ConversationKey)!));
+        var firedFor = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        await DatabaseOutage.WaitOutAsync("Job " + context.JobDetail.Key, c => timers.WakeAsync(tenantId, conversationId, firedFor, c), log, ct);
     }
 }
 
 /// <summary>Quartz job: a handed-off conversation of one tenant reached its SLA.</summary>
 [DisallowConcurrentExecution]
-public sealed class EscalateOverdueHandoffJob(ConversationTimers timers) : IJob
+public sealed class EscalateOverdueHandoffJob(ConversationTimers timers, ILogger<EscalateOverdueHandoffJob> log) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
         var data = context.MergedJobDataMap;
-        await timers.EscalateAsync(Guid.Parse(data.GetString(ConversationTimers.TenantKey)!), Guid.Parse(data.GetString(ConversationTimers.ConversationKey)!),
-            context.ScheduledFireTimeUtc ?? context.FireTimeUtc, ct);
+        var (tenantId, conversationId) = (Guid.Parse(data.GetString(ConversationTimers.TenantKey)!), Guid.Parse(data.GetString(ConversationTimers.ConversationKey)!));
+        var firedFor = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
+        await DatabaseOutage.WaitOutAsync("Job " + context.JobDetail.Key, c => timers.EscalateAsync(tenantId, conversationId, firedFor, c), log, ct);
     }
 }
 

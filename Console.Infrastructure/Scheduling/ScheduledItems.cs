@@ -267,12 +267,13 @@ public interface IScheduledItemRunner
 
 /// <summary>Quartz job: one scheduled item's time came.</summary>
 [DisallowConcurrentExecution]
-public sealed class FireScheduledItemJob(ScheduledItems items) : IJob
+public sealed class FireScheduledItemJob(ScheduledItems items, ILogger<FireScheduledItemJob> log) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
         var data = context.MergedJobDataMap;
-        await items.FireAsync(Guid.Parse(data.GetString(ScheduledItems.TenantKey)!), Guid.Parse(data.GetString(ScheduledItems.ItemKey)!), ct);
+        var (tenantId, itemId) = (Guid.Parse(data.GetString(ScheduledItems.TenantKey)!), Guid.Parse(data.GetString(ScheduledItems.ItemKey)!));
+        await DatabaseOutage.WaitOutAsync("Job " + context.JobDetail.Key, c => items.FireAsync(tenantId, itemId, c), log, ct);
     }
 }
 

@@ -90,7 +90,7 @@ public sealed class WebhookInbox : IAsyncDisposable
             var stored = await InsertAsync(batch);
             foreach (var pending in batch) pending.Stored.TrySetResult(stored.Contains(pending.Row.Id));
         }
-        catch (Exception ex) when (batch.Count > 1 && !IsDatabaseDown(ex))
+        catch (Exception ex) when (batch.Count > 1 && !Data.DbErrors.IsDatabaseDown(ex))
         {
             // A row the database refuses must not cost the others their answer: write them one by one.
             _log.LogWarning(ex, "A group of {Count} webhook deliveries was refused; storing them one by one", batch.Count);
@@ -127,11 +127,6 @@ public sealed class WebhookInbox : IAsyncDisposable
 
     private static NpgsqlParameter ArrayParameter<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
-
-    /// <summary>The database cannot be reached (the request answers 503 and the platform retries).</summary>
-    internal static bool IsDatabaseDown(Exception ex) =>
-        ex is NpgsqlException { IsTransient: true } || ex.InnerException is NpgsqlException { IsTransient: true }
-        || ex is TimeoutException || (ex is InvalidOperationException && ex.InnerException is NpgsqlException);
 
     /// <summary>Writes what is queued, then stops (after the server has stopped taking requests).</summary>
     public async ValueTask DisposeAsync()

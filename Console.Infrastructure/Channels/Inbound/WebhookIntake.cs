@@ -177,5 +177,5 @@ public sealed class WebhookIntake(
         return inbox.StoreAsync(new InboxRow(Guid.CreateVersion7(now), source, routeTenant, body, hash, state, parseError, now, nextAttempt, trace));
     }
 
-    private static bool IsDatabaseDown(Exception ex) => WebhookInbox.IsDatabaseDown(ex) || ex is ChannelClosedException;
+    private static bool IsDatabaseDown(Exception ex) => Data.DbErrors.IsDatabaseDown(ex) || ex is ChannelClosedException;
 }

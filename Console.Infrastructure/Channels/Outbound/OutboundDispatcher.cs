@@ -65,33 +65,46 @@ public sealed class OutboundDispatcher(
             var now = clock.GetUtcNow();
             var lease = now.AddSeconds(options.CurrentValue.ReconcileSeconds);
             lease = lease.AddTicks(-(lease.Ticks % 10)); // microseconds, as PostgreSQL keeps it: the second claim compares it
-            Guid id;
-            // First transaction: take the message and commit the lease before anything leaves, so a crash mid-send leaves
-            // a message that waits for its status instead of one that is due again at once.
-            await using (var take = await db.ClaimAsync<Message>(SqlText.With(ClaimOldestQueuedSql, now), ct, track: false))
+            Guid? id = null;
+            var called = false;
+            try
             {
-                if (take.Rows.Count == 0) return false;
-                id = take.Rows[0].Id;
-                await db.Messages.Where(m => m.Id == id).ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, lease), ct);
-                await take.CommitAsync(ct);
+                // First transaction: take the message and commit the lease before anything leaves, so a crash mid-send
+                // leaves a message that waits for its status instead of one that is due again at once.
+                await using (var take = await db.ClaimAsync<Message>(SqlText.With(ClaimOldestQueuedSql, now), ct, track: false))
+                {
+                    if (take.Rows.Count == 0) return false;
+                    var taken = take.Rows[0].Id;
+                    id = taken;
+                    await db.Messages.Where(m => m.Id == taken).ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, lease), ct);
+                    await take.CommitAsync(ct);
+                }
+                // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
+                var claim = await ClaimLeasedAsync(db, id.Value, lease, ct);
+                if (claim is null) return true; // settled by a status or echo in between
+                await using var _ = claim;
+                var message = claim.Rows[0];
+                var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
+                var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
+                // The send continues the trace of the turn (or other span) that wrote the message.
+                var writtenBy = db.Entry(message).Property<string?>(Data.Configurations.MessageConfiguration.TraceParent).CurrentValue;
+                using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("outbound.send", ActivityKind.Client,
+                    writtenBy is not null && ActivityContext.TryParse(writtenBy, null, out var parent) ? parent : default);
+                activity?.SetTag("console.channel", Telemetry.MessageMetrics.ChannelTag(channel.Kind));
+                activity?.SetTag("console.conversation_id", conversation.Id);
+                var result = await SendAsync(db, message, conversation, channel, () => called = true, ct);
+                Apply(message, channel, result, now, notices);
+                await db.SaveChangesAsync(ct);
+                await claim.CommitAsync(ct);
             }
-            // xmin is a system column: "*" leaves it out, and EF needs it as the row version.
-            var claim = await ClaimLeasedAsync(db, id, lease, ct);
-            if (claim is null) return true; // settled by a status or echo in between
-            await using var _ = claim;
-            var message = claim.Rows[0];
-            var conversation = await db.Conversations.SingleAsync(c => c.Id == message.ConversationId, ct);
-            var channel = await db.Channels.SingleAsync(c => c.Id == message.ChannelId, ct);
-            // The send continues the trace of the turn (or other span) that wrote the message.
-            var writtenBy = db.Entry(message).Property<string?>(Data.Configurations.MessageConfiguration.TraceParent).CurrentValue;
-            using var activity = Telemetry.ConsoleTelemetry.Source.StartActivity("outbound.send", ActivityKind.Client,
-                writtenBy is not null && ActivityContext.TryParse(writtenBy, null, out var parent) ? parent : default);
-            activity?.SetTag("console.channel", Telemetry.MessageMetrics.ChannelTag(channel.Kind));
-            activity?.SetTag("console.conversation_id", conversation.Id);
-            var result = await SendAsync(db, message, conversation, channel, ct);
-            Apply(message, channel, result, now, notices);
-            await db.SaveChangesAsync(ct);
-            await claim.CommitAsync(ct);
+            catch (Exception ex) when (id is { } leased && !called && DbErrors.IsDatabaseDown(ex) && !ct.IsCancellationRequested)
+            {
+                // The database went away before the channel was called: nothing left, so the lease (there to wait for the
+                // status of a send that may be out) is given back as soon as the database is there again, instead of
+                // holding the message for Outbound:ReconcileSeconds.
+                await DatabaseOutage.WaitOutAsync($"Giving back the send of {leased}", c => GiveBackAsync(leased, lease, now, c), log, ct);
+                return true;
+            }
         }
         foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
         return true;
@@ -116,7 +129,17 @@ public sealed class OutboundDispatcher(
         }
     }
 
-    private async Task<SendResult> SendAsync(Data.AppDbContext db, Message message, Conversation conversation, Channel channel, CancellationToken ct)
+    /// <summary>A leased message that never reached the channel is due again (unless a status or echo settled it meanwhile).</summary>
+    private async Task GiveBackAsync(Guid id, DateTimeOffset lease, DateTimeOffset dueAt, CancellationToken ct)
+    {
+        await using var work = scopes.ForSystem("outbound dispatch: give back");
+        await work.Db.Messages.Where(m => m.Id == id && m.NextAttemptAt == lease && m.Status == DeliveryStatus.Queued && m.ExternalId == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, dueAt), ct);
+    }
+
+    /// <param name="calling">Told just before the channel is called: from then on the message may be out.</param>
+    private async Task<SendResult> SendAsync(Data.AppDbContext db, Message message, Conversation conversation, Channel channel, Action calling,
+        CancellationToken ct)
     {
         if (!channel.IsLive)
             return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "channel_inactive",
@@ -140,6 +163,7 @@ public sealed class OutboundDispatcher(
             return SendResult.Failed(new SendFailure(SendFailureKind.Permanent, "no_sender", $"Sending on {channel.Kind} is not available."));
         var request = new OutboundRequest(channel.Kind, channel.ExternalId, protector.Reveal(channel).AccessToken, recipient, envelope.Content,
             null, envelope.HumanAgentTag, message.Id.ToString("N"));
+        calling();
         return await sender.SendAsync(request, ct);
     }
 
