@@ -146,6 +146,31 @@ public sealed class AppProbe(int pid, HttpClient http, string scrapeToken)
     }
 }
 
+/// <summary>CPU seconds of a process and all its children, living or reaped (PostgreSQL: the postmaster and its backends).</summary>
+public static class ProcessCpu
+{
+    public static double TreeSeconds(int root)
+    {
+        double ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var p)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ppid = int.Parse(f[1], CultureInfo.InvariantCulture);
+                double T(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+                // utime, stime; for the root also cutime, cstime: the backends that ended and were waited for.
+                if (p == root) ticks += T(11) + T(12) + T(13) + T(14);
+                else if (ppid == root) ticks += T(11) + T(12);
+            }
+            catch (IOException) { }
+        }
+        return ticks / 100.0;
+    }
+}
+
 public static class Stats
 {
     public static double Pct(IReadOnlyList<double> sorted, double p) =>
