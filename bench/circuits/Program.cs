@@ -30,7 +30,7 @@ platform.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Be
 var probe = new AppProbe(pid, platform, metricsToken);
 var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
 Console.WriteLine($"Operator circuits — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {circuits} circuits in {tenantCount} workspaces, " +
-                  $"{perBrowser} contexts per Chromium, app pid {pid}");
+                  $"{perBrowser} pages per Chromium{(args.Contains("--shared-contexts") ? ", one signed-in context per workspace and browser" : ", a signed-in context per page")}, app pid {pid}");
 
 // Each workspace: its owner (the agent who signs in) and one customer's conversation, made by a first webhook.
 var tenants = new List<(BenchTenant Tenant, string WaId, Guid Conversation)>();
@@ -50,20 +50,44 @@ async Task<IBrowser> LaunchAsync() => await playwright.Chromium.LaunchAsync(new 
     ExecutablePath = chromium,
     Headless = true,
     Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio"],
+        "--disable-sync", "--no-first-run", "--disable-extensions", "--mute-audio",
+        // --renderer-limit N: at most N renderer processes per browser; same-site tabs of one context then share them.
+        .. (Arg("--renderer-limit", "") is { Length: > 0 } limit ? new[] { "--renderer-process-limit=" + limit } : [])],
 });
 
-async Task<IPage> OpenAsync(IBrowser browser, int tenantIndex)
+// --shared-contexts: the tabs of one workspace in one browser share a browser context (signed in once, like an agent's
+// several tabs), so Chromium can put them in fewer renderer processes; each tab is still its own circuit.
+var sharedContexts = args.Contains("--shared-contexts");
+var contexts = new Dictionary<(IBrowser, int), Task<IBrowserContext>>();
+async Task<IBrowserContext> SignedInAsync(IBrowser browser, int tenantIndex)
 {
-    var (tenant, _, conversation) = tenants[tenantIndex];
+    var tenant = tenants[tenantIndex].Tenant;
     var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = url.ToString(), Locale = "es-MX", ViewportSize = new() { Width = 1280, Height = 800 } });
     var page = await context.NewPageAsync();
-    page.SetDefaultTimeout(120_000);
+    page.SetDefaultTimeout(180_000);
     await page.GotoAsync("/Account/Login");
     await page.Locator("input[name='Input.Email']").FillAsync(tenant.OwnerEmail);
     await page.Locator("input[name='Input.Password']").FillAsync(tenant.OwnerPassword);
     await page.Locator("form.account-form button[type='submit']").First.ClickAsync();
     await page.WaitForURLAsync(u => !u.Contains("/Account/Login", StringComparison.Ordinal));
+    await page.CloseAsync();
+    return context;
+}
+
+async Task<IPage> OpenAsync(IBrowser browser, int tenantIndex)
+{
+    var conversation = tenants[tenantIndex].Conversation;
+    Task<IBrowserContext> signingIn;
+    lock (contexts)
+    {
+        if (!sharedContexts || !contexts.TryGetValue((browser, tenantIndex), out signingIn!))
+        {
+            signingIn = SignedInAsync(browser, tenantIndex);
+            if (sharedContexts) contexts[(browser, tenantIndex)] = signingIn;
+        }
+    }
+    var page = await (await signingIn).NewPageAsync();
+    page.SetDefaultTimeout(180_000);
     await page.GotoAsync($"/inbox/{conversation}");
     await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
     await page.EvaluateAsync("""
@@ -82,8 +106,8 @@ async Task<IPage> OpenAsync(IBrowser browser, int tenantIndex)
 {
     var warm = await LaunchAsync();
     var page = await OpenAsync(warm, 0);
-    await page.Context.CloseAsync();
     await warm.CloseAsync();
+    contexts.Clear();
 }
 await Task.Delay(TimeSpan.FromSeconds(5));
 var (rssBefore, heapBefore, cpuBefore) = await MemoryAsync();
@@ -96,7 +120,7 @@ for (var b = 0; b * perBrowser < circuits; b++) browsers.Add(await LaunchAsync()
 var failedToOpen = 0;
 await Parallel.ForEachAsync(Enumerable.Range(0, circuits), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (i, _) =>
 {
-    try { pages[i] = await OpenAsync(browsers[i / perBrowser], i % tenantCount); }
+    try { pages[i] = await OpenAsync(browsers[i / perBrowser], TenantOf(i)); }
     catch (Exception e) { Interlocked.Increment(ref failedToOpen); Console.WriteLine($"circuit {i}: {e.GetType().Name} {e.Message.Split('\n')[0]}"); }
     if ((i + 1) % 50 == 0) Console.WriteLine($"  {i + 1} opened after {opening.Elapsed.TotalSeconds:F0} s");
 });
@@ -109,7 +133,7 @@ var browserRss = ChromiumRssMb();
 Console.WriteLine($"app circuits (heartbeat): {circuitsBefore} before, {circuitsAfter} after");
 Console.WriteLine($"app RSS: {rssBefore:F0} → {rssAfter:F0} MB = {(rssAfter - rssBefore) * 1024 / open:F0} KB per circuit");
 Console.WriteLine($"app GC heap (after last GC): {heapBefore:F0} → {heapAfter:F0} MB = {(heapAfter - heapBefore) * 1024 / open:F0} KB per circuit");
-Console.WriteLine($"Chromium (all its processes, RSS summed, shared pages counted in each): {browserRss:F0} MB = {browserRss / open:F0} MB per page");
+Console.WriteLine($"Chromium (this bench's processes, PSS summed): {browserRss:F0} MB = {browserRss / open:F0} MB per page");
 
 // Webhook → screen, one message at a time, with every circuit connected: timed until the text shows on every page of its
 // workspace; then waves: a webhook to every workspace at the same moment (all N screens change together).
@@ -139,8 +163,8 @@ return missing == 0 && failedToOpen == 0 ? 0 : 1;
 async Task<List<double>> MeasureAsync(List<int> tenantIndexes, string tag)
 {
     var tokens = tenantIndexes.ToDictionary(t => t, t => $"bench-{run}-{tag}-{t}");
-    var watched = live.Where(i => tokens.ContainsKey(i % tenantCount)).ToList();
-    await Task.WhenAll(watched.Select(i => pages[i]!.EvaluateAsync("t => { window.__want = t; }", tokens[i % tenantCount])));
+    var watched = live.Where(i => tokens.ContainsKey(TenantOf(i))).ToList();
+    await Task.WhenAll(watched.Select(i => pages[i]!.EvaluateAsync("t => { window.__want = t; }", tokens[TenantOf(i)])));
     var posted = new Dictionary<int, double>();
     await Task.WhenAll(tenantIndexes.Select(async t =>
     {
@@ -149,7 +173,7 @@ async Task<List<double>> MeasureAsync(List<int> tenantIndexes, string tag)
     }));
     var results = await Task.WhenAll(watched.Select(async i =>
     {
-        var t = i % tenantCount;
+        var t = TenantOf(i);
         try
         {
             await pages[i]!.WaitForFunctionAsync("t => window.__seen[t] !== undefined", tokens[t], new() { Timeout = 30_000, PollingInterval = 20 });
@@ -163,6 +187,9 @@ async Task<List<double>> MeasureAsync(List<int> tenantIndexes, string tag)
     }));
     return results.Where(r => r is not null).Select(r => r!.Value).ToList();
 }
+
+// Workspaces in contiguous blocks of pages, so one browser holds whole workspaces.
+int TenantOf(int page) => (int)((long)page * tenantCount / circuits);
 
 static double NowMs() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
 
@@ -243,7 +270,8 @@ static double ChromiumRssMb()
         try
         {
             if (!File.ReadAllText($"/proc/{p}/cmdline").Contains("chromium", StringComparison.Ordinal)) continue;
-            var line = File.ReadLines($"/proc/{p}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            // Proportional set size: shared pages divided among the processes sharing them (RSS would count them in each).
+            var line = File.ReadLines($"/proc/{p}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:", StringComparison.Ordinal));
             if (line is not null) kb += double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (IOException) { }
