@@ -126,6 +126,21 @@ public sealed class AppProbe(int pid, HttpClient http, string scrapeToken)
         return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>
+    /// Seconds the process's threads spent runnable but waiting for a CPU, summed over its threads (/proc/…/task/*/schedstat).
+    /// On a shared machine this says whether the app was slow or was not given the CPU.
+    /// </summary>
+    public double RunQueueWaitSeconds()
+    {
+        double ns = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try { ns += double.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture); }
+            catch (IOException) { } // a thread that ended meanwhile
+        }
+        return ns / 1e9;
+    }
+
     /// <summary>Sums of the named Prometheus series (all label sets), e.g. dotnet_gc_last_collection_heap_size_bytes.</summary>
     public async Task<Dictionary<string, double>> MetricsAsync(params string[] names)
     {

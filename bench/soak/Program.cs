@@ -108,10 +108,11 @@ async Task<Db> ReadDbAsync()
 const string GcHeap = "dotnet_gc_last_collection_heap_size_bytes";
 Console.WriteLine($"Soak — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {rate} msg/s for {minutes:0.#} min ({total:N0} signed deliveries), " +
                   $"{customers:N0} customers in {tenantCount} workspaces, bursts of {burst} (one agent turn each), instant fake model, app pid {pid}");
-Console.WriteLine("min | accepted  msg/s | ingest p50   p99 ms | refused | inbound stored | replies sent | RSS MB | GC heap MB | app CPU % | PG CPU % | DB conns | backlog: inbox turns sends | in flight | machine load");
+Console.WriteLine("min | accepted  msg/s | ingest p50   p99 ms | refused | inbound stored | replies sent | RSS MB | GC heap MB | app CPU % | app CPU wait % | PG CPU % | DB conns | backlog: inbox turns sends | in flight | machine load");
 var rows = new List<Row>();
 var clock = Stopwatch.StartNew();
 var lastCpu = probe.CpuSeconds();
+var lastWait = probe.RunQueueWaitSeconds();
 var lastPgCpu = pgPid > 0 ? ProcessCpu.TreeSeconds(pgPid) : 0;
 long lastAccepted = 0, lastRefused = 0, lastInbound = 0, lastReplies = 0;
 var lastTick = TimeSpan.Zero;
@@ -125,14 +126,15 @@ async Task<Row> MinuteAsync(int minute)
     var db = await ReadDbAsync();
     var metrics = await probe.MetricsAsync(GcHeap);
     var cpu = probe.CpuSeconds();
+    var wait = probe.RunQueueWaitSeconds();
     var pgCpu = pgPid > 0 ? ProcessCpu.TreeSeconds(pgPid) : 0;
     var seconds = (now - lastTick).TotalSeconds;
     var acc = Interlocked.Read(ref acceptedCount);
     var row = new Row(minute, (acc - lastAccepted) / seconds, Stats.Pct(lat, 50), Stats.Pct(lat, 99), Interlocked.Read(ref refused) - lastRefused,
-        db.Inbound - lastInbound, db.Replies - lastReplies, probe.RssBytes() / 1048576.0, metrics[GcHeap] / 1048576.0, (cpu - lastCpu) / seconds * 100,
+        db.Inbound - lastInbound, db.Replies - lastReplies, probe.RssBytes() / 1048576.0, metrics[GcHeap] / 1048576.0, (cpu - lastCpu) / seconds * 100, (wait - lastWait) / seconds * 100,
         (pgCpu - lastPgCpu) / seconds * 100, db.Connections, db.Pending, db.TurnsDue, db.Sends, Interlocked.Read(ref inFlight));
-    (lastAccepted, lastRefused, lastInbound, lastReplies, lastCpu, lastPgCpu, lastTick) = (acc, Interlocked.Read(ref refused), db.Inbound, db.Replies, cpu, pgCpu, now);
-    Console.WriteLine($"{row.Minute,3} | {acc,8:N0} {row.AcceptedPerSecond,6:F0} | {row.P50,9:F1} {row.P99,7:F1} | {row.Refused,7} | {row.Inbound,14:N0} | {row.Replies,12:N0} | {row.RssMb,6:F0} | {row.GcHeapMb,10:F0} | {row.CpuPercent,9:F0} | {row.PgCpuPercent,8:F0} | {row.Connections,8} | {row.Pending,13} {row.TurnsDue,5} {row.Sends,5} | {row.InFlight,9} | {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    (lastAccepted, lastRefused, lastInbound, lastReplies, lastCpu, lastWait, lastPgCpu, lastTick) = (acc, Interlocked.Read(ref refused), db.Inbound, db.Replies, cpu, wait, pgCpu, now);
+    Console.WriteLine($"{row.Minute,3} | {acc,8:N0} {row.AcceptedPerSecond,6:F0} | {row.P50,9:F1} {row.P99,7:F1} | {row.Refused,7} | {row.Inbound,14:N0} | {row.Replies,12:N0} | {row.RssMb,6:F0} | {row.GcHeapMb,10:F0} | {row.CpuPercent,9:F0} | {row.CpuWaitPercent,14:F0} | {row.PgCpuPercent,8:F0} | {row.Connections,8} | {row.Pending,13} {row.TurnsDue,5} {row.Sends,5} | {row.InFlight,9} | {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     return row;
 }
 
@@ -180,6 +182,17 @@ var drained = drainClock.Elapsed;
 await Task.Delay(TimeSpan.FromSeconds(3)); // a second reply would show up here
 
 // Every accepted delivery stored, once; every customer answered after their last message.
+// An accepted delivery not processed yet is not lost: it is durable in the webhook inbox (the drain ran out of time).
+// Read before the messages: a delivery processed between the two reads is then found in the second, never in neither.
+var held = new HashSet<string>();
+await using (var conn = await OpenAsync())
+await using (var cmd = new NpgsqlCommand("SELECT body FROM webhook_deliveries WHERE state <> 'Processed'", conn))
+await using (var r = await cmd.ExecuteReaderAsync())
+{
+    var pattern = new System.Text.RegularExpressions.Regex($"wamid\\.SOAK{run}\\d+");
+    while (await r.ReadAsync())
+        foreach (System.Text.RegularExpressions.Match m in pattern.Matches(System.Text.Encoding.UTF8.GetString((byte[])r[0]))) held.Add(m.Value);
+}
 var stored = new HashSet<string>();
 long storedRows = 0, conversations, withReply, unanswered;
 await using (var conn = await OpenAsync())
@@ -206,16 +219,6 @@ await using (var conn = await OpenAsync())
         await r.ReadAsync();
         (conversations, withReply, unanswered) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
     }
-}
-// An accepted delivery not processed yet is not lost: it is durable in the webhook inbox (the drain ran out of time).
-var held = new HashSet<string>();
-await using (var conn = await OpenAsync())
-await using (var cmd = new NpgsqlCommand("SELECT body FROM webhook_deliveries WHERE state <> 'Processed'", conn))
-await using (var r = await cmd.ExecuteReaderAsync())
-{
-    var pattern = new System.Text.RegularExpressions.Regex($"wamid\\.SOAK{run}\\d+");
-    while (await r.ReadAsync())
-        foreach (System.Text.RegularExpressions.Match m in pattern.Matches(System.Text.Encoding.UTF8.GetString((byte[])r[0]))) held.Add(m.Value);
 }
 var notProcessed = accepted.Keys.Count(k => !stored.Contains(k) && held.Contains(k));
 var lost = accepted.Keys.Count(k => !stored.Contains(k) && !held.Contains(k));
@@ -268,4 +271,4 @@ string Arg(string name, string fallback) => BenchArgs.Get(args, name, fallback);
 
 sealed record Db(long Inbound, long Replies, long Pending, long TurnsDue, long TurnsScheduled, long Sends, long Connections);
 sealed record Row(int Minute, double AcceptedPerSecond, double P50, double P99, long Refused, long Inbound, long Replies, double RssMb, double GcHeapMb,
-    double CpuPercent, double PgCpuPercent, long Connections, long Pending, long TurnsDue, long Sends, long InFlight);
+    double CpuPercent, double CpuWaitPercent, double PgCpuPercent, long Connections, long Pending, long TurnsDue, long Sends, long InFlight);
