@@ -7,7 +7,7 @@ using OperatorConsole.Infrastructure.Telemetry;
 namespace OperatorConsole.App.Hosting;
 
 /// <summary>
-/// <c>GET /metrics</c>: the <c>OperatorConsole</c> meter in Prometheus text, for a scraper holding
+/// <c>GET /metrics</c>: the <c>OperatorConsole</c> meter and the runtime's (<c>System.Runtime</c>: GC heap, working set) in Prometheus text, for a scraper holding
 /// <c>Authorization: Bearer {Metrics:ScrapeToken}</c> (401 otherwise). Without a configured token the endpoint does not
 /// exist (404), so a deployment never publishes its figures by accident.
 /// </summary>
@@ -17,7 +17,8 @@ public static class MetricsEndpoint
 
     public static IServiceCollection AddConsoleMetrics(this IServiceCollection services)
     {
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        // The runtime's own meter too (GC heap, working set, thread pool): what a soak watches for a leak, next to the app's figures.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("System.Runtime").AddPrometheusExporter());
         services.AddScoped<CircuitHandler, CircuitCounter>();
         return services;
     }

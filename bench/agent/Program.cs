@@ -6,11 +6,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Npgsql;
+using OperatorConsole.Bench;
 using OperatorConsole.Infrastructure.Channels.Inbound;
 
 var url = new Uri(Arg("--url", "http://127.0.0.1:5196/"));
@@ -26,31 +24,8 @@ var burst = int.Parse(Arg("--burst", "3"));
 var modelMs = int.Parse(Arg("--model-ms", "0"));
 const string Secret = "bench-meta-secret";
 
-// The instant model: every reply call answers at once; structured (analysis) calls get an empty analysis.
-var llmCalls = 0;
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.UseUrls($"http://127.0.0.1:{llmPort}");
-var fake = builder.Build();
-// The Graph API's answer to the channel ownership check (GET /{version}/{phone number id}?fields=id): Production asks it.
-fake.MapGet("/{version}/{id}", (string id) => Results.Json(new { id }));
-fake.MapPost("/v1/chat/completions", async (HttpContext http) =>
-{
-    var body = (await JsonNode.ParseAsync(http.Request.Body))!;
-    if (modelMs > 0) await Task.Delay(modelMs);
-    var structured = body["response_format"] is not null;
-    if (!structured) Interlocked.Increment(ref llmCalls);
-    var content = structured
-        ? """{"interested":true,"urgent":false,"budgetMentioned":false,"decisionMaker":false,"comparing":false,"notInterested":false,"spam":false,"frustrated":false,"paymentIssue":false}"""
-        : "¡Hola! Con gusto te ayudo.";
-    return Results.Json(new
-    {
-        id = "chatcmpl-bench", @object = "chat.completion", created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model = (string?)body["model"],
-        choices = new[] { new { index = 0, message = new { role = "assistant", content }, finish_reason = "stop" } },
-        usage = new { prompt_tokens = 100, completion_tokens = 10, total_tokens = 110 },
-    });
-});
-await fake.StartAsync();
+// The instant model (bench/shared/BenchKit.cs), which also answers Graph's channel ownership check.
+await using var fake = await FakeModel.StartAsync(llmPort, modelMs);
 
 var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "bench-platform-key");
@@ -90,7 +65,7 @@ logStart = new FileInfo(log).Length;
 // Phase 2: every conversation bursts at the same moment.
 Console.WriteLine($"Phase 2: {conversations} conversations × {burst} messages at once (model {modelMs} ms per call)…");
 var customers = Enumerable.Range(0, conversations).Select(i => "52166" + (10000000 + i)).ToList();
-var callsBefore = llmCalls;
+var callsBefore = fake.ReplyCalls;
 var clock = Stopwatch.StartNew();
 await Parallel.ForEachAsync(customers, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (waId, _) =>
 {
@@ -111,11 +86,10 @@ if (warmupOverhead.Count > 0)
 Print("sequential turns (after the warm-up)", sequentialOverhead);
 Print($"{conversations} bursting at once", burstOverhead);
 Console.WriteLine($"burst: {conversations * burst} webhooks posted in {posted.TotalSeconds:0.0} s; all {conversations} answered {allAnswered.TotalSeconds:0.0} s after the first post (buffer 1 s)");
-Console.WriteLine($"burst: LLM reply calls {llmCalls - callsBefore} for {conversations} conversations; replies per conversation: " +
+Console.WriteLine($"burst: LLM reply calls {fake.ReplyCalls - callsBefore} for {conversations} conversations; replies per conversation: " +
                   string.Join(", ", perConversation.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key} reply ×{g.Count()}")));
-var exactlyOnce = perConversation.All(c => c == 1) && perConversation.Count == conversations && llmCalls - callsBefore == conversations;
+var exactlyOnce = perConversation.All(c => c == 1) && perConversation.Count == conversations && fake.ReplyCalls - callsBefore == conversations;
 Console.WriteLine(exactlyOnce ? "exactly once: yes" : "exactly once: NO");
-await fake.StopAsync();
 return exactlyOnce ? 0 : 1;
 
 async Task PostAsync(string waId, string text)
