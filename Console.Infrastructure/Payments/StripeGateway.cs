@@ -8,6 +8,9 @@ using Stripe.Checkout;
 
 namespace OperatorConsole.Infrastructure.Payments;
 
+/// <summary>A Stripe event whose signature is valid but whose body is not an event we can read (answered 400, nothing changed).</summary>
+public sealed class StripeEventFormatException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>What Stripe answered about a key: the account it belongs to, or Stripe's own refusal.</summary>
 public sealed record StripeAccountCheck(bool Ok, string? AccountId, string? AccountName, string? Error);
 
