@@ -108,17 +108,36 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
     /// The event, if <paramref name="signatureHeader"/> is a valid signature of <paramref name="json"/> with the tenant's
     /// secret (300 s tolerance); null otherwise. Events of another API version are accepted: we read few fields.
     /// </summary>
+    /// <summary>
+    /// The event, once its signature is checked; null when the signature is wrong or stale. A correctly signed body that
+    /// is not an event we can read (not JSON, wrong shapes, no id or type) throws <see cref="StripeEventFormatException"/>:
+    /// the SDK's JSON reader would otherwise surface as an unhandled error (a 500) and an event without an id would
+    /// reach the receipts table.
+    /// </summary>
     public static Event? Verify(string json, string signatureHeader, string webhookSecret)
     {
         if (string.IsNullOrWhiteSpace(signatureHeader)) return null;
         try
         {
-            return EventUtility.ConstructEvent(json, signatureHeader, webhookSecret, tolerance: 300, throwOnApiVersionMismatch: false);
+            EventUtility.ValidateSignature(json, signatureHeader, webhookSecret, 300);
         }
         catch (StripeException)
         {
             return null;
         }
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = EventUtility.ParseEvent(json, throwOnApiVersionMismatch: false);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or StripeException or KeyNotFoundException or ArgumentException or InvalidCastException
+                                       or FormatException or OverflowException or InvalidOperationException or NullReferenceException)
+        {
+            throw new StripeEventFormatException($"The Stripe event is not readable: {ex.Message}", ex);
+        }
+        if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
+            throw new StripeEventFormatException("The Stripe event has no id or no type.");
+        return stripeEvent;
     }
 
     public static string Money(decimal amount, string currency) =>

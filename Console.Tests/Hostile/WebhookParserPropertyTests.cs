@@ -18,7 +18,7 @@ namespace OperatorConsole.Tests.Hostile;
 /// </summary>
 public class WebhookParserPropertyTests
 {
-    private static readonly int CasesPerChannel = HostilePayloads.Cases(500);
+    private static readonly int CasesPerChannel = HostilePayloads.Cases(200);
 
     private static Config Config(int cases) => FsCheck.Config.QuickThrowOnFailure.WithMaxTest(cases).WithQuietOnSuccess(true);
 
@@ -82,8 +82,9 @@ public class WebhookParserPropertyTests
         Check.One(Config(CasesPerChannel), Prop.ForAll(Arb.From(UnknownType.Zip(HostilePayloads.Value(2))), t =>
         {
             var (type, content) = t;
-            var message = InboundPayloads.WhatsAppMessage(type, HostilePayloads.Node(content), "wamid.U1");
-            var body = InboundPayloads.WhatsAppDelivery(InboundPayloads.WhatsAppValue(contacts: [InboundPayloads.WhatsAppContact()], messages: [message]));
+            var message = InboundPayloads.WhatsAppMessage(type, HostilePayloads.RawPlaceholder, "wamid.U1");
+            var body = HostilePayloads.WithRaw(InboundPayloads.WhatsAppDelivery(InboundPayloads.WhatsAppValue(contacts: [InboundPayloads.WhatsAppContact()],
+                messages: [message])), content);
             var kept = InboundParsers.Parse("whatsapp", Encoding.UTF8.GetBytes(body)).OfType<InboundMessage>().Single();
             return kept.ExternalId == "wamid.U1" && kept.Type == MessageType.Unsupported && JsonSearch.HasString(kept.PayloadJson!, type);
         }));
@@ -98,12 +99,12 @@ public class WebhookParserPropertyTests
             var (objectName, account, customer) = source == "messenger"
                 ? ("page", InboundPayloads.PageId, InboundPayloads.Psid)
                 : ("instagram", InboundPayloads.IgAccountId, InboundPayloads.Igsid);
-            var body = InboundPayloads.MetaDelivery(objectName, account, InboundPayloads.MetaItem(customer, account, InboundPayloads.TimestampMs, "message",
-                new JsonObject
+            var body = HostilePayloads.WithRaw(InboundPayloads.MetaDelivery(objectName, account, InboundPayloads.MetaItem(customer, account,
+                InboundPayloads.TimestampMs, "message", new JsonObject
                 {
                     ["mid"] = "m_U1",
-                    ["attachments"] = new JsonArray(new JsonObject { ["type"] = type, ["payload"] = HostilePayloads.Node(payload) }),
-                }));
+                    ["attachments"] = new JsonArray(new JsonObject { ["type"] = type, ["payload"] = HostilePayloads.RawPlaceholder }),
+                })), payload);
             var kept = InboundParsers.Parse(source, Encoding.UTF8.GetBytes(body)).OfType<InboundMessage>().Single();
             return kept.ExternalId == "m_U1" && kept.Type == MessageType.Unsupported && JsonSearch.HasString(kept.PayloadJson!, type);
         }));
@@ -113,8 +114,8 @@ public class WebhookParserPropertyTests
         Check.One(Config(CasesPerChannel), Prop.ForAll(Arb.From(UnknownType.Zip(HostilePayloads.Value(2))), t =>
         {
             var (type, inner) = t;
-            var body = InboundPayloads.TikTokEvent("im_receive_msg", InboundPayloads.TikTokContent(type, HostilePayloads.Node(inner), "tt_U1",
-                InboundPayloads.TikTokOpenId, InboundPayloads.TikTokBusinessId));
+            var body = HostilePayloads.WithRaw(InboundPayloads.TikTokEvent("im_receive_msg", InboundPayloads.TikTokContent(type,
+                HostilePayloads.RawPlaceholder, "tt_U1", InboundPayloads.TikTokOpenId, InboundPayloads.TikTokBusinessId)), inner);
             var kept = InboundParsers.Parse("tiktok", Encoding.UTF8.GetBytes(body)).OfType<InboundMessage>().Single();
             return kept.ExternalId == "tt_U1" && kept.Type == MessageType.Unsupported && JsonSearch.HasString(kept.PayloadJson!, type);
         }));
