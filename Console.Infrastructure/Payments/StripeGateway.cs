@@ -135,8 +135,8 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
         {
             throw new StripeEventFormatException($"The Stripe event is not readable: {ex.Message}", ex);
         }
-        if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
-            throw new StripeEventFormatException("The Stripe event has no id or no type.");
+        if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type) || stripeEvent.Data is null)
+            throw new StripeEventFormatException("The Stripe event has no id, type or data.");
         // The receipts keep id (255) and type (100) as text: Stripe's own are short and never hold NUL.
         if (stripeEvent.Id.Length > 255 || stripeEvent.Type.Length > 100 || stripeEvent.Id.Contains('\0') || stripeEvent.Type.Contains('\0'))
             throw new StripeEventFormatException("The Stripe event's id or type is not one Stripe would send.");
