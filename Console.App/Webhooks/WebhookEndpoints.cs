@@ -81,7 +81,15 @@ public static class WebhookEndpoints
     {
         var (json, refused) = await ReadStripeBodyAsync(request, o.CurrentValue, ct);
         if (refused is not null) return refused;
-        var result = await stripe.HandleAsync(tenantSlug, json, request.Headers["Stripe-Signature"].ToString(), ct);
+        Infrastructure.Payments.StripeWebhookResult result;
+        try
+        {
+            result = await stripe.HandleAsync(tenantSlug, json, request.Headers["Stripe-Signature"].ToString(), ct);
+        }
+        catch (Infrastructure.Payments.StripeEventFormatException ex)
+        {
+            return Unreadable(ex);
+        }
         return result == Infrastructure.Payments.StripeWebhookResult.BadSignature
             ? Results.Problem(statusCode: 400, title: "Invalid signature",
                 detail: "The Stripe-Signature header does not match the body for this endpoint's webhook secret.")
@@ -98,7 +106,16 @@ public static class WebhookEndpoints
     {
         var (json, refused) = await ReadStripeBodyAsync(request, o.CurrentValue, ct);
         if (refused is not null) return refused;
-        return await stripe.HandleAsync(json, request.Headers["Stripe-Signature"].ToString(), ct) switch
+        Infrastructure.Billing.PlatformStripeWebhookResult result;
+        try
+        {
+            result = await stripe.HandleAsync(json, request.Headers["Stripe-Signature"].ToString(), ct);
+        }
+        catch (Infrastructure.Payments.StripeEventFormatException ex)
+        {
+            return Unreadable(ex);
+        }
+        return result switch
         {
             Infrastructure.Billing.PlatformStripeWebhookResult.BadSignature => Results.Problem(statusCode: 400, title: "Invalid signature",
                 detail: "The Stripe-Signature header does not match the body for the platform's webhook secret."),
@@ -107,6 +124,10 @@ public static class WebhookEndpoints
             _ => Results.Ok(),
         };
     }
+
+    /// <summary>A correctly signed Stripe body that is not an event we can read: 400, nothing changed (Stripe shows it in its dashboard).</summary>
+    private static IResult Unreadable(Infrastructure.Payments.StripeEventFormatException ex) => Results.Problem(statusCode: 400,
+        title: "Unparseable event", detail: ex.Message);
 
     private static IResult TooLarge(WebhookOptions options) => Results.Problem(statusCode: 413, title: "Body too large",
         detail: $"Webhook bodies are limited to {options.MaxBodyBytes} bytes.");

@@ -8,6 +8,9 @@ using Stripe.Checkout;
 
 namespace OperatorConsole.Infrastructure.Payments;
 
+/// <summary>A Stripe event whose signature is valid but whose body is not an event we can read (answered 400, nothing changed).</summary>
+public sealed class StripeEventFormatException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>What Stripe answered about a key: the account it belongs to, or Stripe's own refusal.</summary>
 public sealed record StripeAccountCheck(bool Ok, string? AccountId, string? AccountName, string? Error);
 
@@ -105,17 +108,39 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
     /// The event, if <paramref name="signatureHeader"/> is a valid signature of <paramref name="json"/> with the tenant's
     /// secret (300 s tolerance); null otherwise. Events of another API version are accepted: we read few fields.
     /// </summary>
+    /// <summary>
+    /// The event, once its signature is checked; null when the signature is wrong or stale. A correctly signed body that
+    /// is not an event we can read (not JSON, wrong shapes, no id or type) throws <see cref="StripeEventFormatException"/>:
+    /// the SDK's JSON reader would otherwise surface as an unhandled error (a 500) and an event without an id would
+    /// reach the receipts table.
+    /// </summary>
     public static Event? Verify(string json, string signatureHeader, string webhookSecret)
     {
         if (string.IsNullOrWhiteSpace(signatureHeader)) return null;
         try
         {
-            return EventUtility.ConstructEvent(json, signatureHeader, webhookSecret, tolerance: 300, throwOnApiVersionMismatch: false);
+            EventUtility.ValidateSignature(json, signatureHeader, webhookSecret, 300);
         }
         catch (StripeException)
         {
             return null;
         }
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = EventUtility.ParseEvent(json, throwOnApiVersionMismatch: false);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or StripeException or KeyNotFoundException or ArgumentException or InvalidCastException
+                                       or FormatException or OverflowException or InvalidOperationException or NullReferenceException)
+        {
+            throw new StripeEventFormatException($"The Stripe event is not readable: {ex.Message}", ex);
+        }
+        if (stripeEvent is null || string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type) || stripeEvent.Data is null)
+            throw new StripeEventFormatException("The Stripe event has no id, type or data.");
+        // The receipts keep id (255) and type (100) as text: Stripe's own are short and never hold NUL.
+        if (stripeEvent.Id.Length > 255 || stripeEvent.Type.Length > 100 || stripeEvent.Id.Contains('\0') || stripeEvent.Type.Contains('\0'))
+            throw new StripeEventFormatException("The Stripe event's id or type is not one Stripe would send.");
+        return stripeEvent;
     }
 
     public static string Money(decimal amount, string currency) =>

@@ -139,4 +139,5 @@ public sealed record InboundTemplateStatus : InboundEvent
 }
 
 /// <summary>Signed but not understood: the endpoint answers 400 (the raw delivery is still kept).</summary>
-public sealed class WebhookFormatException(string message, Exception? inner = null) : Exception(message, inner);
+/// <remarks>The message may quote the body; NUL (which PostgreSQL text refuses) is replaced so the error can be stored.</remarks>
+public sealed class WebhookFormatException(string message, Exception? inner = null) : Exception(message.Replace('\0', '\uFFFD'), inner);

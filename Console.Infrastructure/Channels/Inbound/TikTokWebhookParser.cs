@@ -20,7 +20,7 @@ public static class TikTokWebhookParser
     {
         using var document = WebhookJson.ParseDocument(body, "TikTok");
         var root = document.RootElement;
-        if (root.Prop("event") is not { ValueKind: JsonValueKind.String } eventElement || eventElement.GetString() is not { Length: > 0 } eventName)
+        if (root.Prop("event") is not { ValueKind: JsonValueKind.String } eventElement || WebhookJson.Text(eventElement) is not { Length: > 0 } eventName)
             throw new WebhookFormatException("TikTok webhook has no event name.");
         if (eventName is not ("im_receive_msg" or "im_send_msg" or "im_mark_read_msg"))
             return [];
@@ -93,7 +93,7 @@ public static class TikTokWebhookParser
                 JsonDocument content;
                 try
                 {
-                    content = JsonDocument.Parse(s.GetString()!);
+                    content = JsonDocument.Parse(WebhookJson.Text(s)!);
                 }
                 catch (JsonException ex)
                 {
