@@ -7,6 +7,7 @@ using OperatorConsole.Infrastructure.Channels.Inbound;
 using OperatorConsole.Infrastructure.Payments;
 using OperatorConsole.Tests.Channels.Inbound;
 using OperatorConsole.Tests.Fakes;
+using OperatorConsole.Tests.Support;
 
 namespace OperatorConsole.Tests.Hostile;
 
@@ -71,6 +72,24 @@ public class WebhookParserPropertyTests
             return events.All(e => !string.IsNullOrEmpty(e.ChannelExternalId)
                 && (e is not InboundMessage m || (!string.IsNullOrEmpty(m.ExternalId) && !string.IsNullOrEmpty(m.Customer.Id))));
         }));
+    }
+
+    /// <summary>
+    /// A message whose ids are longer than any channel sends (and than the columns that keep them) is dropped as a
+    /// malformed item; before, it failed the whole delivery at the database, good messages with it.
+    /// </summary>
+    [Fact]
+    public void A_message_with_an_id_longer_than_any_channel_sends_is_dropped_and_the_rest_of_the_delivery_kept()
+    {
+        var at = DateTimeOffset.UtcNow;
+        var body = Deliveries.WhatsAppBatch(
+            ("1234567890", "5215512345678", "wamid.good", "hola", at, "Ana"),
+            ("1234567890", new string('9', 100_000), "wamid.huge-sender", "hola", at, "Ana"),
+            ("1234567890", "5215512345678", "wamid." + new string('x', 300), "hola", at, "Ana"),
+            (new string('1', 100), "5215512345678", "wamid.huge-channel", "hola", at, "Ana"));
+        var events = InboundParsers.Parse("whatsapp", Encoding.UTF8.GetBytes(body));
+        var message = Assert.IsType<InboundMessage>(Assert.Single(events));
+        Assert.Equal("wamid.good", message.ExternalId);
     }
 
     /// <summary>Gen of a type name nobody has heard of (letters, digits, unicode, markup).</summary>

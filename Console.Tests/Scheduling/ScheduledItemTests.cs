@@ -43,7 +43,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         var tenant = await nodes.A.TenantAsync();
         var api = await TenantKeyAsync(tenant.Id);
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Rosa");
-        var at = DateTimeOffset.UtcNow.AddSeconds(2);
+        var at = DateTimeOffset.UtcNow.AddSeconds(5);
 
         var created = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/conversations/{conversation.Id}/scheduled",
             new { at, text = "Hola Rosa, ¿confirmamos tu cita de mañana?" });
@@ -134,7 +134,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         var author = new InboxActor(tenant.Id, memberId, TenantRole.Owner, "Dueña");
         var since = DateTimeOffset.UtcNow;
 
-        var item = await Items(nodes.A).ScheduleAsync(author, conversation.Id, ScheduledItemKind.Reminder, DateTimeOffset.UtcNow.AddSeconds(2),
+        var item = await Items(nodes.A).ScheduleAsync(author, conversation.Id, ScheduledItemKind.Reminder, DateTimeOffset.UtcNow.AddSeconds(5),
             "Llamar a Paco por el presupuesto");
         // A reminder is its author's: another member does not see it.
         var other = new InboxActor(tenant.Id, Guid.NewGuid(), TenantRole.Owner, "Otro");
@@ -155,7 +155,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         var tenant = await nodes.A.TenantAsync();
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Nora", lastInboundAt: DateTimeOffset.UtcNow.AddDays(-2));
         var item = await Items(nodes.A).ScheduleAsync(InboxActor.Integration(tenant.Id), conversation.Id, ScheduledItemKind.Message,
-            DateTimeOffset.UtcNow.AddSeconds(2), "¿Sigues interesada?");
+            DateTimeOffset.UtcNow.AddSeconds(5), "¿Sigues interesada?");
 
         var failed = await Eventually.GetAsync(() => ItemAsync(tenant.Id, item.Id), i => i.Status == ScheduledItemStatus.Failed,
             "the send to be refused", Generous);
