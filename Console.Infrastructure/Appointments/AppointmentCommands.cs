@@ -297,9 +297,10 @@ public sealed class AppointmentCommands(ContextScopes scopes, AgentProfiles prof
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException ex) when (ex.IsExclusionViolation())
+        catch (Exception ex) when (ex is DbUpdateException u && u.IsExclusionViolation() || DbErrors.IsDeadlock(ex))
         {
-            // Another booking won the race between our check and our insert: the database has the last word.
+            // Another booking won the race between our check and our insert: the database has the last word. Parallel
+            // inserts for one slot can also end in a deadlock between their exclusion checks; the survivor holds the slot.
             db.ChangeTracker.Clear();
             throw new SlotUnavailableException(SlotTaken, "That slot is already taken.", await AlternativesAsync(db, view, resource, start, by, except, ct));
         }

@@ -15,6 +15,17 @@ public static class DbErrors
         ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.ExclusionViolation };
 
     /// <summary>
+    /// True when the save was chosen as the victim of a deadlock (40P01), however wrapped (the execution strategy wraps
+    /// it in an InvalidOperationException). Concurrent inserts waiting on one exclusion constraint end this way.
+    /// </summary>
+    public static bool IsDeadlock(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected }) return true;
+        return false;
+    }
+
+    /// <summary>
     /// The database cannot be reached or is restarting (refused, shutting down, connection lost, timed out): the work is
     /// worth retrying once it is back. A webhook answers 503 for it (the platform retries), a one-shot job waits it out.
     /// </summary>
