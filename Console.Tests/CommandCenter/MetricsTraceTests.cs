@@ -14,13 +14,7 @@ public class MetricsTraceTests(ConsoleAppFactory app) : IClassFixture<ConsoleApp
     public async Task Metrics_trace_links_a_deliverys_processing_to_its_ingest_span()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == ConsoleTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = RecordedSpans.Into(spans);
 
         var tenant = await app.TenantAsync();
         var phone = ChannelData.NewExternalId();
@@ -46,13 +40,7 @@ public class ReplyTraceTests(AgentApp agent) : IClassFixture<AgentApp>
     public async Task Metrics_trace_follows_a_customer_message_from_its_webhook_through_the_agent_turn_to_the_send()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == ConsoleTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = RecordedSpans.Into(spans);
 
         var customer = await TestCustomer.CreateAsync(agent.App);
         await customer.SayAsync("Hola, ¿qué horarios tienen? " + customer.Marker);
@@ -76,5 +64,21 @@ public class ReplyTraceTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Equal("agent.commit", commit.OperationName);
         Assert.Equal(turn.SpanId, commit.ParentSpanId);
         Assert.Contains(turn.Links, l => l.Context.TraceId == process!.TraceId && l.Context.SpanId == process.SpanId);
+    }
+}
+
+/// <summary>Records every span of the app's activity source, as an exporter would, until disposed.</summary>
+internal static class RecordedSpans
+{
+    public static ActivityListener Into(ConcurrentQueue<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == ConsoleTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 }
