@@ -80,3 +80,22 @@ public sealed class PlatformApiAuditFilter(ContextScopes scopes, TimeProvider cl
         return await next(context);
     }
 }
+
+/// <summary>
+/// A suspended workspace's own keys and members are refused every API call (403 <c>workspace.suspended</c>, worded in the
+/// caller's language), so a workspace stopped for abuse cannot keep sending through its keys; see
+/// <see cref="ActiveWorkspaceRequirement"/> for the rest of the rule.
+/// </summary>
+public sealed class SuspendedWorkspaceFilter(ContextScopes scopes) : IEndpointFilter
+{
+    public const string Code = "workspace.suspended";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var user = context.HttpContext.User;
+        if (!user.IsPlatformApiCaller() && !user.IsSuperAdmin() && user.GetTenantId() is { } tenantId
+            && await ActiveWorkspaceRequirement.IsSuspendedAsync(scopes, tenantId, context.HttpContext.RequestAborted))
+            throw new Domain.Common.DomainException(Code, "This workspace is suspended.");
+        return await next(context);
+    }
+}

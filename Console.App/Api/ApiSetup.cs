@@ -34,7 +34,7 @@ public static class ApiSetup
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapAppointmentInvites();
         var api = app.MapGroup("/api/v1").RequireAuthorization(Auth.Policies.Api).DisableAntiforgery()
-            .AddEndpointFilter<PlatformApiAuditFilter>();
+            .AddEndpointFilter<PlatformApiAuditFilter>().AddEndpointFilter<SuspendedWorkspaceFilter>();
         api.MapTenantsApi();
         api.MapConversationsApi();
         api.MapAgentApi();
@@ -76,6 +76,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
             DomainException d when d.Code.EndsWith(".not_found", StringComparison.Ordinal)
                 => (StatusCodes.Status404NotFound, d.Code),
             Infrastructure.Inbox.InboxForbiddenException => (StatusCodes.Status403Forbidden, "inbox.forbidden"),
+            DomainException { Code: SuspendedWorkspaceFilter.Code } d => (StatusCodes.Status403Forbidden, d.Code),
             // The plan does not allow it: 402, with the plan that does (requiredPlan below).
             DomainException d when Infrastructure.Billing.PlanGates.RequiredPlan(d) is not null => (StatusCodes.Status402PaymentRequired, d.Code),
             // Nothing wrong with the request: the platform cannot take payments (not set up) or Stripe failed.

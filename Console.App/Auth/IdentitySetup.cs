@@ -73,6 +73,7 @@ public static class IdentitySetup
         });
 
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, CurrentMembershipHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, ActiveWorkspaceHandler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Member, p => p.RequireAuthenticatedUser().RequireClaim(ConsoleClaims.TenantId)
                 .AddRequirements(new CurrentMembershipRequirement(managers: false)))

@@ -19,7 +19,7 @@ public static class LiveSetup
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
             .RequireClaim(ConsoleClaims.TenantId)
-            .AddRequirements(new CurrentMembershipRequirement(managers: false))
+            .AddRequirements(new CurrentMembershipRequirement(managers: false), new ActiveWorkspaceRequirement())
             // Live events describe the tenant's conversations: a tenant key needs the read scope to hear them.
             .RequireAssertion(c => c.User.FindFirst(ConsoleClaims.ApiScope)?.Value != "tenant"
                 || c.User.HasApiKeyScope(Domain.Platform.ApiKeyScopes.Read)));

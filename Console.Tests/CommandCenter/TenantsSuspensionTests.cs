@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,13 @@ public class TenantsSuspensionTests(AgentApp agent) : IClassFixture<AgentApp>
         var member = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
         Assert.Equal(HttpStatusCode.Redirect, (await new FormClient(member).LoginAsync($"{slug}@owner.test", "Str0ng!Pass")).StatusCode);
         Assert.DoesNotContain(SuspendedText, await HtmlAsync(member, "/inbox"));
+        var key = await app.Services.GetRequiredService<OperatorConsole.Infrastructure.Security.ApiKeyService>()
+            .IssueAsync(customer.TenantId, "integration", ["read", "write"], null, new OperatorConsole.Infrastructure.Security.ApiKeyActor("test"));
+        var tenantKey = app.CreateClient();
+        tenantKey.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+        tenantKey.DefaultRequestHeaders.AcceptLanguage.ParseAdd("es");
+        var conversationsUrl = $"/api/v1/tenants/{customer.TenantId}/conversations";
+        Assert.Equal(HttpStatusCode.OK, (await tenantKey.GetAsync(conversationsUrl)).StatusCode);
 
         // Suspended through the API, twice: the second call changes nothing and writes no second entry.
         var first = await platform.PostAsJsonAsync($"/api/v1/platform/tenants/{slug}/suspend", new { reason = "chargeback under review" });
@@ -62,6 +70,19 @@ public class TenantsSuspensionTests(AgentApp agent) : IClassFixture<AgentApp>
         Assert.Empty(await customer.BotMessagesAsync());
         Assert.Equal(modelCalls, agent.Llm.ReplyRequests.Count);
 
+        // Its own keys are refused (a workspace stopped for abuse cannot go on sending through its integration), with
+        // the reason in the caller's language; so is a live connection. The platform key still acts on it.
+        var refused = await tenantKey.GetAsync(conversationsUrl);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("workspace.suspended", problem.GetProperty("code").GetString());
+        Assert.StartsWith("Este espacio de trabajo está suspendido", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenantKey.PostAsJsonAsync(
+            $"/api/v1/tenants/{customer.TenantId}/conversations/{conversation.Id}/messages", new { text = "oferta" })).StatusCode);
+        await using (var hub = Hub(app, key.Key))
+            Assert.Contains("403", (await Assert.ThrowsAsync<HttpRequestException>(() => hub.StartAsync())).Message);
+        Assert.Equal(HttpStatusCode.OK, (await platform.GetAsync(conversationsUrl)).StatusCode);
+
         // Its members see the notice in their language instead of the app, on any page.
         foreach (var path in new[] { "/inbox", "/", "/leads" })
         {
@@ -74,6 +95,12 @@ public class TenantsSuspensionTests(AgentApp agent) : IClassFixture<AgentApp>
         var resumed = await platform.PostAsJsonAsync($"/api/v1/platform/tenants/{slug}/resume", new { reason = "paid" });
         Assert.True((await resumed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetBoolean());
         Assert.DoesNotContain(SuspendedText, await HtmlAsync(member, "/inbox"));
+        Assert.Equal(HttpStatusCode.OK, (await tenantKey.GetAsync(conversationsUrl)).StatusCode);
+        await using (var hub = Hub(app, key.Key))
+        {
+            await hub.StartAsync();
+            Assert.Equal(HubConnectionState.Connected, hub.State);
+        }
         conversation = await customer.ConversationAsync();
         if (conversation.Owner != ConversationOwner.Bot)
         {
@@ -101,6 +128,15 @@ public class TenantsSuspensionTests(AgentApp agent) : IClassFixture<AgentApp>
         await using var work = app.Scopes.ForSystem("test");
         Assert.Equal(TenantStatus.Active, (await work.Db.Tenants.AsNoTracking().SingleAsync(t => t.Id == tenant.Id)).Status);
     }
+
+    private static HubConnection Hub(ConsoleAppFactory app, string bearer) => new HubConnectionBuilder()
+        .WithUrl(new Uri(app.Server.BaseAddress, "/hubs/console"), o =>
+        {
+            o.AccessTokenProvider = () => Task.FromResult<string?>(bearer);
+            o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+            o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+        })
+        .Build();
 
     private static async Task<string> HtmlAsync(HttpClient client, string path)
     {
