@@ -138,6 +138,10 @@ public class BillingBrowserTests(BrowserAppFactory app, BrowserFixture browser)
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("billing-banner-past-due-agent-es.png") });
         await banner.GetByRole(AriaRole.Button, new() { Name = "Cerrar aviso" }).ClickAsync();
         await Assertions.Expect(banner).ToHaveCountAsync(0);
+        // Put away for the day in this browser, not just for this page: a reload (a new circuit) keeps it away.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("billing-banner-read")).ToBeAttachedAsync();
+        await Assertions.Expect(banner).ToHaveCountAsync(0);
 
         var owner = await SignInAsync(ownerEmail, "/inbox");
         var fix = owner.GetByTestId("billing-banner").GetByRole(AriaRole.Link, new() { Name = "Actualizar método de pago" });
