@@ -128,6 +128,9 @@ public sealed class AgentProfile : ITenantOwned
             throw new DomainException("agent.high_value_score", "The high-value score is between 1 and 100 (or leave it empty).");
         if (s.AppointmentMinutes is < 5 or > 480)
             throw new DomainException("agent.appointment_minutes", "An appointment lasts between 5 and 480 minutes.");
+        var notifyNumber = string.IsNullOrWhiteSpace(s.HandoffNotifyNumber) ? null
+            : Contacts.PhoneNumberNormalizer.ToE164(s.HandoffNotifyNumber)
+              ?? throw new DomainException("agent.handoff_number", $"'{s.HandoffNotifyNumber}' is not a phone number (write it with its country code, e.g. +52 55 1234 5678).", s.HandoffNotifyNumber);
         if (!IsKnownTimeZone(s.TimeZone))
             throw new DomainException("agent.time_zone", $"Unknown time zone '{s.TimeZone}' (use an IANA name such as America/Bogota).", s.TimeZone);
         s.ScoringWeights.Validate();
@@ -149,7 +152,8 @@ public sealed class AgentProfile : ITenantOwned
         FewShotExamples = s.FewShotExamples.ToList();
         LeadFields = s.LeadFields.Select(f => f.Trim()).Where(f => f.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         AppointmentMinutes = s.AppointmentMinutes;
-        HandoffNotifyNumber = string.IsNullOrWhiteSpace(s.HandoffNotifyNumber) ? null : s.HandoffNotifyNumber.Trim();
+        // Stored as E.164: it is matched against contacts' numbers to find the team's WhatsApp chat.
+        HandoffNotifyNumber = notifyNumber;
         ScoringWeights = s.ScoringWeights;
         UpdatedAt = now;
     }

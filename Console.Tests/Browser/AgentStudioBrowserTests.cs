@@ -38,8 +38,15 @@ public class AgentStudioBrowserTests(AgentBrowserApp agent, BrowserFixture brows
         await Assertions.Expect(preview).ToHaveTextAsync("Hola María López, soy el asistente de Clínica Dental Sonrisa");
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-editor-desktop-es.png"), FullPage = true });
 
+        // The number told about handoffs: refused in words when it is not a phone, stored with its country code when it is.
+        var notify = page.GetByLabel("Avisar a este WhatsApp cuando un chat necesite a una persona");
+        await notify.FillAsync("llamar a Ana");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Guardar borrador" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("'llamar a Ana' no es un número de teléfono")).ToBeVisibleAsync();
+        await notify.FillAsync("55 1234 5678");
         await page.GetByRole(AriaRole.Button, new() { Name = "Guardar borrador" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Borrador guardado")).ToBeVisibleAsync();
+        await Assertions.Expect(notify).ToHaveValueAsync("+525512345678");
         await page.GetByRole(AriaRole.Button, new() { Name = "Publicar borrador" }).ClickAsync();
         await Assertions.Expect(page.GetByText("ya está en vivo")).ToBeVisibleAsync();
 

@@ -115,3 +115,31 @@ public class DomainRulesTests
         Assert.Equal(Now.AddMinutes(2), conversation.SlaDueAt);
     }
 }
+
+public class AgentHandoffNumberTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("+52 55 1234 5678", "+525512345678")]
+    [InlineData("5215512345678", "+525512345678")] // as WhatsApp reports a Mexican mobile: matches the contact's stored number
+    [InlineData("+57 300 123 4567", "+573001234567")]
+    public void The_number_told_about_handoffs_is_stored_in_the_form_contacts_are_matched_in(string typed, string stored)
+    {
+        var profile = global::OperatorConsole.Domain.Agent.AgentProfile.CreateDefault(Guid.NewGuid(), "Clínica", Now);
+        profile.Update(profile.Settings with { HandoffNotifyNumber = typed }, Now);
+        Assert.Equal(stored, profile.HandoffNotifyNumber);
+    }
+
+    [Fact]
+    public void A_number_that_is_not_a_phone_is_refused_naming_what_was_typed_and_an_empty_one_clears_it()
+    {
+        var profile = global::OperatorConsole.Domain.Agent.AgentProfile.CreateDefault(Guid.NewGuid(), "Clínica", Now);
+        var refused = Assert.Throws<DomainException>(() => profile.Update(profile.Settings with { HandoffNotifyNumber = "llamar a Ana" }, Now));
+        Assert.Equal("agent.handoff_number", refused.Code);
+        Assert.Equal("llamar a Ana", Assert.Single(refused.Args));
+        profile.Update(profile.Settings with { HandoffNotifyNumber = "+52 55 1234 5678" }, Now);
+        profile.Update(profile.Settings with { HandoffNotifyNumber = "  " }, Now);
+        Assert.Null(profile.HandoffNotifyNumber);
+    }
+}
