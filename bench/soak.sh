@@ -31,7 +31,7 @@ done
 curl -sf "http://127.0.0.1:$APP_PORT/health/ready" >/dev/null || { tail -n 30 "$LOG"; exit 1; }
 # The cluster's postmaster, for PostgreSQL's share of the CPU (console.sh keeps the cluster under .data, or /tmp as root
 # when .data is not enterable by the postgres user).
-PG_PID=$(cat "$ROOT/.data/soakbench/postmaster.pid" /tmp/console-*-soakbench/postmaster.pid 2>/dev/null | head -n 1)
+PG_PID=$(cat "$ROOT/.data/soakbench/postmaster.pid" /tmp/console-*-soakbench/postmaster.pid 2>/dev/null | head -n 1 || true)
 # ./console.sh run ends in exec: $APP is the app's own process (its /proc figures are the app's).
 dotnet bench/soak/bin/Release/net10.0/OperatorConsole.Bench.Soak.dll --url "http://127.0.0.1:$APP_PORT/" --pid "$APP" --pg-pid "${PG_PID:-0}" --llm-port "$LLM_PORT" \
   --db "Host=127.0.0.1;Port=$PORT;Database=console;Username=console_owner;Password=console_owner" "$@"
