@@ -39,7 +39,7 @@ public class AgentStudioBrowserTests(AgentBrowserApp agent, BrowserFixture brows
         await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("agent-editor-desktop-es.png"), FullPage = true });
 
         // The number told about handoffs: refused in words when it is not a phone, stored with its country code when it is.
-        var notify = page.GetByLabel("Avisar a este WhatsApp cuando un chat necesite a una persona");
+        var notify = page.GetByLabel("WhatsApp a avisar si pasa a persona");
         await notify.FillAsync("llamar a Ana");
         await page.GetByRole(AriaRole.Button, new() { Name = "Guardar borrador" }).ClickAsync();
         await Assertions.Expect(page.GetByText("'llamar a Ana' no es un número de teléfono")).ToBeVisibleAsync();
