@@ -112,9 +112,15 @@ public sealed class ScheduledItems(ContextScopes scopes, OutboundMessages outbou
     /// <summary>
     /// What a second's trigger does: every pending item due by now (whatever second it was set for, every tenant), in
     /// batches of <see cref="SchedulerOptions.BatchSize"/> per tenant and transaction, until a claim comes back short.
-    /// Returns how many ran. Items another node is running are skipped, not waited for.
+    /// Returns how many ran. Items another node is running are skipped, not waited for. <paramref name="second"/>: the
+    /// second the trigger was for; Quartz may fire a few milliseconds before it, and that second's items are due then
+    /// (never more than <see cref="EarlyTolerance"/> ahead of this node's clock, and never an item of a later second).
     /// </summary>
-    public Task<int> FireDueAsync(CancellationToken ct = default) => RunDueAsync(() => clock.GetUtcNow() + EarlyTolerance, ct);
+    public Task<int> FireDueAsync(DateTimeOffset? second = null, CancellationToken ct = default) => RunDueAsync(() =>
+    {
+        var now = clock.GetUtcNow();
+        return second is { } s && s > now ? (s < now + EarlyTolerance ? s : now + EarlyTolerance) : now;
+    }, ct);
 
     /// <summary>Pending items more than <paramref name="grace"/> past their time: their trigger was lost. Returns how many ran.</summary>
     public async Task<int> SweepAsync(TimeSpan grace, CancellationToken ct = default)
@@ -449,7 +455,7 @@ public interface IScheduledItemRunner
 public sealed class FireDueScheduledItemsJob(ScheduledItems items, ILogger<FireDueScheduledItemsJob> log) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) =>
-        await DatabaseOutage.WaitOutAsync("Job " + context.Trigger.Key, c => items.FireDueAsync(c), log, ct);
+        await DatabaseOutage.WaitOutAsync("Job " + context.Trigger.Key, c => items.FireDueAsync(context.ScheduledFireTimeUtc, c), log, ct);
 }
 
 /// <summary>
