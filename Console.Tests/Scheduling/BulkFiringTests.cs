@@ -50,7 +50,7 @@ public class BulkFiringTests(BulkFiringNodes nodes) : IClassFixture<BulkFiringNo
         var firstConversations = await ConversationsAsync(first.Id, 3);
         var secondConversations = await ConversationsAsync(second.Id, 2);
         // Whole batches and a short last one in the first workspace, two batches in the other.
-        var at = ScheduledItems.SecondOf(DateTimeOffset.UtcNow.AddSeconds(10)).AddMilliseconds(-300);
+        var at = ScheduledItems.SecondOf(DateTimeOffset.UtcNow.AddSeconds(7)).AddMilliseconds(-300);
         var items = (await AddMessagesAsync(first.Id, firstConversations, 45, at)).Concat(await AddMessagesAsync(second.Id, secondConversations, 30, at)).ToList();
         // Every item asks for its second's trigger, half of them through the other node, all at once: one trigger results.
         await Task.WhenAll(items.Select((i, k) => Items(k % 2 == 0 ? nodes.A : nodes.B).TriggerAsync(i.TenantId, i.Id, i.At, default)));
@@ -114,7 +114,12 @@ public class BulkFiringTests(BulkFiringNodes nodes) : IClassFixture<BulkFiringNo
         finally
         {
             await ExecAsync(owner, $"DROP TRIGGER refuse_{tag} ON scheduled_items; DROP FUNCTION refuse_{tag}();");
-            await Items(nodes.A).CancelAsync(InboxActor.Integration(tenant.Id), refused.ConversationId, refused.Id);
+            try
+            {
+                // Off the sweep's list for the tests after this one (unless a retry sent it the moment the refusal went).
+                await Items(nodes.A).CancelAsync(InboxActor.Integration(tenant.Id), refused.ConversationId, refused.Id);
+            }
+            catch (OperatorConsole.Domain.Common.DomainException) { }
         }
     }
 
