@@ -17,8 +17,9 @@ public sealed record AppointmentRemindersChanged(Guid TenantId, Guid Conversatio
 
 /// <summary>
 /// Keeps an appointment's reminder items in step with it inside the very save that books, moves, cancels or closes it:
-/// a rolled-back move leaves the old reminders, a committed cancel never leaves one behind. The Quartz triggers are set
-/// after the commit (<see cref="AppointmentReminderTriggers"/>); a lost one is caught by the scheduled item sweep.
+/// a rolled-back move leaves the old reminders, a committed cancel never leaves one behind. The Quartz triggers of their
+/// due seconds are set after the commit (<see cref="AppointmentReminderTriggers"/>); a lost one is caught by the scheduled
+/// item sweep.
 /// </summary>
 public sealed class AppointmentReminderRecorder(TimeProvider clock) : IEventRecorder
 {
@@ -111,7 +112,7 @@ public static class ReminderZone
         id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
 }
 
-/// <summary>After the commit: the reminders' Quartz triggers (set or removed off the committing thread).</summary>
+/// <summary>After the commit: the Quartz triggers of the reminders' due seconds (set off the committing thread).</summary>
 public sealed class AppointmentReminderTriggers(IServiceProvider services, ILogger<AppointmentReminderTriggers> log) : IDomainEventHandler
 {
     public void Handle(IReadOnlyList<IDomainEvent> events)
@@ -126,11 +127,11 @@ public sealed class AppointmentReminderTriggers(IServiceProvider services, ILogg
         {
             try
             {
-                foreach (var change in changes)
-                {
-                    foreach (var id in change.Unscheduled) await items.UnscheduleAsync(id, CancellationToken.None);
-                    foreach (var (id, at) in change.Scheduled) await items.TriggerAsync(change.TenantId, id, at, CancellationToken.None);
-                }
+                // One trigger per due second, shared: a save that books hundreds of appointments sets each second once.
+                // A cancelled reminder needs nothing here: its row is no longer pending, so its second's firing skips it.
+                foreach (var (tenantId, id, at) in changes.SelectMany(c => c.Scheduled.Select(s => (c.TenantId, s.Id, s.At)))
+                             .DistinctBy(s => ScheduledItems.SecondOf(s.At)))
+                    await items.TriggerAsync(tenantId, id, at, CancellationToken.None);
             }
             catch (Exception ex)
             {

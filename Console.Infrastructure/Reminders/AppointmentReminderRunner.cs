@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Conversations;
@@ -19,18 +20,53 @@ public sealed class AppointmentReminderRunner(OutboundMessages outbound) : ISche
 {
     public ScheduledItemKind Kind => ScheduledItemKind.AppointmentReminder;
 
-    public async Task<TextRef?> RunAsync(AppDbContext db, ScheduledItem item, Conversation conversation, DateTimeOffset now, CancellationToken ct)
+    public bool RunsInBatches => true;
+
+    public async Task<TextRef?> RunAsync(AppDbContext db, ScheduledItem item, Conversation conversation, DateTimeOffset now, CancellationToken ct) =>
+        (await RunBatchAsync(db, [(item, conversation)], now, ct)).Select(n => n.Notice).FirstOrDefault();
+
+    /// <summary>
+    /// A batch reads its appointments, workspaces, settings, channels and missing names in one query each (these were
+    /// five or six round trips per reminder); then each reminder is decided and staged in memory.
+    /// </summary>
+    public async Task<IReadOnlyList<(Guid Item, TextRef Notice)>> RunBatchAsync(AppDbContext db,
+        IReadOnlyList<(ScheduledItem Item, Conversation Conversation)> due, DateTimeOffset now, CancellationToken ct)
     {
-        var appointment = item.AppointmentId is { } id ? await db.Appointments.SingleOrDefaultAsync(a => a.Id == id, ct) : null;
+        var appointmentIds = due.Select(d => d.Item.AppointmentId).OfType<Guid>().Distinct().ToList();
+        var appointments = await db.Appointments.AsNoTracking().Where(a => appointmentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, ct);
+        var tenantIds = due.Select(d => d.Item.TenantId).Distinct().ToList();
+        var tenants = await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id))
+            .Select(t => new { t.Id, t.TimeZone, t.DefaultCulture }).ToDictionaryAsync(t => t.Id, ct);
+        var settings = await db.ReminderSettings.AsNoTracking().Where(r => tenantIds.Contains(r.TenantId)).ToDictionaryAsync(r => r.TenantId, ct);
+        var channelIds = due.Select(d => d.Conversation.ChannelId).Distinct().ToList();
+        var channels = await db.Channels.Where(c => channelIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var unnamed = appointments.Values.Where(a => a.Name is null).Select(a => a.ContactId).Distinct().ToList();
+        var names = unnamed.Count == 0 ? [] : await db.Contacts.AsNoTracking().Where(c => unnamed.Contains(c.Id))
+            .Select(c => new { c.Id, c.Name }).ToDictionaryAsync(c => c.Id, c => c.Name, ct);
+
+        List<(Guid, TextRef)> notices = [];
+        foreach (var (item, conversation) in due)
+        {
+            var appointment = item.AppointmentId is { } id ? appointments.GetValueOrDefault(id) : null;
+            var tenant = tenants[item.TenantId];
+            var notice = Run(db, item, conversation, appointment, ReminderZone.Of(tenant.TimeZone), tenant.DefaultCulture,
+                settings.GetValueOrDefault(item.TenantId), channels[conversation.ChannelId],
+                appointment?.Name ?? (appointment is null ? null : names.GetValueOrDefault(appointment.ContactId)), now);
+            if (notice is not null) notices.Add((item.Id, notice));
+        }
+        return notices;
+    }
+
+    private TextRef? Run(AppDbContext db, ScheduledItem item, Conversation conversation, Appointment? appointment, TimeZoneInfo zone, string culture,
+        ReminderSettings? settings, Channel channel, string? name, DateTimeOffset now)
+    {
         if (appointment is not { IsActive: true })
         {
             // Its cancel should have cancelled this item; a stale one stays quiet.
             item.Skip("appointment_closed", now);
             return null;
         }
-        var tenant = await db.Tenants.AsNoTracking().Where(t => t.Id == item.TenantId).Select(t => new { t.TimeZone, t.DefaultCulture }).SingleAsync(ct);
-        var zone = ReminderZone.Of(tenant.TimeZone);
-        var (date, time) = ReminderTexts.When(appointment.StartsAt, zone, tenant.DefaultCulture);
+        var (date, time) = ReminderTexts.When(appointment.StartsAt, zone, culture);
         // Operators read the time in their own language: a neutral local form for the timeline and the command center.
         var at = TimeZoneInfo.ConvertTime(appointment.StartsAt, zone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
         if (now >= appointment.StartsAt)
@@ -39,20 +75,16 @@ public sealed class AppointmentReminderRunner(OutboundMessages outbound) : ISche
             item.Skip("too_late", now);
             return Trouble(db, conversation, now, "too_late", at);
         }
-        var channel = await db.Channels.SingleAsync(c => c.Id == conversation.ChannelId, ct);
         if (channel.Status != ChannelStatus.Active)
         {
             item.Fail("channel_error", now);
             return Trouble(db, conversation, now, "channel_error", at);
         }
-        var settings = await db.ReminderSettings.AsNoTracking().SingleOrDefaultAsync(r => r.TenantId == item.TenantId, ct);
-        var name = appointment.Name ?? await db.Contacts.Where(c => c.Id == appointment.ContactId).Select(c => c.Name).SingleOrDefaultAsync(ct);
         OutboundContent content;
         if (conversation.CustomerWindowFor(channel.Kind, byPerson: false, now) == CustomerWindowState.Open)
         {
-            var culture = tenant.DefaultCulture;
-            var body = ReminderTexts.Body(culture, name, date, time, settings?.Address, appointment.Status == Domain.Agent.AppointmentStatus.Confirmed);
-            IReadOnlyList<ReplyButton> buttons = appointment.Status == Domain.Agent.AppointmentStatus.Confirmed
+            var body = ReminderTexts.Body(culture, name, date, time, settings?.Address, appointment.Status == AppointmentStatus.Confirmed);
+            IReadOnlyList<ReplyButton> buttons = appointment.Status == AppointmentStatus.Confirmed
                 ? [new(ReminderTexts.CancelId(appointment.Id), ReminderTexts.CancelTitle(culture))]
                 : [new(ReminderTexts.ConfirmId(appointment.Id), ReminderTexts.ConfirmTitle(culture)),
                    new(ReminderTexts.CancelId(appointment.Id), ReminderTexts.CancelTitle(culture))];

@@ -19,7 +19,8 @@ public sealed class JobRunListener(ConsoleTelemetry telemetry, SystemEventWriter
     async ValueTask IJobListener.JobWasExecuted(IJobExecutionContext context, JobExecutionException? jobException, CancellationToken ct)
     {
         var job = context.JobDetail.Key.Name;
-        telemetry.JobRan(job, jobException is null, context.JobRunTime);
+        // A scheduled item's trigger is named by its second (or, stored before that, its item): one series for them all.
+        telemetry.JobRan(context.JobDetail.Key.Group == ScheduledItems.Group ? ScheduledItems.Group : job, jobException is null, context.JobRunTime);
         if (jobException is null) return;
         var error = jobException.InnerException ?? jobException;
         log.LogError(error, "Scheduled job {Job} failed", job);

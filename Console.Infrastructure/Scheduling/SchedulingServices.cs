@@ -51,6 +51,8 @@ public static class SchedulingServices
                     s.DbRetryInterval = TimeSpan.FromSeconds(2);
                 });
             });
+            // What every due second's trigger fires (ScheduledItems.TriggerAsync): durable, so the triggers are all it takes.
+            q.AddJob<FireDueScheduledItemsJob>(j => j.WithIdentity(ScheduledItems.DueJob).StoreDurably().RequestRecovery());
             // The safety net under the per-conversation triggers (see ConversationTimers.SweepAsync).
             q.ScheduleJob<ConversationTimerSweepJob>(t => t
                 .WithIdentity(ConversationTimerSweepJob.Name)

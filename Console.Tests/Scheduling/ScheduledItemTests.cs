@@ -16,7 +16,8 @@ namespace OperatorConsole.Tests.Scheduling;
 
 /// <summary>
 /// Messages and reminders set for a time on a conversation, fired by Quartz's clustered store on two nodes: real time,
-/// short delays, the test waits for the database (no sleeps). "Once" is checked after Quartz has let go of the trigger.
+/// short delays, the test waits for the database (no sleeps). "Once" is checked after Quartz has let go of the trigger
+/// of the item's second.
 /// </summary>
 public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSchedulingNodes>
 {
@@ -55,7 +56,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
 
         var sent = await Eventually.GetAsync(() => ItemAsync(tenant.Id, id), i => i.Status == ScheduledItemStatus.Done, "the message to be sent", Generous);
         Assert.True(sent.SettledAt >= at, "sent before its time");
-        await WaitUntilQuartzIsDoneWithAsync(new TriggerKey(id.ToString("N"), ScheduledItems.Group));
+        await WaitUntilQuartzIsDoneWithAsync(ScheduledItems.TriggerKeyFor(at));
         await using (var work = nodes.A.Scopes.ForTenant(tenant.Id))
         {
             var messages = await work.Db.Messages.Where(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Outbound).ToListAsync();
@@ -73,8 +74,9 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         var tenant = await nodes.A.TenantAsync();
         var api = await TenantKeyAsync(tenant.Id);
         var conversation = await nodes.A.ConversationAsync(tenant.Id, "Luis");
+        var at = DateTimeOffset.UtcNow.AddSeconds(3);
         var created = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/conversations/{conversation.Id}/scheduled",
-            new { at = DateTimeOffset.UtcNow.AddSeconds(3), text = "No debería llegar" });
+            new { at, text = "No debería llegar" });
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
         var cancel = await api.DeleteAsync($"/api/v1/tenants/{tenant.Id}/conversations/{conversation.Id}/scheduled/{id}");
@@ -85,7 +87,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
 
         // A trigger that outlived the cancel (a node had it in hand) finds the row cancelled and does nothing.
         Assert.False(await Items(nodes.B).FireAsync(tenant.Id, id));
-        await WaitUntilQuartzIsDoneWithAsync(new TriggerKey(id.ToString("N"), ScheduledItems.Group));
+        await WaitUntilQuartzIsDoneWithAsync(ScheduledItems.TriggerKeyFor(at));
         Assert.Equal(ScheduledItemStatus.Cancelled, (await ItemAsync(tenant.Id, id)).Status);
         await using var work = nodes.A.Scopes.ForTenant(tenant.Id);
         Assert.False(await work.Db.Messages.AnyAsync(m => m.ConversationId == conversation.Id && m.Direction == MessageDirection.Outbound));
