@@ -25,7 +25,13 @@ public sealed class InboxQueries(ContextScopes scopes)
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
-        var conversations = db.Conversations.AsNoTracking();
+        var search = await SearchAsync(db, tenantId, SearchWords(filter.Search), ct);
+        var conversations = search.Root.AsNoTracking();
+        if (search.Rare is { } rare)
+        {
+            var (byConversation, byContact) = rare;
+            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
+        }
 
         if (filter.Status is { } status) conversations = conversations.Where(c => c.Status == status);
         // Resolved work is history: the working tabs hide it unless asked for by status.
@@ -53,24 +59,6 @@ public sealed class InboxQueries(ContextScopes scopes)
             var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
             conversations = conversations.Where(c => contacts.Contains(c.ContactId));
         }
-        // Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of
-        // one of the conversation's messages (accents and case ignored).
-        foreach (var word in SearchWords(filter.Search))
-        {
-            // Two id sets PostgreSQL hashes once each; the list then walks its usual index and probes them.
-            var byMessage = db.Database.SqlQuery<Guid>($"""
-                SELECT t.conversation_id AS "Value" FROM conversation_terms t
-                WHERE t.tenant_id = {tenantId} AND t.term >= (lower(unaccent({word})) COLLATE "C")
-                  AND t.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
-                """);
-            var byContact = db.Database.SqlQuery<Guid>($"""
-                SELECT k.contact_id AS "Value" FROM contact_terms k
-                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
-                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
-                """);
-            conversations = conversations.Where(c => byMessage.Contains(c.Id) || byContact.Contains(c.ContactId));
-        }
-
         List<InboxRow> rows;
         if (filter.Tab == InboxTab.NeedsHuman) return await WithDetailsAsync(db, await NeedingHumanAsync(db, conversations, cursor, pageSize, ct), ct);
 
@@ -91,6 +79,61 @@ public sealed class InboxQueries(ContextScopes scopes)
         rows = await Project(conversations.OrderByDescending(c => c.LastMessageAt).ThenByDescending(c => c.Id), db)
             .Take(pageSize + 1).ToListAsync(ct);
         return await WithDetailsAsync(db, Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id)), ct);
+    }
+
+    /// <summary>A search word matching more conversations than this is "common": the list walks its index and probes it.</summary>
+    private const int RareWordCap = 2_000;
+
+    /// <summary>
+    /// Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of one of
+    /// the conversation's messages (accents and case ignored; word tables kept by triggers, read as prefix ranges on a
+    /// <c>COLLATE "C"</c> btree, which row-level security lets PostgreSQL use). The first word with at most
+    /// <see cref="RareWordCap"/> matches gives the candidates (ids the list looks up and sorts: a phone fragment or a rare
+    /// word never walks the whole list); every other word is checked per row with one index probe (words ×
+    /// (conversation, term) indexes), so a common word costs the rows walked to fill a page, not a set of all its matches.
+    /// </summary>
+    private static async Task<(IQueryable<Conversation> Root, (List<Guid> Conversations, List<Guid> Contacts)? Rare)> SearchAsync(
+        AppDbContext db, Guid tenantId, IReadOnlyList<string> words, CancellationToken ct)
+    {
+        if (words.Count == 0) return (db.Conversations, null);
+        // Normalised once here: lower(unaccent(…)) evaluated inside a per-row probe would run on every row walked.
+        var terms = (await db.Database.SqlQuery<string>($"""
+            SELECT lower(unaccent(w)) AS "Value" FROM unnest({words.ToArray()}) WITH ORDINALITY AS u(w, i) ORDER BY i
+            """).ToListAsync(ct)).Where(t => t.Length > 0).Distinct().ToList();
+        (List<Guid>, List<Guid>)? rare = null;
+        string? rareTerm = null;
+        foreach (var term in terms)
+        {
+            var byConversation = await db.Database.SqlQuery<Guid>($"""
+                SELECT conversation_id AS "Value" FROM conversation_terms
+                WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+                LIMIT {RareWordCap + 1}
+                """).ToListAsync(ct);
+            if (byConversation.Count > RareWordCap) continue;
+            var byContact = await db.Database.SqlQuery<Guid>($"""
+                SELECT contact_id AS "Value" FROM contact_terms
+                WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+                LIMIT {RareWordCap + 1}
+                """).ToListAsync(ct);
+            if (byConversation.Count + byContact.Count > RareWordCap) continue;
+            (rare, rareTerm) = ((byConversation.Distinct().ToList(), byContact.Distinct().ToList()), term);
+            break;
+        }
+        var probes = terms.Where(t => t != rareTerm).ToList();
+        if (probes.Count == 0) return (db.Conversations, rare);
+        // Scalar subqueries rather than EXISTS: PostgreSQL would turn an EXISTS into a hashed set of every match.
+        var sql = new StringBuilder("SELECT c.*, c.xmin FROM conversations c WHERE true");
+        for (var i = 0; i < probes.Count; i++)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $$"""
+
+                 AND ((SELECT 1 FROM conversation_terms t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
+                        AND t.term >= ({{{i}}} COLLATE "C") AND t.term < (({{{i}}} || chr(1114111)) COLLATE "C") LIMIT 1) IS NOT NULL
+                   OR (SELECT 1 FROM contact_terms k WHERE k.tenant_id = c.tenant_id AND k.contact_id = c.contact_id
+                        AND k.term >= ({{{i}}} COLLATE "C") AND k.term < (({{{i}}} || chr(1114111)) COLLATE "C") LIMIT 1) IS NOT NULL)
+                """);
+        }
+        return (db.Conversations.FromSql(System.Runtime.CompilerServices.FormattableStringFactory.Create(sql.ToString(), [.. probes])), rare);
     }
 
     /// <summary>
