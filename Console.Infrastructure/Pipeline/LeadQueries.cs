@@ -106,6 +106,9 @@ public sealed class LeadQueries(ContextScopes scopes)
     /// </summary>
     public const int CountCap = 10_000;
 
+    /// <summary>Tags and custom-field keys and values up to this length are in contact_filter_values (migration LeadQueryIndexes).</summary>
+    public const int FilterValueMax = 200;
+
     public async Task<LeadPage> PageAsync(Guid tenantId, Guid? memberId, LeadFilter filter, int skip, int take, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
@@ -185,28 +188,37 @@ public sealed class LeadQueries(ContextScopes scopes)
         if (f.CreatedFrom is { } from) { var at = Utc(from); leads = leads.Where(c => c.CreatedAt >= at); }
         if (f.CreatedTo is { } to) { var at = Utc(to.AddDays(1)); leads = leads.Where(c => c.CreatedAt < at); }
         if (f.ActiveFrom is { } active) { var at = Utc(active); leads = leads.Where(c => c.LastSeenAt >= at); }
-        // Tags and custom fields: the word table contact_filter_values (kept by a trigger on contacts) narrows to the
-        // matching leads on its index; array and jsonb containment are not leakproof, so under row-level security no
-        // index could serve them and they are only the exact recheck of those few rows (a value past 200 characters is
-        // stored cut there).
+        // Tags and custom fields: the table contact_filter_values (kept by a trigger on contacts: every tag and custom-field
+        // pair up to FilterValueMax characters) gives the matching leads from its index. Array and jsonb containment are not
+        // leakproof, so under row-level security no index could serve them: they remain only for longer values.
         if (f.Tag is { } tag)
         {
-            var tagged = db.Database.SqlQuery<Guid>($"""
-                SELECT v.contact_id AS "Value" FROM contact_filter_values v JOIN contacts k ON k.id = v.contact_id
-                WHERE v.tenant_id = {tenantId} AND v.kind = 't' AND v.key = '' AND v.value = (left({tag}, 200) COLLATE "C")
-                  AND k.tags @> ARRAY[{tag}]::text[]
-                """);
-            leads = leads.Where(c => tagged.Contains(c.Id));
+            if (tag.Length <= FilterValueMax)
+            {
+                var tagged = db.Database.SqlQuery<Guid>($"""
+                    SELECT contact_id AS "Value" FROM contact_filter_values
+                    WHERE tenant_id = {tenantId} AND kind = 't' AND key = '' AND value = ({tag} COLLATE "C")
+                    """);
+                leads = leads.Where(c => tagged.Contains(c.Id));
+            }
+            else leads = leads.Where(c => EF.Property<string[]>(c, "_tags").Contains(tag));
         }
         if (f.FieldPair is var (key, value))
         {
-            // jsonb containment: {"key":"value"} @> — exact match on one custom field.
-            var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [key] = value });
-            var matching = db.Database.SqlQuery<Guid>($"""
-                SELECT v.contact_id AS "Value" FROM contact_filter_values v JOIN contacts k ON k.id = v.contact_id
-                WHERE v.tenant_id = {tenantId} AND v.kind = 'f' AND v.key = (left({key}, 200) COLLATE "C")
-                  AND v.value = (left({value}, 200) COLLATE "C") AND k.fields @> {json}::jsonb
-                """);
+            IQueryable<Guid> matching;
+            if (key.Length <= FilterValueMax && value.Length <= FilterValueMax)
+            {
+                matching = db.Database.SqlQuery<Guid>($"""
+                    SELECT contact_id AS "Value" FROM contact_filter_values
+                    WHERE tenant_id = {tenantId} AND kind = 'f' AND key = ({key} COLLATE "C") AND value = ({value} COLLATE "C")
+                    """);
+            }
+            else
+            {
+                // jsonb containment: {"key":"value"} @> — exact match on one custom field.
+                var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [key] = value });
+                matching = db.Database.SqlQuery<Guid>($"""SELECT id AS "Value" FROM contacts WHERE fields @> {json}::jsonb""");
+            }
             leads = leads.Where(c => matching.Contains(c.Id));
         }
         foreach (var word in InboxQueries.SearchWords(f.Q))

@@ -54,7 +54,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
             //    one column instead of summing links per row. Deltas, not a recount: two payments of one lead committing
             //    together both land (the second waits on the contact's row and re-reads its value). Moving a link to another
             //    contact (merge) takes its amount along; a deleted contact's links find no row to update.
-            // 2. contact_filter_values: a contact's tags and custom-field pairs as btree rows (kind 't' / 'f'), so the leads
+            // 2. contact_filter_values: a contact's tags and custom-field pairs (up to 200 characters; LeadQueries.FilterValueMax)
+            //    as btree rows (kind 't' / 'f'), so the leads
             //    filters "tag" and "field = value" read an index: array and jsonb containment are not leakproof, and under
             //    row-level security PostgreSQL never uses an index for them (docs/benchmarks.md).
             // 3. The search word tables' per-row index gains the term: the inbox checks a common search word per conversation
@@ -84,20 +85,20 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                 CREATE TABLE contact_filter_values (
                     tenant_id uuid NOT NULL,
-                    kind "char" NOT NULL,
+                    kind text COLLATE "C" NOT NULL,
                     key text COLLATE "C" NOT NULL,
                     value text COLLATE "C" NOT NULL,
                     contact_id uuid NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
                     PRIMARY KEY (tenant_id, kind, key, value, contact_id));
                 CREATE INDEX ix_contact_filter_values_contact ON contact_filter_values (tenant_id, contact_id);
-                CREATE FUNCTION contact_filter_values_of(fields jsonb, tags text[]) RETURNS TABLE (kind "char", key text, value text)
+                CREATE FUNCTION contact_filter_values_of(fields jsonb, tags text[]) RETURNS TABLE (kind text, key text, value text)
                 LANGUAGE sql IMMUTABLE AS $$
                     SELECT DISTINCT x.kind, x.key, x.value FROM (
-                        SELECT 'f'::"char" AS kind, left(e.key, 200) AS key, left(e.value, 200) AS value
+                        SELECT 'f'::text AS kind, e.key, e.value
                         FROM jsonb_each_text(CASE WHEN jsonb_typeof(fields) = 'object' THEN fields ELSE '{}'::jsonb END) AS e
                         UNION ALL
-                        SELECT 't'::"char", '', left(t, 200) FROM unnest(coalesce(tags, '{}'::text[])) AS t) x
-                    WHERE x.value IS NOT NULL
+                        SELECT 't'::text, '', t FROM unnest(coalesce(tags, '{}'::text[])) AS t) x
+                    WHERE x.value IS NOT NULL AND length(x.key) <= 200 AND length(x.value) <= 200
                 $$;
                 CREATE FUNCTION contact_filter_values_from_contact() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
