@@ -25,13 +25,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
-        var search = await SearchAsync(db, tenantId, SearchWords(filter.Search), ct);
-        var conversations = search.Root.AsNoTracking();
-        if (search.Rare is { } rare)
-        {
-            var (byConversation, byContact) = rare;
-            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
-        }
+        var conversations = await SearchAsync(db, tenantId, db.Conversations.AsNoTracking(), SearchWords(filter.Search), ct);
 
         if (filter.Status is { } status) conversations = conversations.Where(c => c.Status == status);
         // Resolved work is history: the working tabs hide it unless asked for by status.
@@ -81,60 +75,54 @@ public sealed class InboxQueries(ContextScopes scopes)
         return await WithDetailsAsync(db, Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id)), ct);
     }
 
-    /// <summary>A search word matching more conversations than this is "common": the list walks its index and probes it.</summary>
+    /// <summary>A search word matching more conversations than this is "common" (see <see cref="SearchAsync"/>).</summary>
     private const int RareWordCap = 2_000;
 
     /// <summary>
     /// Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of one of
     /// the conversation's messages (accents and case ignored; word tables kept by triggers, read as prefix ranges on a
     /// <c>COLLATE "C"</c> btree, which row-level security lets PostgreSQL use). The first word with at most
-    /// <see cref="RareWordCap"/> matches gives the candidates (ids the list looks up and sorts: a phone fragment or a rare
-    /// word never walks the whole list); every other word is checked per row with one index probe (words ×
-    /// (conversation, term) indexes), so a common word costs the rows walked to fill a page, not a set of all its matches.
+    /// <see cref="RareWordCap"/> matches gives the candidates, looked up by id and sorted (a phone fragment or a rare word
+    /// never walks the whole list probing a set); each other word is two id sets PostgreSQL hashes once while the list
+    /// walks its usual index (a common word fills a page within a few hundred rows).
     /// </summary>
-    private static async Task<(IQueryable<Conversation> Root, (List<Guid> Conversations, List<Guid> Contacts)? Rare)> SearchAsync(
-        AppDbContext db, Guid tenantId, IReadOnlyList<string> words, CancellationToken ct)
+    private static async Task<IQueryable<Conversation>> SearchAsync(AppDbContext db, Guid tenantId, IQueryable<Conversation> conversations,
+        IReadOnlyList<string> words, CancellationToken ct)
     {
-        if (words.Count == 0) return (db.Conversations, null);
-        // Normalised once here: lower(unaccent(…)) evaluated inside a per-row probe would run on every row walked.
+        if (words.Count == 0) return conversations;
+        // Normalised once here rather than lower(unaccent(…)) in every statement.
         var terms = (await db.Database.SqlQuery<string>($"""
             SELECT lower(unaccent(w)) AS "Value" FROM unnest({words.ToArray()}) WITH ORDINALITY AS u(w, i) ORDER BY i
             """).ToListAsync(ct)).Where(t => t.Length > 0).Distinct().ToList();
-        (List<Guid>, List<Guid>)? rare = null;
-        string? rareTerm = null;
+        string? rare = null;
         foreach (var term in terms)
         {
-            var byConversation = await db.Database.SqlQuery<Guid>($"""
-                SELECT conversation_id AS "Value" FROM conversation_terms
-                WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
-                LIMIT {RareWordCap + 1}
-                """).ToListAsync(ct);
+            var byConversation = await ByConversation(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
             if (byConversation.Count > RareWordCap) continue;
-            var byContact = await db.Database.SqlQuery<Guid>($"""
-                SELECT contact_id AS "Value" FROM contact_terms
-                WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
-                LIMIT {RareWordCap + 1}
-                """).ToListAsync(ct);
+            var byContact = await ByContact(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
             if (byConversation.Count + byContact.Count > RareWordCap) continue;
-            (rare, rareTerm) = ((byConversation.Distinct().ToList(), byContact.Distinct().ToList()), term);
+            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
+            rare = term;
             break;
         }
-        var probes = terms.Where(t => t != rareTerm).ToList();
-        if (probes.Count == 0) return (db.Conversations, rare);
-        // Scalar subqueries rather than EXISTS: PostgreSQL would turn an EXISTS into a hashed set of every match.
-        var sql = new StringBuilder("SELECT c.*, c.xmin FROM conversations c WHERE true");
-        for (var i = 0; i < probes.Count; i++)
+        foreach (var term in terms.Where(t => t != rare))
         {
-            sql.Append(CultureInfo.InvariantCulture, $$"""
-
-                 AND ((SELECT 1 FROM conversation_terms t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
-                        AND t.term >= ({{{i}}} COLLATE "C") AND t.term < (({{{i}}} || chr(1114111)) COLLATE "C") LIMIT 1) IS NOT NULL
-                   OR (SELECT 1 FROM contact_terms k WHERE k.tenant_id = c.tenant_id AND k.contact_id = c.contact_id
-                        AND k.term >= ({{{i}}} COLLATE "C") AND k.term < (({{{i}}} || chr(1114111)) COLLATE "C") LIMIT 1) IS NOT NULL)
-                """);
+            var byConversation = ByConversation(db, tenantId, term);
+            var byContact = ByContact(db, tenantId, term);
+            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
         }
-        return (db.Conversations.FromSql(System.Runtime.CompilerServices.FormattableStringFactory.Create(sql.ToString(), [.. probes])), rare);
+        return conversations;
     }
+
+    private static IQueryable<Guid> ByConversation(AppDbContext db, Guid tenantId, string term) => db.Database.SqlQuery<Guid>($"""
+        SELECT conversation_id AS "Value" FROM conversation_terms
+        WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+        """);
+
+    private static IQueryable<Guid> ByContact(AppDbContext db, Guid tenantId, string term) => db.Database.SqlQuery<Guid>($"""
+        SELECT contact_id AS "Value" FROM contact_terms
+        WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+        """);
 
     /// <summary>
     /// Adds what the list shows besides the conversation row: its labels, and since when a waiting customer waits (the

@@ -58,14 +58,8 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
             //    as btree rows (kind 't' / 'f'), so the leads
             //    filters "tag" and "field = value" read an index: array and jsonb containment are not leakproof, and under
             //    row-level security PostgreSQL never uses an index for them (docs/benchmarks.md).
-            // 3. The search word tables' per-row index gains the term: the inbox checks a common search word per conversation
-            //    walked with one probe (tenant, conversation, term range) instead of reading all that conversation's terms.
             migrationBuilder.Sql($$"""
                 SELECT set_config('app.platform', 'on', true);
-                CREATE INDEX ix_conversation_terms_conversation_term ON conversation_terms (tenant_id, conversation_id, term);
-                DROP INDEX ix_conversation_terms_conversation;
-                CREATE INDEX ix_contact_terms_contact_term ON contact_terms (tenant_id, contact_id, term);
-                DROP INDEX ix_contact_terms_contact;
                 CREATE FUNCTION payment_links_contact_value() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('{{nameof(PaymentLinkStatus.Pending)}}', '{{nameof(PaymentLinkStatus.Paid)}}') THEN
@@ -117,7 +111,7 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 """);
             RowLevelSecurity.EnableTenantTable(migrationBuilder, "contact_filter_values");
 
-            // 4. Every existing policy reads its settings through scalar subqueries (as RowLevelSecurity now writes them):
+            // 3. Every existing policy reads its settings through scalar subqueries (as RowLevelSecurity now writes them):
             //    evaluated once per statement instead of per row. Same values, same rules; a policy already in that form
             //    (a database created after this change) is left alone.
             migrationBuilder.Sql("""
@@ -150,10 +144,6 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                 DROP TABLE IF EXISTS contact_filter_values;
                 DROP TRIGGER IF EXISTS payment_links_contact_value ON payment_links;
                 DROP FUNCTION IF EXISTS payment_links_contact_value();
-                CREATE INDEX ix_conversation_terms_conversation ON conversation_terms (tenant_id, conversation_id);
-                DROP INDEX ix_conversation_terms_conversation_term;
-                CREATE INDEX ix_contact_terms_contact ON contact_terms (tenant_id, contact_id);
-                DROP INDEX ix_contact_terms_contact_term;
                 """);
 
             migrationBuilder.DropIndex(
