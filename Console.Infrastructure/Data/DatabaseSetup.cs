@@ -44,7 +44,7 @@ public static class DatabaseSetup
         "agent_profiles", "token_usage", "appointments", "agent_files", "payment_links",
         "knowledge_documents", "knowledge_chunks", "knowledge_files", "agent_tools",
         "presence_leases",
-        "canned_replies", "conversation_terms", "contact_terms",
+        "canned_replies", "conversation_terms", "contact_terms", "contact_filter_values",
         "products",
         "labels", "conversation_labels",
         "scheduled_items", "follow_up_policies",

@@ -25,7 +25,7 @@ public sealed class InboxQueries(ContextScopes scopes)
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
-        var conversations = db.Conversations.AsNoTracking();
+        var conversations = await SearchAsync(db, tenantId, db.Conversations.AsNoTracking(), SearchWords(filter.Search), ct);
 
         if (filter.Status is { } status) conversations = conversations.Where(c => c.Status == status);
         // Resolved work is history: the working tabs hide it unless asked for by status.
@@ -53,24 +53,6 @@ public sealed class InboxQueries(ContextScopes scopes)
             var contacts = db.Contacts.Where(k => k.Temperature == temperature).Select(k => k.Id);
             conversations = conversations.Where(c => contacts.Contains(c.ContactId));
         }
-        // Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of
-        // one of the conversation's messages (accents and case ignored).
-        foreach (var word in SearchWords(filter.Search))
-        {
-            // Two id sets PostgreSQL hashes once each; the list then walks its usual index and probes them.
-            var byMessage = db.Database.SqlQuery<Guid>($"""
-                SELECT t.conversation_id AS "Value" FROM conversation_terms t
-                WHERE t.tenant_id = {tenantId} AND t.term >= (lower(unaccent({word})) COLLATE "C")
-                  AND t.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
-                """);
-            var byContact = db.Database.SqlQuery<Guid>($"""
-                SELECT k.contact_id AS "Value" FROM contact_terms k
-                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
-                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
-                """);
-            conversations = conversations.Where(c => byMessage.Contains(c.Id) || byContact.Contains(c.ContactId));
-        }
-
         List<InboxRow> rows;
         if (filter.Tab == InboxTab.NeedsHuman) return await WithDetailsAsync(db, await NeedingHumanAsync(db, conversations, cursor, pageSize, ct), ct);
 
@@ -92,6 +74,55 @@ public sealed class InboxQueries(ContextScopes scopes)
             .Take(pageSize + 1).ToListAsync(ct);
         return await WithDetailsAsync(db, Page(rows, pageSize, r => new Cursor(r.LastMessageAt?.UtcTicks ?? Cursor.Null, 0, r.Id)), ct);
     }
+
+    /// <summary>A search word matching more conversations than this is "common" (see <see cref="SearchAsync"/>).</summary>
+    private const int RareWordCap = 2_000;
+
+    /// <summary>
+    /// Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of one of
+    /// the conversation's messages (accents and case ignored; word tables kept by triggers, read as prefix ranges on a
+    /// <c>COLLATE "C"</c> btree, which row-level security lets PostgreSQL use). The first word with at most
+    /// <see cref="RareWordCap"/> matches gives the candidates, looked up by id and sorted (a phone fragment or a rare word
+    /// never walks the whole list probing a set); each other word is two id sets PostgreSQL hashes once while the list
+    /// walks its usual index (a common word fills a page within a few hundred rows).
+    /// </summary>
+    private static async Task<IQueryable<Conversation>> SearchAsync(AppDbContext db, Guid tenantId, IQueryable<Conversation> conversations,
+        IReadOnlyList<string> words, CancellationToken ct)
+    {
+        if (words.Count == 0) return conversations;
+        // Normalised once here rather than lower(unaccent(…)) in every statement.
+        var terms = (await db.Database.SqlQuery<string>($"""
+            SELECT lower(unaccent(w)) AS "Value" FROM unnest({words.ToArray()}) WITH ORDINALITY AS u(w, i) ORDER BY i
+            """).ToListAsync(ct)).Where(t => t.Length > 0).Distinct().ToList();
+        string? rare = null;
+        foreach (var term in terms)
+        {
+            var byConversation = await ByConversation(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
+            if (byConversation.Count > RareWordCap) continue;
+            var byContact = await ByContact(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
+            if (byConversation.Count + byContact.Count > RareWordCap) continue;
+            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
+            rare = term;
+            break;
+        }
+        foreach (var term in terms.Where(t => t != rare))
+        {
+            var byConversation = ByConversation(db, tenantId, term);
+            var byContact = ByContact(db, tenantId, term);
+            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
+        }
+        return conversations;
+    }
+
+    private static IQueryable<Guid> ByConversation(AppDbContext db, Guid tenantId, string term) => db.Database.SqlQuery<Guid>($"""
+        SELECT conversation_id AS "Value" FROM conversation_terms
+        WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+        """);
+
+    private static IQueryable<Guid> ByContact(AppDbContext db, Guid tenantId, string term) => db.Database.SqlQuery<Guid>($"""
+        SELECT contact_id AS "Value" FROM contact_terms
+        WHERE tenant_id = {tenantId} AND term >= ({term} COLLATE "C") AND term < (({term} || chr(1114111)) COLLATE "C")
+        """);
 
     /// <summary>
     /// Adds what the list shows besides the conversation row: its labels, and since when a waiting customer waits (the

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Infrastructure.Data;
+using OperatorConsole.Infrastructure.Data.Configurations;
 using OperatorConsole.Infrastructure.Inbox;
 using OperatorConsole.Infrastructure.Tenancy;
 
@@ -93,7 +93,8 @@ public sealed record KanbanColumn(Guid StageId, IReadOnlyList<LeadRow> Items, in
 /// <summary>
 /// Reads for the leads grid, the kanban and the CSV export: server-side filtering, sorting and paging over the tenant's
 /// contacts, limited to the channels the member works (a member restricted to some channels sees only leads that wrote
-/// on one of them). A lead's value is the sum of its open and paid payment links.
+/// on one of them). A lead's value is the sum of its open and paid payment links, kept on the contact by a trigger
+/// (<see cref="ContactConfiguration.LeadValue"/>).
 /// </summary>
 public sealed class LeadQueries(ContextScopes scopes)
 {
@@ -105,12 +106,15 @@ public sealed class LeadQueries(ContextScopes scopes)
     /// </summary>
     public const int CountCap = 10_000;
 
+    /// <summary>Tags and custom-field keys and values up to this length are in contact_filter_values (migration LeadQueryIndexes).</summary>
+    public const int FilterValueMax = 200;
+
     public async Task<LeadPage> PageAsync(Guid tenantId, Guid? memberId, LeadFilter filter, int skip, int take, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = await FilteredAsync(work.Db, memberId, filter, ct);
+        var leads = await FilteredAsync(work.Db, tenantId, memberId, filter, ct);
         var total = await leads.Take(CountCap + 1).CountAsync(ct);
-        var rows = await Project(work.Db, Sorted(leads, filter).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
+        var rows = await Project(Sorted(leads, filter).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
         return new LeadPage(rows, total);
     }
 
@@ -119,20 +123,28 @@ public sealed class LeadQueries(ContextScopes scopes)
     {
         await using var work = scopes.ForTenant(tenantId);
         var db = work.Db;
-        var leads = await FilteredAsync(db, memberId, filter with { StageId = null }, ct);
+        var leads = await FilteredAsync(db, tenantId, memberId, filter with { StageId = null }, ct);
         var stages = await db.PipelineStages.AsNoTracking().OrderBy(s => s.Position).Select(s => s.Id).ToListAsync(ct);
+        var shown = filter.StageId is { } only ? stages.Where(s => s == only).ToList() : stages;
+        // Every column's count in one statement, each still capped (an index range read of at most CountCap + 1 rows on
+        // the (tenant, stage, score) index)…
+        var counts = shown.Count == 0 ? [] : await db.PipelineStages.Where(s => shown.Contains(s.Id))
+            .Select(s => new { s.Id, Count = leads.Where(c => c.StageId == s.Id).Take(CountCap + 1).Count() })
+            .ToDictionaryAsync(x => x.Id, x => x.Count, ct);
+        // …then the value of the columns under the cap in one grouped read of the contacts' kept value (past the cap the
+        // column shows no value: adding up that many leads on each refresh costs more than the number tells).
+        var small = counts.Where(c => c.Value is > 0 and <= CountCap).Select(c => c.Key).ToList();
+        var values = small.Count == 0 ? [] : await leads.Where(c => small.Contains(c.StageId)).GroupBy(c => c.StageId)
+            .Select(g => new { g.Key, Value = g.Sum(c => EF.Property<decimal>(c, ContactConfiguration.LeadValue)) })
+            .ToDictionaryAsync(x => x.Key, x => x.Value, ct);
         var columns = new List<KanbanColumn>();
         foreach (var stage in stages)
         {
-            if (filter.StageId is { } only && only != stage) { columns.Add(new KanbanColumn(stage, [], 0, 0)); continue; }
-            // Per column, each on the (tenant, stage, score) index, so no query walks the whole workspace.
-            var column = leads.Where(c => c.StageId == stage);
-            var count = await column.Take(CountCap + 1).CountAsync(ct);
-            var items = count == 0 ? [] : await Project(db, column.OrderByDescending(c => c.Score).ThenByDescending(c => c.Id)
-                .Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
-            decimal? value = count is 0 or > CountCap ? (count == 0 ? 0 : null)
-                : await db.PaymentLinks.Where(p => column.Select(c => c.Id).Contains(p.ContactId)
-                    && (p.Status == PaymentLinkStatus.Pending || p.Status == PaymentLinkStatus.Paid)).SumAsync(p => (decimal?)p.Amount, ct) ?? 0;
+            var count = counts.GetValueOrDefault(stage);
+            // Per column, on the (tenant, stage, score) index, so no query walks the whole workspace.
+            var items = count == 0 ? [] : await Project(leads.Where(c => c.StageId == stage)
+                .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
+            decimal? value = count == 0 ? 0 : count > CountCap ? null : values.GetValueOrDefault(stage);
             columns.Add(new KanbanColumn(stage, items, count, value));
         }
         return columns;
@@ -143,9 +155,9 @@ public sealed class LeadQueries(ContextScopes scopes)
         CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = (await FilteredAsync(work.Db, memberId, filter with { StageId = null }, ct)).Where(c => c.StageId == stageId)
+        var leads = (await FilteredAsync(work.Db, tenantId, memberId, filter with { StageId = null }, ct)).Where(c => c.StageId == stageId)
             .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize));
-        return await Project(work.Db, leads).ToListAsync(ct);
+        return await Project(leads).ToListAsync(ct);
     }
 
     /// <summary>The whole filtered view, streamed in the grid's order (CSV export); <paramref name="ids"/> narrows it to a selection.</summary>
@@ -153,12 +165,12 @@ public sealed class LeadQueries(ContextScopes scopes)
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
-        var leads = await FilteredAsync(work.Db, memberId, filter, ct);
+        var leads = await FilteredAsync(work.Db, tenantId, memberId, filter, ct);
         if (ids is not null) leads = leads.Where(c => ids.Contains(c.Id));
-        await foreach (var row in Project(work.Db, Sorted(leads, filter)).AsAsyncEnumerable().WithCancellation(ct)) yield return row;
+        await foreach (var row in Project(Sorted(leads, filter)).AsAsyncEnumerable().WithCancellation(ct)) yield return row;
     }
 
-    private static async Task<IQueryable<Contact>> FilteredAsync(AppDbContext db, Guid? memberId, LeadFilter f, CancellationToken ct)
+    private static async Task<IQueryable<Contact>> FilteredAsync(AppDbContext db, Guid tenantId, Guid? memberId, LeadFilter f, CancellationToken ct)
     {
         var leads = db.Contacts.AsNoTracking();
         if (memberId is { } member)
@@ -176,19 +188,45 @@ public sealed class LeadQueries(ContextScopes scopes)
         if (f.CreatedFrom is { } from) { var at = Utc(from); leads = leads.Where(c => c.CreatedAt >= at); }
         if (f.CreatedTo is { } to) { var at = Utc(to.AddDays(1)); leads = leads.Where(c => c.CreatedAt < at); }
         if (f.ActiveFrom is { } active) { var at = Utc(active); leads = leads.Where(c => c.LastSeenAt >= at); }
-        if (f.Tag is { } tag) leads = leads.Where(c => EF.Property<string[]>(c, "_tags").Contains(tag));
+        // Tags and custom fields: the table contact_filter_values (kept by a trigger on contacts: every tag and custom-field
+        // pair up to FilterValueMax characters) gives the matching leads from its index. Array and jsonb containment are not
+        // leakproof, so under row-level security no index could serve them: they remain only for longer values.
+        if (f.Tag is { } tag)
+        {
+            if (tag.Length <= FilterValueMax)
+            {
+                var tagged = db.Database.SqlQuery<Guid>($"""
+                    SELECT contact_id AS "Value" FROM contact_filter_values
+                    WHERE tenant_id = {tenantId} AND kind = 't' AND key = '' AND value = ({tag} COLLATE "C")
+                    """);
+                leads = leads.Where(c => tagged.Contains(c.Id));
+            }
+            else leads = leads.Where(c => EF.Property<string[]>(c, "_tags").Contains(tag));
+        }
         if (f.FieldPair is var (key, value))
         {
-            // jsonb containment: {"key":"value"} @> — exact match on one custom field.
-            var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [key] = value });
-            var matching = db.Database.SqlQuery<Guid>($"""SELECT id AS "Value" FROM contacts WHERE fields @> {json}::jsonb""");
+            IQueryable<Guid> matching;
+            if (key.Length <= FilterValueMax && value.Length <= FilterValueMax)
+            {
+                matching = db.Database.SqlQuery<Guid>($"""
+                    SELECT contact_id AS "Value" FROM contact_filter_values
+                    WHERE tenant_id = {tenantId} AND kind = 'f' AND key = ({key} COLLATE "C") AND value = ({value} COLLATE "C")
+                    """);
+            }
+            else
+            {
+                // jsonb containment: {"key":"value"} @> — exact match on one custom field.
+                var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [key] = value });
+                matching = db.Database.SqlQuery<Guid>($"""SELECT id AS "Value" FROM contacts WHERE fields @> {json}::jsonb""");
+            }
             leads = leads.Where(c => matching.Contains(c.Id));
         }
         foreach (var word in InboxQueries.SearchWords(f.Q))
         {
             var matching = db.Database.SqlQuery<Guid>($"""
                 SELECT k.contact_id AS "Value" FROM contact_terms k
-                WHERE k.term >= (lower(unaccent({word})) COLLATE "C") AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
+                WHERE k.tenant_id = {tenantId} AND k.term >= (lower(unaccent({word})) COLLATE "C")
+                  AND k.term < ((lower(unaccent({word})) || chr(1114111)) COLLATE "C")
                 """);
             leads = leads.Where(c => matching.Contains(c.Id));
         }
@@ -209,10 +247,8 @@ public sealed class LeadQueries(ContextScopes scopes)
         _ => leads.OrderByDescending(c => c.Score).ThenByDescending(c => c.Id),
     };
 
-    private static IQueryable<LeadRow> Project(AppDbContext db, IQueryable<Contact> leads) =>
+    private static IQueryable<LeadRow> Project(IQueryable<Contact> leads) =>
         leads.Select(c => new LeadRow(c.Id, c.Name, c.PhoneE164, c.Email, c.StageId, c.Score, c.Temperature, c.OwnerMemberId,
-            EF.Property<string[]>(c, "_tags"), c.CreatedAt, c.LastSeenAt,
-            db.PaymentLinks.Where(p => p.ContactId == c.Id && (p.Status == PaymentLinkStatus.Pending || p.Status == PaymentLinkStatus.Paid))
-                .Sum(p => (decimal?)p.Amount) ?? 0,
+            EF.Property<string[]>(c, "_tags"), c.CreatedAt, c.LastSeenAt, EF.Property<decimal>(c, ContactConfiguration.LeadValue),
             EF.Property<Dictionary<string, string>>(c, "_fields")));
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OperatorConsole.Domain.Agent;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Infrastructure.Pipeline;
@@ -232,5 +233,78 @@ public class PipelineTests(RecordingEventsApp app) : IClassFixture<RecordingEven
         Assert.Equal(stages.Select(s => s.Id), board.Select(c => c.StageId));
         Assert.Equal(2, board.Single(c => c.StageId == won.Id).Count);
         Assert.Equal(2, app.Recorded.All<LeadStageChanged>().Count(e => e.TenantId == tenant.Id));
+    }
+
+    [Fact]
+    public async Task A_leads_value_follows_its_payment_links_when_paid_expired_refunded_and_merged()
+    {
+        // The grid and the kanban read the value kept on the contact (trigger payment_links_contact_value), not a sum per row.
+        var tenant = await app.TenantAsync();
+        var a = await app.ConversationAsync(tenant.Id, "Irene Vela");
+        var b = await app.ConversationAsync(tenant.Id, "Irene Vela Messenger");
+        var leads = app.Services.GetRequiredService<LeadQueries>();
+        async Task<decimal> ValueAsync(Guid contactId) =>
+            (await leads.PageAsync(tenant.Id, null, new LeadFilter(), 0, 50)).Items.Single(i => i.Id == contactId).Value;
+        var now = DateTimeOffset.UtcNow;
+        var cleaning = PaymentLink.Create(tenant.Id, a.ContactId, a.Id, "Limpieza", 100m, "MXN", now);
+        var whitening = PaymentLink.Create(tenant.Id, a.ContactId, a.Id, "Blanqueamiento", 250m, "MXN", now);
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            work.Db.PaymentLinks.AddRange(cleaning, whitening);
+            await work.Db.SaveChangesAsync();
+        }
+        Assert.Equal(350m, await ValueAsync(a.ContactId));
+
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            Assert.True((await work.Db.PaymentLinks.SingleAsync(p => p.Id == whitening.Id)).MarkPaid(300m, "MXN", now)); // Stripe's amount
+            Assert.True((await work.Db.PaymentLinks.SingleAsync(p => p.Id == cleaning.Id)).MarkUnpaid(PaymentLinkStatus.Expired, now));
+            await work.Db.SaveChangesAsync();
+        }
+        Assert.Equal(300m, await ValueAsync(a.ContactId));
+        var column = (await leads.BoardAsync(tenant.Id, null, new LeadFilter(), 20)).Single(c => c.Items.Any(i => i.Id == a.ContactId));
+        Assert.Equal(2, column.Count);
+        Assert.Equal(300m, column.Value);
+
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+            await OperatorConsole.Infrastructure.Leads.LeadCommands.MergeAsync(work.Db, b.ContactId, a.ContactId, "test", now);
+        Assert.Equal(300m, await ValueAsync(b.ContactId));
+
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+            await work.Db.Database.ExecuteSqlAsync($"UPDATE payment_links SET status = {nameof(PaymentLinkStatus.Refunded)} WHERE id = {whitening.Id}");
+        Assert.Equal(0m, await ValueAsync(b.ContactId));
+    }
+
+    [Fact]
+    public async Task A_changed_custom_field_or_new_tag_moves_the_lead_between_filters_and_a_board_counts_per_column_with_them()
+    {
+        var tenant = await app.TenantAsync();
+        var a = await app.ConversationAsync(tenant.Id, "Julia Mar");
+        await app.ConversationAsync(tenant.Id, "Kevin Luz");
+        var leads = app.Services.GetRequiredService<LeadQueries>();
+        async Task<string[]> Names(LeadFilter f) => (await leads.PageAsync(tenant.Id, null, f, 0, 50)).Items.Select(i => i.Name!).Order().ToArray();
+        async Task SetFieldAsync(string value)
+        {
+            await using var work = app.Scopes.ForTenant(tenant.Id);
+            (await work.Db.Contacts.SingleAsync(c => c.Id == a.ContactId)).SetField("sucursal", value);
+            await work.Db.SaveChangesAsync();
+        }
+        await SetFieldAsync("Centro");
+        Assert.Equal(["Julia Mar"], await Names(new LeadFilter { Field = "sucursal = Centro" }));
+        await SetFieldAsync("Norte");
+        Assert.Empty(await Names(new LeadFilter { Field = "sucursal = Centro" }));
+        Assert.Equal(["Julia Mar"], await Names(new LeadFilter { Field = "sucursal = Norte" }));
+        Assert.Empty(await Names(new LeadFilter { Field = "sucursal = norte" }));
+        Assert.Empty(await Names(new LeadFilter { Tag = "Frecuente" }));
+        await Pipeline.AddTagAsync(tenant.Id, [a.ContactId], "Frecuente");
+        Assert.Equal(["Julia Mar"], await Names(new LeadFilter { Tag = "Frecuente" }));
+
+        var board = await leads.BoardAsync(tenant.Id, null, new LeadFilter { Tag = "Frecuente" }, 20);
+        Assert.Equal(1, board.Sum(c => c.Count));
+        Assert.Equal(["Julia Mar"], board.SelectMany(c => c.Items).Select(i => i.Name!).ToArray());
+        var first = board[0].StageId;
+        var only = await leads.BoardAsync(tenant.Id, null, new LeadFilter { StageId = first }, 20);
+        Assert.Equal(2, only.Single(c => c.StageId == first).Count);
+        Assert.All(only.Where(c => c.StageId != first), c => Assert.Equal((0, 0m), (c.Count, c.Value ?? -1)));
     }
 }

@@ -1925,6 +1925,13 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");
 
+                    b.Property<decimal>("Value")
+                        .ValueGeneratedOnAdd()
+                        .HasPrecision(14, 2)
+                        .HasColumnType("numeric(14,2)")
+                        .HasDefaultValue(0m)
+                        .HasColumnName("value");
+
                     b.Property<string>("_fields")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -1947,17 +1954,26 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("TenantId", "Email")
                         .HasDatabaseName("ix_contacts_tenant_id_email");
 
-                    b.HasIndex("TenantId", "OwnerMemberId")
-                        .HasDatabaseName("ix_contacts_tenant_id_owner_member_id");
-
                     b.HasIndex("TenantId", "PhoneE164")
                         .HasDatabaseName("ix_contacts_tenant_id_phone_e164");
+
+                    b.HasIndex("TenantId", "LastSeenAt", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_last_seen_at_id");
+
+                    b.HasIndex("TenantId", "Name", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_name_id");
 
                     b.HasIndex("TenantId", "Score", "Id")
                         .HasDatabaseName("ix_contacts_tenant_id_score_id");
 
+                    b.HasIndex("TenantId", "OwnerMemberId", "Score", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_owner_member_id_score_id");
+
                     b.HasIndex("TenantId", "StageId", "Score", "Id")
                         .HasDatabaseName("ix_contacts_tenant_id_stage_id_score_id");
+
+                    b.HasIndex("TenantId", "Temperature", "Score", "Id")
+                        .HasDatabaseName("ix_contacts_tenant_id_temperature_score_id");
 
                     b.ToTable("contacts", (string)null);
                 });
@@ -2001,6 +2017,9 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
 
                     b.HasIndex("ContactId")
                         .HasDatabaseName("ix_contact_identities_contact_id");
+
+                    b.HasIndex("TenantId", "ChannelId", "ContactId")
+                        .HasDatabaseName("ix_contact_identities_tenant_id_channel_id_contact_id");
 
                     b.HasIndex("TenantId", "ChannelId", "Kind", "Value")
                         .IsUnique()
