@@ -234,7 +234,7 @@ public class MediaUnderstandingTests(MediaAgentApp media, BrowserFixture browser
         await page.GetByRole(AriaRole.Tab, new() { Name = "Archivos" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Aún no hay archivos")).ToBeVisibleAsync();
         var pdf = "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"u8.ToArray();
-        await page.Locator("[data-testid=file-form] input[type=file]").SetInputFilesAsync(new FilePayload
+        await page.Locator("[data-testid=file-form] input[type=file]").ChooseFileAsync(new FilePayload
         {
             Name = "menu-primavera.pdf", MimeType = "application/pdf", Buffer = pdf,
         });

@@ -395,7 +395,7 @@ public class ComposerBrowserTests(ComposerBrowserApp fixture, BrowserFixture bro
             await Assertions.Expect(page.GetByTestId("attachment-preview")).ToHaveCountAsync(0);
         }
         // The upload control keeps a spent input (d-none) beside the fresh one it adds after each choice is cleared.
-        await page.Locator("[data-testid=composer] input[type=file]:not(.d-none)").Last.SetInputFilesAsync(new FilePayload { Name = name, MimeType = type, Buffer = bytes });
+        await page.Locator("[data-testid=composer] input[type=file]:not(.d-none)").Last.ChooseFileAsync(new FilePayload { Name = name, MimeType = type, Buffer = bytes });
         if (replace) await Assertions.Expect(page.GetByTestId("attachment-preview")).ToContainTextAsync(name);
     }
 

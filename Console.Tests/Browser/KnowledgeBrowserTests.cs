@@ -32,7 +32,7 @@ public class KnowledgeBrowserTests(AgentBrowserApp agent, BrowserFixture browser
     {
         var page = await KnowledgeTabAsync("es-MX", 1366, 800, "Conocimiento");
         var name = "folleto-" + Guid.NewGuid().ToString("N")[..6];
-        await page.Locator("[data-testid=knowledge-upload] input[type=file]").SetInputFilesAsync(new FilePayload
+        await page.Locator("[data-testid=knowledge-upload] input[type=file]").ChooseFileAsync(new FilePayload
         {
             Name = name + ".pdf", MimeType = "application/pdf", Buffer = KnowledgeFilesTests.BrochurePdf(256 * 1024),
         });
@@ -66,7 +66,7 @@ public class KnowledgeBrowserTests(AgentBrowserApp agent, BrowserFixture browser
     public async Task A_renamed_file_is_refused_with_the_reason_in_spanish_on_a_phone()
     {
         var page = await KnowledgeTabAsync("es-MX", 390, 844, "Conocimiento");
-        await page.Locator("[data-testid=knowledge-upload] input[type=file]").SetInputFilesAsync(new FilePayload
+        await page.Locator("[data-testid=knowledge-upload] input[type=file]").ChooseFileAsync(new FilePayload
         {
             Name = "precios.pdf", MimeType = "application/pdf", Buffer = "Limpieza $600"u8.ToArray(),
         });

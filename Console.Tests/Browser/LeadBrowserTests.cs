@@ -92,7 +92,7 @@ public class LeadBrowserTests(LeadsBrowserApp leads, BrowserFixture browser) : I
             csv.Append($"Cliente {i},{phone},cliente{i}.{rows}@example.com\n");
         }
         var page = await SignInAsync("/leads/import");
-        await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload
+        await page.Locator("input[type=file]").ChooseFileAsync(new FilePayload
         {
             Name = "clientes.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(csv.ToString()),
         });

@@ -77,3 +77,19 @@ public sealed class BrowserFixture : IAsyncLifetime
         return Path.Combine(dir, name);
     }
 }
+
+public static class FileInputExtensions
+{
+    /// <summary>
+    /// Chooses a file in a Blazor InputFile once the component has wired its change listener. The input is in the DOM
+    /// a moment before its first render's JS call attaches that listener; a file chosen in between is silently ignored,
+    /// as it would be for a person clicking that fast.
+    /// </summary>
+    public static async Task ChooseFileAsync(this ILocator input, FilePayload file)
+    {
+        await input.WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        var handle = await input.ElementHandleAsync();
+        await input.Page.WaitForFunctionAsync("el => el._blazorInputFileNextFileId !== undefined", handle);
+        await input.SetInputFilesAsync(file);
+    }
+}
