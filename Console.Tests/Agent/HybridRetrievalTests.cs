@@ -165,6 +165,11 @@ public class HybridRetrievalTests(EmbeddingAppFixture hybrid, WordsOnlyAppFixtur
         {
             var kb = work.Services.GetRequiredService<KnowledgeBase>();
             await kb.AddAsync("Estacionamiento", "Contamos con estacionamiento gratuito para pacientes en el sótano del edificio.", default);
+        }
+        // The worker embeds it at once; only once it has may the vector be taken away, or its save could land after ours.
+        await WaitForVectorsAsync(hybrid.App, tenant, Corpus.Length + 1);
+        await using (var work = hybrid.App.Scopes.ForTenant(tenant))
+        {
             // Not embedded (yet, or ever: the endpoint kept failing): no vector, not due.
             await work.Db.Database.ExecuteSqlAsync($"""
                 UPDATE knowledge_chunks SET embedding = NULL, embedding_model = NULL, embedding_due_at = NULL
