@@ -74,11 +74,21 @@ public sealed class Contact : ITenantOwned
         return identity;
     }
 
+    private const int WarmFrom = 40, HotFrom = 70;
+
     public static LeadTemperature TemperatureFor(int score) => score switch
     {
-        >= 70 => LeadTemperature.Hot,
-        >= 40 => LeadTemperature.Warm,
+        >= HotFrom => LeadTemperature.Hot,
+        >= WarmFrom => LeadTemperature.Warm,
         _ => LeadTemperature.Cold,
+    };
+
+    /// <summary>The scores (0–100) that have this temperature.</summary>
+    public static (int Low, int High) ScoreRange(LeadTemperature temperature) => temperature switch
+    {
+        LeadTemperature.Hot => (HotFrom, 100),
+        LeadTemperature.Warm => (WarmFrom, HotFrom - 1),
+        _ => (0, WarmFrom - 1),
     };
 
     /// <summary>

@@ -84,11 +84,10 @@ public sealed record LeadRow(Guid Id, string? Name, string? PhoneE164, string? E
 public sealed record LeadPage(IReadOnlyList<LeadRow> Items, int Total);
 
 /// <summary>
-/// A kanban column: the first leads of one stage, how many there are (up to <see cref="LeadQueries.CountCap"/> + 1) and what
-/// they are worth (null when the column is past the cap: adding up every payment link of that many leads on each refresh
-/// costs more than the number tells).
+/// A kanban column: the first leads of one stage, how many there are (up to <see cref="LeadQueries.BoardCountCap"/> + 1:
+/// more means "1,000+") and what all of them are worth (the sum of their open and paid payment links, exact at any size).
 /// </summary>
-public sealed record KanbanColumn(Guid StageId, IReadOnlyList<LeadRow> Items, int Count, decimal? Value);
+public sealed record KanbanColumn(Guid StageId, IReadOnlyList<LeadRow> Items, int Count, decimal Value);
 
 /// <summary>
 /// Reads for the leads grid, the kanban and the CSV export: server-side filtering, sorting and paging over the tenant's
@@ -105,6 +104,12 @@ public sealed class LeadQueries(ContextScopes scopes)
     /// row-level security on every page turn and live refresh is the slowest part of the screen (docs/benchmarks.md).
     /// </summary>
     public const int CountCap = 10_000;
+
+    /// <summary>
+    /// A kanban column counts to here ("1,000+"): a board shows every column at once and refreshes live, and past a
+    /// thousand cards nobody scrolls a column to its end; its value stays exact (docs/benchmarks.md).
+    /// </summary>
+    public const int BoardCountCap = 1_000;
 
     /// <summary>Tags and custom-field keys and values up to this length are in contact_filter_values (migration LeadQueryIndexes).</summary>
     public const int FilterValueMax = 200;
@@ -126,28 +131,30 @@ public sealed class LeadQueries(ContextScopes scopes)
         var leads = await FilteredAsync(db, tenantId, memberId, filter with { StageId = null }, ct);
         var stages = await db.PipelineStages.AsNoTracking().OrderBy(s => s.Position).Select(s => s.Id).ToListAsync(ct);
         var shown = filter.StageId is { } only ? stages.Where(s => s == only).ToList() : stages;
-        // Every column's count in one statement, each still capped (an index range read of at most CountCap + 1 rows on
-        // the (tenant, stage, score) index)…
-        var counts = shown.Count == 0 ? [] : await db.PipelineStages.Where(s => shown.Contains(s.Id))
-            .Select(s => new { s.Id, Count = leads.Where(c => c.StageId == s.Id).Take(CountCap + 1).Count() })
-            .ToDictionaryAsync(x => x.Id, x => x.Count, ct);
-        // …then the value of the columns under the cap in one grouped read of the contacts' kept value (past the cap the
-        // column shows no value: adding up that many leads on each refresh costs more than the number tells).
-        var small = counts.Where(c => c.Value is > 0 and <= CountCap).Select(c => c.Key).ToList();
-        var values = small.Count == 0 ? [] : await leads.Where(c => small.Contains(c.StageId)).GroupBy(c => c.StageId)
-            .Select(g => new { g.Key, Value = g.Sum(c => EF.Property<decimal>(c, ContactConfiguration.LeadValue)) })
-            .ToDictionaryAsync(x => x.Key, x => x.Value, ct);
-        var columns = new List<KanbanColumn>();
-        foreach (var stage in stages)
+        // Every column's count (capped: an index range read of at most BoardCountCap + 1 entries on the (tenant, stage,
+        // score) index) and its exact value, in one statement. The value adds up only the leads that have one, from the
+        // partial index of valued leads, so it stays exact and cheap however many leads the column holds.
+        var totals = shown.Count == 0 ? [] : await db.PipelineStages.Where(s => shown.Contains(s.Id))
+            .Select(s => new
+            {
+                s.Id,
+                Count = leads.Where(c => c.StageId == s.Id).Take(BoardCountCap + 1).Count(),
+                Value = leads.Where(c => c.StageId == s.Id && EF.Property<decimal>(c, ContactConfiguration.LeadValue) != 0m)
+                    .Sum(c => EF.Property<decimal>(c, ContactConfiguration.LeadValue)),
+            })
+            .ToDictionaryAsync(x => x.Id, x => (x.Count, x.Value), ct);
+        // Then every non-empty column's first cards in one statement (a lateral join, one index range read per stage).
+        var filled = totals.Where(t => t.Value.Count > 0).Select(t => t.Key).ToList();
+        var size = Math.Clamp(take, 1, MaxPageSize);
+        var cards = filled.Count == 0 ? [] : await Project(db.PipelineStages.Where(s => filled.Contains(s.Id))
+            .SelectMany(s => leads.Where(c => c.StageId == s.Id).OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(size))
+            .OrderBy(c => c.StageId).ThenByDescending(c => c.Score).ThenByDescending(c => c.Id)).ToListAsync(ct);
+        var byStage = cards.GroupBy(c => c.StageId).ToDictionary(g => g.Key, g => (IReadOnlyList<LeadRow>)g.ToList());
+        return stages.Select(stage =>
         {
-            var count = counts.GetValueOrDefault(stage);
-            // Per column, on the (tenant, stage, score) index, so no query walks the whole workspace.
-            var items = count == 0 ? [] : await Project(leads.Where(c => c.StageId == stage)
-                .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
-            decimal? value = count == 0 ? 0 : count > CountCap ? null : values.GetValueOrDefault(stage);
-            columns.Add(new KanbanColumn(stage, items, count, value));
-        }
-        return columns;
+            var (count, value) = totals.GetValueOrDefault(stage);
+            return new KanbanColumn(stage, byStage.GetValueOrDefault(stage) ?? [], count, value);
+        }).ToList();
     }
 
     /// <summary>More of one kanban column (infinite scroll).</summary>
@@ -182,7 +189,12 @@ public sealed class LeadQueries(ContextScopes scopes)
                 leads = leads.Where(c => db.ContactIdentities.Any(i => i.ContactId == c.Id && channels.Contains(i.ChannelId)));
         }
         if (f.StageId is { } stage) leads = leads.Where(c => c.StageId == stage);
-        if (f.Temperature is { } t) leads = leads.Where(c => c.Temperature == t);
+        if (f.Temperature is { } t)
+        {
+            // The temperature follows the score, so its score range lets the (…, score, id) indexes serve the filter.
+            var (low, high) = Contact.ScoreRange(t);
+            leads = leads.Where(c => c.Temperature == t && c.Score >= low && c.Score <= high);
+        }
         if (f.ChannelId is { } channel) leads = leads.Where(c => db.ContactIdentities.Any(i => i.ContactId == c.Id && i.ChannelId == channel));
         if (f.OwnerId is { } owner) leads = owner == Guid.Empty ? leads.Where(c => c.OwnerMemberId == null) : leads.Where(c => c.OwnerMemberId == owner);
         if (f.CreatedFrom is { } from) { var at = Utc(from); leads = leads.Where(c => c.CreatedAt >= at); }

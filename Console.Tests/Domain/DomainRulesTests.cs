@@ -55,6 +55,18 @@ public class DomainRulesTests
     }
 
     [Fact]
+    public void Each_score_lies_in_the_score_range_of_its_temperature_and_in_no_other()
+    {
+        // The leads filter reads a temperature as its score range (LeadQueries), so the two must never disagree.
+        foreach (var score in Enumerable.Range(0, 101))
+            foreach (var temperature in Enum.GetValues<LeadTemperature>())
+            {
+                var (low, high) = Contact.ScoreRange(temperature);
+                Assert.Equal(Contact.TemperatureFor(score) == temperature, score >= low && score <= high);
+            }
+    }
+
+    [Fact]
     public void A_new_lead_starts_warm_at_50_and_the_score_stays_within_0_to_100()
     {
         var contact = Contact.Create(Guid.NewGuid(), "Ana", "5215512345678", Now);

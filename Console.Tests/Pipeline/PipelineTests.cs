@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Agent;
+using OperatorConsole.Domain.Contacts;
 using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Domain.Revenue;
 using OperatorConsole.Infrastructure.Pipeline;
@@ -305,6 +306,51 @@ public class PipelineTests(RecordingEventsApp app) : IClassFixture<RecordingEven
         var first = board[0].StageId;
         var only = await leads.BoardAsync(tenant.Id, null, new LeadFilter { StageId = first }, 20);
         Assert.Equal(2, only.Single(c => c.StageId == first).Count);
-        Assert.All(only.Where(c => c.StageId != first), c => Assert.Equal((0, 0m), (c.Count, c.Value ?? -1)));
+        Assert.All(only.Where(c => c.StageId != first), c => Assert.Equal((0, 0m), (c.Count, c.Value)));
+    }
+
+    [Fact]
+    public async Task A_column_past_a_thousand_leads_counts_to_1001_keeps_its_exact_value_and_scrolls_to_its_last_card()
+    {
+        var tenant = await app.TenantAsync();
+        var leads = app.Services.GetRequiredService<LeadQueries>();
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            // 1,024 leads of one score (the order falls to the id), every third with a 100 MXN payment link, and a few hot.
+            await work.Db.Database.ExecuteSqlAsync($"""
+                INSERT INTO contacts (id, tenant_id, name, score, temperature, bot_enabled, created_at, fields)
+                SELECT gen_random_uuid(), {tenant.Id}, 'Lead ' || n, CASE WHEN n % 100 = 0 THEN 80 ELSE 50 END,
+                       CASE WHEN n % 100 = 0 THEN 'Hot' ELSE 'Warm' END, true, now(), jsonb_build_object()
+                FROM generate_series(1, 1024) AS n
+                """);
+            await work.Db.Database.ExecuteSqlAsync($"""
+                INSERT INTO payment_links (id, tenant_id, contact_id, description, amount, currency, status, created_at)
+                SELECT gen_random_uuid(), {tenant.Id}, c.id, 'Limpieza', 100, 'MXN', 'Pending', now()
+                FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM contacts WHERE tenant_id = {tenant.Id}) c WHERE c.n % 3 = 0
+                """);
+        }
+        var board = await leads.BoardAsync(tenant.Id, null, new LeadFilter(), 20);
+        var column = board.Single(c => c.Count > 0);
+        Assert.Equal(LeadQueries.BoardCountCap + 1, column.Count);
+        Assert.Equal(341 * 100m, column.Value);
+        Assert.Equal(20, column.Items.Count);
+        Assert.Equal(80, column.Items[0].Score);
+
+        // The first cards and then "more", page after page, reach every lead once, in the column's own order.
+        var seen = column.Items.Select(i => i.Id).ToList();
+        while (true)
+        {
+            var more = await leads.ColumnAsync(tenant.Id, null, new LeadFilter(), column.StageId, seen.Count, 200);
+            seen.AddRange(more.Select(i => i.Id));
+            if (more.Count < 200) break;
+        }
+        Assert.Equal(1024, seen.Distinct().Count());
+        var firstPage = await leads.ColumnAsync(tenant.Id, null, new LeadFilter(), column.StageId, 0, 20);
+        Assert.Equal(firstPage.Select(i => i.Id), column.Items.Select(i => i.Id));
+
+        // The temperature filter (served by the score range) finds exactly the hot ones.
+        var hot = (await leads.BoardAsync(tenant.Id, null, new LeadFilter { Temperature = LeadTemperature.Hot }, 20)).Single(c => c.Count > 0);
+        Assert.Equal(10, hot.Count);
+        Assert.All(hot.Items, i => Assert.Equal(LeadTemperature.Hot, i.Temperature));
     }
 }

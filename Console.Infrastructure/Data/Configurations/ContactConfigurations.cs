@@ -60,6 +60,9 @@ public sealed class ContactConfiguration : IEntityTypeConfiguration<Contact>
         // summing links per row. Read-only to EF: it never writes it, the database default is 0.
         b.Property<decimal>(LeadValue).HasColumnName("value").HasPrecision(14, 2).HasDefaultValue(0m)
             .Metadata.SetAfterSaveBehavior(Microsoft.EntityFrameworkCore.Metadata.PropertySaveBehavior.Ignore);
+        // A kanban column's value: only the leads that have one, read from the index alone (LeadQueries.BoardAsync).
+        b.HasIndex([nameof(Contact.TenantId), nameof(Contact.StageId)], "ix_contacts_tenant_id_stage_id_valued")
+            .HasDatabaseName("ix_contacts_tenant_id_stage_id_valued").HasFilter("value <> 0.0").IncludeProperties(LeadValue);
         b.HasOne<Tenant>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1975,6 +1975,12 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                     b.HasIndex("TenantId", "Temperature", "Score", "Id")
                         .HasDatabaseName("ix_contacts_tenant_id_temperature_score_id");
 
+                    b.HasIndex(new[] { "TenantId", "StageId" }, "ix_contacts_tenant_id_stage_id_valued")
+                        .HasDatabaseName("ix_contacts_tenant_id_stage_id_valued")
+                        .HasFilter("value <> 0.0");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex(new[] { "TenantId", "StageId" }, "ix_contacts_tenant_id_stage_id_valued"), new[] { "Value" });
+
                     b.ToTable("contacts", (string)null);
                 });
 
