@@ -82,9 +82,10 @@ public sealed class InboxQueries(ContextScopes scopes)
     /// Every word of the search must start a word of the contact's name, a run of their phone's digits, or a word of one of
     /// the conversation's messages (accents and case ignored; word tables kept by triggers, read as prefix ranges on a
     /// <c>COLLATE "C"</c> btree, which row-level security lets PostgreSQL use). The first word with at most
-    /// <see cref="RareWordCap"/> matches gives the candidates, looked up by id and sorted (a phone fragment or a rare word
-    /// never walks the whole list probing a set); each other word is two id sets PostgreSQL hashes once while the list
-    /// walks its usual index (a common word fills a page within a few hundred rows).
+    /// <see cref="RareWordCap"/> matches gives the candidates, each other word is checked on their terms alone, and the
+    /// survivors are looked up by id and sorted (a phone fragment or a rare word never walks the whole list probing a set,
+    /// nor hashes a common word's matches). Without a rare word, each word is two id sets PostgreSQL hashes once while the
+    /// list walks its usual index (a common word fills a page within a few hundred rows).
     /// </summary>
     private static async Task<IQueryable<Conversation>> SearchAsync(AppDbContext db, Guid tenantId, IQueryable<Conversation> conversations,
         IReadOnlyList<string> words, CancellationToken ct)
@@ -94,18 +95,38 @@ public sealed class InboxQueries(ContextScopes scopes)
         var terms = (await db.Database.SqlQuery<string>($"""
             SELECT lower(unaccent(w)) AS "Value" FROM unnest({words.ToArray()}) WITH ORDINALITY AS u(w, i) ORDER BY i
             """).ToListAsync(ct)).Where(t => t.Length > 0).Distinct().ToList();
-        string? rare = null;
         foreach (var term in terms)
         {
             var byConversation = await ByConversation(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
             if (byConversation.Count > RareWordCap) continue;
             var byContact = await ByContact(db, tenantId, term).Take(RareWordCap + 1).ToListAsync(ct);
             if (byConversation.Count + byContact.Count > RareWordCap) continue;
-            conversations = conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId));
-            rare = term;
-            break;
+            // A rare word: its few candidates, then each other word probed on just their terms (the (tenant, conversation,
+            // term) and (tenant, contact, term) indexes), never the whole set of conversations a common word is in.
+            var candidates = await conversations.Where(c => byConversation.Contains(c.Id) || byContact.Contains(c.ContactId))
+                .Select(c => new { c.Id, c.ContactId }).ToListAsync(ct);
+            foreach (var other in terms.Where(t => t != term))
+            {
+                if (candidates.Count == 0) break;
+                var ids = candidates.Select(c => c.Id).ToArray();
+                var contactIds = candidates.Select(c => c.ContactId).Distinct().ToArray();
+                var inConversation = (await db.Database.SqlQuery<Guid>($"""
+                    SELECT DISTINCT conversation_id AS "Value" FROM conversation_terms
+                    WHERE tenant_id = {tenantId} AND conversation_id = ANY ({ids})
+                      AND term >= ({other} COLLATE "C") AND term < (({other} || chr(1114111)) COLLATE "C")
+                    """).ToListAsync(ct)).ToHashSet();
+                var ofContact = (await db.Database.SqlQuery<Guid>($"""
+                    SELECT DISTINCT contact_id AS "Value" FROM contact_terms
+                    WHERE tenant_id = {tenantId} AND contact_id = ANY ({contactIds})
+                      AND term >= ({other} COLLATE "C") AND term < (({other} || chr(1114111)) COLLATE "C")
+                    """).ToListAsync(ct)).ToHashSet();
+                candidates = candidates.Where(c => inConversation.Contains(c.Id) || ofContact.Contains(c.ContactId)).ToList();
+            }
+            var found = candidates.Select(c => c.Id).ToList();
+            return conversations.Where(c => found.Contains(c.Id));
         }
-        foreach (var term in terms.Where(t => t != rare))
+        // Only common words: each is two id sets PostgreSQL hashes once while the list walks its usual index.
+        foreach (var term in terms)
         {
             var byConversation = ByConversation(db, tenantId, term);
             var byContact = ByContact(db, tenantId, term);

@@ -93,6 +93,12 @@ public class InboxQueryTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
         Assert.Equal([byText.Id], await Search("50%"));
         Assert.Equal([byPhone.Id], await Search("87654"));
         Assert.Empty(await Search("inexistente"));
+        // Every word must match, each in the name, the phone or the messages, not necessarily the same one.
+        Assert.Equal([byName.Id], await Search("hola quiñones"));
+        Assert.Equal([byText.Id], await Search("pedro ortodoncia_invisible"));
+        Assert.Equal([byPhone.Id], await Search("buenas 87654 luis"));
+        Assert.Empty(await Search("luis ortodoncia"));
+        Assert.Empty(await Search("rosalinda 87654"));
     }
 
     [Fact]
