@@ -117,6 +117,7 @@ public sealed class LeadQueries(ContextScopes scopes)
     public async Task<LeadPage> PageAsync(Guid tenantId, Guid? memberId, LeadFilter filter, int skip, int take, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
+        await using var read = await work.Db.Database.BeginValuePlannedReadAsync(ct);
         var leads = await FilteredAsync(work.Db, tenantId, memberId, filter, ct);
         var total = await leads.Take(CountCap + 1).CountAsync(ct);
         var rows = await Project(Sorted(leads, filter).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize))).ToListAsync(ct);
@@ -127,13 +128,15 @@ public sealed class LeadQueries(ContextScopes scopes)
     public async Task<IReadOnlyList<KanbanColumn>> BoardAsync(Guid tenantId, Guid? memberId, LeadFilter filter, int take, CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
+        await using var read = await work.Db.Database.BeginValuePlannedReadAsync(ct);
         var db = work.Db;
         var leads = await FilteredAsync(db, tenantId, memberId, filter with { StageId = null }, ct);
         var stages = await db.PipelineStages.AsNoTracking().OrderBy(s => s.Position).Select(s => s.Id).ToListAsync(ct);
         var shown = filter.StageId is { } only ? stages.Where(s => s == only).ToList() : stages;
         // Every column's count (capped: an index range read of at most BoardCountCap + 1 entries on the (tenant, stage,
-        // score) index) and its exact value, in one statement. The value adds up only the leads that have one, from the
-        // partial index of valued leads, so it stays exact and cheap however many leads the column holds.
+        // score) index) and its exact value, in one statement. The value adds up only the leads that have one (from the
+        // partial index of valued leads when there is no filter), so it stays exact however many leads a column holds.
+        // Per column, not one grouped read: with a filter such as a channel a grouped read hashes the filter's whole set.
         var totals = shown.Count == 0 ? [] : await db.PipelineStages.Where(s => shown.Contains(s.Id))
             .Select(s => new
             {
@@ -143,18 +146,18 @@ public sealed class LeadQueries(ContextScopes scopes)
                     .Sum(c => EF.Property<decimal>(c, ContactConfiguration.LeadValue)),
             })
             .ToDictionaryAsync(x => x.Id, x => (x.Count, x.Value), ct);
-        // Then every non-empty column's first cards in one statement (a lateral join, one index range read per stage).
-        var filled = totals.Where(t => t.Value.Count > 0).Select(t => t.Key).ToList();
+        // Then each non-empty column's first cards, one index range read per stage (EF Core writes a single statement for
+        // this as a ROW_NUMBER over the whole workspace, not a lateral join: measured at 150-270 ms for 100,000 leads).
         var size = Math.Clamp(take, 1, MaxPageSize);
-        var cards = filled.Count == 0 ? [] : await Project(db.PipelineStages.Where(s => filled.Contains(s.Id))
-            .SelectMany(s => leads.Where(c => c.StageId == s.Id).OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(size))
-            .OrderBy(c => c.StageId).ThenByDescending(c => c.Score).ThenByDescending(c => c.Id)).ToListAsync(ct);
-        var byStage = cards.GroupBy(c => c.StageId).ToDictionary(g => g.Key, g => (IReadOnlyList<LeadRow>)g.ToList());
-        return stages.Select(stage =>
+        var columns = new List<KanbanColumn>();
+        foreach (var stage in stages)
         {
             var (count, value) = totals.GetValueOrDefault(stage);
-            return new KanbanColumn(stage, byStage.GetValueOrDefault(stage) ?? [], count, value);
-        }).ToList();
+            var items = count == 0 ? [] : await Project(leads.Where(c => c.StageId == stage)
+                .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Take(size)).ToListAsync(ct);
+            columns.Add(new KanbanColumn(stage, items, count, value));
+        }
+        return columns;
     }
 
     /// <summary>More of one kanban column (infinite scroll).</summary>
@@ -162,6 +165,7 @@ public sealed class LeadQueries(ContextScopes scopes)
         CancellationToken ct = default)
     {
         await using var work = scopes.ForTenant(tenantId);
+        await using var read = await work.Db.Database.BeginValuePlannedReadAsync(ct);
         var leads = (await FilteredAsync(work.Db, tenantId, memberId, filter with { StageId = null }, ct)).Where(c => c.StageId == stageId)
             .OrderByDescending(c => c.Score).ThenByDescending(c => c.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, MaxPageSize));
         return await Project(leads).ToListAsync(ct);

@@ -136,6 +136,35 @@ public class LeadsBrowserTests(BrowserAppFactory app, BrowserFixture browser) : 
     }
 
     [Fact]
+    public async Task A_column_of_over_a_thousand_leads_reads_1000_plus_with_its_whole_value_and_keeps_loading_cards()
+    {
+        var (tenantId, email, stages, _) = await WorkspaceAsync("en");
+        await using (var work = app.Scopes.ForTenant(tenantId))
+        {
+            await work.Db.Database.ExecuteSqlAsync($"""
+                INSERT INTO contacts (id, tenant_id, name, score, temperature, bot_enabled, created_at, fields)
+                SELECT gen_random_uuid(), {tenantId}, 'Busy Lead ' || n, 50, 'Warm', true, now(), jsonb_build_object()
+                FROM generate_series(1, 1010) AS n
+                """);
+            // Every tenth lead has a 250 link pending: 101 of them, 25,250 in all.
+            await work.Db.Database.ExecuteSqlAsync($"""
+                INSERT INTO payment_links (id, tenant_id, contact_id, description, amount, currency, status, created_at)
+                SELECT gen_random_uuid(), {tenantId}, c.id, 'Plan', 250, 'MXN', 'Pending', now()
+                FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM contacts WHERE tenant_id = {tenantId}) c WHERE c.n % 10 = 0
+                """);
+        }
+        var page = await SignInAsync(email, "/leads?view=board", "en-US");
+        var column = Column(page, stages.OrderBy(s => s.Position).First().Name);
+        await Assertions.Expect(column.GetByTestId("column-count")).ToHaveTextAsync("1,000+");
+        await Assertions.Expect(column.Locator(".kanban-column-value")).ToHaveTextAsync("25,250");
+        await Assertions.Expect(column.GetByTestId("kanban-card")).ToHaveCountAsync(20);
+        await page.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("leads-board-busy-column-desktop-en.png") });
+        await column.GetByRole(AriaRole.Button, new() { Name = "Load more" }).ClickAsync();
+        await Assertions.Expect(column.GetByTestId("kanban-card")).ToHaveCountAsync(40);
+        await Assertions.Expect(column.GetByRole(AriaRole.Button, new() { Name = "Load more" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Pipeline_settings_rename_a_stage_and_delete_one_with_leads_only_once_told_where_they_go()
     {
         var (tenantId, email, stages, leads) = await WorkspaceAsync("es", "Pablo Cita");
