@@ -93,16 +93,7 @@ await using (var conn = new NpgsqlConnection(admin))
     await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 1800 };
     await cmd.ExecuteNonQueryAsync();
 }
-if (!args.Contains("--no-vacuum"))
-{
-    // What autovacuum does within a minute of a bulk insert (autovacuum_vacuum_insert_threshold): the visibility map is
-    // set, so index-only reads stay index-only as in a settled workspace. --no-vacuum times the minute before that.
-    await using var conn = new NpgsqlConnection(admin);
-    await conn.OpenAsync();
-    await using var cmd = new NpgsqlCommand("VACUUM (ANALYZE) contacts, conversations, messages, conversation_terms, contact_terms", conn)
-        { CommandTimeout = 1800 };
-    await cmd.ExecuteNonQueryAsync();
-}
+await OperatorConsole.Bench.SeedVacuum.RunAsync(admin, args, "contacts", "conversations", "messages", "conversation_terms", "contact_terms");
 Console.WriteLine($"Seeded in {seed.Elapsed.TotalSeconds:N0} s.");
 
 var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

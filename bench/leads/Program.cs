@@ -78,16 +78,7 @@ await using (var conn = new NpgsqlConnection(admin))
     await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 1800 };
     await cmd.ExecuteNonQueryAsync();
 }
-if (!args.Contains("--no-vacuum"))
-{
-    // What autovacuum does within a minute of a bulk insert (autovacuum_vacuum_insert_threshold): the visibility map is
-    // set, so counts read the indexes alone as in a settled workspace. --no-vacuum times the minute before that.
-    await using var conn = new NpgsqlConnection(admin);
-    await conn.OpenAsync();
-    await using var cmd = new NpgsqlCommand("VACUUM (ANALYZE) contacts, contact_identities, contact_filter_values, contact_terms, payment_links", conn)
-        { CommandTimeout = 1800 };
-    await cmd.ExecuteNonQueryAsync();
-}
+await OperatorConsole.Bench.SeedVacuum.RunAsync(admin, args, "contacts", "contact_identities", "contact_filter_values", "contact_terms", "payment_links");
 Console.WriteLine($"Seeded in {seed.Elapsed.TotalSeconds:N0} s.");
 
 var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = app }).Build();
