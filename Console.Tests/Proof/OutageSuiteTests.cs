@@ -130,11 +130,14 @@ public static class OutageRun
         graph.StatusDelay = TimeSpan.FromMilliseconds(300);
         Say($"app ready in {(await app.StartAsync(TimeSpan.FromSeconds(120))).TotalSeconds:0.0} s");
 
-        var clock = Stopwatch.StartNew();
-        var loadStartUtc = DateTimeOffset.UtcNow;
+        // The plan starts a few seconds ahead: scheduling through the API (a freshly started process compiles that path
+        // on its first call, seconds on a busy machine) must not eat into the due times, or the first is refused as past.
+        var loadStartUtc = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5);
         var scheduled = await ProofLoad.ScheduleAsync(http, scheduledOn, i => loadStartUtc + (i == 0
             ? plan.Before / 2 + TimeSpan.FromSeconds(1)
             : plan.OutageAt((i - 1) / 2) + ((i - 1) % 2 == 0 ? plan.Outages[(i - 1) / 2].Length / 2 : plan.Outages[(i - 1) / 2].Length + TimeSpan.FromSeconds(3))));
+        if (loadStartUtc - DateTimeOffset.UtcNow is { } ahead && ahead > TimeSpan.Zero) await Task.Delay(ahead); // the plan's start time
+        var clock = Stopwatch.StartNew();
 
         // The steady load: customer i writes at its moment; each burst is retried like Meta until answered 200.
         var answers = new ConcurrentQueue<Answer>();
