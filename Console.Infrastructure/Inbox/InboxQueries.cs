@@ -110,16 +110,8 @@ public sealed class InboxQueries(ContextScopes scopes)
                 if (candidates.Count == 0) break;
                 var ids = candidates.Select(c => c.Id).ToArray();
                 var contactIds = candidates.Select(c => c.ContactId).Distinct().ToArray();
-                var inConversation = (await db.Database.SqlQuery<Guid>($"""
-                    SELECT DISTINCT conversation_id AS "Value" FROM conversation_terms
-                    WHERE tenant_id = {tenantId} AND conversation_id = ANY ({ids})
-                      AND term >= ({other} COLLATE "C") AND term < (({other} || chr(1114111)) COLLATE "C")
-                    """).ToListAsync(ct)).ToHashSet();
-                var ofContact = (await db.Database.SqlQuery<Guid>($"""
-                    SELECT DISTINCT contact_id AS "Value" FROM contact_terms
-                    WHERE tenant_id = {tenantId} AND contact_id = ANY ({contactIds})
-                      AND term >= ({other} COLLATE "C") AND term < (({other} || chr(1114111)) COLLATE "C")
-                    """).ToListAsync(ct)).ToHashSet();
+                var inConversation = (await ByConversation(db, tenantId, other).Where(id => ids.Contains(id)).ToListAsync(ct)).ToHashSet();
+                var ofContact = (await ByContact(db, tenantId, other).Where(id => contactIds.Contains(id)).ToListAsync(ct)).ToHashSet();
                 candidates = candidates.Where(c => inConversation.Contains(c.Id) || ofContact.Contains(c.ContactId)).ToList();
             }
             var found = candidates.Select(c => c.Id).ToList();
