@@ -102,6 +102,26 @@ public class InboxQueryTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
     }
 
     [Fact]
+    public async Task A_search_never_finds_another_workspaces_conversations_by_one_word_or_several()
+    {
+        var mine = await app.TenantAsync();
+        var other = await app.TenantAsync();
+        var theirs = await app.ConversationAsync(other.Id, "Eufrasia Zapata", "quiero ortodoncia_lingual", customerId: "5215511223344");
+        var own = await app.ConversationAsync(mine.Id, "Eufrasia Zapata", "hola");
+
+        async Task<Guid[]> Search(Guid tenantId, string q) =>
+            (await app.Queries().ListAsync(tenantId, null, new InboxFilter(Search: q))).Items.Select(r => r.Id).ToArray();
+
+        // Words that only the other workspace has (a name with its message, a phone fragment with a word) find nothing here…
+        Assert.Empty(await Search(mine.Id, "ortodoncia_lingual"));
+        Assert.Empty(await Search(mine.Id, "eufrasia ortodoncia_lingual"));
+        Assert.Empty(await Search(mine.Id, "11223344 zapata"));
+        // …and a name both have finds only this workspace's conversation, in each.
+        Assert.Equal([own.Id], await Search(mine.Id, "eufrasia zapata"));
+        Assert.Equal([theirs.Id], await Search(other.Id, "eufrasia zapata"));
+    }
+
+    [Fact]
     public async Task Tabs_and_filters_narrow_the_list()
     {
         var tenant = await app.TenantAsync();
