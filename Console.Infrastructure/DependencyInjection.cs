@@ -86,6 +86,7 @@ public static class DependencyInjection
         services.AddSingleton<EmbeddedSignup>();
         services.AddSingleton<Templates.WhatsAppTemplates>();
         services.AddSingleton<Channels.Inbound.InboxSignal>();
+        services.AddSingleton<Channels.Inbound.IngestPressure>();
         services.AddSingleton<Channels.Inbound.WebhookInbox>();
         services.AddSingleton<Channels.Inbound.WebhookIntake>();
         services.AddSingleton<Channels.Inbound.WebhookProcessor>();

@@ -11,6 +11,12 @@ public sealed class OutboundWebhookOptions
     /// <summary>Deliveries in flight to one subscription at once: a slow receiver holds at most this many slots.</summary>
     [Range(1, 100)] public int PerSubscription { get; set; } = 4;
 
+    /// <summary>
+    /// Deliveries per second this node sends while its webhook processing is behind (Webhooks:BehindMilliseconds):
+    /// customers' messages are stored first, and deliveries never stop altogether. Unlimited otherwise.
+    /// </summary>
+    [Range(1, 100000)] public int PerSecondWhileIngestBehind { get; set; } = 50;
+
     /// <summary>How long a receiver has to answer.</summary>
     [Range(1, 60)] public int TimeoutSeconds { get; set; } = 10;
 

@@ -2,12 +2,14 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Integrations;
+using OperatorConsole.Infrastructure.Channels.Inbound;
 using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Security;
 using OperatorConsole.Infrastructure.Tenancy;
@@ -23,7 +25,7 @@ namespace OperatorConsole.Infrastructure.Webhooks;
 /// this: events are rows written with the change).
 /// </summary>
 public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFactory http, SecretProtector protector, OutboundWebhookSignal signal,
-    IOptions<OutboundWebhookOptions> options, TimeProvider clock, ILogger<OutboundWebhookWorker> log) : BackgroundService
+    IngestPressure ingest, IOptions<OutboundWebhookOptions> options, TimeProvider clock, ILogger<OutboundWebhookWorker> log) : BackgroundService
 {
     public const string HttpClientName = "outbound-webhooks";
 
@@ -50,6 +52,21 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
     private readonly Channel<OutboundWebhookDelivery> _outcomes = Channel.CreateUnbounded<OutboundWebhookDelivery>();
     private readonly ConcurrentDictionary<string, string> _secrets = new();
     private int _inFlight;
+
+    /// <summary>
+    /// The send budget while this node's webhook processing is behind: on shared cores a thousand signed requests a
+    /// second took the CPU that storing customers' messages needed (docs/benchmarks.md). Refilled every 100 ms, so it
+    /// never sends a burst.
+    /// </summary>
+    private readonly TokenBucketRateLimiter _whileBehind = new(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10),
+        TokensPerPeriod = Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10),
+        ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10) / (double)options.Value.PerSecondWhileIngestBehind),
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    });
 
     private Backoff Retry => new(TimeSpan.FromSeconds(_options.RetryFirstSeconds), 2, TimeSpan.FromSeconds(_options.RetryMaxSeconds), 0.25);
 
@@ -81,7 +98,9 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
     /// <summary>Claims what this node has room for and starts sending it; false when nothing was started.</summary>
     private async Task<bool> ClaimAndStartAsync(CancellationToken ct)
     {
-        var room = _options.MaxInFlight - Volatile.Read(ref _inFlight);
+        // While processing is behind, a second's budget is claimed at a time: a bigger queue would only wait on it.
+        var limit = ingest.Behind ? Math.Min(_options.MaxInFlight, _options.PerSecondWhileIngestBehind) : _options.MaxInFlight;
+        var room = limit - Volatile.Read(ref _inFlight);
         if (room <= 0) return false;
         var perSubscription = _options.PerSubscription * QueuedPerSlot;
         // A subscription is claimed for again once half its queue is free: claiming as each delivery finishes would cost a
@@ -134,6 +153,7 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
         {
             await slots.WaitAsync(ct);
             entered = true;
+            if (ingest.Behind) (await _whileBehind.AcquireAsync(1, ct)).Dispose();
             var (status, response) = await PostAsync(webhook, delivery.EventId, body, ct);
             var now = clock.GetUtcNow();
             if (status is >= 200 and < 300) delivery.Delivered(status.Value, response, now);
@@ -155,6 +175,12 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
             Interlocked.Decrement(ref _inFlight);
             signal.Notify(); // a slot is free: look for more
         }
+    }
+
+    public override void Dispose()
+    {
+        _whileBehind.Dispose();
+        base.Dispose();
     }
 
     /// <summary>One attempt: the status code and the first kilobyte of the answer, or null and why there was none.</summary>

@@ -36,6 +36,12 @@ public sealed class WebhookOptions
     /// <summary>Deliveries a processor claims and applies in one transaction (reads and writes are set-based per batch).</summary>
     [Range(1, 10000)] public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// A delivery that waited this long to be processed means this node's processing is behind: outbound webhook
+    /// deliveries then slow to OutboundWebhooks:PerSecondWhileIngestBehind until it catches up (<see cref="IngestPressure"/>).
+    /// </summary>
+    [Range(1, 600000)] public int BehindMilliseconds { get; set; } = 250;
+
     /// <summary>TikTok signature timestamps further than this from now are refused (replay protection).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ParseLimitsInInvariantCulture = true)] public TimeSpan TikTokTolerance { get; set; } = TimeSpan.FromMinutes(5);
 }

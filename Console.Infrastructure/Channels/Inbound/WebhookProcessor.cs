@@ -35,6 +35,7 @@ public sealed class WebhookProcessor(
     SystemEventWriter systemEvents,
     Agent.AgentBuffers agentBuffers,
     Reminders.AppointmentReplies appointmentReplies,
+    IngestPressure pressure,
     TimeProvider clock,
     ILogger<WebhookProcessor> log)
 {
@@ -56,6 +57,7 @@ public sealed class WebhookProcessor(
             await using var claim = await ClaimAsync(db, now, max, null, ct);
             var claimed = claim.Rows;
             if (claimed.Count == 0) return new BatchResult(0, false);
+            pressure.Report(now - claimed.Min(d => d.NextAttemptAt ?? d.ReceivedAt));
             ids = claimed.Select(d => d.Id).ToList();
             using var activity = Current(await StartProcessingAsync(db, ids, ct));
             // A batch of one takes this path too: only a failure sends it (once more) through ProcessNextAsync.

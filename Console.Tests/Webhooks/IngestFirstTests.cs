@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using OperatorConsole.Domain.Revenue;
+using OperatorConsole.Infrastructure.Channels.Inbound;
+using OperatorConsole.Infrastructure.Security;
+using OperatorConsole.Tests.Fakes;
+using OperatorConsole.Tests.Support;
+
+namespace OperatorConsole.Tests.Webhooks;
+
+/// <summary>Customers' messages come first: outbound deliveries slow down while webhook processing is behind, and never stop.</summary>
+public class IngestFirstTests
+{
+    [Fact]
+    public void Processing_counts_as_behind_after_a_late_batch_and_until_it_has_caught_up()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-04T12:00:00Z"));
+        var pressure = new IngestPressure(Options.Create(new WebhookOptions { BehindMilliseconds = 250 }), clock);
+        Assert.False(pressure.Behind);
+
+        pressure.Report(TimeSpan.FromMilliseconds(40)); // a batch claimed 40 ms after its oldest delivery arrived: keeping up
+        Assert.False(pressure.Behind);
+
+        pressure.Report(TimeSpan.FromMilliseconds(900));
+        Assert.True(pressure.Behind);
+        clock.Advance(IngestPressure.Hold - TimeSpan.FromMilliseconds(1));
+        Assert.True(pressure.Behind);
+        clock.Advance(TimeSpan.FromMilliseconds(2)); // no late batch since: caught up
+        Assert.False(pressure.Behind);
+    }
+
+    [Fact]
+    public async Task While_processing_is_behind_deliveries_go_out_at_the_budget_and_all_of_them_arrive_once()
+    {
+        await using var receiver = await FakeWebhookReceiver.StartAsync();
+        await using var app = new NodeAppFactory(null, new Dictionary<string, string?>
+        {
+            ["Network:PrivateAllowlist:0"] = $"127.0.0.1:{receiver.Port}",
+            ["OutboundWebhooks:PollMilliseconds"] = "100",
+            ["OutboundWebhooks:PerSecondWhileIngestBehind"] = "2",
+        });
+        await app.InitializeAsync();
+        var tenant = await app.TenantAsync();
+        var key = await app.Services.GetRequiredService<ApiKeyService>().IssueAsync(tenant.Id, "hooks", ["read", "write", "admin"], null, new ApiKeyActor("test"));
+        var api = app.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+        var subscribed = await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/webhooks", new { url = receiver.Url("/ok"), events = new[] { "lead.created" } });
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+
+        // The node's processing reports late batches for as long as the test needs (as it would under a flood).
+        var pressure = app.Services.GetRequiredService<IngestPressure>();
+        using var flood = new CancellationTokenSource();
+        var behind = Task.Run(async () =>
+        {
+            using var every = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+            do pressure.Report(TimeSpan.FromSeconds(5)); while (await every.WaitForNextTickAsync(flood.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result));
+        });
+        await Eventually.TrueAsync(() => Task.FromResult(pressure.Behind), "the node counted as behind");
+
+        // Eight leads created in one save: eight deliveries due at the same moment.
+        const int Count = 8;
+        await using (var work = app.Scopes.ForTenant(tenant.Id))
+        {
+            for (var i = 0; i < Count; i++) work.Db.Raise(new LeadCreated(tenant.Id, Guid.CreateVersion7(), "test"));
+            await work.Db.SaveChangesAsync();
+        }
+        var received = await Eventually.GetAsync(() => Task.FromResult(receiver.To("/ok")), r => r.Count >= Count, "every delivery, even while behind",
+            TimeSpan.FromSeconds(60));
+        await flood.CancelAsync();
+        await behind;
+
+        // At two a second with no burst, eight take at least 3.5 s from the first to the last (unthrottled they went in
+        // well under one); a slower machine only spreads them more.
+        var spread = received.Max(r => r.At) - received.Min(r => r.At);
+        Assert.True(spread >= TimeSpan.FromSeconds(3), $"eight deliveries went out within {spread.TotalMilliseconds:F0} ms while processing was behind");
+        var ids = received.Select(r => r.Headers["X-Console-Event-Id"]).ToList();
+        Assert.Equal(Count, ids.Distinct().Count());
+        Assert.Equal(Count, ids.Count);
+        Assert.All(received, r => Assert.Equal("lead.created", JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()));
+    }
+}
