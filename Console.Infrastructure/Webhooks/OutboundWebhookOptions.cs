@@ -15,7 +15,7 @@ public sealed class OutboundWebhookOptions
     /// Deliveries per second this node sends while its webhook processing is behind (Webhooks:BehindMilliseconds):
     /// customers' messages are stored first, and deliveries never stop altogether. Unlimited otherwise.
     /// </summary>
-    [Range(1, 100000)] public int PerSecondWhileIngestBehind { get; set; } = 50;
+    [Range(1, 100000)] public int PerSecondWhileIngestBehind { get; set; } = 20;
 
     /// <summary>How long a receiver has to answer.</summary>
     [Range(1, 60)] public int TimeoutSeconds { get; set; } = 10;

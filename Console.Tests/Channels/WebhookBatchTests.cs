@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Channels;
+using OperatorConsole.Domain.Conversations;
 using OperatorConsole.Infrastructure.Channels.Inbound;
 using OperatorConsole.Tests.Support;
 
@@ -95,5 +96,46 @@ public class WebhookBatchTests : IAsyncLifetime
         Assert.Equal(1, waiting.Attempts);
         Assert.Contains(unknown, waiting.LastError);
         Assert.Single(deliveries, d => d.State == DeliveryState.Processed);
+    }
+
+    [Fact]
+    public async Task One_batch_of_two_workspaces_stops_each_customers_follow_up_and_flags_and_acknowledges_only_the_one_who_opted_out()
+    {
+        var hooks = new WebhookClient(_app.CreateClient());
+        var processor = _app.Services.GetRequiredService<WebhookProcessor>();
+        var customers = new List<(Guid TenantId, string Phone, string WaId)>();
+        foreach (var first in new[] { "Hola, quiero información", "Hola, ¿qué precios tienen?" })
+        {
+            var tenant = await _app.TenantAsync();
+            var channel = await _app.ChannelAsync(tenant.Id);
+            var waId = "52155" + Random.Shared.Next(10000000, 99999999);
+            customers.Add((tenant.Id, channel.ExternalId, waId));
+            await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(channel.ExternalId, waId, "wamid." + Guid.NewGuid().ToString("N"), first, DateTimeOffset.UtcNow));
+        }
+        Assert.Equal(new BatchResult(2, OneByOne: false), await processor.ProcessBatchAsync(50, CancellationToken.None));
+        var followUps = new List<Guid>();
+        foreach (var (tenantId, _, _) in customers)
+        {
+            await using var work = _app.Scopes.ForTenant(tenantId);
+            var now = DateTimeOffset.UtcNow;
+            var item = ScheduledItem.Schedule(await work.Db.Conversations.SingleAsync(), ScheduledItemKind.FollowUp, now.AddHours(1), null, null, now);
+            work.Db.ScheduledItems.Add(item);
+            await work.Db.SaveChangesAsync();
+            followUps.Add(item.Id);
+        }
+
+        // One batch: the first customer opts out, the second writes on.
+        await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(customers[0].Phone, customers[0].WaId, "wamid." + Guid.NewGuid().ToString("N"), "¡BAJA!", DateTimeOffset.UtcNow));
+        await hooks.PostMetaAsync("whatsapp", Deliveries.WhatsAppText(customers[1].Phone, customers[1].WaId, "wamid." + Guid.NewGuid().ToString("N"), "Sigo interesado", DateTimeOffset.UtcNow));
+        Assert.Equal(new BatchResult(2, OneByOne: false), await processor.ProcessBatchAsync(50, CancellationToken.None));
+
+        for (var i = 0; i < 2; i++)
+        {
+            await using var work = _app.Scopes.ForTenant(customers[i].TenantId);
+            Assert.Equal(ScheduledItemStatus.Cancelled, (await work.Db.ScheduledItems.SingleAsync(x => x.Id == followUps[i])).Status);
+            var contact = await work.Db.Contacts.SingleAsync();
+            var acknowledgements = await work.Db.Messages.CountAsync(m => m.Direction == MessageDirection.Outbound && m.Body!.Contains("no te enviaremos más mensajes"));
+            Assert.Equal(i == 0 ? (true, 1) : (false, 0), (contact.OptedOutAt is not null, acknowledgements));
+        }
     }
 }
