@@ -14,7 +14,7 @@ namespace OperatorConsole.Tests.Channels;
 /// The process dies after the channel accepted a send and before the send's outcome was committed. The message then
 /// waits the reconciliation window (Outbound:ReconcileSeconds) for a status or echo that names it (our id rides in
 /// biz_opaque_callback_data / metadata): one that arrives marks it sent with the channel's id; without one it is sent
-/// again once the window ends, and a late status of the first send adds no second message. Each test kills a node (the
+/// again once the window (counted from the restart) ends, and a late status of the first send adds no second message. Each test kills a node (the
 /// in-process stand-in for kill -9: the send is cut off mid-call, nothing after it runs) and restarts one on the same
 /// database with a fake clock; the fake Graph API posts its statuses and echoes back like Meta (or drops them).
 /// </summary>
@@ -73,7 +73,16 @@ public sealed class SendReconciliationTests : IAsyncLifetime
         await first.DisposeAsync(); // kill -9 stand-in: the call is cut off, the outcome never committed
         _nodes.Remove(first);
         var second = await StartNodeAsync();
-        return new Crashed(second, tenant.Id, conversation.Id, id, start.AddSeconds(WindowSeconds));
+        // The window counts from the restart, not from the send: the status that settles it can only arrive while a node
+        // is up (Meta retries it meanwhile), so a window that ran out during a slow restart would send it twice.
+        Assert.True(second.Clock.GetUtcNow() > start);
+        var lease = second.Clock.GetUtcNow().AddSeconds(WindowSeconds);
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var work = second.Scopes.ForTenant(tenant.Id);
+            return await work.Db.Messages.AsNoTracking().AnyAsync(m => m.Id == id && m.NextAttemptAt == lease);
+        }, "the send in doubt to wait a whole window from the restart");
+        return new Crashed(second, tenant.Id, conversation.Id, id, lease);
     }
 
     private static async Task<Guid> QueueAsync(FakeClockAppFactory node, Guid tenantId, Guid conversationId, string text)

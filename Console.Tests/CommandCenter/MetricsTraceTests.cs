@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Domain.Channels;
 using OperatorConsole.Infrastructure.Telemetry;
 using OperatorConsole.Tests.Support;
@@ -19,16 +20,25 @@ public class MetricsTraceTests(ConsoleAppFactory app) : IClassFixture<ConsoleApp
         var tenant = await app.TenantAsync();
         var phone = ChannelData.NewExternalId();
         await app.ChannelAsync(tenant.Id, ChannelKind.WhatsApp, phone);
+        var wamid = $"wamid.{Guid.NewGuid():N}";
         var posted = await new WebhookClient(app.CreateClient()).PostMetaAsync("whatsapp",
-            Deliveries.WhatsAppText(phone, "5215512345678", $"wamid.{Guid.NewGuid():N}", "hola", DateTimeOffset.UtcNow));
+            Deliveries.WhatsAppText(phone, "5215512345678", wamid, "hola", DateTimeOffset.UtcNow));
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
 
-        // Any accepted ingest span with a processing span linked to it (other classes post webhooks in this process too).
+        // This delivery's own ingest span, by the trace context stored with its row (other classes post webhooks in this
+        // process too, and the listener hears all of them).
+        var stored = await Eventually.GetAsync(async () =>
+        {
+            await using var work = app.Scopes.ForSystem("test: the delivery's trace");
+            return await work.Db.Database.SqlQuery<string>(
+                $"SELECT trace_parent AS \"Value\" FROM webhook_deliveries WHERE position(convert_to({wamid}, 'UTF8') in body) > 0").FirstOrDefaultAsync();
+        }, t => t is not null, "the delivery stored with its trace context");
+        Assert.True(ActivityContext.TryParse(stored, null, out var context));
         var ingest = await Eventually.GetAsync(() => Task.FromResult(spans.FirstOrDefault(s => s.OperationName == "webhook.ingest"
-                && (string?)s.GetTagItem("console.webhook.result") == "accepted" && spans.Any(p => p.OperationName == "webhook.process"
+                && s.TraceId == context.TraceId && s.SpanId == context.SpanId && spans.Any(p => p.OperationName == "webhook.process"
                     && p.Links.Any(l => l.Context.TraceId == s.TraceId && l.Context.SpanId == s.SpanId)))),
             s => s is not null, "a processing span linked to the delivery's ingest span", TimeSpan.FromSeconds(30));
-        Assert.Equal("whatsapp", ingest!.GetTagItem("console.channel"));
+        Assert.Equal(("whatsapp", "accepted"), ((string?)ingest!.GetTagItem("console.channel"), (string?)ingest.GetTagItem("console.webhook.result")));
     }
 }
 

@@ -47,7 +47,7 @@ internal static class ChannelHttp
             // HttpClient's own timeout. The request may have reached the API, so the message may already be out;
             // retrying is still the better risk than silently dropping it.
             var seconds = client.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
-            return (null, new SendFailure(SendFailureKind.Retryable, "timeout",
+            return (null, new SendFailure(SendFailureKind.Retryable, OutboundDispatcher.TimedOut,
                 $"{api} did not answer within {seconds} s; the message may or may not have been delivered"));
         }
         catch (HttpRequestException ex)

@@ -129,6 +129,32 @@ public sealed class OutboundDispatcher(
         }
     }
 
+    /// <summary>
+    /// Run once when a node starts, before it sends: sends whose outcome is in doubt (leased, or due again from a lease
+    /// that ran out in the last <see cref="OutboundOptions.ReconcileSeconds"/>) wait a full window from now. The status or
+    /// echo that settles such a send can only arrive while a node is up to take it (Meta retries it meanwhile), so a
+    /// window that ran while the process was down, or restarting slowly, would send the message a second time. Only a
+    /// delay for what it touches (a retry due in that span, at worst a send another node is about to make); never a
+    /// second send. Returns how many were given the window.
+    /// </summary>
+    public async Task<int> RestartReconcileWindowAsync(CancellationToken ct)
+    {
+        await using var work = scopes.ForSystem("outbound dispatch: restart window");
+        var now = clock.GetUtcNow();
+        var window = TimeSpan.FromSeconds(options.CurrentValue.ReconcileSeconds);
+        var until = now + window;
+        var since = now - window;
+        return await work.Db.Messages
+            .Where(m => m.Direction == MessageDirection.Outbound && m.Status == DeliveryStatus.Queued && m.ExternalId == null
+                && m.NextAttemptAt != null && m.NextAttemptAt > since && m.NextAttemptAt < until
+                // In doubt: leased for its first attempt (no failure recorded yet), or after a send that timed out.
+                && ((m.Attempts == 0 && m.ErrorCode == null) || m.ErrorCode == TimedOut))
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, until), ct);
+    }
+
+    /// <summary>The failure code of a send whose answer never came: it may be out.</summary>
+    public const string TimedOut = "timeout";
+
     /// <summary>A leased message that never reached the channel is due again (unless a status or echo settled it meanwhile).</summary>
     private async Task GiveBackAsync(Guid id, DateTimeOffset lease, DateTimeOffset dueAt, CancellationToken ct)
     {
@@ -199,7 +225,7 @@ public sealed class OutboundDispatcher(
             case SendFailureKind.Retryable or SendFailureKind.RetryableForRecipient when message.Attempts + 1 < options.CurrentValue.MaxAttempts:
                 var retryAt = now + failure.RetryAfter.GetValueOrDefault(Backoff.OutboundSend.Delay(message.Attempts + 1));
                 // No answer in time: the message may be out, so it waits for a status or echo naming it like a crashed send.
-                if (failure.Code == "timeout" && retryAt < now.AddSeconds(options.CurrentValue.ReconcileSeconds))
+                if (failure.Code == TimedOut && retryAt < now.AddSeconds(options.CurrentValue.ReconcileSeconds))
                     retryAt = now.AddSeconds(options.CurrentValue.ReconcileSeconds);
                 message.ScheduleRetry(retryAt, failure.Code, text);
                 log.LogInformation("Send of {MessageId} will be retried ({Code}: {Error})", message.Id, failure.Code, text);
@@ -231,6 +257,16 @@ public sealed class OutboundWorker(OutboundDispatcher dispatcher, OutboundSignal
     ILogger<OutboundWorker> log) : Hosting.WorkLoop(log)
 {
     protected override int Workers => options.Value.Workers;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.Workers <= 0) return;
+        // Before this node sends anything, sends a crash left in doubt get their window counted from now.
+        await DatabaseOutage.WaitOutAsync("Restarting the reconciliation window of sends in doubt",
+            async ct => { if (await dispatcher.RestartReconcileWindowAsync(ct) is > 0 and var n) log.LogInformation("{Count} sends in doubt wait for their status", n); },
+            log, stoppingToken);
+        await base.ExecuteAsync(stoppingToken);
+    }
 
     protected override Task<bool> RunOnceAsync(CancellationToken ct) => dispatcher.DispatchNextAsync(ct);
 
