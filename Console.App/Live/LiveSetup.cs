@@ -14,6 +14,7 @@ public static class LiveSetup
         services.AddSignalR();
         services.AddSingleton<HubChannelAudience>();
         services.AddHostedService<ConsoleHubBridge>();
+        services.AddScoped<CircuitViews>();
         services.AddScoped<CircuitHandler, PresenceCircuitHandler>();
         services.AddAuthorizationBuilder().AddPolicy(HubPolicy, p => p
             .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName)

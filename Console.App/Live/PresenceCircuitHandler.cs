@@ -7,9 +7,10 @@ namespace OperatorConsole.App.Live;
 
 /// <summary>
 /// A Blazor circuit with a live connection counts as the member being here. Connection up/down rather than circuit
-/// open/close: a circuit outlives a dropped connection for minutes, and nobody is at that screen meanwhile.
+/// open/close: a circuit outlives a dropped connection for minutes, and nobody is at that screen meanwhile. The
+/// conversations open in it stop counting as viewed the same way (<see cref="CircuitViews"/>).
 /// </summary>
-public sealed class PresenceCircuitHandler(AuthenticationStateProvider auth, PresenceService presence) : CircuitHandler
+public sealed class PresenceCircuitHandler(AuthenticationStateProvider auth, PresenceService presence, CircuitViews views) : CircuitHandler
 {
     private (Guid TenantId, Guid UserId)? _member;
     private bool _counted;
@@ -26,11 +27,13 @@ public sealed class PresenceCircuitHandler(AuthenticationStateProvider auth, Pre
             presence.Connected(m.TenantId, m.UserId);
             _counted = true;
         }
+        views.ConnectionUp();
         await base.OnConnectionUpAsync(circuit, cancellationToken);
     }
 
     public override Task OnConnectionDownAsync(Circuit circuit, CancellationToken cancellationToken)
     {
+        views.ConnectionDown();
         Release();
         return base.OnConnectionDownAsync(circuit, cancellationToken);
     }

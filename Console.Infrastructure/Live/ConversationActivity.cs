@@ -212,17 +212,45 @@ public sealed class ConversationActivity(LiveNode node, TimeProvider clock, Micr
     {
         var now = clock.GetUtcNow();
         // Throttled: one signal per half typing period keeps the indicator on while keys keep coming.
-        if (view.Closed || (view.LastTypingSignal is { } last && now - last < _options.Typing / 2)) return;
+        if (view.Closed || view.Away || (view.LastTypingSignal is { } last && now - last < _options.Typing / 2)) return;
         view.LastTypingSignal = now;
         Announce(view, ActivityKind.Typing);
     }
 
     private void Close(LocalView view)
     {
-        if (view.Closed) return;
-        view.Closed = true;
-        _local.TryRemove(view.View, out _);
+        lock (view)
+        {
+            if (view.Closed) return;
+            view.Closed = true;
+            if (view.Away) return; // already announced as gone
+            _local.TryRemove(view.View, out _);
+        }
         Announce(view, ActivityKind.Left);
+    }
+
+    /// <summary>The screen's connection dropped: nobody is at it, whatever the server keeps for a reconnection.</summary>
+    private void Leave(LocalView view)
+    {
+        lock (view)
+        {
+            if (view.Closed || view.Away) return;
+            view.Away = true;
+            _local.TryRemove(view.View, out _);
+        }
+        Announce(view, ActivityKind.Left);
+    }
+
+    /// <summary>The screen's connection is back: it counts (and is renewed) again.</summary>
+    private void Return(LocalView view)
+    {
+        lock (view)
+        {
+            if (view.Closed || !view.Away) return;
+            view.Away = false;
+            _local[view.View] = view;
+        }
+        Announce(view, ActivityKind.Viewing);
     }
 
     private sealed record ViewState(Guid MemberId, DateTimeOffset Until, DateTimeOffset? TypingUntil);
@@ -240,6 +268,8 @@ public sealed class ConversationActivity(LiveNode node, TimeProvider clock, Micr
         public Guid View { get; } = view;
         public DateTimeOffset? LastTypingSignal { get; set; }
         public volatile bool Closed;
+        /// <summary>Its connection is down: not announced or renewed until it is back.</summary>
+        public volatile bool Away;
     }
 
     /// <summary>An open conversation screen of this node.</summary>
@@ -257,6 +287,12 @@ public sealed class ConversationActivity(LiveNode node, TimeProvider clock, Micr
 
         /// <summary>A key was pressed in the composer; throttled here, so calling it on every key is fine.</summary>
         public void Typing() => _owner.Typing(Local);
+
+        /// <summary>The connection to the screen dropped (a closed lid, a lost network, a browser closed without a goodbye).</summary>
+        public void Leave() => _owner.Leave(Local);
+
+        /// <summary>The connection to the screen is back.</summary>
+        public void Return() => _owner.Return(Local);
 
         public void Dispose() => _owner.Close(Local);
     }

@@ -102,9 +102,9 @@ public class CollisionBrowserTests(TwoDemoNodes nodes, BrowserFixture browser) :
             "the typing indicator is cut on the phone");
         await owner.ScreenshotAsync(new() { Path = BrowserFixture.ScreenshotPath("inbox-collision-phone-es.png") });
 
-        // The owner closes the console: the agent is alone again. At once when the server sees the connection close; at
-        // worst when the owner's presence is no longer renewed (Live:PresenceTimeoutSeconds, 45 s), which a loaded
-        // machine can need.
+        // The owner closes the browser: the agent is alone again. At once when the server sees the connection close (the
+        // conversation stops counting even if the page's goodbye never arrived and the server keeps the circuit for a
+        // reconnection); at worst when the owner's screen is no longer renewed, which a loaded machine can need.
         await owner.Context.CloseAsync();
         await Assertions.Expect(agentHeader.GetByTestId("collision-viewing")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
         await Assertions.Expect(agentHeader.GetByTestId("collision-typing")).ToHaveCountAsync(0);

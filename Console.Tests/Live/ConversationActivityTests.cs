@@ -52,6 +52,25 @@ public class ConversationActivityTests(TwoQuickNodes nodes) : IClassFixture<TwoQ
     }
 
     [Fact]
+    public async Task A_screen_whose_connection_drops_stops_counting_on_both_nodes_and_counts_again_when_it_is_back()
+    {
+        var (tenant, conversation, member) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var views = new OperatorConsole.App.Live.CircuitViews();
+        using var view = OnA.Open(tenant, conversation, member);
+        views.Track(view);
+        await Eventually.TrueAsync(() => Task.FromResult(OnB.Of(conversation).Viewing.Contains(member)), "node B to see the open screen", Generous);
+
+        // The server keeps the circuit (and the screen) for a reconnection, but nobody is at it.
+        views.ConnectionDown();
+        Assert.Empty(OnA.Of(conversation).Viewing);
+        await Eventually.TrueAsync(() => Task.FromResult(OnB.Of(conversation).Viewing.Count == 0), "node B to stop counting the screen", Generous);
+
+        views.ConnectionUp();
+        await Eventually.TrueAsync(() => Task.FromResult(OnB.Of(conversation).Viewing.Contains(member)), "node B to see the screen again", Generous);
+        views.Forget(view);
+    }
+
+    [Fact]
     public async Task A_screen_opened_later_on_another_node_learns_at_once_who_is_already_there()
     {
         var (tenant, conversation, first, second) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
