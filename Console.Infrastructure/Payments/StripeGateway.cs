@@ -140,7 +140,30 @@ public sealed class StripeGateway(IOptionsMonitor<StripeOptions> options)
         // The receipts keep id (255) and type (100) as text: Stripe's own are short and never hold NUL.
         if (stripeEvent.Id.Length > 255 || stripeEvent.Type.Length > 100 || stripeEvent.Id.Contains('\0') || stripeEvent.Type.Contains('\0'))
             throw new StripeEventFormatException("The Stripe event's id or type is not one Stripe would send.");
+        // Its ids go into queries and rows as text, which PostgreSQL cannot hold with a NUL in it (a 500 otherwise).
+        if (HoldsNul(json))
+            throw new StripeEventFormatException("The Stripe event holds a NUL character, which Stripe never sends.");
         return stripeEvent;
+    }
+
+    /// <summary>True when a string of the JSON (a name or a value) holds a NUL once unescaped.</summary>
+    private static bool HoldsNul(string json)
+    {
+        if (!json.Contains("\\u0000", StringComparison.OrdinalIgnoreCase)) return false;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json),
+                new System.Text.Json.JsonReaderOptions { MaxDepth = 1024 });
+            while (reader.Read())
+                if (reader.TokenType is System.Text.Json.JsonTokenType.String or System.Text.Json.JsonTokenType.PropertyName
+                    && reader.ValueIsEscaped && reader.GetString()!.Contains('\0'))
+                    return true;
+            return false;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return true;
+        }
     }
 
     public static string Money(decimal amount, string currency) =>

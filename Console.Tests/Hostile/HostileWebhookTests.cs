@@ -125,6 +125,24 @@ public class HostileWebhookTests(HostileWebhookApp fixture) : IClassFixture<Host
                 + Encoding.UTF8.GetString(d.Body)[..Math.Min(600, d.Body.Length)])));
     }
 
+    [Fact]
+    public async Task A_signed_Stripe_event_with_a_NUL_in_its_customer_id_gets_a_400_and_leaves_no_receipt()
+    {
+        // What the fuzzing found once in CI: the NUL reached the customer lookup and PostgreSQL answered 500.
+        var eventId = "evt_nul_" + Guid.NewGuid().ToString("N");
+        var (json, _) = Fakes.FakeStripeApi.SignedEvent("customer.subscription.updated", new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = "sub_nul", ["object"] = "subscription", ["status"] = "active", ["customer"] = "cus_a\0b",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["tenant_id"] = "not-a-tenant" },
+        }, HostileWebhookApp.StripeSecret, eventId);
+        using var response = await PostSignedAsync("stripe", Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("NUL", await response.Content.ReadAsStringAsync());
+        await using var work = App.Scopes.ForSystem("test");
+        Assert.False(await work.Db.PlatformStripeEvents.AnyAsync(e => e.EventId == eventId));
+    }
+
     [Theory]
     [InlineData("whatsapp")]
     [InlineData("messenger")]

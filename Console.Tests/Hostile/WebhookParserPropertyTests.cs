@@ -160,6 +160,29 @@ public class WebhookParserPropertyTests
         return HostilePayloads.Freq((2, mutated), (1, HostilePayloads.Value(4).Select(v => new HostileBody("stripe", "random value", Encoding.UTF8.GetBytes(v)))));
     }
 
+    [Theory]
+    [InlineData("customer")]
+    [InlineData("id")]
+    public void A_signed_Stripe_event_with_a_NUL_in_an_id_is_refused_as_unparseable_before_any_query_sees_it(string field)
+    {
+        // Found by the fuzzing over HTTP: a NUL in the customer id reached the tenant lookup and PostgreSQL answered 500.
+        var subscription = new JsonObject
+        {
+            ["id"] = "sub_1", ["object"] = "subscription", ["status"] = "active", ["customer"] = "cus_1",
+            ["metadata"] = new JsonObject { ["tenant_id"] = Guid.NewGuid().ToString() },
+        };
+        subscription[field] = "a\0b";
+        var (json, header) = FakeStripeApi.SignedEvent("customer.subscription.updated", subscription, StripeSecret);
+        Assert.Contains("\\u0000", json);
+        var refused = Assert.Throws<StripeEventFormatException>(() => StripeGateway.Verify(json, header, StripeSecret));
+        Assert.Contains("NUL", refused.Message);
+
+        // The same event without the NUL is read: the refusal is about the NUL, not the shape.
+        subscription[field] = "ab";
+        var (clean, cleanHeader) = FakeStripeApi.SignedEvent("customer.subscription.updated", subscription, StripeSecret);
+        Assert.NotNull(StripeGateway.Verify(clean, cleanHeader, StripeSecret));
+    }
+
     [Fact]
     public void A_signed_Stripe_event_of_any_shape_is_read_or_refused_as_unparseable_never_thrown() =>
         Check.One(Config(CasesPerChannel), Prop.ForAll(Arb.From(StripeBodies()), body =>
