@@ -420,6 +420,7 @@ S = {
  "Appointments.Status.Completed": ("Completed", "Atendida"),
  "Appointments.Status.NoShow": ("No-show", "No asistió"),
  "Error.request.invalid": ("The request is not valid: check its fields.", "La solicitud no es válida: revisa sus campos."),
+ "Error.request.nul": ("Text may not contain the NUL character (\\u0000): remove it and try again.", "El texto no puede contener el carácter NUL (\\u0000): quítalo y vuelve a intentarlo."),
  "Error.billing.not_configured": ("Online billing is not set up on this platform yet. Contact the platform team.",
                                   "La facturación en línea aún no está configurada en esta plataforma. Contacta al equipo de la plataforma."),
  "Error.billing.customer": ("The workspace has no Stripe customer yet.", "El negocio aún no tiene un cliente en Stripe."),

@@ -87,6 +87,8 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
             Infrastructure.Channels.Outbound.WindowClosedException => (StatusCodes.Status409Conflict, "window_closed"),
             TenantIsolationException => (StatusCodes.Status403Forbidden, "tenant.isolation"),
             BadHttpRequestException b => (b.StatusCode, "request.invalid"),
+            // PostgreSQL's text cannot hold a NUL: whatever field or query carried one, the request is refused whole.
+            _ when HoldsNul(exception) => (StatusCodes.Status400BadRequest, "request.nul"),
             _ => (0, ""),
         };
         if (status == 0) return false;
@@ -97,6 +99,7 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
         {
             TenantIsolationException => L["Error.tenant.isolation"].Value,
             BadHttpRequestException b => b.Message,
+            _ when code == "request.nul" => L["Error.request.nul"].Value,
             _ => UserErrors.Describe(exception, L),
         };
         context.Response.StatusCode = status;
@@ -109,6 +112,14 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IString
         if (exception is DomainException refusal && Infrastructure.Billing.PlanGates.RequiredPlan(refusal) is { } plan)
             problem.ProblemDetails.Extensions["requiredPlan"] = plan.ToString();
         return await problems.TryWriteAsync(problem);
+    }
+
+    /// <summary>PostgreSQL refused a text value holding a NUL (22021), however deep EF or Npgsql wrapped it.</summary>
+    private static bool HoldsNul(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.CharacterNotInRepertoire }) return true;
+        return false;
     }
 }
 
