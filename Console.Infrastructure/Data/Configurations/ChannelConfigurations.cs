@@ -33,8 +33,12 @@ public sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webh
         b.Property(d => d.BodyHash).HasMaxLength(64).UseCollation("C");
         // Identical retries of one delivery (Meta resends the same bytes) are stored once.
         b.HasIndex(d => new { d.Source, d.BodyHash }).IsUnique();
-        // The processor scans only work that is due (and the agent's "older delivery still unread" check reads it).
+        // The processor scans only work that is due.
         b.HasIndex(d => d.NextAttemptAt).HasFilter($"state = '{nameof(DeliveryState.Pending)}'");
+        // Every agent turn claim asks for the oldest delivery not yet read (AgentTurnLease): one probe of this index,
+        // where the one above made it read every waiting delivery (10 ms a claim with 12,000 waiting).
+        b.HasIndex(d => d.ReceivedAt, "ix_webhook_deliveries_unread").HasDatabaseName("ix_webhook_deliveries_unread")
+            .HasFilter($"state = '{nameof(DeliveryState.Pending)}' AND attempts = 0");
         // The super admin's list of deliveries to look at. Partial: the intake never writes into it, and the table
         // grows by every webhook ever received.
         b.HasIndex(d => d.ReceivedAt).HasFilter($"state IN ('{nameof(DeliveryState.Failed)}', '{nameof(DeliveryState.Unroutable)}')");

@@ -1848,6 +1848,10 @@ namespace OperatorConsole.Infrastructure.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_webhook_deliveries_source_body_hash");
 
+                    b.HasIndex(new[] { "ReceivedAt" }, "ix_webhook_deliveries_unread")
+                        .HasDatabaseName("ix_webhook_deliveries_unread")
+                        .HasFilter("state = 'Pending' AND attempts = 0");
+
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
