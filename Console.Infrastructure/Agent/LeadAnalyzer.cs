@@ -63,6 +63,9 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
         LeadAnalysis? analysis = null;
         await using (var work = scopes.ForTenant(tenantId))
         {
+            // Each scope's reads share one connection: every pooled open pays a round trip for the session reset and
+            // the tenant settings (after every turn, so it adds up).
+            await work.Db.Database.OpenConnectionAsync(ct);
             var lines = await work.Db.Messages.Where(m => m.ConversationId == conversationId && m.Body != null)
                 .OrderByDescending(m => m.SentAt).Take(40).Select(m => new { m.Sender, m.Body }).ToListAsync(ct);
             lines.Reverse();
@@ -114,6 +117,7 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
         await using (var work = scopes.ForTenant(tenantId))
         {
             var db = work.Db;
+            await db.Database.OpenConnectionAsync(ct);
             var conversation = await db.Conversations.SingleAsync(c => c.Id == conversationId, ct);
             var contact = await db.Contacts.SingleAsync(c => c.Id == conversation.ContactId, ct);
             var now = clock.GetUtcNow();
