@@ -25,11 +25,7 @@ public class AppointmentCommandsTests(RecordingEventsApp app) : IClassFixture<Re
         return client;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "appointments" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => app.TenantApiAsync(tenantId, "appointments");
 
     private AppointmentCommands Commands => app.Services.GetRequiredService<AppointmentCommands>();
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using OperatorConsole.Tests.Support;
@@ -14,17 +13,6 @@ namespace OperatorConsole.Tests.Hostile;
 /// </summary>
 public class NulTextApiTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFactory>
 {
-    private async Task<HttpClient> TenantApiAsync(Guid tenantId)
-    {
-        var platform = app.CreateClient();
-        platform.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
-        var response = await platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "nul" });
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
-        return client;
-    }
-
     private static async Task AssertRefusedAsync(HttpResponseMessage response, string expectedWords)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -38,7 +26,7 @@ public class NulTextApiTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFa
     public async Task A_NUL_in_a_label_name_or_a_contact_patch_is_a_400_in_the_callers_language_and_nothing_is_stored()
     {
         var tenant = await app.TenantAsync();
-        var api = await TenantApiAsync(tenant.Id);
+        var api = await app.TenantApiAsync(tenant.Id, "nul");
         var conversation = await app.ConversationAsync(tenant.Id, "Ana");
 
         await AssertRefusedAsync(await api.PostAsJsonAsync($"/api/v1/tenants/{tenant.Id}/labels", new { name = "Fac\0tura" }), "Text may not contain the NUL character");

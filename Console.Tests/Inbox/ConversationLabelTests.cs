@@ -21,11 +21,7 @@ public class ConversationLabelTests(ConsoleAppFactory app) : IClassFixture<Conso
         return client;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "labels" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => app.TenantApiAsync(tenantId, "labels");
 
     [Fact]
     public async Task A_label_is_defined_set_on_a_conversation_shown_on_it_and_narrows_the_list()

@@ -20,11 +20,7 @@ public class ConversationsApiTests(ConsoleAppFactory app) : IClassFixture<Consol
 
     private HttpClient Platform => Client(ConsoleAppFactory.PlatformKey);
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "inbox" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => app.TenantApiAsync(tenantId, "inbox");
 
     [Fact]
     public async Task Conversations_page_by_cursor_and_filter_by_owner()

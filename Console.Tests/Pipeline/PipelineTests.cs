@@ -24,11 +24,7 @@ public class PipelineTests(RecordingEventsApp app) : IClassFixture<RecordingEven
         return client;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "pipeline" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => app.TenantApiAsync(tenantId, "pipeline");
 
     private LeadPipeline Pipeline => app.Services.GetRequiredService<LeadPipeline>();
 

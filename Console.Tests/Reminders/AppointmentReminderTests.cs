@@ -347,13 +347,5 @@ public class AppointmentReminderTests(TwoSchedulingNodes nodes) : IClassFixture<
         return await scheduler.GetTrigger(ScheduledItems.TriggerKeyFor(at)) is not null;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var platform = nodes.A.CreateClient();
-        platform.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
-        var response = await platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "reminders" });
-        var client = nodes.A.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-        return client;
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => nodes.A.TenantApiAsync(tenantId, "reminders");
 }

@@ -29,11 +29,7 @@ public class FollowUpTests(ConsoleAppFactory app) : IClassFixture<ConsoleAppFact
         return client;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "follow-ups" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => app.TenantApiAsync(tenantId, "follow-ups");
 
     /// <summary>A customer of a workspace that is always open and follows up after <paramref name="gaps"/> minutes.</summary>
     private async Task<(TestCustomer Customer, HttpClient Api)> CustomerAsync(int[] gaps, string? template = null)

@@ -30,11 +30,7 @@ public class ScheduledItemTests(TwoSchedulingNodes nodes) : IClassFixture<TwoSch
         return client;
     }
 
-    private async Task<HttpClient> TenantKeyAsync(Guid tenantId)
-    {
-        var response = await Client(ConsoleAppFactory.PlatformKey).PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = "scheduled" });
-        return Client((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
-    }
+    private Task<HttpClient> TenantKeyAsync(Guid tenantId) => nodes.A.TenantApiAsync(tenantId, "scheduled");
 
     private ScheduledItems Items(ConsoleAppFactory node) => node.Services.GetRequiredService<ScheduledItems>();
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Tenants;
@@ -17,6 +18,19 @@ public static class TestData
         var provisioning = scope.ServiceProvider.GetRequiredService<TenantProvisioning>();
         var slug = Unique("t");
         return await provisioning.CreateAsync(new NewTenant(name ?? slug, slug, plan, $"{slug}@owner.test", password), "test");
+    }
+
+    /// <summary>A client of the REST API with a new API key of the tenant (made through the platform key, as an operator would).</summary>
+    public static async Task<HttpClient> TenantApiAsync(this ConsoleAppFactory app, Guid tenantId, string keyName = "test")
+    {
+        using var platform = app.CreateClient();
+        platform.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ConsoleAppFactory.PlatformKey);
+        using var response = await platform.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/api-keys", new { name = keyName });
+        response.EnsureSuccessStatusCode();
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("key").GetString());
+        return client;
     }
 }
 
