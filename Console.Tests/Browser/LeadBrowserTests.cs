@@ -188,6 +188,7 @@ public class LeadBrowserTests(LeadsBrowserApp leads, BrowserFixture browser) : I
         }
         var survivor = await DemoContactAsync("Carlos Ramírez");
         var page = await SignInAsync($"/leads/{survivor}");
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.GetByTestId("merge-open").ClickAsync();
         await page.GetByLabel("Buscar por nombre, teléfono o correo").FillAsync("Emily Dup");
         await page.GetByTestId("merge-candidate").First.ClickAsync();
@@ -198,6 +199,8 @@ public class LeadBrowserTests(LeadsBrowserApp leads, BrowserFixture browser) : I
 
         await page.GotoAsync($"/leads/{duplicate}");
         await Assertions.Expect(page.GetByTestId("merged-into")).ToContainTextAsync("Este prospecto se combinó con Emily Duplicada");
+        // Input while a fresh page's circuit starts can be lost (seen in a loaded CI run): act once it is live.
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.GetByTestId("merged-into").GetByRole(AriaRole.Link).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Carlos Ramírez" })).ToBeVisibleAsync();
         await page.Context.CloseAsync();
