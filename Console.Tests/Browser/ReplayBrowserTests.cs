@@ -27,6 +27,8 @@ public class ReplayBrowserTests(AgentBrowserApp agent, BrowserFixture browser) :
             await agent.App.PastConversationAsync(tenantId, $"Rep{marker} {i:00}", $"¿Cuánto cuesta la limpieza? ({i})", $"La limpieza cuesta $500 ({i}).");
 
         var page = await SignInAsync("es-MX", 1366, 800);
+        // Typing while the page's circuit starts is lost (a loaded CI run saved the draft without the edit): type once it is live.
+        await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         var prompt = page.GetByLabel("Instrucciones del sistema");
         await prompt.FillAsync(await prompt.InputValueAsync() + $" Ofrece siempre una cita {marker}.");
         await page.GetByRole(AriaRole.Button, new() { Name = "Guardar borrador" }).ClickAsync();
