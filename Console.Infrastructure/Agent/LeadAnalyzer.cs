@@ -61,6 +61,8 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
         List<ChatMessage> prompt;
         string lang;
         LeadAnalysis? analysis = null;
+        List<PipelineStage> stages;
+        TokenUsage? usage = null;
         await using (var work = scopes.ForTenant(tenantId))
         {
             // Each scope's reads share one connection: every pooled open pays a round trip for the session reset and
@@ -70,6 +72,7 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 .OrderByDescending(m => m.SentAt).Take(40).Select(m => new { m.Sender, m.Body }).ToListAsync(ct);
             lines.Reverse();
             lang = CustomerLanguage.Detect(lines.Where(l => l.Sender == MessageSender.Contact).Select(l => l.Body!), "es");
+            stages = await LeadPipeline.StagesAsync(work.Db, ct);
             if (!llm.IsConfigured)
             {
                 // No model: the same analysis by rules, so score, stage and summary still move (and "No summary yet" goes).
@@ -80,11 +83,10 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 var booked = await work.Db.Appointments.AnyAsync(a => a.ContactId == contact.Id && Appointment.ActiveStatuses.Contains(a.Status), ct);
                 var paid = await work.Db.PaymentLinks.AnyAsync(p => p.ConversationId == conversationId, ct);
                 var history = lines.Select(l => new TurnMessage(l.Sender, l.Body!, default)).ToList();
-                var stages = await LeadPipeline.StagesAsync(work.Db, ct);
                 analysis = OfflineCopilot.Analyze(history, stages, stages.FirstOrDefault(s => s.Id == contact.StageId), products, booked, paid,
                     culture.StartsWith("en", StringComparison.OrdinalIgnoreCase) ? "en" : "es");
             }
-            var stageNames = string.Join(", ", await work.Db.PipelineStages.OrderBy(s => s.Position).Select(s => s.Name).ToListAsync(ct));
+            var stageNames = string.Join(", ", stages.Select(s => s.Name));
             var transcript = string.Join("\n", lines.Select(l => $"{(l.Sender == MessageSender.Contact ? "Customer" : "Business")}: {l.Body}"));
             var fields = profile.LeadFields.Count > 0 ? $" Custom lead fields to fill when mentioned: {string.Join(", ", profile.LeadFields)}." : "";
             prompt =
@@ -101,17 +103,23 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             {
                 var response = await llm.For(llm.AnalysisModel).GetResponseAsync<LeadAnalysis>(prompt, new ChatOptions { Temperature = 0 },
                     useJsonSchemaResponseFormat: true, cancellationToken: ct);
-                await llm.RecordUsageAsync(tenantId, conversationId, llm.AnalysisModel, LlmFeature.Analysis, response.Usage, ct);
+                // The tokens ride on the lead's save below (one write fewer per turn), or go on their own without an analysis.
+                usage = llm.Usage(tenantId, conversationId, llm.AnalysisModel, LlmFeature.Analysis, response.Usage);
                 analysis = response.TryGetResult(out var parsed) ? parsed : null;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The reply already went out; a missed analysis only leaves the score as it was.
                 log.LogWarning(ex, "Lead analysis failed for conversation {ConversationId}", conversationId);
+                if (usage is not null) await llm.SaveUsageAsync(usage, ct);
                 return;
             }
         }
-        if (analysis is null) return;
+        if (analysis is null)
+        {
+            if (usage is not null) await llm.SaveUsageAsync(usage, ct);
+            return;
+        }
 
         var crossedHighValue = false;
         await using (var work = scopes.ForTenant(tenantId))
@@ -132,17 +140,20 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
                 changes.Add($"score {before} → {score}" + (contact.Temperature != temperatureBefore ? $" ({temperatureBefore} → {contact.Temperature})" : "")
                             + (reasons.Count > 0 ? $": {string.Join(", ", reasons)}" : ""));
             }
-            if (analysis.SuggestedStage is { } s)
+            // Most analyses suggest the stage the lead is already in: the stages read above tell, without a query.
+            if (analysis.SuggestedStage is { } s && LeadPipeline.Match(stages, s) is { } suggested && suggested.Id != contact.StageId)
             {
-                // A won or lost lead is a person's (or a payment's) decision: the analysis never reopens it.
-                var stages = await LeadPipeline.StagesAsync(db, ct);
-                var current = stages.FirstOrDefault(x => x.Id == contact.StageId);
-                if (LeadPipeline.Match(stages, s) is { } stage && current?.Kind is not (StageKind.Won or StageKind.Lost))
+                // A won or lost lead is a person's (or a payment's) decision: the analysis never reopens it. Tracked and
+                // read again here, so the move records its "from" stage as it is now.
+                var tracked = await LeadPipeline.StagesAsync(db, ct);
+                var current = tracked.FirstOrDefault(x => x.Id == contact.StageId);
+                if (LeadPipeline.Match(tracked, s) is { } stage && current?.Kind is not (StageKind.Won or StageKind.Lost))
                     await LeadPipeline.StageMoveAsync(db, contact, stage, StageMover.Agent, "lead analysis", now, ct);
             }
             try
             {
-                var definitions = await db.CustomFieldDefinitions.AsNoTracking().ToListAsync(ct);
+                // Definitions only matter for the custom fields the analysis filled in.
+                var definitions = analysis.Fields is { Count: > 0 } ? await db.CustomFieldDefinitions.AsNoTracking().ToListAsync(ct) : null;
                 changes.AddRange(LeadChanges.Apply(contact, new LeadUpdate(null, analysis.Name, analysis.Email, analysis.Company, analysis.Fields),
                     profile.LeadFields, definitions));
             }
@@ -159,7 +170,17 @@ public sealed class LeadAnalyzer(ContextScopes scopes, LlmGateway llm, Handoffs 
             }
             // Score and summary change on every analysis, with or without a timeline entry: the lead panel refreshes.
             db.Raise(new LeadChanged(tenantId, conversationId, contact.Id));
-            await db.SaveChangesAsync(ct);
+            if (usage is not null) db.TokenUsage.Add(usage);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (Exception) when (usage is not null)
+            {
+                // The lead's change failed (an operator saved it meanwhile, an outage); the tokens were spent all the same.
+                await llm.SaveUsageAsync(usage, CancellationToken.None);
+                throw;
+            }
         }
 
         HandoffRequest? handoff = analysis switch

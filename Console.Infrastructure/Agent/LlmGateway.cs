@@ -78,22 +78,24 @@ public sealed class LlmGateway(IOptions<LlmOptions> options, ContextScopes scope
     public async Task<TokenUsage?> RecordUsageAsync(Guid tenantId, Guid? conversationId, string model, LlmFeature feature,
         UsageDetails? usage, CancellationToken ct)
     {
-        if (usage is null) return null;
-        var input = usage.InputTokenCount ?? 0;
-        var output = usage.OutputTokenCount ?? 0;
-        var row = TokenUsage.Record(tenantId, conversationId, Provider, model, feature, input, output,
-            EstimateCost(model, input, output), clock.GetUtcNow());
+        if (Usage(tenantId, conversationId, model, feature, usage) is not { } row) return null;
+        await SaveUsageAsync(row, ct);
+        return row;
+    }
+
+    /// <summary>Writes a usage row from <see cref="Usage"/> on its own, for a caller whose own transaction did not carry it.</summary>
+    public async Task SaveUsageAsync(TokenUsage row, CancellationToken ct)
+    {
         try
         {
-            await using var work = scopes.ForTenant(tenantId);
+            await using var work = scopes.ForTenant(row.TenantId);
             work.Db.TokenUsage.Add(row);
             await work.Db.SaveChangesAsync(ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            loggers.CreateLogger<LlmGateway>().LogError(ex, "Could not record token usage for tenant {TenantId}", tenantId);
+            loggers.CreateLogger<LlmGateway>().LogError(ex, "Could not record token usage for tenant {TenantId}", row.TenantId);
         }
-        return row;
     }
 }
 

@@ -240,6 +240,23 @@ public class AgentToolTests(AgentApp agent) : IClassFixture<AgentApp>
     }
 
     [Fact]
+    public async Task An_analysis_the_model_garbles_leaves_the_lead_as_it_was_and_still_counts_its_tokens()
+    {
+        var customer = await TestCustomer.CreateAsync(agent.App);
+        Llm.AnalysisText("{ \"interested\": tru");
+        await customer.SayAsync($"{customer.Marker} hola, quiero información");
+        await customer.WaitForBotMessagesAsync(1);
+
+        await using var work = agent.App.Scopes.ForTenant(customer.TenantId);
+        var usage = await Eventually.GetAsync(() => work.Db.TokenUsage.AsNoTracking().Where(u => u.Feature == LlmFeature.Analysis).ToListAsync(),
+            u => u.Count > 0, "the analysis's token usage");
+        Assert.Single(usage);
+        await customer.WaitUntilSettledAsync();
+        Assert.Equal(Contact.InitialScore, (await work.Db.Contacts.AsNoTracking().SingleAsync()).Score);
+        Assert.DoesNotContain(await customer.EventsAsync(), e => e.Type == ConversationEventType.LeadChanged);
+    }
+
+    [Fact]
     public async Task Retrieved_knowledge_goes_into_the_prompt_and_search_knowledge_finds_more_on_request()
     {
         var customer = await TestCustomer.CreateAsync(agent.App);

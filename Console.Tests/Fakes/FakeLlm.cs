@@ -118,6 +118,9 @@ public sealed class FakeLlm : IAsyncDisposable
 
     public void Analysis(object result) => _analyses.Enqueue(new LlmAnswer(Text: JsonSerializer.Serialize(result)));
 
+    /// <summary>An analysis answer exactly as written (a model that breaks the schema).</summary>
+    public void AnalysisText(string raw) => _analyses.Enqueue(new LlmAnswer(Text: raw));
+
     /// <summary>The user messages the model saw in reply call <paramref name="index"/>.</summary>
     public IReadOnlyList<string> UserMessages(int index) => ReplyRequests[index]["messages"]!.AsArray()
         .Where(m => (string?)m!["role"] == "user").Select(m => Content(m!)).ToList();
