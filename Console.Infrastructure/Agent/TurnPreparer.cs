@@ -51,7 +51,7 @@ public sealed class TurnPreparer(
     private const int HistoryMessages = 60;
 
     // {0} conversation, {1} contact, {2} a minute ago, {3} an hour ago, {4} history length.
-    private const string TurnStatsSql = $$"""
+    internal const string TurnStatsSql = $$"""
         SELECT (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS last_inbound,
                (SELECT count(*)::int FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}') AS customer_messages,
                (SELECT count(*)::int FROM conversation_events e WHERE e.conversation_id = {0} AND e.type = '{{nameof(ConversationEventType.AgentError)}}') AS agent_errors,
@@ -71,13 +71,15 @@ public sealed class TurnPreparer(
                -- A voice note or image still being fetched and read: the turn waits for it (up to Agent:MediaWaitSeconds).
                (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}'
                   AND m.type IN ({{MediaLines.ReadTypes}}) AND m.media_state = '{{nameof(MediaState.Pending)}}') AS pending_media,
-               -- The allowance pre-check rides along too ({5} tenant, {6} its day start, {7} its month start).
-               (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {6}) AS replies_today,
-               (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {7}) AS replies_month,
+               -- The allowance pre-check rides along too ({5} tenant, {6} its day start, {7} its month start). Each count
+               -- stops at its allowance ({8} day, {9} month; 0 when the plan has none): only "used up or not" matters here,
+               -- and an uncapped count read every reply of the month on every turn, more as the month went on.
+               (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {6} LIMIT {8}) d) AS replies_today,
+               (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {7} LIMIT {9}) m) AS replies_month,
                (SELECT coalesce(sum(e.replies), 0)::int FROM credit_entries e WHERE e.tenant_id = {5}) AS credit_balance
         """;
 
-    private sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History,
+    internal sealed record TurnStats(DateTimeOffset? LastInbound, int CustomerMessages, int AgentErrors, int LastMinute, int LastHour, string History,
         DateTimeOffset? PendingMedia, int RepliesToday, int RepliesMonth, int CreditBalance);
 
     /// <summary>A history row as the SQL gives it; media rows become text through <see cref="MediaLines"/>.</summary>
@@ -117,7 +119,7 @@ public sealed class TurnPreparer(
         var (dayStart, monthStart) = BillingReads.PeriodStarts(tenant.TimeZone, now);
         var stats = (await db.Database.SqlQuery<TurnStats>(
             SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages,
-                tenant.Id, dayStart, monthStart)).ToListAsync(ct)).Single();
+                tenant.Id, dayStart, monthStart, entitlement.Limits.RepliesPerDay ?? 0, entitlement.Limits.RepliesPerMonth ?? 0)).ToListAsync(ct)).Single();
 
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
         if (stats.LastInbound is { } last && last + profile.Buffer > now)

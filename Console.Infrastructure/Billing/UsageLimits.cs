@@ -52,9 +52,12 @@ public sealed record ReplyAllowance(
         if (limits.UnlimitedReplies)
             return new(limits, ReplyFunding.Unlimited, null, 0, 0, 0, tenant.DefaultCulture, dayStart, monthStart, day, month);
 
+        // Each count stops at its allowance (0 when there is none): below it the figure is exact (the warnings need it), at
+        // or past it "used up" is all that matters, and a commit never reads more of the month's replies than the plan allows.
+        int dayCap = limits.RepliesPerDay ?? 0, monthCap = limits.RepliesPerMonth ?? 0;
         async Task<Counts> CountAsync() => (await db.Database.SqlQuery<Counts>($"""
-            SELECT (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {dayStart}) AS today,
-                   (SELECT count(*)::int FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {monthStart}) AS month,
+            SELECT (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {dayStart} LIMIT {dayCap}) d) AS today,
+                   (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {monthStart} LIMIT {monthCap}) m) AS month,
                    (SELECT coalesce(sum(e.replies), 0)::int FROM credit_entries e WHERE e.tenant_id = {tenantId}) AS balance
             """).ToListAsync(ct)).Single();
 
