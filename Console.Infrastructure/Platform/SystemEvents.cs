@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OperatorConsole.Domain.Common;
 using OperatorConsole.Domain.Platform;
+using OperatorConsole.Infrastructure.Data;
 using OperatorConsole.Infrastructure.Tenancy;
 
 namespace OperatorConsole.Infrastructure.Platform;
@@ -22,6 +23,17 @@ public sealed class SystemEventWriter(ContextScopes scopes, TimeProvider clock, 
         {
             log.LogError(ex, "Could not record system event {Source}: {Message}", source, message.English);
         }
+    }
+
+    /// <summary>
+    /// Adds the event to <paramref name="db"/>'s pending changes, so it commits with the change it reports (or not at all):
+    /// an alert about an outcome can then never be lost between the outcome's commit and its own. The context must be
+    /// the platform's, or the event's tenant's.
+    /// </summary>
+    public void Stage(AppDbContext db, Severity severity, string source, TextRef message, Guid? tenantId = null, string? details = null)
+    {
+        log.Log(ToLogLevel(severity), "SystemEvent {Source}: {Message} (tenant {TenantId})", source, message.English, tenantId);
+        db.SystemEvents.Add(SystemEvent.Create(severity, source, message, tenantId, details, clock.GetUtcNow()));
     }
 
     private static LogLevel ToLogLevel(Severity severity) => severity switch

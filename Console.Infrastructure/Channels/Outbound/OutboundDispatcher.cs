@@ -94,6 +94,8 @@ public sealed class OutboundDispatcher(
                 activity?.SetTag("console.conversation_id", conversation.Id);
                 var result = await SendAsync(db, message, conversation, channel, () => called = true, ct);
                 Apply(message, channel, result, now, notices);
+                // The alert commits with the outcome it reports: a crash between the two cannot lose it.
+                foreach (var (severity, text, tenant) in notices) systemEvents.Stage(db, severity, "outbound", text, tenant);
                 await db.SaveChangesAsync(ct);
                 await claim.CommitAsync(ct);
             }
@@ -106,7 +108,6 @@ public sealed class OutboundDispatcher(
                 return true;
             }
         }
-        foreach (var (severity, text, tenant) in notices) await systemEvents.WriteAsync(severity, "outbound", text, tenant, ct: ct);
         return true;
     }
 
