@@ -58,15 +58,22 @@ public sealed class OutboundWebhookWorker(ContextScopes scopes, IHttpClientFacto
     /// second took the CPU that storing customers' messages needed (docs/benchmarks.md). Refilled every 100 ms, so it
     /// never sends a burst.
     /// </summary>
-    private readonly TokenBucketRateLimiter _whileBehind = new(new TokenBucketRateLimiterOptions
+    private readonly TokenBucketRateLimiter _whileBehind = WhileBehind(options.Value.PerSecondWhileIngestBehind);
+
+    /// <summary>A tenth of a second's budget per refill (at least one send), refilled as often as that rate needs.</summary>
+    private static TokenBucketRateLimiter WhileBehind(int perSecond)
     {
-        TokenLimit = Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10),
-        TokensPerPeriod = Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10),
-        ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, options.Value.PerSecondWhileIngestBehind / 10) / (double)options.Value.PerSecondWhileIngestBehind),
-        QueueLimit = int.MaxValue,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        AutoReplenishment = true,
-    });
+        var perRefill = Math.Max(1, perSecond / 10);
+        return new(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perRefill,
+            TokensPerPeriod = perRefill,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(perRefill / (double)perSecond),
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
 
     private Backoff Retry => new(TimeSpan.FromSeconds(_options.RetryFirstSeconds), 2, TimeSpan.FromSeconds(_options.RetryMaxSeconds), 0.25);
 
