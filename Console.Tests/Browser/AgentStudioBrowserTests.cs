@@ -31,6 +31,8 @@ public class AgentStudioBrowserTests(AgentBrowserApp agent, BrowserFixture brows
         // render of the loaded data can land on what is typed.
         await Assertions.Expect(page.GetByTestId("prompt-preview")).ToContainTextAsync("Clínica Dental Sonrisa");
         await prompt.FillAsync("Hola {{contact_name}}, soy el asistente de ");
+        // What was typed stays in the box (a render of the loaded settings must not put the saved prompt back).
+        await Assertions.Expect(prompt).ToHaveValueAsync("Hola {{contact_name}}, soy el asistente de ");
         // The preview follows the typing (after its short debounce) before a variable goes in, as a person sees it.
         await Assertions.Expect(page.GetByTestId("prompt-preview")).ToContainTextAsync("Hola María López, soy el asistente de");
         // The variable goes in where the caret is (the end, after typing).
