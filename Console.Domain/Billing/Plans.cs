@@ -25,6 +25,12 @@ public sealed record PlanLimits(
     public bool Has(PlanFeature feature) => Features.Contains(feature);
 
     public bool UnlimitedReplies => RepliesPerDay is null && RepliesPerMonth is null;
+
+    /// <summary>
+    /// How far the day's and the month's reply counts need to read: to the allowance (below it exact, at it "used up"),
+    /// and not at all without one. Both allowance checks count with these as their LIMIT.
+    /// </summary>
+    public (int Day, int Month) ReplyCountCaps => (RepliesPerDay ?? 0, RepliesPerMonth ?? 0);
 }
 
 /// <summary>The plans the platform sells and what each allows (DESIGN.md: plan limits).</summary>

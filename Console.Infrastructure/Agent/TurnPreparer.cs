@@ -72,7 +72,7 @@ public sealed class TurnPreparer(
                (SELECT max(m.created_at) FROM messages m WHERE m.conversation_id = {0} AND m.direction = '{{nameof(MessageDirection.Inbound)}}'
                   AND m.type IN ({{MediaLines.ReadTypes}}) AND m.media_state = '{{nameof(MediaState.Pending)}}') AS pending_media,
                -- The allowance pre-check rides along too ({5} tenant, {6} its day start, {7} its month start). Each count
-               -- stops at its allowance ({8} day, {9} month; 0 when the plan has none): only "used up or not" matters here,
+               -- stops at its allowance ({8} day, {9} month: PlanLimits.ReplyCountCaps): only "used up or not" matters here,
                -- and an uncapped count read every reply of the month on every turn, more as the month went on.
                (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {6} LIMIT {8}) d) AS replies_today,
                (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {5} AND u.occurred_at >= {7} LIMIT {9}) m) AS replies_month,
@@ -117,9 +117,10 @@ public sealed class TurnPreparer(
                 $"the bot is stopped ({entitlement.Stopped}): the workspace's subscription needs attention"));
 
         var (dayStart, monthStart) = BillingReads.PeriodStarts(tenant.TimeZone, now);
+        var (dayCap, monthCap) = entitlement.Limits.ReplyCountCaps;
         var stats = (await db.Database.SqlQuery<TurnStats>(
             SqlText.With(TurnStatsSql, conversation.Id, contact.Id, now.AddMinutes(-1), now.AddHours(-1), HistoryMessages,
-                tenant.Id, dayStart, monthStart, entitlement.Limits.RepliesPerDay ?? 0, entitlement.Limits.RepliesPerMonth ?? 0)).ToListAsync(ct)).Single();
+                tenant.Id, dayStart, monthStart, dayCap, monthCap)).ToListAsync(ct)).Single();
 
         // The tenant's buffer may be longer than the one the webhook used: wait for the burst to end.
         if (stats.LastInbound is { } last && last + profile.Buffer > now)

@@ -52,9 +52,9 @@ public sealed record ReplyAllowance(
         if (limits.UnlimitedReplies)
             return new(limits, ReplyFunding.Unlimited, null, 0, 0, 0, tenant.DefaultCulture, dayStart, monthStart, day, month);
 
-        // Each count stops at its allowance (0 when there is none): below it the figure is exact (the warnings need it), at
-        // or past it "used up" is all that matters, and a commit never reads more of the month's replies than the plan allows.
-        int dayCap = limits.RepliesPerDay ?? 0, monthCap = limits.RepliesPerMonth ?? 0;
+        // Each count stops at its allowance: below it the figure is exact (the warnings need it), at it "used up" is all
+        // that matters, and a commit never reads more of the month's replies than the plan allows.
+        var (dayCap, monthCap) = limits.ReplyCountCaps;
         async Task<Counts> CountAsync() => (await db.Database.SqlQuery<Counts>($"""
             SELECT (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {dayStart} LIMIT {dayCap}) d) AS today,
                    (SELECT count(*)::int FROM (SELECT FROM ai_reply_usage u WHERE u.tenant_id = {tenantId} AND u.occurred_at >= {monthStart} LIMIT {monthCap}) m) AS month,

@@ -74,8 +74,9 @@ public class AllowanceCountPlanTests : IAsyncLifetime
     {
         var now = DateTimeOffset.UtcNow;
         var (dayStart, monthStart) = BillingReads.PeriodStarts("UTC", now);
+        var (dayCap, monthCap) = limits.ReplyCountCaps;
         var sql = SqlText.With(TurnPreparer.TurnStatsSql, Guid.NewGuid(), Guid.NewGuid(), now.AddMinutes(-1), now.AddHours(-1), 60,
-            tenant, dayStart, monthStart, limits.RepliesPerDay ?? 0, limits.RepliesPerMonth ?? 0);
+            tenant, dayStart, monthStart, dayCap, monthCap);
         await using var work = _app.Scopes.ForTenant(tenant);
         var stats = (await work.Db.Database.SqlQuery<TurnPreparer.TurnStats>(sql).ToListAsync()).Single();
 
