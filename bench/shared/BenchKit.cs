@@ -126,19 +126,34 @@ public sealed class AppProbe(int pid, HttpClient http, string scrapeToken)
         return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    private readonly Dictionary<string, double> _waitByThread = [];
+    private double _waitNs;
+
     /// <summary>
     /// Seconds the process's threads spent runnable but waiting for a CPU, summed over its threads (/proc/…/task/*/schedstat).
-    /// On a shared machine this says whether the app was slow or was not given the CPU.
+    /// On a shared machine this says whether the app was slow or was not given the CPU. Counted per thread from one call
+    /// to the next, so a thread pool thread that ends takes only its last interval with it: summing the live threads'
+    /// totals instead went down when long-lived threads ended (a negative minute in a soak).
     /// </summary>
     public double RunQueueWaitSeconds()
     {
-        double ns = 0;
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        lock (_waitByThread)
         {
-            try { ns += double.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture); }
-            catch (IOException) { } // a thread that ended meanwhile
+            var live = new HashSet<string>();
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                double ns;
+                try { ns = double.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture); }
+                catch (IOException) { continue; } // a thread that ended meanwhile
+                live.Add(task);
+                // Less than last time: the id was reused by a new thread.
+                var last = _waitByThread.GetValueOrDefault(task);
+                _waitNs += ns >= last ? ns - last : ns;
+                _waitByThread[task] = ns;
+            }
+            foreach (var ended in _waitByThread.Keys.Where(k => !live.Contains(k)).ToList()) _waitByThread.Remove(ended);
+            return _waitNs / 1e9;
         }
-        return ns / 1e9;
     }
 
     /// <summary>Sums of the named Prometheus series (all label sets), e.g. dotnet_gc_last_collection_heap_size_bytes.</summary>
