@@ -53,9 +53,33 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.Locator("input[name='Input.Email']").FillAsync(email);
         await page.Locator("input[name='Input.Password']").FillAsync(password);
         await page.Locator("button[type='submit']").ClickAsync();
-        await page.WaitForURLAsync("**" + returnUrl);
+        try
+        {
+            await page.WaitForURLAsync("**" + returnUrl);
+        }
+        catch (TimeoutException e)
+        {
+            // Say where the sign-in went instead (the login form again with its message, an error page, another URL):
+            // a loaded CI run once timed out here with nothing else to go on.
+            throw new TimeoutException($"Signing in as {email} did not land on {returnUrl} within the navigation timeout: the page is at " +
+                $"{page.Url}, showing \"{await VisibleTextAsync(page)}\"", e);
+        }
         await page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         return page;
+    }
+
+    private static async Task<string> VisibleTextAsync(IPage page)
+    {
+        try
+        {
+            var text = string.Join(' ', (await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 }))
+                .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            return text.Length > 400 ? text[..400] + "…" : text;
+        }
+        catch (PlaywrightException e)
+        {
+            return $"(its text could not be read: {e.Message})";
+        }
     }
 
     public async Task DisposeAsync()
