@@ -12,11 +12,10 @@ public sealed class SystemEventWriter(ContextScopes scopes, TimeProvider clock, 
     public async Task WriteAsync(Severity severity, string source, TextRef message, Guid? tenantId = null, string? details = null,
         CancellationToken ct = default)
     {
-        log.Log(ToLogLevel(severity), "SystemEvent {Source}: {Message} (tenant {TenantId})", source, message.English, tenantId);
         try
         {
             await using var work = scopes.ForSystem("system event");
-            work.Db.SystemEvents.Add(SystemEvent.Create(severity, source, message, tenantId, details, clock.GetUtcNow()));
+            Stage(work.Db, severity, source, message, tenantId, details);
             await work.Db.SaveChangesAsync(ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
