@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using OperatorConsole.Domain.Billing;
 using OperatorConsole.Domain.Tenants;
 using OperatorConsole.Infrastructure.Agent;
@@ -80,22 +78,9 @@ public class AllowanceCountPlanTests : IAsyncLifetime
         await using var work = _app.Scopes.ForTenant(tenant);
         var stats = (await work.Db.Database.SqlQuery<TurnPreparer.TurnStats>(sql).ToListAsync()).Single();
 
-        await work.Db.Database.OpenConnectionAsync();
-        await using var tx = await work.Db.Database.BeginTransactionAsync();
-        await using var command = work.Db.Database.SqlQuery<TurnPreparer.TurnStats>(sql).CreateDbCommand();
-        command.Transaction = tx.GetDbTransaction();
-        command.CommandText = "EXPLAIN (ANALYZE, FORMAT JSON) " + command.CommandText;
-        var json = (string)(await command.ExecuteScalarAsync())!;
-        var scans = new List<Scan>();
-        Collect(JsonDocument.Parse(json).RootElement[0].GetProperty("Plan"));
+        var scans = (await QueryPlans.NodesAsync(work.Db, work.Db.Database.SqlQuery<TurnPreparer.TurnStats>(sql), analyze: true))
+            .Where(node => node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "ai_reply_usage")
+            .Select(node => new Scan(node.GetProperty("Actual Rows").GetInt64(), node.GetProperty("Actual Loops").GetInt64())).ToList();
         return (stats, scans);
-
-        void Collect(JsonElement node)
-        {
-            if (node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "ai_reply_usage")
-                scans.Add(new Scan(node.GetProperty("Actual Rows").GetInt64(), node.GetProperty("Actual Loops").GetInt64()));
-            if (node.TryGetProperty("Plans", out var children))
-                foreach (var child in children.EnumerateArray()) Collect(child);
-        }
     }
 }

@@ -1,7 +1,5 @@
 using System.Net;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OperatorConsole.Domain.Contacts;
@@ -87,23 +85,7 @@ public class InboundLookupPlanTests : IAsyncLifetime
     }
 
     /// <summary>The index conditions in the plan PostgreSQL picks for the query (its own SQL and parameters).</summary>
-    private static async Task<List<string>> IndexConditionsAsync<T>(AppDbContext db, IQueryable<T> query)
-    {
-        await db.Database.OpenConnectionAsync();
-        await using var tx = await db.Database.BeginTransactionAsync();
-        await using var command = query.CreateDbCommand();
-        command.Transaction = tx.GetDbTransaction();
-        command.CommandText = "EXPLAIN (FORMAT JSON) " + command.CommandText;
-        var json = (string)(await command.ExecuteScalarAsync())!;
-        var conditions = new List<string>();
-        Collect(JsonDocument.Parse(json).RootElement[0].GetProperty("Plan"));
-        return conditions;
-
-        void Collect(JsonElement node)
-        {
-            if (node.TryGetProperty("Index Cond", out var cond)) conditions.Add(cond.GetString()!);
-            if (node.TryGetProperty("Plans", out var children))
-                foreach (var child in children.EnumerateArray()) Collect(child);
-        }
-    }
+    private static async Task<List<string>> IndexConditionsAsync<T>(AppDbContext db, IQueryable<T> query) =>
+        (await QueryPlans.NodesAsync(db, query))
+        .Select(node => node.TryGetProperty("Index Cond", out var cond) ? cond.GetString() : null).OfType<string>().ToList();
 }
